@@ -1,0 +1,33 @@
+# Two commands do everything on a fresh machine:
+#   make run    create .venv, install, run the whole study (PROFILE=full by default)
+#   make test   create .venv, install, run the test suite
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PROFILE ?= full
+# The datasets: ../shared/data when it is there (this project's machines), else ./data.
+DATA_ROOT ?= $(if $(wildcard ../shared/data),../shared/data,./data)
+export DATA_ROOT
+SCRIPTS := homework_cnn_vs_fc_comparison.py
+
+.PHONY: setup run quick test report clean-smoke
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --upgrade pip
+	$(VENV)/bin/pip install -r requirements.txt
+	touch $@
+
+setup: $(VENV)/.installed
+
+run: setup
+	@for s in $(SCRIPTS); do $(PY) $$s --profile $(PROFILE) || exit $$?; done
+
+quick:
+	$(MAKE) run PROFILE=quick
+
+report: setup
+	@for s in $(SCRIPTS); do $(PY) $$s --profile $(PROFILE) --report-only || exit $$?; done
+
+test: setup
+	$(PY) -m pytest -q tests

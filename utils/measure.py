@@ -1,0 +1,125 @@
+"""What the runner measures besides accuracy: size, compute, speed, gradients, environment."""
+import datetime
+import os
+import platform
+import statistics
+import subprocess
+import time
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+
+def count_params(model):
+    return sum(p.numel() for p in model.parameters())
+
+
+def param_breakdown(model):
+    """Parameters of every module that owns some directly, in definition order."""
+    rows = []
+    for name, module in model.named_modules():
+        n = sum(p.numel() for p in module.parameters(recurse=False))
+        if n:
+            rows.append({"name": name, "type": type(module).__name__, "params": n})
+    return rows
+
+
+def count_macs(model, input_shape):
+    """Multiply-accumulates of one forward pass on one image (FlopCounterMode counts 2 per MAC)."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(torch.zeros(1, *input_shape, device=device))
+    model.train(was_training)
+    return counter.get_total_flops() // 2
+
+
+def synchronize(device):
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize()
+
+
+class Timer:
+    """Wall-clock seconds of a region, with the device synchronised on entry and exit."""
+
+    def __init__(self, device):
+        self.device = device
+        self.seconds = 0.0
+
+    def __enter__(self):
+        synchronize(self.device)
+        self._start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        synchronize(self.device)
+        self.seconds = time.perf_counter() - self._start
+
+
+@torch.inference_mode()
+def inference_speed(model, input_shape, device, channels_last=False, latency_reps=30,
+                    throughput_batch=1024, throughput_reps=3):
+    """Latency of one image (median ms over `latency_reps` after a warm-up) and throughput at a
+    large batch (images/s, median of `throughput_reps`), in eval mode on `device`."""
+    model.eval()
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+
+    def timed(batch, reps, warmup):
+        x = torch.randn(batch, *input_shape, device=device).contiguous(memory_format=fmt)
+        for _ in range(warmup):
+            model(x)
+        times = []
+        for _ in range(reps):
+            with Timer(device) as t:
+                model(x)
+            times.append(t.seconds)
+        return statistics.median(times)
+
+    latency = timed(1, latency_reps, warmup=5)
+    per_batch = timed(throughput_batch, throughput_reps, warmup=1)
+    return {"inference_latency_ms": latency * 1e3,
+            "inference_throughput_img_s": throughput_batch / per_batch,
+            "inference_throughput_batch": throughput_batch}
+
+
+def gradient_snapshot(model):
+    """Mean |grad|, max |grad| and L2 norm of every weight tensor (biases and BN shifts omitted:
+    they say little about flow through depth), keyed by parameter name, in forward order."""
+    snap = {}
+    for name, p in model.named_parameters():
+        if p.grad is None or p.ndim < 2:
+            continue
+        g = p.grad.detach().abs()
+        snap[name] = {"mean_abs": g.mean().item(), "max_abs": g.max().item(),
+                      "norm": torch.linalg.vector_norm(g).item()}
+    return snap
+
+
+def _cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _git_commit():
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                             text=True, cwd=os.path.dirname(os.path.abspath(__file__)), timeout=5)
+        return out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def environment(device):
+    device = torch.device(device)
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else _cpu_model()
+    return {"torch": torch.__version__, "device": device.type, "device_name": name,
+            "cpu": _cpu_model(), "threads": torch.get_num_threads(),
+            "python": platform.python_version(), "git_commit": _git_commit(),
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}

@@ -1,0 +1,157 @@
+"""Task 1 (CNN vs FC on MNIST and CIFAR-10): its plots and its report section, from the JSON."""
+import os
+
+from utils import plotting
+from utils.reference import REFERENCE
+from utils.reporting import (accuracy_table, environment_lines, gradient_sentences, image,
+                             mean, overfitting_sentences, param_sentences, speed_table)
+from utils.results import group_by_name, load_section
+
+MNIST, CIFAR = "mnist_comparison", "cifar_comparison"
+MNIST_ORDER = ["FCNet", "SimpleCNN", "ResNetLike"]
+CIFAR_ORDER = ["DeepFCNet", "ResNetCIFAR", "ResNetCIFARRegularized"]
+CURVES = [("train_acc", "train accuracy (running, in-epoch)"), ("test_acc", "test accuracy"),
+          ("train_loss", "train loss"), ("test_loss", "test loss")]
+
+
+def _groups(results_dir, section, order):
+    return group_by_name(load_section(results_dir, section), order)
+
+
+def draw(results_dir, plots_dir):
+    """Every Task 1 plot whose runs exist; returns the paths written."""
+    written = []
+    for section, label in ((MNIST, "MNIST"), (CIFAR, "CIFAR-10")):
+        groups = _groups(results_dir, section, MNIST_ORDER if section == MNIST else CIFAR_ORDER)
+        if not groups:
+            continue
+        for key, ylabel in CURVES:
+            written.append(plotting.curves(groups, key, f"{label}: {ylabel} by epoch", ylabel,
+                                           os.path.join(plots_dir, section, f"{key}.png")))
+        if section == CIFAR:
+            for name, runs in groups.items():
+                written.append(plotting.confusion(
+                    runs[0], os.path.join(plots_dir, section, f"conf_matrix_{name}.png")))
+                written.append(plotting.gradient_flow(
+                    runs[0], os.path.join(plots_dir, section, f"grad_flow_{name}.png")))
+    return written
+
+
+def _hyper_line(groups):
+    h = next(iter(groups.values()))[0]["hyperparameters"]
+    return (f"Settings: batch {h['batch_size']}, {h['epochs']} epochs, {h['optimizer']} lr "
+            f"{h['lr']} ({h['schedule']} schedule), augmentation: {h['augmentation']}"
+            + (f", train subset {h['train_subset']}" if h["train_subset"] else "")
+            + (f", test subset {h['test_subset']}" if h["test_subset"] else "") + ".")
+
+
+def _per_model_settings(groups):
+    rows = []
+    for name, runs in groups.items():
+        h = runs[0]["hyperparameters"]
+        rows.append(f"- {name}: {h['optimizer']} lr {h['lr']}, {h['schedule']} schedule, "
+                    f"weight decay {h['weight_decay']}, dropout {h['dropout']}, "
+                    f"augmentation {h['augmentation']}, profile `{runs[0]['profile']}`, "
+                    f"seeds {[r['seed'] for r in runs]}")
+    return "\n".join(rows)
+
+
+def _curves_block(plots_dir, report_dir, section, label):
+    return "\n".join(image(plots_dir, report_dir, f"{section}/{key}.png", f"{label} {key}")
+                     for key, _ in CURVES)
+
+
+def _speed_sentence(groups, fc, cnns):
+    """Epoch time against the FC net, explained by arithmetic per parameter (MACs / params)."""
+    if fc not in groups:
+        return ""
+    base = mean([r["final"]["time_per_epoch_s"] for r in groups[fc]])
+    parts, reuse = [], []
+    for name in [fc, *cnns]:
+        if name not in groups:
+            continue
+        r0 = groups[name][0]
+        reuse.append(f"{name} {r0['macs'] / r0['params']:.1f}")
+        if name != fc:
+            t = mean([r["final"]["time_per_epoch_s"] for r in groups[name]])
+            parts.append(f"{name} {t / base:.1f}× ({r0['macs'] / groups[fc][0]['macs']:.0f}× "
+                         f"the MACs)")
+    if not parts:
+        return ""
+    return (f"Time per epoch relative to {fc}: " + ", ".join(parts) + ". MACs per parameter "
+            "(how often each weight is used per image): " + ", ".join(reuse) + ".")
+
+
+def render(results_dir, plots_dir):
+    mnist = _groups(results_dir, MNIST, MNIST_ORDER)
+    cifar = _groups(results_dir, CIFAR, CIFAR_ORDER)
+    if not mnist and not cifar:
+        return None
+    out = ["## Task 1 — CNN versus fully connected networks"]
+    if mnist:
+        out += [
+            "### 1.1 MNIST", _hyper_line(mnist),
+            "ResNetLike uses stride-2 residual blocks (28 → 14 → 7 pixels), which keeps the "
+            "reference's 290,058 parameters at a quarter of the stride-1 compute.",
+            "**Accuracy** (the reference solution's numbers from the assignment beside ours):",
+            accuracy_table(mnist, REFERENCE[MNIST]),
+            "**Speed** (train time = sum of the training passes of all epochs, evaluation "
+            "excluded; inference: eval mode, median of repeated timed calls after a warm-up):",
+            speed_table(mnist), _speed_sentence(mnist, "FCNet", ["SimpleCNN", "ResNetLike"]),
+            "**Where the parameters are:**", param_sentences(mnist),
+            "**Overfitting:**", overfitting_sentences(mnist),
+            "**Learning curves:**", _curves_block(plots_dir, results_dir, MNIST, "MNIST"),
+        ]
+    if cifar:
+        out += [
+            "### 1.2 CIFAR-10", _per_model_settings(cifar),
+            "**Accuracy** (the reference's numbers beside ours):",
+            accuracy_table(cifar, REFERENCE[CIFAR]),
+            "**Speed:**", speed_table(cifar),
+            _speed_sentence(cifar, "DeepFCNet", ["ResNetCIFAR", "ResNetCIFARRegularized"]),
+            "**Where the parameters are:**", param_sentences(cifar),
+            "**Overfitting:**", overfitting_sentences(cifar), _regularisation_sentence(cifar),
+            "**Gradient flow** (mean |grad| per weight tensor, sampled at evenly spaced steps):",
+            gradient_sentences(cifar),
+            "\n".join(image(plots_dir, results_dir, f"{CIFAR}/grad_flow_{n}.png",
+                            f"gradient flow {n}") for n in cifar),
+            "**Confusion matrices** (test set, seed 0):",
+            "\n".join(image(plots_dir, results_dir, f"{CIFAR}/conf_matrix_{n}.png",
+                            f"confusion matrix {n}") for n in cifar),
+            _confusion_sentence(cifar),
+            "**Learning curves:**", _curves_block(plots_dir, results_dir, CIFAR, "CIFAR-10"),
+        ]
+    out += ["**Measured on:**", "\n".join(environment_lines(
+        [r for g in (mnist, cifar) for runs in g.values() for r in runs]))]
+    return "\n\n".join(x for x in out if x)
+
+
+def _regularisation_sentence(groups):
+    a, b = groups.get("ResNetCIFAR"), groups.get("ResNetCIFARRegularized")
+    if not a or not b:
+        return ""
+
+    def gap(runs):
+        return mean([r["final"]["train_acc_eval"] - r["final"]["test_acc"] for r in runs])
+
+    def acc(runs):
+        return mean([r["final"]["test_acc"] for r in runs])
+
+    return (f"Regularisation (dropout {b[0]['hyperparameters']['dropout']} on top of the same "
+            f"weight decay and augmentation) changed the final gap by "
+            f"{gap(b) - gap(a):+.4f} ({gap(a):+.4f} → {gap(b):+.4f}) and test accuracy by "
+            f"{acc(b) - acc(a):+.4f}.")
+
+
+def _confusion_sentence(groups):
+    lines = []
+    for name, runs in groups.items():
+        cm, classes = runs[0]["confusion_matrix"], runs[0]["classes"]
+        pairs = [(cm[i][j], classes[i], classes[j]) for i in range(len(cm))
+                 for j in range(len(cm)) if i != j]
+        count, true, pred = max(pairs)
+        recall = [cm[i][i] / max(1, sum(cm[i])) for i in range(len(cm))]
+        worst = min(range(len(cm)), key=lambda i: recall[i])
+        lines.append(f"- **{name}**: most frequent confusion {true} → {pred} ({count} images); "
+                     f"lowest recall: {classes[worst]} ({recall[worst]:.3f}).")
+    return "\n".join(lines)

@@ -1,0 +1,191 @@
+"""Markdown building blocks, and REPORT.md assembled from every task's section.
+
+The report is a pure function of the result JSON: regenerating it from unchanged files gives
+the same bytes. Each task contributes a `render(results_dir, plots_dir)` that returns its
+markdown, or None when none of its runs has finished.
+"""
+import os
+import statistics
+
+from utils.results import write_text_atomic
+
+
+def md_table(headers, rows):
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def mean_std(values, fmt="{:.4f}"):
+    """'m' for one value, 'm ± s (n=k)' for several (sample std)."""
+    if len(values) == 1:
+        return fmt.format(values[0])
+    return (f"{fmt.format(statistics.mean(values))} ± {fmt.format(statistics.stdev(values))} "
+            f"(n={len(values)})")
+
+
+def mean(values):
+    return statistics.mean(values)
+
+
+def final(runs, key):
+    return [r["final"][key] for r in runs]
+
+
+def fmt_int(n):
+    return f"{n:,}"
+
+
+def fmt_macs(n):
+    return f"{n / 1e6:.2f} M"
+
+
+def image(plots_dir, report_dir, rel_path, alt):
+    """A markdown image whose path works from the report's folder."""
+    path = os.path.relpath(os.path.join(plots_dir, rel_path), report_dir)
+    return f"![{alt}]({path.replace(os.sep, '/')})"
+
+
+def environment_lines(runs):
+    """One line per distinct (device, torch, threads) the runs were measured on."""
+    seen = {}
+    for r in runs:
+        e = r["environment"]
+        key = (e["device_name"], e["torch"], e["threads"])
+        seen.setdefault(key, []).append(r["run_id"])
+    return [f"- {name}, torch {torch}, {threads} threads: {len(ids)} run(s)"
+            for (name, torch, threads), ids in seen.items()]
+
+
+def section_renderers():
+    # Imported here so each task's renderer may import this module's helpers.
+    from utils import report_task1
+    return [report_task1.render]
+
+
+def write_report(results_dir, plots_dir):
+    parts = [r(results_dir, plots_dir) for r in section_renderers()]
+    parts = [p for p in parts if p]
+    header = ("# CNN versus fully connected networks: the generated report\n\n"
+              "Every number, table and analytic sentence below is computed from the result "
+              f"files in `{os.path.basename(os.path.normpath(results_dir))}/` by "
+              "`utils/reporting.py`; rerun any task script with `--report-only` to regenerate "
+              "it. Accuracies are at the last epoch (never a best epoch picked on test).\n")
+    if not parts:
+        parts = ["No run has finished yet."]
+    path = os.path.join(results_dir, "REPORT.md")
+    write_text_atomic(path, header + "\n" + "\n\n".join(parts) + "\n")
+    return path
+
+
+# --- analyses shared by the tasks: sentences computed from the numbers ---------------------
+
+def accuracy_table(groups, reference=None):
+    """Params, MACs, train/test accuracy, gap, time; the reference's numbers beside ours."""
+    headers = ["model", "params", "MACs/image", "train acc (last epoch, running)",
+               "train acc (eval)", "test acc", "gap (eval train − test)", "train time, s",
+               "s/epoch"]
+    if reference:
+        headers += ["ref. train acc", "ref. test acc", "ref. train time, s"]
+    rows = []
+    for name, runs in groups.items():
+        r0 = runs[0]
+        gaps = [r["final"]["train_acc_eval"] - r["final"]["test_acc"] for r in runs]
+        row = [name, fmt_int(r0["params"]), fmt_macs(r0["macs"]),
+               mean_std(final(runs, "train_acc")), mean_std(final(runs, "train_acc_eval")),
+               mean_std(final(runs, "test_acc")), mean_std(gaps),
+               mean_std(final(runs, "train_time_s"), "{:.1f}"),
+               mean_std(final(runs, "time_per_epoch_s"), "{:.1f}")]
+        if reference:
+            ref = reference.get(name, {})
+            row += [ref.get("train_acc", "—"), ref.get("test_acc", "—"),
+                    ref.get("train_time_s", "—")]
+        rows.append(row)
+    return md_table(headers, rows)
+
+
+def speed_table(groups):
+    headers = ["model", "params", "MACs/image", "s/epoch (train)",
+               "inference latency, ms (batch 1)", "inference throughput, img/s", "device"]
+    rows = []
+    for name, runs in groups.items():
+        r0 = runs[0]
+        rows.append([name, fmt_int(r0["params"]), fmt_macs(r0["macs"]),
+                     mean_std(final(runs, "time_per_epoch_s"), "{:.2f}"),
+                     mean_std(final(runs, "inference_latency_ms"), "{:.3f}"),
+                     mean_std(final(runs, "inference_throughput_img_s"), "{:,.0f}")
+                     + f" (batch {r0['final']['inference_throughput_batch']})",
+                     f"{r0['environment']['device_name']} ({r0['environment']['threads']} threads)"])
+    return md_table(headers, rows)
+
+
+def param_sentences(groups):
+    """Where each model keeps its parameters: the largest layer and the conv/linear split."""
+    out = []
+    for name, runs in groups.items():
+        parts = runs[0].get("param_breakdown", [])
+        if not parts:
+            continue
+        total = sum(p["params"] for p in parts)
+        biggest = max(parts, key=lambda p: p["params"])
+        linear = sum(p["params"] for p in parts if p["type"] == "Linear")
+        conv = sum(p["params"] for p in parts if p["type"].startswith("Conv"))
+        out.append(f"- **{name}** ({fmt_int(total)} parameters): the largest layer is "
+                   f"`{biggest['name']}` ({biggest['type']}, {fmt_int(biggest['params'])}, "
+                   f"{biggest['params'] / total:.0%} of the total); linear layers hold "
+                   f"{linear / total:.1%}, convolutions {conv / total:.1%}.")
+    return "\n".join(out)
+
+
+def overfitting_sentences(groups):
+    """Final train−test gap per model and how the running gap and test loss moved by epoch."""
+    lines, gaps = [], {}
+    for name, runs in groups.items():
+        r = runs[0]
+        h = r["history"]
+        gap_final = mean([x["final"]["train_acc_eval"] - x["final"]["test_acc"] for x in runs])
+        gaps[name] = gap_final
+        running_first = h[0]["train_acc"] - h[0]["test_acc"]
+        running_last = h[-1]["train_acc"] - h[-1]["test_acc"]
+        best_loss_epoch = min(h, key=lambda e: e["test_loss"])["epoch"]
+        rise = h[-1]["test_loss"] - min(e["test_loss"] for e in h)
+        loss_note = (f"its test loss was lowest at epoch {best_loss_epoch} and ended "
+                     f"{rise:.3f} higher — the classic sign of overfitting"
+                     if best_loss_epoch < h[-1]["epoch"] and rise > 0.01 else
+                     "its test loss was still at or near its lowest at the last epoch")
+        lines.append(f"- **{name}**: eval-mode train accuracy − test accuracy = "
+                     f"{gap_final:+.4f} at the end; the running train−test gap went from "
+                     f"{running_first:+.4f} (epoch 1) to {running_last:+.4f} (epoch "
+                     f"{h[-1]['epoch']}); {loss_note}.")
+    if len(gaps) > 1:
+        worst = max(gaps, key=gaps.get)
+        best = min(gaps, key=gaps.get)
+        lines.append(f"- Largest final gap: **{worst}** ({gaps[worst]:+.4f}); smallest: "
+                     f"**{best}** ({gaps[best]:+.4f}).")
+    return "\n".join(lines)
+
+
+def grad_ratio(snapshot, stat="mean_abs"):
+    """first-layer / last-layer gradient magnitude of one snapshot."""
+    layers = list(snapshot["layers"].values())
+    return layers[0][stat] / layers[-1][stat] if layers[-1][stat] else float("inf")
+
+
+def gradient_sentences(groups, stat="mean_abs"):
+    """Per model: first/last-layer gradient ratio at the first and last sample, and the layer
+    with the weakest gradient."""
+    lines = []
+    for name, runs in groups.items():
+        snaps = runs[0]["gradient_flow"]
+        if not snaps:
+            continue
+        first, last = snaps[0], snaps[-1]
+        weakest = min(last["layers"], key=lambda k: last["layers"][k][stat])
+        strongest = max(last["layers"], key=lambda k: last["layers"][k][stat])
+        span = last["layers"][strongest][stat] / last["layers"][weakest][stat]
+        lines.append(
+            f"- **{name}**: first-layer / last-layer mean |grad| = {grad_ratio(first, stat):.3g} "
+            f"at step {first['step']} and {grad_ratio(last, stat):.3g} at step {last['step']}; "
+            f"at the end the weakest gradient is in `{weakest}`, the strongest in `{strongest}` "
+            f"({span:.3g}× apart).")
+    return "\n".join(lines)

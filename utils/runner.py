@@ -1,0 +1,299 @@
+"""Trains and measures one run spec, resumably, and writes its result JSON.
+
+A spec is plain data (what to train, on what, how); everything a report needs later goes into
+the JSON, so plots and the report never need the model again.
+"""
+import dataclasses
+import math
+import os
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from models import build_model
+from utils import measure
+from utils.data import CLASSES, STATS, TensorLoader, subset
+from utils.results import run_path, write_json_atomic
+
+EVAL_BATCH = 1000
+
+
+class NonFiniteLoss(RuntimeError):
+    """The training loss became NaN or infinite: that run stops, the others go on."""
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint exists but does not load."""
+
+
+@dataclass
+class RunSpec:
+    name: str                  # the model's name in tables and plots
+    section: str               # results/<section>/, plots/<section>/
+    model: str                 # a key of models.MODELS
+    dataset: str               # "mnist" or "cifar10"
+    model_kwargs: dict = field(default_factory=dict)
+    epochs: int = 10
+    batch_size: int = 128
+    optimizer: str = "adam"    # "adam" or "sgd"
+    lr: float = 1e-3
+    momentum: float = 0.9      # SGD only
+    weight_decay: float = 0.0
+    schedule: str = "constant"  # "constant" or "onecycle" (warm-up then anneal, per step)
+    augment: bool = False      # random shift (pad 4 + crop) and horizontal flip
+    train_subset: int = None   # None: the whole split
+    test_subset: int = None
+    channels_last: bool = False
+    profile: str = "full"
+    seed: int = 0
+    grad_snapshots: int = 4    # gradient-flow samples, evenly spread over training
+    inference_batch: int = 1024  # batch size of the throughput measurement
+
+    @property
+    def run_id(self):
+        return f"{self.name}__seed{self.seed}"
+
+    def hyperparameters(self):
+        return {"epochs": self.epochs, "batch_size": self.batch_size,
+                "optimizer": self.optimizer, "lr": self.lr,
+                "momentum": self.momentum if self.optimizer == "sgd" else None,
+                "weight_decay": self.weight_decay, "schedule": self.schedule,
+                "dropout": self.model_kwargs.get("dropout", 0.0),
+                "augmentation": "random shift (pad 4 + crop), horizontal flip"
+                if self.augment else "none",
+                "train_subset": self.train_subset, "test_subset": self.test_subset,
+                "channels_last": self.channels_last, "loss": "CrossEntropyLoss"}
+
+
+def make_optimizer(spec, model):
+    if spec.optimizer == "adam":
+        return torch.optim.Adam(model.parameters(), lr=spec.lr, weight_decay=spec.weight_decay)
+    if spec.optimizer == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=spec.lr, momentum=spec.momentum,
+                               nesterov=True, weight_decay=spec.weight_decay)
+    raise ValueError(f"unknown optimizer {spec.optimizer!r}")
+
+
+def make_scheduler(spec, optimizer, total_steps):
+    if spec.schedule == "constant":
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+    if spec.schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=spec.lr,
+                                                   total_steps=total_steps, pct_start=0.25)
+    raise ValueError(f"unknown schedule {spec.schedule!r}")
+
+
+@torch.inference_mode()
+def evaluate(model, loader):
+    """Mean loss, accuracy and predictions over a loader, in eval mode."""
+    model.eval()
+    loss_sum, correct, preds = 0.0, 0, []
+    for x, y in loader:
+        out = model(x)
+        loss_sum += nn.functional.cross_entropy(out, y, reduction="sum").item()
+        p = out.argmax(1)
+        correct += (p == y).sum().item()
+        preds.append(p.cpu())
+    n = len(loader.labels)
+    return loss_sum / n, correct / n, torch.cat(preds)
+
+
+def confusion_matrix(labels, preds, num_classes):
+    """Rows: true class, columns: predicted class (sklearn's convention)."""
+    from sklearn.metrics import confusion_matrix as sk_confusion
+
+    return sk_confusion(labels.cpu().numpy(), preds.cpu().numpy(),
+                        labels=list(range(num_classes))).tolist()
+
+
+def snapshot_steps(total_steps, count):
+    """`count` step indices spread evenly from the first step to the last."""
+    if count <= 1 or total_steps <= 1:
+        return [0]
+    return sorted({round(i * (total_steps - 1) / (count - 1)) for i in range(count)})
+
+
+def _round(values, digits=6):
+    return [float(f"{v:.{digits}g}") for v in values]
+
+
+class Run:
+    """One spec's training, measurement and result file. `execute()` is the whole life cycle:
+    resume from the checkpoint if one matches, train the remaining epochs, measure, write JSON."""
+
+    def __init__(self, spec, data, device, results_dir, checkpoint_dir, progress=True):
+        self.spec, self.device, self.progress = spec, torch.device(device), progress
+        self.result_path = run_path(results_dir, spec.section, spec.run_id)
+        self.checkpoint_path = os.path.join(checkpoint_dir, spec.section, f"{spec.run_id}.pt")
+        self.weights_path = os.path.join(checkpoint_dir, spec.section, f"{spec.run_id}.final.pt")
+        train, test = data
+        mean, std = STATS[spec.dataset]
+        common = dict(mean=mean, std=std, device=self.device, channels_last=spec.channels_last)
+        train = subset(train, spec.train_subset, seed=1000 + spec.seed)
+        test = subset(test, spec.test_subset, seed=0)
+        self.train_loader = TensorLoader(train, spec.batch_size, shuffle=True,
+                                         augment=spec.augment, seed=spec.seed, **common)
+        self.train_eval_loader = TensorLoader(train, EVAL_BATCH, **common)
+        self.test_loader = TensorLoader(test, EVAL_BATCH, **common)
+        self.input_shape = tuple(train.images.shape[1:])
+
+        torch.manual_seed(spec.seed)
+        self.model = build_model(spec.model, **spec.model_kwargs).to(self.device)
+        if spec.channels_last:
+            self.model = self.model.to(memory_format=torch.channels_last)
+        self.steps_per_epoch = len(self.train_loader)
+        self.total_steps = spec.epochs * self.steps_per_epoch
+        self.optimizer = make_optimizer(spec, self.model)
+        self.scheduler = make_scheduler(spec, self.optimizer, self.total_steps)
+        self.grad_steps = set(snapshot_steps(self.total_steps, spec.grad_snapshots))
+        self.last_test = None  # (loss, acc, predictions) of the last evaluation, reused at the end
+        self.state = {"epoch": 0, "history": [], "gradient_flow": [],
+                      "trace": {"loss": [], "grad_norm": []}, "train_time_s": 0.0}
+
+    # --- checkpoints -----------------------------------------------------------------------
+    def save_checkpoint(self):
+        os.makedirs(os.path.dirname(self.checkpoint_path), exist_ok=True)
+        tmp = self.checkpoint_path + ".tmp"
+        torch.save({"spec": dataclasses.asdict(self.spec), "state": self.state,
+                    "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+                    "scheduler": self.scheduler.state_dict(),
+                    "loader": self.train_loader.state_dict(),
+                    "torch_rng": torch.get_rng_state(),
+                    "cuda_rng": torch.cuda.get_rng_state_all() if self.device.type == "cuda"
+                    else None}, tmp)
+        os.replace(tmp, self.checkpoint_path)
+
+    def discard_checkpoint(self):
+        if os.path.exists(self.checkpoint_path):
+            os.remove(self.checkpoint_path)
+
+    def try_resume(self):
+        """Load the checkpoint if it belongs to this exact spec; return the epochs it holds."""
+        if not os.path.exists(self.checkpoint_path):
+            return 0
+        try:
+            ckpt = torch.load(self.checkpoint_path, map_location=self.device, weights_only=False)
+        except Exception as err:
+            raise CheckpointError(
+                f"the checkpoint {self.checkpoint_path} does not load ({type(err).__name__}); "
+                f"delete it to restart {self.spec.run_id} from scratch") from err
+        if ckpt["spec"] != dataclasses.asdict(self.spec):
+            return 0  # settings changed since: start over rather than mix two recipes
+        self.model.load_state_dict(ckpt["model"])
+        self.optimizer.load_state_dict(ckpt["optimizer"])
+        self.scheduler.load_state_dict(ckpt["scheduler"])
+        self.train_loader.load_state_dict(ckpt["loader"])
+        torch.set_rng_state(ckpt["torch_rng"].cpu())
+        if ckpt["cuda_rng"] is not None and self.device.type == "cuda":
+            torch.cuda.set_rng_state_all([s.cpu() for s in ckpt["cuda_rng"]])
+        self.state = ckpt["state"]
+        return self.state["epoch"]
+
+    # --- training --------------------------------------------------------------------------
+    def train_epoch(self, epoch):
+        model, spec = self.model, self.spec
+        model.train()
+        n = len(self.train_loader.labels)
+        losses = torch.zeros(self.steps_per_epoch, device=self.device)
+        grad_norms = torch.zeros(self.steps_per_epoch, device=self.device)
+        correct = torch.zeros((), device=self.device, dtype=torch.long)
+        bar = tqdm(self.train_loader, desc=f"{spec.run_id} epoch {epoch + 1}/{spec.epochs}",
+                   leave=False, disable=not self.progress, unit="batch")
+        with measure.Timer(self.device) as timer:
+            for i, (x, y) in enumerate(bar):
+                step = epoch * self.steps_per_epoch + i
+                out = model(x)
+                loss = nn.functional.cross_entropy(out, y)
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                # Kept on the device: reading them every step would stall a GPU.
+                losses[i] = loss.detach()
+                grad_norms[i] = nn.utils.get_total_norm(
+                    [p.grad for p in model.parameters() if p.grad is not None])
+                if step in self.grad_steps:
+                    self._check_finite(loss.item(), epoch, i)
+                    self.state["gradient_flow"].append(
+                        {"step": step, "epoch": epoch + i / self.steps_per_epoch,
+                         "layers": measure.gradient_snapshot(model)})
+                self.optimizer.step()
+                self.scheduler.step()
+                correct += (out.argmax(1) == y).sum()
+                if self.progress and i % 20 == 0:
+                    bar.set_postfix(loss=f"{loss.item():.3f}")
+        losses = losses.cpu()
+        bad = (~torch.isfinite(losses)).nonzero()
+        if len(bad):
+            self._check_finite(losses[bad[0, 0]].item(), epoch, bad[0, 0].item())
+        self.state["trace"]["loss"] += _round(losses.tolist())
+        self.state["trace"]["grad_norm"] += _round(grad_norms.cpu().tolist())
+        return losses.mean().item(), correct.item() / n, timer.seconds
+
+    def _check_finite(self, value, epoch, batch):
+        if not math.isfinite(value):
+            raise NonFiniteLoss(
+                f"{self.spec.run_id}: the training loss became {value} at epoch {epoch + 1}, "
+                f"batch {batch + 1}; lower the learning rate (--lr is {self.spec.lr}) or check "
+                f"the data. Its checkpoint from the last good epoch is kept.")
+
+    def execute(self):
+        start_epoch = self.try_resume()
+        spec = self.spec
+        for epoch in range(start_epoch, spec.epochs):
+            lr = self.optimizer.param_groups[0]["lr"]
+            train_loss, train_acc, seconds = self.train_epoch(epoch)
+            with measure.Timer(self.device) as eval_timer:
+                test_loss, test_acc, preds = evaluate(self.model, self.test_loader)
+            self.last_test = (test_loss, test_acc, preds)
+            self.state["history"].append({
+                "epoch": epoch + 1, "train_loss": train_loss, "train_acc": train_acc,
+                "test_loss": test_loss, "test_acc": test_acc, "epoch_time_s": seconds,
+                "eval_time_s": eval_timer.seconds, "lr_start": lr})
+            self.state["train_time_s"] += seconds
+            self.state["epoch"] = epoch + 1
+            self.save_checkpoint()
+            if self.progress:
+                tqdm.write(f"  {spec.run_id} epoch {epoch + 1}/{spec.epochs}: train loss "
+                           f"{train_loss:.4f} acc {train_acc:.4f} | test loss {test_loss:.4f} "
+                           f"acc {test_acc:.4f} | {seconds:.1f}s")
+        result = self.measure()
+        torch.save(self.model.state_dict(), self.weights_path)
+        write_json_atomic(self.result_path, result)
+        return result
+
+    def measure(self):
+        spec, model = self.spec, self.model
+        train_loss, train_acc, _ = evaluate(model, self.train_eval_loader)
+        test_loss, test_acc, preds = self.last_test or evaluate(model, self.test_loader)
+        last = self.state["history"][-1]
+        speed = measure.inference_speed(model, self.input_shape, self.device,
+                                        channels_last=spec.channels_last,
+                                        throughput_batch=spec.inference_batch)
+        return {
+            "name": spec.name, "run_id": spec.run_id, "model": spec.model,
+            "model_kwargs": spec.model_kwargs, "dataset": spec.dataset, "section": spec.section,
+            "profile": spec.profile, "seed": spec.seed,
+            "params": measure.count_params(model),
+            "macs": measure.count_macs(model, self.input_shape),
+            "param_breakdown": measure.param_breakdown(model),
+            "input_shape": list(self.input_shape),
+            "train_size": len(self.train_loader.labels), "test_size": len(self.test_loader.labels),
+            "hyperparameters": spec.hyperparameters(),
+            "history": self.state["history"],
+            "final": {
+                # train_acc: running accuracy over the last epoch (augmented, dropout on), as the
+                # reference reported it; train_acc_eval: the trained model on the clean train set.
+                "train_acc": last["train_acc"], "train_loss": last["train_loss"],
+                "train_acc_eval": train_acc, "train_loss_eval": train_loss,
+                "test_acc": test_acc, "test_loss": test_loss,
+                "train_time_s": self.state["train_time_s"],
+                "time_per_epoch_s": self.state["train_time_s"] / len(self.state["history"]),
+                **speed},
+            "gradient_flow": self.state["gradient_flow"],
+            "trace": self.state["trace"],
+            "classes": CLASSES[spec.dataset],
+            "confusion_matrix": confusion_matrix(self.test_loader.labels, preds, 10),
+            "environment": measure.environment(self.device),
+            "spec": dataclasses.asdict(spec),
+        }
