@@ -4,7 +4,6 @@ A spec is plain data (what to train, on what, how); everything a report needs la
 the JSON, so plots and the report never need the model again.
 """
 import dataclasses
-import math
 import os
 from dataclasses import dataclass, field
 
@@ -213,7 +212,7 @@ class Run:
                 grad_norms[i] = nn.utils.get_total_norm(
                     [p.grad for p in model.parameters() if p.grad is not None])
                 if step in self.grad_steps:
-                    self._check_finite(loss.item(), epoch, i)
+                    self._check_finite(losses[:i + 1], epoch)
                     self.state["gradient_flow"].append(
                         {"step": step, "epoch": epoch + i / self.steps_per_epoch,
                          "layers": measure.gradient_snapshot(model)})
@@ -223,18 +222,19 @@ class Run:
                 if self.progress and i % 20 == 0:
                     bar.set_postfix(loss=f"{loss.item():.3f}")
         losses = losses.cpu()
-        bad = (~torch.isfinite(losses)).nonzero()
-        if len(bad):
-            self._check_finite(losses[bad[0, 0]].item(), epoch, bad[0, 0].item())
+        self._check_finite(losses, epoch)
         self.state["trace"]["loss"] += _round(losses.tolist())
         self.state["trace"]["grad_norm"] += _round(grad_norms.cpu().tolist())
         return losses.mean().item(), correct.item() / n, timer.seconds
 
-    def _check_finite(self, value, epoch, batch):
-        if not math.isfinite(value):
+    def _check_finite(self, losses, epoch):
+        """Raise NonFiniteLoss naming the first NaN/inf among this epoch's step losses."""
+        bad = (~torch.isfinite(losses)).nonzero()
+        if len(bad):
+            batch = bad[0, 0].item()
             raise NonFiniteLoss(
-                f"{self.spec.run_id}: the training loss became {value} at epoch {epoch + 1}, "
-                f"batch {batch + 1}; lower the learning rate (--lr is {self.spec.lr}) or check "
+                f"{self.spec.run_id}: the training loss became {losses[batch].item()} at epoch "
+                f"{epoch + 1}, batch {batch + 1}; lower the learning rate (--lr is {self.spec.lr}) or check "
                 f"the data. Its checkpoint from the last good epoch is kept.")
 
     def execute(self):

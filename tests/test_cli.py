@@ -1,0 +1,148 @@
+"""The Task 1 script as a user runs it: end to end, resumable, and clear about bad inputs."""
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from tests.conftest import ROOT, needs_cifar, needs_mnist, real_data_root
+
+SCRIPT = os.path.join(ROOT, "homework_cnn_vs_fc_comparison.py")
+
+
+def cli(*args, env=None):
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    return subprocess.run([sys.executable, SCRIPT, "--no-progress", *args], capture_output=True,
+                          text=True, cwd=ROOT, env=full_env, timeout=600)
+
+
+def dirs(tmp_path):
+    return ["--results-dir", str(tmp_path / "results"), "--plots-dir", str(tmp_path / "plots")]
+
+
+def assert_clean_error(proc, *phrases):
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("error: ")
+    for phrase in phrases:
+        assert phrase in proc.stderr
+
+
+def test_help_lists_the_common_options():
+    out = cli("--help").stdout
+    for option in ("--section", "--profile", "--device", "--data-dir", "--results-dir",
+                   "--plots-dir", "--seeds", "--only", "--force", "--report-only"):
+        assert option in out
+
+
+@pytest.fixture(scope="module")
+def smoke_mnist_once(fake_mnist_root, tmp_path_factory):
+    """Section 1.1 run once in the smoke profile on a fake MNIST in torchvision's layout."""
+    tmp_path = tmp_path_factory.mktemp("smoke_mnist")
+    proc = cli("--section", "1.1", "--profile", "smoke", "--data-dir", fake_mnist_root,
+               *dirs(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    return tmp_path
+
+
+@pytest.fixture
+def smoke_mnist(smoke_mnist_once, tmp_path):
+    """A private copy of that finished run, for tests that change it."""
+    for sub in ("results", "plots"):
+        shutil.copytree(smoke_mnist_once / sub, tmp_path / sub)
+    return tmp_path
+
+
+def test_smoke_run_writes_json_plots_and_report(smoke_mnist):
+    results, plots = smoke_mnist / "results", smoke_mnist / "plots"
+    assert sorted(os.listdir(results / "mnist_comparison")) == [
+        "FCNet__seed0.json", "ResNetLike__seed0.json", "SimpleCNN__seed0.json"]
+    for name in ("train_acc", "test_acc", "train_loss", "test_loss"):
+        assert (plots / "mnist_comparison" / f"{name}.png").stat().st_size > 10_000
+    report = (results / "REPORT.md").read_text()
+    assert "### 1.1 MNIST" in report and "| SimpleCNN | 241,546 |" in report
+    assert "../plots/mnist_comparison/test_acc.png" in report
+
+
+def test_a_second_run_skips_finished_runs_and_report_only_is_byte_identical(smoke_mnist):
+    report = (smoke_mnist / "results" / "REPORT.md").read_bytes()
+    json_before = (smoke_mnist / "results" / "mnist_comparison" / "FCNet__seed0.json").read_bytes()
+    again = cli("--section", "1.1", "--profile", "smoke", "--data-dir", "/nonexistent",
+                *dirs(smoke_mnist))
+    # Nothing retrained: the data directory is not even read.
+    assert again.returncode == 0 and again.stdout.count("finished, skipped") == 3
+    redraw = cli("--report-only", "--data-dir", "/nonexistent", *dirs(smoke_mnist))
+    assert redraw.returncode == 0
+    assert (smoke_mnist / "results" / "REPORT.md").read_bytes() == report
+    assert (smoke_mnist / "results" / "mnist_comparison" / "FCNet__seed0.json").read_bytes() \
+        == json_before
+
+
+def test_report_only_redraws_deleted_plots_without_training(smoke_mnist):
+    plot = smoke_mnist / "plots" / "mnist_comparison" / "test_acc.png"
+    plot.unlink()
+    proc = cli("--report-only", *dirs(smoke_mnist))
+    assert proc.returncode == 0 and plot.exists()
+    assert "epoch" not in proc.stdout
+
+
+def test_force_retrains_only_the_selected_run(smoke_mnist, fake_mnist_root):
+    path = smoke_mnist / "results" / "mnist_comparison"
+    before = {p: (path / p).stat().st_mtime_ns for p in os.listdir(path)}
+    proc = cli("--section", "1.1", "--profile", "smoke", "--only", "FCNet", "--force",
+               "--data-dir", fake_mnist_root, *dirs(smoke_mnist))
+    assert proc.returncode == 0
+    after = {p: (path / p).stat().st_mtime_ns for p in os.listdir(path)}
+    assert after["FCNet__seed0.json"] != before["FCNet__seed0.json"]
+    assert after["SimpleCNN__seed0.json"] == before["SimpleCNN__seed0.json"]
+
+
+def test_unknown_only_name_is_a_clear_error_and_keeps_results(smoke_mnist):
+    json_path = smoke_mnist / "results" / "mnist_comparison" / "FCNet__seed0.json"
+    before = json_path.read_bytes()
+    proc = cli("--section", "1.1", "--profile", "smoke", "--only", "LeNet", *dirs(smoke_mnist))
+    assert_clean_error(proc, "unknown --only name(s) LeNet", "FCNet")
+    assert json_path.read_bytes() == before
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_cuda_without_cuda_is_a_clear_error(tmp_path):
+    proc = cli("--device", "cuda", "--profile", "smoke", *dirs(tmp_path))
+    assert_clean_error(proc, "--device cuda", "--device cpu")
+
+
+def test_missing_data_without_network_is_a_clear_error(tmp_path):
+    # A dead proxy makes the download fail fast even on a machine that has a network.
+    dead = "http://127.0.0.1:9"
+    proc = cli("--section", "1.1", "--profile", "smoke", "--data-dir", str(tmp_path / "empty"),
+               *dirs(tmp_path), env={"http_proxy": dead, "https_proxy": dead,
+                                     "HTTP_PROXY": dead, "HTTPS_PROXY": dead})
+    assert_clean_error(proc, "MNIST is not under", "DATA_ROOT")
+
+
+def test_unwritable_results_dir_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    proc = cli("--profile", "smoke", "--results-dir", str(blocker / "results"),
+               "--plots-dir", str(tmp_path / "plots"))
+    assert_clean_error(proc, "cannot create", "--results-dir")
+
+
+def test_bad_profile_is_rejected_by_argparse(tmp_path):
+    proc = cli("--profile", "huge", *dirs(tmp_path))
+    assert proc.returncode == 2 and "invalid choice" in proc.stderr
+
+
+@needs_mnist
+@needs_cifar
+def test_whole_task1_smoke_on_the_real_datasets(tmp_path):
+    proc = cli("--profile", "smoke", "--data-dir", real_data_root(), *dirs(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    cifar_plots = tmp_path / "plots" / "cifar_comparison"
+    for model in ("DeepFCNet", "ResNetCIFAR", "ResNetCIFARRegularized"):
+        assert (cifar_plots / f"conf_matrix_{model}.png").exists()
+        assert (cifar_plots / f"grad_flow_{model}.png").exists()
+    report = (tmp_path / "results" / "REPORT.md").read_text()
+    assert "### 1.2 CIFAR-10" in report and "**Gradient flow**" in report

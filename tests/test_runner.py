@@ -1,0 +1,142 @@
+import json
+import os
+
+import pytest
+import torch
+
+import models
+from utils.results import read_json
+from utils.runner import CheckpointError, NonFiniteLoss, Run, RunSpec, snapshot_steps
+
+REQUIRED_FIELDS = ["name", "model", "dataset", "profile", "seed", "params", "macs",
+                   "hyperparameters", "history", "final", "gradient_flow", "confusion_matrix",
+                   "environment"]
+HYPER_FIELDS = ["epochs", "batch_size", "optimizer", "lr", "weight_decay", "dropout",
+                "augmentation"]
+HISTORY_FIELDS = ["train_loss", "train_acc", "test_loss", "test_acc", "epoch_time_s"]
+FINAL_FIELDS = ["train_acc", "test_acc", "train_time_s", "inference_latency_ms",
+                "inference_throughput_img_s"]
+ENV_FIELDS = ["torch", "device_name", "cpu", "threads", "git_commit", "date"]
+
+
+def spec(**kw):
+    base = dict(name="SimpleCNN", section="sec", model="SimpleCNN", dataset="mnist", epochs=2,
+                batch_size=64, profile="smoke", inference_batch=32, channels_last=True)
+    return RunSpec(**{**base, **kw})
+
+
+def run(s, data, tmp_path, sub=""):
+    return Run(s, data, "cpu", str(tmp_path / sub / "results"), str(tmp_path / sub / "ckpt"),
+               progress=False)
+
+
+def comparable(result):
+    """A result without its wall-clock measurements and environment."""
+    return {"history": [{k: v for k, v in h.items() if not k.endswith("time_s")}
+                        for h in result["history"]],
+            "gradient_flow": result["gradient_flow"], "trace": result["trace"],
+            "acc": (result["final"]["train_acc_eval"], result["final"]["test_acc"]),
+            "confusion": result["confusion_matrix"]}
+
+
+def test_a_run_writes_one_json_with_every_field_the_report_needs(synthetic_mnist, tmp_path):
+    result = run(spec(), synthetic_mnist, tmp_path).execute()
+    path = tmp_path / "results" / "sec" / "SimpleCNN__seed0.json"
+    on_disk = read_json(path)
+    assert on_disk == json.loads(json.dumps(result))
+    for key in REQUIRED_FIELDS:
+        assert key in on_disk, key
+    assert all(k in on_disk["hyperparameters"] for k in HYPER_FIELDS)
+    assert len(on_disk["history"]) == 2
+    assert all(k in h for h in on_disk["history"] for k in HISTORY_FIELDS)
+    assert all(k in on_disk["final"] for k in FINAL_FIELDS)
+    assert all(k in on_disk["environment"] for k in ENV_FIELDS)
+    assert on_disk["params"] == 241_546 and on_disk["macs"] > 7e6
+    cm = on_disk["confusion_matrix"]
+    assert len(cm) == 10 and sum(map(sum, cm)) == 200
+    snaps = on_disk["gradient_flow"]
+    assert len(snaps) == 4 and "features.0.weight" in snaps[0]["layers"]
+    assert set(snaps[0]["layers"]["features.0.weight"]) == {"mean_abs", "max_abs", "norm"}
+    assert len(on_disk["trace"]["loss"]) == 2 * 10  # 600 images / 64 per batch = 10 steps
+
+
+def test_the_synthetic_task_is_learned(synthetic_mnist, tmp_path):
+    result = run(spec(model="FCNet", name="FCNet", epochs=3), synthetic_mnist, tmp_path).execute()
+    assert result["final"]["test_acc"] > 0.9
+    assert result["history"][-1]["train_loss"] < result["history"][0]["train_loss"]
+
+
+def test_same_seed_gives_identical_numbers_and_another_seed_does_not(synthetic_mnist, tmp_path):
+    a = run(spec(), synthetic_mnist, tmp_path, "a").execute()
+    b = run(spec(), synthetic_mnist, tmp_path, "b").execute()
+    c = run(spec(seed=1), synthetic_mnist, tmp_path, "c").execute()
+    assert comparable(a) == comparable(b)
+    assert comparable(a)["trace"] != comparable(c)["trace"]
+
+
+def test_an_interrupted_run_resumes_to_the_same_result(synthetic_cifar, tmp_path, monkeypatch):
+    s = spec(model="ResNetCIFARRegularized", name="Reg", dataset="cifar10", epochs=3,
+             augment=True, model_kwargs={"dropout": 0.3}, optimizer="sgd", lr=0.05,
+             schedule="onecycle")
+    uninterrupted = run(s, synthetic_cifar, tmp_path, "ref").execute()
+
+    original = Run.train_epoch
+
+    def interrupt_in_epoch_three(self, epoch):
+        if epoch == 2:
+            raise KeyboardInterrupt
+        return original(self, epoch)
+
+    monkeypatch.setattr(Run, "train_epoch", interrupt_in_epoch_three)
+    with pytest.raises(KeyboardInterrupt):
+        run(s, synthetic_cifar, tmp_path).execute()
+    assert not (tmp_path / "results" / "sec" / "Reg__seed0.json").exists()
+    assert torch.load(tmp_path / "ckpt" / "sec" / "Reg__seed0.pt",
+                      weights_only=False)["state"]["epoch"] == 2
+
+    monkeypatch.setattr(Run, "train_epoch", original)
+    resumed_run = run(s, synthetic_cifar, tmp_path)
+    assert resumed_run.try_resume() == 2
+    resumed = run(s, synthetic_cifar, tmp_path).execute()
+    assert comparable(resumed) == comparable(uninterrupted)
+
+
+def test_a_checkpoint_of_other_settings_is_not_resumed(synthetic_mnist, tmp_path):
+    run(spec(epochs=1), synthetic_mnist, tmp_path).execute()
+    assert run(spec(epochs=2), synthetic_mnist, tmp_path).try_resume() == 0
+
+
+def test_a_corrupt_checkpoint_is_a_clear_error(synthetic_mnist, tmp_path):
+    r = run(spec(), synthetic_mnist, tmp_path)
+    os.makedirs(os.path.dirname(r.checkpoint_path))
+    with open(r.checkpoint_path, "wb") as f:
+        f.write(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="delete it"):
+        r.execute()
+
+
+class ExplodingNet(torch.nn.Module):
+    """Returns NaN logits from its third forward pass in training mode."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(28 * 28, 10)
+        self.calls = 0
+
+    def forward(self, x):
+        self.calls += self.training
+        out = self.fc(x.flatten(1))
+        return out * float("nan") if self.calls >= 3 else out
+
+
+def test_a_nan_loss_stops_the_run_with_a_clear_message(synthetic_mnist, tmp_path, monkeypatch):
+    monkeypatch.setitem(models.MODELS, "ExplodingNet", ExplodingNet)
+    with pytest.raises(NonFiniteLoss, match="loss became nan at epoch 1, batch 3"):
+        run(spec(model="ExplodingNet", name="Boom", channels_last=False), synthetic_mnist,
+            tmp_path).execute()
+    assert not (tmp_path / "results" / "sec" / "Boom__seed0.json").exists()
+
+
+def test_gradient_snapshots_span_first_to_last_step():
+    assert snapshot_steps(100, 4) == [0, 33, 66, 99]
+    assert snapshot_steps(1, 4) == [0]
