@@ -10,7 +10,7 @@ DATA_ROOT ?= $(if $(wildcard ../shared/data),../shared/data,./data)
 export DATA_ROOT
 SCRIPTS := homework_cnn_vs_fc_comparison.py
 
-.PHONY: setup run quick test report clean-smoke
+.PHONY: setup run quick test report readme
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,3 +31,6 @@ report: setup
 
 test: setup
 	$(PY) -m pytest -q tests
+
+readme: setup
+	$(PY) -m utils.readme

@@ -82,3 +82,89 @@ class ResNetCIFARRegularized(ResNetCIFAR):
 
     def __init__(self, num_classes=10, dropout=0.3, **kwargs):
         super().__init__(num_classes=num_classes, dropout=dropout, **kwargs)
+
+
+# --- Task 2.1: kernel size at an equal parameter budget ----------------------------------------
+
+class MixedConv(nn.Module):
+    """Inception-style mix: a 1x1 branch and a 3x3 branch side by side, outputs concatenated.
+
+    A quarter of the output channels come from the 1x1 branch (cheap channel mixing), the rest
+    from the 3x3 branch; the layer has the depth of one conv, so the net's layout is unchanged.
+    """
+
+    def __init__(self, in_channels, out_channels, one_by_one_share=0.25):
+        super().__init__()
+        c1 = max(1, round(out_channels * one_by_one_share))
+        self.branch1 = nn.Conv2d(in_channels, c1, 1, bias=False)
+        self.branch3 = nn.Conv2d(in_channels, out_channels - c1, 3, padding=1, bias=False)
+        self.kernel_size = (3, 3)  # the larger branch bounds the receptive field
+
+    def forward(self, x):
+        return torch.cat([self.branch1(x), self.branch3(x)], 1)
+
+
+class KernelCNN(nn.Module):
+    """Three conv-BN-ReLU stages with 2x2 max pooling after the first two, global average
+    pooling and a linear classifier. Only the conv kernels differ between the variants:
+    `kernel` is 3, 5, 7 or "combo" (MixedConv 1x1 + 3x3); `widths` are set by the
+    equal-parameter search in utils/param_search.py."""
+
+    def __init__(self, kernel=3, widths=(16, 32, 64), num_classes=10, in_channels=3):
+        super().__init__()
+        layers, c = [], in_channels
+        for i, w in enumerate(widths):
+            conv = (MixedConv(c, w) if kernel == "combo"
+                    else nn.Conv2d(c, w, kernel, padding=kernel // 2, bias=False))
+            layers += [conv, nn.BatchNorm2d(w), nn.ReLU(inplace=True)]
+            if i < len(widths) - 1:
+                layers.append(nn.MaxPool2d(2))
+            c = w
+        self.features = nn.Sequential(*layers)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(c, num_classes)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.pool(self.features(x)), 1))
+
+
+# --- Task 2.2: depth, with and without residual connections -------------------------------------
+
+class DepthCNN(nn.Module):
+    """Plain or residual CNN of a given number of 3x3 conv layers over three resolutions.
+
+    `depth` conv layers are split as evenly as possible over three stages (32, 16, 8 pixels;
+    widths doubling from `width`). With `residual=True` consecutive pairs of convs after the stem
+    become BasicBlocks; with `residual=False` the identical layers run without the skips
+    (BasicBlock(skip=False)), so the two differ in the skip connections alone. Every conv is
+    followed by BatchNorm; weights use PyTorch's default (Kaiming-uniform) initialisation.
+    """
+
+    def __init__(self, depth=8, width=32, residual=False, num_classes=10):
+        super().__init__()
+        if depth < 2:
+            raise ValueError("depth must be at least 2")
+        self.stem = nn.Sequential(nn.Conv2d(3, width, 3, padding=1, bias=False),
+                                  nn.BatchNorm2d(width), nn.ReLU(inplace=True))
+        remaining, stages, c = depth - 1, [], width
+        per_stage = [remaining // 3 + (1 if i < remaining % 3 else 0) for i in range(3)]
+        for i, n_convs in enumerate(per_stage):
+            w = width * 2 ** i
+            layers = []
+            stride = 1 if i == 0 else 2
+            while n_convs >= 2:
+                layers.append(BasicBlock(c, w, stride=stride, skip=residual))
+                c, stride, n_convs = w, 1, n_convs - 2
+            if n_convs == 1:  # an odd conv out: a single conv layer, no skip possible
+                layers += [nn.Conv2d(c, w, 3, stride=stride, padding=1, bias=False),
+                           nn.BatchNorm2d(w), nn.ReLU(inplace=True)]
+                c, stride = w, 1
+            if stride == 2:  # a stage with no conv still halves the resolution
+                layers.append(nn.MaxPool2d(2))
+            stages.append(nn.Sequential(*layers))
+        self.stages = nn.Sequential(*stages)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(c, num_classes)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.pool(self.stages(self.stem(x))), 1))

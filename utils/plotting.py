@@ -7,6 +7,7 @@ matplotlib.use("Agg")  # no screen on the training machines
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import seaborn as sns  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 
 def _save(fig, path):
@@ -35,6 +36,7 @@ def curves(groups, key, title, ylabel, path):
         if len(runs) > 1:
             ax.fill_between(epochs, values.min(1), values.max(1), alpha=0.2)
     ax.set(title=title, xlabel="epoch", ylabel=ylabel)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(alpha=0.3)
     ax.legend()
     return _save(fig, path)

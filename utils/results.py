@@ -25,7 +25,8 @@ def write_text_atomic(path, text):
 
 
 def write_json_atomic(path, obj):
-    write_text_atomic(path, json.dumps(obj, indent=1) + "\n")
+    # Compact: traces and maps would make an indented file tens of thousands of lines long.
+    write_text_atomic(path, json.dumps(obj, separators=(",", ":")) + "\n")
 
 
 def read_json(path):

@@ -5,6 +5,7 @@ the JSON, so plots and the report never need the model again.
 """
 import dataclasses
 import os
+import time
 from dataclasses import dataclass, field
 
 import torch
@@ -241,6 +242,7 @@ class Run:
         start_epoch = self.try_resume()
         spec = self.spec
         for epoch in range(start_epoch, spec.epochs):
+            wall_start = time.perf_counter()
             lr = self.optimizer.param_groups[0]["lr"]
             train_loss, train_acc, seconds = self.train_epoch(epoch)
             with measure.Timer(self.device) as eval_timer:
@@ -252,12 +254,18 @@ class Run:
                 "eval_time_s": eval_timer.seconds, "lr_start": lr})
             self.state["train_time_s"] += seconds
             self.state["epoch"] = epoch + 1
+            self.state["wall_time_s"] = (self.state.get("wall_time_s", 0.0)
+                                         + time.perf_counter() - wall_start)
             self.save_checkpoint()
             if self.progress:
                 tqdm.write(f"  {spec.run_id} epoch {epoch + 1}/{spec.epochs}: train loss "
                            f"{train_loss:.4f} acc {train_acc:.4f} | test loss {test_loss:.4f} "
                            f"acc {test_acc:.4f} | {seconds:.1f}s")
+        wall_start = time.perf_counter()
         result = self.measure()
+        # Everything this run cost: training, per-epoch evaluation, checkpoints, measurements.
+        result["final"]["wall_time_s"] = (self.state.get("wall_time_s", 0.0)
+                                          + time.perf_counter() - wall_start)
         torch.save(self.model.state_dict(), self.weights_path)
         write_json_atomic(self.result_path, result)
         return result

@@ -1,0 +1,96 @@
+"""Regenerates the blocks of README.md that hold measured numbers, from the result JSON.
+
+    python -m utils.readme          # rewrite README.md in place
+    python -m utils.readme --check  # exit 1 if README.md is out of date (used by the tests)
+
+A block sits between `<!-- generated:NAME -->` and `<!-- /generated:NAME -->`; everything
+outside the markers is hand-written prose.
+"""
+import argparse
+import os
+import re
+import sys
+
+from utils import report_task1
+from utils.reporting import md_table
+from utils.results import group_by_name, load_section
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# (script, section label, results folder, model order); extended as tasks land.
+SECTIONS = [
+    ("homework_cnn_vs_fc_comparison.py", "1.1 MNIST", report_task1.MNIST,
+     report_task1.MNIST_ORDER),
+    ("homework_cnn_vs_fc_comparison.py", "1.2 CIFAR-10", report_task1.CIFAR,
+     report_task1.CIFAR_ORDER),
+]
+PROFILES = [("quick", "results/quick"), ("full", "results")]
+
+
+def timing_table(root=ROOT):
+    """Per section and profile: runs, wall time (training + evaluation + measuring), the
+    slowest model's time per epoch, and the device it was measured on."""
+    rows = []
+    for script, label, folder, order in SECTIONS:
+        for profile, results in PROFILES:
+            runs = load_section(os.path.join(root, results), folder)
+            if not runs:
+                continue
+            groups = group_by_name(runs, order)
+            wall = sum(r["final"].get("wall_time_s", r["final"]["train_time_s"]) for r in runs)
+            per_epoch = ", ".join(
+                f"{n} {sum(r['final']['time_per_epoch_s'] for r in rs) / len(rs):.1f}"
+                for n, rs in groups.items())
+            env = runs[0]["environment"]
+            rows.append([f"`{script}` {label}", profile, len(runs), f"{wall / 60:.1f}",
+                         runs[0]["hyperparameters"]["epochs"], per_epoch,
+                         f"{env['device_name']}, {env['threads']} threads"])
+    if not rows:
+        return "No finished runs yet."
+    return md_table(["section", "profile", "runs", "wall time, min", "epochs",
+                     "s/epoch by model", "measured on"], rows)
+
+
+def headline_table(root=ROOT):
+    rows = []
+    for _, label, folder, order in SECTIONS:
+        for profile, results in PROFILES:
+            for name, runs in group_by_name(load_section(os.path.join(root, results), folder),
+                                            order).items():
+                acc = sum(r["final"]["test_acc"] for r in runs) / len(runs)
+                rows.append([label, profile, name, f"{acc:.4f}", len(runs)])
+    if not rows:
+        return "No finished runs yet."
+    return md_table(["section", "profile", "model", "test acc (last epoch)", "seeds"], rows)
+
+
+BLOCKS = {"timings": timing_table, "headline": headline_table}
+
+
+def render(text, root=ROOT):
+    for name, make in BLOCKS.items():
+        pattern = re.compile(rf"(<!-- generated:{name} -->\n).*?(<!-- /generated:{name} -->)",
+                             re.S)
+        text = pattern.sub(lambda m: m.group(1) + make(root) + "\n" + m.group(2), text)
+    return text
+
+
+def main(argv=None):
+    args = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    args.add_argument("--check", action="store_true", help="only say whether it is current")
+    args = args.parse_args(argv)
+    path = os.path.join(ROOT, "README.md")
+    with open(path) as f:
+        text = f.read()
+    new = render(text)
+    if args.check:
+        if new != text:
+            print("README.md is out of date: run python -m utils.readme", file=sys.stderr)
+            return 1
+        return 0
+    with open(path, "w") as f:
+        f.write(new)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
