@@ -8,7 +8,8 @@ PROFILE ?= full
 # The datasets: ../shared/data when it is there (this project's machines), else ./data.
 DATA_ROOT ?= $(if $(wildcard ../shared/data),../shared/data,./data)
 export DATA_ROOT
-SCRIPTS := homework_cnn_vs_fc_comparison.py
+SCRIPTS := homework_cnn_vs_fc_comparison.py homework_cnn_architecture_analysis.py \
+           homework_custom_layers_experiments.py
 
 .PHONY: setup run quick test report readme
 

@@ -3,11 +3,17 @@
 Run specs name a model and its keyword arguments; `build_model` turns that into a module, so a
 spec stays plain data that can be written into the result JSON.
 """
-from models.cnn_models import ResNetCIFAR, ResNetCIFARRegularized, ResNetLike, SimpleCNN
+from models.cnn_models import (CNN_3x3, CNN_5x5, CNN_7x7, CNN_Combo, DeepCNN, MediumCNN,
+                               ResidualCNN, ResNetCIFAR, ResNetCIFARRegularized, ResNetLike,
+                               ShallowCNN, SimpleCNN)
+from models.custom_cnn import CNNWithCustomLayers, StandardCNN, SwappableCNN
 from models.fc_models import DeepFCNet, FCNet
+from models.residual_nets import BasicResNet, BottleneckResNet, WideResNet
 
 MODELS = {cls.__name__: cls for cls in (
-    FCNet, SimpleCNN, ResNetLike, DeepFCNet, ResNetCIFAR, ResNetCIFARRegularized)}
+    FCNet, SimpleCNN, ResNetLike, DeepFCNet, ResNetCIFAR, ResNetCIFARRegularized,
+    CNN_3x3, CNN_5x5, CNN_7x7, CNN_Combo, ShallowCNN, MediumCNN, DeepCNN, ResidualCNN,
+    SwappableCNN, StandardCNN, CNNWithCustomLayers, BasicResNet, BottleneckResNet, WideResNet)}
 
 
 def build_model(name, **kwargs):

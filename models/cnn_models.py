@@ -127,14 +127,35 @@ class KernelCNN(nn.Module):
     def forward(self, x):
         return self.fc(torch.flatten(self.pool(self.features(x)), 1))
 
+    # For utils/analysis.py: the conv trunk, and its stages (conv-BN-ReLU[-pool]) in order.
+    def trunk(self):
+        return self.features
+
+    def feature_layers(self):
+        # A pool opens the next stage, so the first stage's output is the first layer's activation.
+        stages, current = [], []
+        for m in self.features:
+            current.append(m)
+            if isinstance(m, nn.ReLU):
+                stages.append((f"conv{len(stages) + 1}", nn.Sequential(*current)))
+                current = []
+        return stages
+
+    def first_conv_weight(self):
+        first = self.features[0]
+        if isinstance(first, MixedConv):  # show the 1x1 kernels zero-padded to 3x3
+            w1 = nn.functional.pad(first.branch1.weight, (1, 1, 1, 1))
+            return torch.cat([w1, first.branch3.weight])
+        return first.weight
+
 
 # --- Task 2.2: depth, with and without residual connections -------------------------------------
 
 class DepthCNN(nn.Module):
     """Plain or residual CNN of a given number of 3x3 conv layers over three resolutions.
 
-    `depth` conv layers are split as evenly as possible over three stages (32, 16, 8 pixels;
-    widths doubling from `width`). With `residual=True` consecutive pairs of convs after the stem
+    A stem conv, then `depth - 1` conv layers split as evenly as possible over three stages
+    (32, 16, 8 pixels; widths doubling from `width`). With `residual=True` consecutive pairs of convs after the stem
     become BasicBlocks; with `residual=False` the identical layers run without the skips
     (BasicBlock(skip=False)), so the two differ in the skip connections alone. Every conv is
     followed by BatchNorm; weights use PyTorch's default (Kaiming-uniform) initialisation.
@@ -147,7 +168,10 @@ class DepthCNN(nn.Module):
         self.stem = nn.Sequential(nn.Conv2d(3, width, 3, padding=1, bias=False),
                                   nn.BatchNorm2d(width), nn.ReLU(inplace=True))
         remaining, stages, c = depth - 1, [], width
-        per_stage = [remaining // 3 + (1 if i < remaining % 3 else 0) for i in range(3)]
+        # Leftover convs go to the middle stage first, then the last: a shallow net then still
+        # reaches 64 channels instead of stacking its few convs at full resolution.
+        rank = {1: 0, 2: 1, 0: 2}
+        per_stage = [remaining // 3 + (1 if rank[i] < remaining % 3 else 0) for i in range(3)]
         for i, n_convs in enumerate(per_stage):
             w = width * 2 ** i
             layers = []
@@ -156,8 +180,9 @@ class DepthCNN(nn.Module):
                 layers.append(BasicBlock(c, w, stride=stride, skip=residual))
                 c, stride, n_convs = w, 1, n_convs - 2
             if n_convs == 1:  # an odd conv out: a single conv layer, no skip possible
-                layers += [nn.Conv2d(c, w, 3, stride=stride, padding=1, bias=False),
-                           nn.BatchNorm2d(w), nn.ReLU(inplace=True)]
+                layers.append(nn.Sequential(
+                    nn.Conv2d(c, w, 3, stride=stride, padding=1, bias=False),
+                    nn.BatchNorm2d(w), nn.ReLU(inplace=True)))
                 c, stride = w, 1
             if stride == 2:  # a stage with no conv still halves the resolution
                 layers.append(nn.MaxPool2d(2))
@@ -168,3 +193,60 @@ class DepthCNN(nn.Module):
 
     def forward(self, x):
         return self.fc(torch.flatten(self.pool(self.stages(self.stem(x))), 1))
+
+    # For utils/analysis.py.
+    def trunk(self):
+        return nn.Sequential(self.stem, self.stages)
+
+    def feature_layers(self):
+        layers = [("stem", self.stem)]
+        for i, stage in enumerate(self.stages):
+            for j, layer in enumerate(stage):
+                layers.append((f"stage{i + 1}.{j}", layer))
+        return layers
+
+    def first_conv_weight(self):
+        return self.stem[0].weight
+
+
+# --- The assignment's names for the Task 2 variants ---------------------------------------------
+
+def _kernel_variant(name, kernel):
+    def __init__(self, widths=(16, 32, 64), num_classes=10):
+        KernelCNN.__init__(self, kernel=kernel, widths=widths, num_classes=num_classes)
+    return type(name, (KernelCNN,), {"__init__": __init__, "KERNEL": kernel,
+                                     "__doc__": f"KernelCNN with kernel {kernel}."})
+
+
+CNN_3x3 = _kernel_variant("CNN_3x3", 3)
+CNN_5x5 = _kernel_variant("CNN_5x5", 5)
+CNN_7x7 = _kernel_variant("CNN_7x7", 7)
+CNN_Combo = _kernel_variant("CNN_Combo", "combo")
+
+
+class ShallowCNN(DepthCNN):
+    """2 conv layers."""
+
+    def __init__(self, width=32, num_classes=10):
+        super().__init__(depth=2, width=width, residual=False, num_classes=num_classes)
+
+
+class MediumCNN(DepthCNN):
+    """4 conv layers."""
+
+    def __init__(self, width=32, num_classes=10):
+        super().__init__(depth=4, width=width, residual=False, num_classes=num_classes)
+
+
+class DeepCNN(DepthCNN):
+    """10 conv layers, no skips: ResidualCNN with its skip connections removed."""
+
+    def __init__(self, width=32, depth=10, num_classes=10):
+        super().__init__(depth=depth, width=width, residual=False, num_classes=num_classes)
+
+
+class ResidualCNN(DepthCNN):
+    """10 conv layers with skip connections around each pair after the stem."""
+
+    def __init__(self, width=32, depth=10, num_classes=10):
+        super().__init__(depth=depth, width=width, residual=True, num_classes=num_classes)

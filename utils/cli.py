@@ -24,7 +24,7 @@ class UserError(Exception):
     """A problem the user can fix; printed as one sentence, no traceback."""
 
 
-def build_parser(description, sections):
+def build_parser(description, sections, extra_options=None):
     p = argparse.ArgumentParser(description=description,
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--section", choices=[*sections, "all"], default="all",
@@ -55,6 +55,8 @@ def build_parser(description, sections):
     p.add_argument("--threads", type=int, default=None,
                    help="torch CPU threads (default: torch's choice)")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    if extra_options:
+        extra_options(p)
     return p
 
 
@@ -85,7 +87,7 @@ def resolve_dirs(args):
 
 def select_specs(args, sections):
     names = list(sections) if args.section == "all" else [args.section]
-    specs = [s for n in names for s in sections[n](args.profile, args.seeds)]
+    specs = [s for n in names for s in sections[n](args)]
     if args.epochs is not None:
         specs = [dataclasses.replace(s, epochs=args.epochs) for s in specs]
     if args.only:
@@ -109,7 +111,7 @@ def train_missing(specs, args, device):
     for i, spec in enumerate(specs, 1):
         path = run_path(args.results_dir, spec.section, spec.run_id)
         if os.path.exists(path) and not args.force:
-            if read_json(path).get("spec") != dataclasses.asdict(spec):
+            if not spec.matches(read_json(path).get("spec", {})):
                 print(f"[{i}/{len(specs)}] {spec.run_id}: finished with other settings; kept "
                       f"(use --force to retrain)")
             else:
@@ -133,9 +135,13 @@ def train_missing(specs, args, device):
     return failures
 
 
-def main(description, sections, redraw, argv=None):
-    """Parse, train what is missing, redraw plots and report. Returns the exit code."""
-    args = build_parser(description, sections).parse_args(argv)
+def main(description, sections, redraw, argv=None, extra_options=None, extras=None):
+    """Parse, train what is missing, redraw plots and report. Returns the exit code.
+
+    `sections` maps a section name to a function(args) -> [RunSpec]; `extra_options(parser)`
+    adds a task's own options; `extras` maps a section to a function(args, device) for
+    measurements that are not training runs (skipped by --report-only)."""
+    args = build_parser(description, sections, extra_options).parse_args(argv)
     try:
         if args.threads:
             torch.set_num_threads(args.threads)
@@ -145,6 +151,9 @@ def main(description, sections, redraw, argv=None):
             if device == "cuda":
                 torch.backends.cudnn.benchmark = True
             specs = select_specs(args, sections)
+            for name, work in (extras or {}).items():
+                if args.section in (name, "all") and (not args.only):
+                    work(args, device)
             failures = train_missing(specs, args, device)
         else:
             failures = []

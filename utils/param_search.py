@@ -9,18 +9,25 @@ thin in one stage to hit the count); if none is within it, the closest count win
 from utils.measure import count_params
 
 
-def _bisect_last(build, prefix, budget, hi=4096):
-    """The last width w (1..hi) whose parameter count is closest to `budget`, given the others."""
-    lo_w, hi_w = 1, hi
+def _bisect_last(build, prefix, budget):
+    """The last width w (>= 2) whose parameter count is closest to `budget`, given the others.
+    (Width 2 at least: a mixed 1x1+3x3 layer needs a channel for each branch.) The upper bound
+    grows by doubling, so no model much larger than the budget is ever built."""
+    def params(w):
+        return count_params(build((*prefix, w)))
+
+    hi_w = 4
+    while params(hi_w) < budget:
+        hi_w *= 2
+    lo_w = 2
     while lo_w < hi_w:  # smallest w with params >= budget
         mid = (lo_w + hi_w) // 2
-        if count_params(build((*prefix, mid))) >= budget:
+        if params(mid) >= budget:
             hi_w = mid
         else:
             lo_w = mid + 1
-    options = [w for w in (lo_w - 1, lo_w) if w >= 1]
-    return min(((w, count_params(build((*prefix, w)))) for w in options),
-               key=lambda wp: abs(wp[1] - budget))
+    options = [w for w in (lo_w - 1, lo_w) if w >= 2]
+    return min(((w, params(w)) for w in options), key=lambda wp: abs(wp[1] - budget))
 
 
 def widths_for_budget(build, budget, ratios=(1, 2, 4), first_widths=range(4, 129),
@@ -31,7 +38,7 @@ def widths_for_budget(build, budget, ratios=(1, 2, 4), first_widths=range(4, 129
     best = None
     for w1 in first_widths:
         prefix = tuple(w1 * r for r in ratios[:-1])
-        if count_params(build((*prefix, 1))) > budget:
+        if count_params(build((*prefix, 2))) > budget:
             break  # even the thinnest last stage is over budget: wider w1 only gets worse
         last, params = _bisect_last(build, prefix, budget)
         shape_error = abs(last / (w1 * ratios[-1]) - 1)

@@ -72,3 +72,120 @@ def gradient_flow(run, path, stat="mean_abs"):
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7)
     return _save(fig, path)
+
+
+def _show_image(ax, pixels):
+    """A uint8 C x H x W image (as nested lists) on an axis."""
+    img = np.array(pixels, dtype=np.uint8)
+    ax.imshow(img[0] if img.shape[0] == 1 else img.transpose(1, 2, 0),
+              cmap="gray" if img.shape[0] == 1 else None)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _map_grid(rows, title, path, row_labels, first_col_images=None):
+    """A grid of 2-D maps: one row per entry of `rows` (each a list of maps)."""
+    n_rows = len(rows)
+    n_cols = max(len(r) for r in rows) + (1 if first_col_images else 0)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(1.1 * n_cols + 1, 1.15 * n_rows + 0.8),
+                             squeeze=False)
+    for i, maps in enumerate(rows):
+        offset = 0
+        if first_col_images:
+            if first_col_images[i] is not None:
+                _show_image(axes[i, 0], first_col_images[i])
+            else:
+                axes[i, 0].set_xticks([])
+                axes[i, 0].set_yticks([])
+                axes[i, 0].set_frame_on(False)
+            offset = 1
+        for j in range(n_cols - offset):
+            ax = axes[i, j + offset]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if j < len(maps):
+                ax.imshow(np.array(maps[j]), cmap="viridis")
+                if i == 0:
+                    ax.set_title(f"ch {j}", fontsize=7)
+            else:
+                ax.axis("off")
+        axes[i, 0].set_ylabel(row_labels[i], fontsize=7)
+    fig.suptitle(title)
+    return _save(fig, path)
+
+
+def first_layer_activations(run, path):
+    data = run["analyses"]["first_layer"]
+    return _map_grid(data["activations"],
+                     f"{run['name']}: first-layer activations (conv-BN-ReLU) on the same test "
+                     "images", path, [f"test image {i}" for i in range(len(data["images"]))],
+                     first_col_images=data["images"])
+
+
+def first_layer_kernels(run, path):
+    """Each first-layer kernel as a small RGB image (min-max scaled per kernel)."""
+    kernels = np.array(run["analyses"]["first_layer"]["kernels"])  # K x 3 x k x k
+    n = len(kernels)
+    cols = min(8, n)
+    rows = (n + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(1.2 * cols, 1.3 * rows + 0.6), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for i, k in enumerate(kernels):
+        k = (k - k.min()) / (k.max() - k.min() + 1e-12)
+        ax = axes.flat[i]
+        ax.imshow(k.transpose(1, 2, 0) if k.shape[0] == 3 else k[0], interpolation="nearest")
+        ax.set_title(f"{i}", fontsize=7)
+    fig.suptitle(f"{run['name']}: first-layer kernels (RGB, scaled per kernel)")
+    return _save(fig, path)
+
+
+def receptive_field_map(run, path):
+    """Effective receptive field heatmap with the analytic field and the 95 % mass square."""
+    from matplotlib.patches import Rectangle
+
+    rf = run["analyses"]["receptive_field"]
+    grad = np.array(rf["map"])
+    cy, cx = rf["centre"]
+    fig, ax = plt.subplots(figsize=(5.2, 4.6))
+    im = ax.imshow(grad, cmap="magma")
+    fig.colorbar(im, ax=ax, label="mean |∂ centre unit / ∂ pixel| (max = 1)")
+    analytic = rf["analytic"][-1]["rf"]
+    for radius, color, label in ((rf["analytic_radius"], "cyan",
+                                  f"analytic field ({analytic} px"
+                                  + (", beyond the image)" if analytic > grad.shape[0] else ")")),
+                                 (rf["radius_95"], "lime", "95 % of gradient mass")):
+        ax.add_patch(Rectangle((cx - radius - 0.5, cy - radius - 0.5), 2 * radius + 1,
+                               2 * radius + 1, fill=False, color=color, lw=1.5, label=label))
+    ax.set(title=f"{run['name']}: effective receptive field", xlabel="input x (pixels)",
+           ylabel="input y (pixels)", xlim=(-0.5, grad.shape[1] - 0.5),
+           ylim=(grad.shape[0] - 0.5, -0.5))
+    ax.legend(loc="lower right", fontsize=7)
+    return _save(fig, path)
+
+
+def feature_maps(run, path):
+    data = run["analyses"]["feature_maps"]
+    rows = [layer["maps"][:8] for layer in data["layers"]]
+    labels = [f"{layer['layer']}\n{layer['channels']}ch {layer['size']}px"
+              for layer in data["layers"]]
+    return _map_grid(rows, f"{run['name']}: feature maps of one test image (first 8 channels)",
+                     path, labels, first_col_images=[data["image"]] + [None] * (len(rows) - 1))
+
+
+def traces(groups, key, title, ylabel, path, window=25, log=False):
+    """Per-step trace of every model (seed 0): faint raw values, bold rolling mean."""
+    from utils.stability import rolling_mean
+
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for (name, runs), color in zip(groups.items(), plt.cm.tab10.colors):
+        values = runs[0]["trace"][key]
+        ax.plot(values, color=color, alpha=0.25, lw=0.6)
+        ax.plot(rolling_mean(values, window), color=color, lw=1.6,
+                label=f"{name} (seed {runs[0]['seed']}, mean of {window} steps)")
+    if log:
+        ax.set_yscale("log")
+    ax.set(title=title, xlabel="training step (batch of 128)", ylabel=ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    return _save(fig, path)

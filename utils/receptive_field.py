@@ -21,6 +21,7 @@ class LayerGeometry:
     stride: int = 1
     padding: int = 0
     dilation: int = 1
+    kind: str = ""
 
 
 def _pair(v):
@@ -39,10 +40,11 @@ def geometry_of(model):
             continue
         if isinstance(m, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
             layers.append(LayerGeometry(name, _pair(m.kernel_size), _pair(m.stride),
-                                        _pair(m.padding), _pair(getattr(m, "dilation", 1))))
+                                        _pair(m.padding), _pair(getattr(m, "dilation", 1)),
+                                        type(m).__name__))
         elif hasattr(m, "kernel_size"):
             k = _pair(m.kernel_size)
-            layers.append(LayerGeometry(name, k, 1, k // 2, 1))
+            layers.append(LayerGeometry(name, k, 1, k // 2, 1, type(m).__name__))
             skip_prefixes.append(name)
     return layers
 
@@ -55,7 +57,7 @@ def analytic(layers):
         size = size + (k - 1) * d * jump
         start = start + ((k - 1) / 2 * d - p) * jump
         jump = jump * s
-        rows.append({"layer": layer.name, "kernel": k, "stride": s, "padding": p,
+        rows.append({"layer": layer.name, "type": layer.kind, "kernel": k, "stride": s, "padding": p,
                      "dilation": d, "rf": size, "jump": jump, "start": start})
     return rows
 

@@ -20,3 +20,43 @@ REFERENCE = {
                                    "train_time_s": 1294.81},
     },
 }
+
+REFERENCE.update({
+    "kernel_size": {
+        "CNN_3x3": {"params": 20_042, "train_acc": 0.5329, "test_acc": 0.5329,
+                    "train_time_s": 584.58},
+        "CNN_5x5": {"params": 19_922, "train_acc": 0.5562, "test_acc": 0.5503,
+                    "train_time_s": 584.88},
+        "CNN_7x7": {"params": 18_782, "train_acc": 0.5460, "test_acc": 0.5445,
+                    "train_time_s": 588.64},
+        "CNN_Combo": {"params": 19_274, "train_acc": 0.4554, "test_acc": 0.4378,
+                      "train_time_s": 580.48},
+    },
+    "depth": {
+        "ShallowCNN": {"train_acc": 0.4709, "test_acc": 0.4608, "train_time_s": 806.29},
+        "MediumCNN": {"train_acc": 0.6180, "test_acc": 0.6093, "train_time_s": 3333.88},
+        "DeepCNN": {"train_acc": 0.6776, "test_acc": 0.6872, "train_time_s": 6332.97},
+        "ResidualCNN": {"train_acc": 0.8504, "test_acc": 0.7883, "train_time_s": 11413.16},
+    },
+})
+
+REFERENCE.update({
+    # 3.1: the reference's custom net reached 0.8876 after 5 epochs and 0.8962 in a second run
+    # of unstated length; its SimpleCNN and FCNet rows are Task 1's.
+    "custom_layers": {
+        "CNNWithCustomLayers (5 epochs)": {"train_acc": 0.8582, "test_acc": 0.8876,
+                                           "train_time_s": 96.28},
+        "CNNWithCustomLayers": {"train_acc": 0.8872, "test_acc": 0.8962, "train_time_s": 200.80},
+        "SimpleCNN": {"train_acc": 0.9948, "test_acc": 0.9880, "train_time_s": 131.26},
+        "FCNet": {"train_acc": 0.9954, "test_acc": 0.9806, "train_time_s": 81.64},
+    },
+    # 3.2: accuracies from the reference's own metrics files, after 20 epochs.
+    "residual_blocks": {
+        "BasicResNet": {"params": 304_810, "train_acc": 0.9321, "test_acc": 0.7975,
+                        "train_time_s": 589.55},
+        "BottleneckResNet": {"params": 33_770, "train_acc": 0.7384, "test_acc": 0.7006,
+                             "train_time_s": 583.22},
+        "WideResNet": {"params": 886_762, "train_acc": 0.9554, "test_acc": 0.8158,
+                       "train_time_s": 602.42},
+    },
+})

@@ -59,8 +59,8 @@ def environment_lines(runs):
 
 def section_renderers():
     # Imported here so each task's renderer may import this module's helpers.
-    from utils import report_task1
-    return [report_task1.render]
+    from utils import report_task1, report_task2, report_task3
+    return [report_task1.render, report_task2.render, report_task3.render]
 
 
 def write_report(results_dir, plots_dir):

@@ -5,6 +5,10 @@ import os
 import tempfile
 
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
 def run_path(results_dir, section, run_id):
     return os.path.join(results_dir, section, f"{run_id}.json")
 
@@ -17,6 +21,7 @@ def write_text_atomic(path, text):
     try:
         with os.fdopen(fd, "w") as f:
             f.write(text)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file normal permissions
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

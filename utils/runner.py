@@ -4,6 +4,7 @@ A spec is plain data (what to train, on what, how); everything a report needs la
 the JSON, so plots and the report never need the model again.
 """
 import dataclasses
+import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from tqdm.auto import tqdm
 
 from models import build_model
 from utils import measure
+from utils.analysis import run_analyses
 from utils.data import CLASSES, STATS, TensorLoader, subset
 from utils.results import run_path, write_json_atomic
 
@@ -50,6 +52,20 @@ class RunSpec:
     seed: int = 0
     grad_snapshots: int = 4    # gradient-flow samples, evenly spread over training
     inference_batch: int = 1024  # batch size of the throughput measurement
+    analyses: list = field(default_factory=list)  # names in utils.analysis.ANALYSES
+    meta: dict = field(default_factory=dict)  # facts about how the spec was made (e.g. budget)
+
+    def as_dict(self):
+        """The spec as it reads back from JSON (tuples become lists), for comparisons."""
+        return json.loads(json.dumps(dataclasses.asdict(self)))
+
+    def matches(self, stored):
+        """Whether a spec read back from a result or checkpoint describes this same run; fields
+        added to RunSpec since it was written take their defaults."""
+        try:
+            return RunSpec(**stored).as_dict() == self.as_dict()
+        except TypeError:  # a field this version no longer knows
+            return False
 
     @property
     def run_id(self):
@@ -156,7 +172,7 @@ class Run:
     def save_checkpoint(self):
         os.makedirs(os.path.dirname(self.checkpoint_path), exist_ok=True)
         tmp = self.checkpoint_path + ".tmp"
-        torch.save({"spec": dataclasses.asdict(self.spec), "state": self.state,
+        torch.save({"spec": self.spec.as_dict(), "state": self.state,
                     "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
                     "scheduler": self.scheduler.state_dict(),
                     "loader": self.train_loader.state_dict(),
@@ -179,7 +195,7 @@ class Run:
             raise CheckpointError(
                 f"the checkpoint {self.checkpoint_path} does not load ({type(err).__name__}); "
                 f"delete it to restart {self.spec.run_id} from scratch") from err
-        if ckpt["spec"] != dataclasses.asdict(self.spec):
+        if not self.spec.matches(ckpt["spec"]):
             return 0  # settings changed since: start over rather than mix two recipes
         self.model.load_state_dict(ckpt["model"])
         self.optimizer.load_state_dict(ckpt["optimizer"])
@@ -303,5 +319,6 @@ class Run:
             "classes": CLASSES[spec.dataset],
             "confusion_matrix": confusion_matrix(self.test_loader.labels, preds, 10),
             "environment": measure.environment(self.device),
-            "spec": dataclasses.asdict(spec),
+            "spec": spec.as_dict(),
+            "analyses": run_analyses(spec.analyses, model, self.test_loader),
         }

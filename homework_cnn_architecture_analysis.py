@@ -1,0 +1,58 @@
+"""Task 2: CNN architecture analysis on CIFAR-10 — kernel size (2.1) and depth (2.2).
+
+Declares the runs as data; utils/ trains them, writes one JSON per run under
+results/{kernel_size,depth}/, draws plots/architecture_analysis/ and regenerates the report.
+
+    python homework_cnn_architecture_analysis.py --profile quick    # minutes on a 2-core CPU
+    python homework_cnn_architecture_analysis.py --section 2.1 --budget 30000
+"""
+import sys
+
+from models import build_model
+from utils.cli import main
+from utils.param_search import widths_for_budget
+from utils.profiles import CIFAR_CONV, for_profile
+from utils.report_task2 import DEPTH, KERNEL, draw
+from utils.reporting import write_report
+from utils.runner import RunSpec
+
+KERNEL_VARIANTS = ["CNN_3x3", "CNN_5x5", "CNN_7x7", "CNN_Combo"]
+DEPTH_VARIANTS = ["ShallowCNN", "MediumCNN", "DeepCNN", "ResidualCNN"]
+
+
+def kernel_specs(args):
+    """2.1: four kernel variants of one layout, each sized by the equal-parameter search to the
+    same budget (--budget); the Task 1 CIFAR recipe."""
+    specs = []
+    for name in KERNEL_VARIANTS:
+        widths, _ = widths_for_budget(lambda w, n=name: build_model(n, widths=w), args.budget)
+        specs.append(RunSpec(name=name, section=KERNEL, model=name,
+                             model_kwargs={"widths": list(widths)},
+                             analyses=["first_layer", "receptive_field"],
+                             meta={"param_budget": args.budget}, **CIFAR_CONV))
+    return for_profile(specs, args)
+
+
+def depth_specs(args):
+    """2.2: 2, 4 and 10 conv layers, and the 10-layer net with skip connections; gradient norms
+    sampled at six points of training."""
+    specs = [RunSpec(name=name, section=DEPTH, model=name, grad_snapshots=6,
+                     analyses=["feature_maps"], **CIFAR_CONV) for name in DEPTH_VARIANTS]
+    return for_profile(specs, args)
+
+
+def options(parser):
+    parser.add_argument("--budget", type=int, default=20_000,
+                        help="2.1: the parameter count every kernel variant is sized to (±2%%)")
+
+
+SECTIONS = {"2.1": kernel_specs, "2.2": depth_specs}
+
+
+def redraw(results_dir, plots_dir):
+    draw(results_dir, plots_dir)
+    write_report(results_dir, plots_dir)
+
+
+if __name__ == "__main__":
+    sys.exit(main(__doc__.split("\n\n")[0], SECTIONS, redraw, extra_options=options))

@@ -1,0 +1,81 @@
+"""Task 3: custom layers with hand-written backward passes (3.1, MNIST) and residual block
+variants (3.2, CIFAR-10).
+
+Declares the runs as data; utils/ trains them, writes one JSON per run under
+results/{custom_layers,residual_blocks}/, draws plots/{custom_layers,residual_blocks}/ and
+regenerates the report. 3.1 also gradchecks every custom backward and times each custom layer
+against its standard analogue (results/custom_layers/layers/layer_study.json).
+
+    python homework_custom_layers_experiments.py --profile quick    # minutes on a 2-core CPU
+    python homework_custom_layers_experiments.py --section 3.2 --seeds 3
+"""
+import sys
+
+from models import build_model
+from utils.cli import main
+from utils.layer_study import layer_study
+from utils.param_search import widths_for_budget
+from utils.profiles import CIFAR_CONV, scaled, seeded
+from utils.report_task3 import CUSTOM, RESIDUAL, draw
+from utils.reporting import write_report
+from utils.runner import RunSpec
+
+# One custom layer swapped into the standard (SimpleCNN-shaped) net at a time, then all four.
+SWAPS = {"Swap_WSConv2d": {"conv": "custom"}, "Swap_SEAttention": {"attention": True},
+         "Swap_SwishBeta": {"act": "swish"}, "Swap_MixPool2d": {"pool": "mix"}}
+RESIDUAL_VARIANTS = ["BasicResNet", "BottleneckResNet", "WideResNet"]
+
+
+def custom_specs(args):
+    """3.1 on MNIST with Task 1's 1.1 settings (batch 128, Adam lr 1e-3, constant). The
+    all-custom net runs 10 epochs; its 5-epoch numbers are read from the same run's history
+    (with a constant learning rate the first 5 epochs of a 10-epoch run are the 5-epoch run).
+    The all-standard baseline is Task 1's SimpleCNN, the identical network."""
+    common = dict(section=CUSTOM, dataset="mnist", batch_size=128, optimizer="adam", lr=1e-3,
+                  analyses=["scalars"])
+    specs = [RunSpec(name="CNNWithCustomLayers", model="CNNWithCustomLayers", **common)]
+    specs += [RunSpec(name=name, model="SwappableCNN", model_kwargs=kw, **common)
+              for name, kw in SWAPS.items()]
+    return seeded([scaled(s, args.profile) for s in specs], args.seeds)
+
+
+def residual_specs(args):
+    """3.2 on CIFAR-10 with the Task 1 CIFAR recipe: the three variants as built (different
+    widths) and sized by the equal-parameter search to one budget (--residual-budget).
+    Seeds: --seeds, else 3 for the as-built runs in the full and quick profiles (the stability
+    study needs a spread) and 1 for the matched ones."""
+    as_built = [RunSpec(name=n, section=RESIDUAL, model=n, **CIFAR_CONV)
+                for n in RESIDUAL_VARIANTS]
+    matched = []
+    for n in RESIDUAL_VARIANTS:
+        widths, _ = widths_for_budget(lambda w, n=n: build_model(n, widths=w),
+                                      args.residual_budget, first_widths=range(4, 65))
+        matched.append(RunSpec(name=f"{n}_matched", section=RESIDUAL, model=n,
+                               model_kwargs={"widths": list(widths)},
+                               meta={"param_budget": args.residual_budget}, **CIFAR_CONV))
+    default = 1 if args.profile == "smoke" else 3
+    return (seeded([scaled(s, args.profile) for s in as_built], args.seeds or default)
+            + seeded([scaled(s, args.profile) for s in matched], args.seeds or 1))
+
+
+def options(parser):
+    parser.add_argument("--residual-budget", type=int, default=150_000,
+                        help="3.2: the parameter count the matched variants are sized to (±2%%)")
+
+
+SECTIONS = {"3.1": custom_specs, "3.2": residual_specs}
+
+
+def layers(args, device):
+    layer_study(args.results_dir, CUSTOM, device, force=args.force,
+                reps=3 if args.profile == "smoke" else 20)
+
+
+def redraw(results_dir, plots_dir):
+    draw(results_dir, plots_dir)
+    write_report(results_dir, plots_dir)
+
+
+if __name__ == "__main__":
+    sys.exit(main(__doc__.split("\n\n")[0], SECTIONS, redraw, extra_options=options,
+                  extras={"3.1": layers}))

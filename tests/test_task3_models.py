@@ -1,0 +1,91 @@
+"""Task 3 networks and measures: the swappable custom net, residual variants, stability."""
+import pytest
+import torch
+
+from models import build_model
+from models.residual_blocks import BasicBlock, Bottleneck, WideBlock
+from utils.layer_study import run_benchmarks, run_gradchecks
+from utils.measure import count_params
+from utils.param_search import deviation, widths_for_budget
+from utils.stability import late_variability, loss_spikes, rolling_mean
+
+
+def test_the_all_standard_swappable_net_is_simplecnn():
+    standard, simple = build_model("SwappableCNN"), build_model("SimpleCNN")
+    assert {k: v.shape for k, v in standard.state_dict().items()} == \
+        {k: v.shape for k, v in simple.state_dict().items()}
+    torch.manual_seed(0)
+    a = build_model("SwappableCNN")
+    torch.manual_seed(0)
+    b = build_model("SimpleCNN")
+    x = torch.randn(2, 1, 28, 28)
+    assert torch.equal(a(x), b(x))  # same seed, same initial weights, same function
+
+
+@pytest.mark.parametrize("swap", [{"conv": "custom"}, {"attention": True}, {"act": "swish"},
+                                  {"pool": "mix"}])
+def test_each_swap_changes_only_its_layer_type(swap):
+    from models.custom_layers import MixPool2d, SEAttention, SwishBeta, WSConv2d
+    kinds = {"conv": WSConv2d, "attention": SEAttention, "act": SwishBeta, "pool": MixPool2d}
+    model = build_model("SwappableCNN", **swap)
+    present = {k for k, cls in kinds.items() if any(isinstance(m, cls) for m in model.modules())}
+    assert present == set(swap)
+    assert model(torch.randn(1, 1, 28, 28)).shape == (1, 10)
+
+
+def test_cnn_with_custom_layers_uses_all_four_and_trains_a_step():
+    model = build_model("CNNWithCustomLayers")
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    x, y = torch.randn(8, 1, 28, 28), torch.randint(0, 10, (8,))
+    losses = []
+    for _ in range(5):
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        assert all(p.grad is not None for p in model.parameters())
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < losses[0]
+
+
+def test_bottleneck_expands_by_four_and_projects_only_when_shapes_change():
+    assert Bottleneck(64, 16).shortcut is None  # 64 -> 16*4 = 64 at stride 1: identity
+    assert Bottleneck(16, 16).shortcut is not None
+    assert BasicBlock(16, 16).shortcut is None and BasicBlock(16, 16, stride=2).shortcut
+    assert Bottleneck(16, 16)(torch.randn(1, 16, 8, 8)).shape == (1, 64, 8, 8)
+    assert WideBlock(16, 32, stride=2, dropout=0.3)(torch.randn(1, 16, 8, 8)).shape == \
+        (1, 32, 4, 4)
+
+
+@pytest.mark.parametrize("name", ["BasicResNet", "BottleneckResNet", "WideResNet"])
+def test_residual_variants_can_be_matched_to_one_budget(name):
+    widths, params = widths_for_budget(lambda w: build_model(name, widths=w), 150_000,
+                                       first_widths=range(4, 65))
+    assert abs(deviation(params, 150_000)) <= 0.02
+    assert build_model(name, widths=widths)(torch.randn(2, 3, 32, 32)).shape == (2, 10)
+
+
+def test_residual_variants_as_built_differ_in_size_in_the_expected_order():
+    sizes = [count_params(build_model(n)) for n in ("BasicResNet", "BottleneckResNet",
+                                                    "WideResNet")]
+    assert sizes[0] < sizes[1] < sizes[2]
+
+
+def test_loss_spikes_are_steps_well_above_the_recent_median():
+    losses = [1.0] * 60 + [2.0] + [1.0] * 10 + [1.4]
+    assert loss_spikes(losses, window=50, factor=1.5) == [60]
+    assert loss_spikes([1.0] * 100) == []
+
+
+def test_rolling_mean_and_late_variability():
+    assert rolling_mean([2, 4, 6, 8], 2) == [2, 3, 5, 7]
+    assert late_variability([5.0] * 40) == 0.0
+    assert late_variability([1.0] * 30 + [1.0, 3.0] * 5) > 0.4
+
+
+def test_layer_study_gradchecks_pass_and_timings_are_positive():
+    assert all(g["passed"] for g in run_gradchecks())
+    bench = run_benchmarks("cpu", batch=4, channels=8, size=6, reps=2)
+    assert len(bench["rows"]) == 4
+    assert all(r["custom_fwd_bwd_ms"] > 0 and r["standard_fwd_bwd_ms"] >= 0
+               for r in bench["rows"])

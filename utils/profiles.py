@@ -1,0 +1,36 @@
+"""What each profile changes, and the recipes several tasks share.
+
+full: the assignment's settings. quick: a data subset and fewer epochs that keep every model
+and every comparison, for CPU users. smoke: seconds, for tests.
+"""
+from dataclasses import replace
+
+PROFILES = {
+    "full": dict(epochs=10),
+    "quick": dict(epochs=3, mnist_train=12_000, cifar_train=8_000, cifar_test=2_000),
+    "smoke": dict(epochs=1, mnist_train=512, cifar_train=256, mnist_test=256, cifar_test=256,
+                  inference_batch=64),
+}
+
+# The Task 1 CIFAR-10 recipe for conv nets, reused by Tasks 2 and 3: batch 128, shifts + flips,
+# SGD with momentum 0.9 and a one-cycle schedule peaking at lr 0.1, weight decay 1e-4.
+CIFAR_CONV = dict(dataset="cifar10", batch_size=128, augment=True, optimizer="sgd", lr=0.1,
+                  momentum=0.9, weight_decay=1e-4, schedule="onecycle", channels_last=True)
+
+
+def scaled(spec, profile):
+    """`spec` with the profile's epochs, subsets and measurement sizes."""
+    p = PROFILES[profile]
+    dataset = "mnist" if spec.dataset == "mnist" else "cifar"
+    return replace(spec, profile=profile, epochs=p["epochs"],
+                   train_subset=p.get(f"{dataset}_train"), test_subset=p.get(f"{dataset}_test"),
+                   inference_batch=p.get("inference_batch", spec.inference_batch))
+
+
+def seeded(specs, seeds):
+    """One spec per seed 0..seeds-1 (default 1)."""
+    return [replace(s, seed=k) for s in specs for k in range(seeds or 1)]
+
+
+def for_profile(specs, args):
+    return seeded([scaled(s, args.profile) for s in specs], args.seeds)

@@ -1,0 +1,260 @@
+"""Task 2 (kernel size and depth on CIFAR-10): its plots and its report section, from the JSON."""
+import os
+
+from utils import plotting
+from utils.reference import REFERENCE
+from utils.reporting import (accuracy_table, environment_lines, fmt_int, fmt_macs, image, mean,
+                             md_table, overfitting_sentences, speed_table)
+from utils.results import group_by_name, load_section
+
+KERNEL, DEPTH = "kernel_size", "depth"
+PLOTS = "architecture_analysis"
+KERNEL_ORDER = ["CNN_3x3", "CNN_5x5", "CNN_7x7", "CNN_Combo"]
+DEPTH_ORDER = ["ShallowCNN", "MediumCNN", "DeepCNN", "ResidualCNN"]
+CURVES = [("test_acc", "test accuracy"), ("train_loss", "train loss")]
+
+
+def _plot(plots_dir, name):
+    return os.path.join(plots_dir, PLOTS, name)
+
+
+def draw(results_dir, plots_dir):
+    written = []
+    kernels = group_by_name(load_section(results_dir, KERNEL), KERNEL_ORDER)
+    depth = group_by_name(load_section(results_dir, DEPTH), DEPTH_ORDER)
+    for prefix, groups, label in (("kernel", kernels, "kernel size"), ("depth", depth, "depth")):
+        if groups:
+            for key, ylabel in CURVES:
+                written.append(plotting.curves(groups, key, f"CIFAR-10, {label}: {ylabel}",
+                                               ylabel, _plot(plots_dir, f"{prefix}_{key}.png")))
+    for name, runs in kernels.items():
+        short = name.removeprefix("CNN_")
+        written += [plotting.first_layer_activations(runs[0], _plot(plots_dir, f"act_CNN_{short}.png")),
+                    plotting.first_layer_kernels(runs[0], _plot(plots_dir, f"kernels_CNN_{short}.png")),
+                    plotting.receptive_field_map(runs[0], _plot(plots_dir, f"erf_CNN_{short}.png"))]
+    for name, runs in depth.items():
+        written += [plotting.feature_maps(runs[0], _plot(plots_dir, f"fmap_{name}.png")),
+                    plotting.gradient_flow(runs[0], _plot(plots_dir, f"grad_norm_{name}.png"),
+                                           stat="norm")]
+    pair = {n: depth[n] for n in ("DeepCNN", "ResidualCNN") if n in depth}
+    if len(pair) == 2:
+        for key, ylabel in (("test_acc", "test accuracy"), ("train_loss", "train loss")):
+            written.append(plotting.curves(pair, key, f"Skip connections: {ylabel}", ylabel,
+                                           _plot(plots_dir, f"residual_effect_{key}.png")))
+    return written
+
+
+# --- 2.1 ----------------------------------------------------------------------------------------
+
+def _kernel_table(groups, budget):
+    ref = REFERENCE[KERNEL]
+    rows = []
+    for name, runs in groups.items():
+        r0 = runs[0]
+        rows.append([name, "×".join(map(str, r0["model_kwargs"]["widths"])), fmt_int(r0["params"]),
+                     f"{(r0['params'] - budget) / budget:+.2%}", fmt_macs(r0["macs"]),
+                     f"{mean([r['final']['test_acc'] for r in runs]):.4f}",
+                     fmt_int(ref[name]["params"]) if name in ref else "—",
+                     f"{(ref[name]['params'] - budget) / budget:+.2%}" if name in ref else "—"])
+    return md_table(["model", "widths", "params", "vs budget", "MACs/image", "test acc",
+                     "ref. params", "ref. vs budget"], rows)
+
+
+def _budget(groups):
+    """The parameter budget the equal-parameter search aimed at, as its specs recorded it."""
+    return next(iter(groups.values()))[0]["spec"]["meta"]["param_budget"]
+
+
+def _rf_tables(groups):
+    out = []
+    for name, runs in groups.items():
+        rows = [[f"{r['layer']} ({r.get('type', '')})", r["kernel"], r["stride"], r["padding"],
+                 r["rf"], r["jump"], f"{r['start']:g}"]
+                for r in runs[0]["analyses"]["receptive_field"]["analytic"]]
+        out.append(f"*{name}*\n\n" + md_table(
+            ["layer", "kernel", "stride", "padding", "receptive field", "jump", "start"], rows))
+    return "\n\n".join(out)
+
+
+def _erf_table_and_sentences(groups):
+    """Empirical against analytic field. The analytic field may overhang the image; the image
+    clips what the gradient can reach, so areas are compared inside the image."""
+    rows, lines = [], []
+    for name, runs in groups.items():
+        rf = runs[0]["analyses"]["receptive_field"]
+        size = len(rf["map"])
+        analytic = rf["analytic"][-1]["rf"]
+        visible = min(analytic, size)
+        side95 = min(2 * rf["radius_95"] + 1, size)
+        share = (side95 / visible) ** 2
+        rows.append([name, analytic, visible, f"{min(2 * rf['nonzero_radius'] + 1, size):g}",
+                     f"{side95:g}", f"{min(2 * rf['radius_50'] + 1, size):g}", f"{share:.0%}"])
+        spread = ("concentrated well inside the analytic field" if share < 0.6 else
+                  "spread over most of the analytic field")
+        lines.append(f"- **{name}**: analytic field {analytic}×{analytic} px "
+                     f"({visible}×{visible} inside the image); 95 % of the input gradient lies "
+                     f"within {side95:g}×{side95:g} px, {share:.0%} of that area: the effective "
+                     f"field is {spread}.")
+    accs = {n: mean([r["final"]["test_acc"] for r in runs]) for n, runs in groups.items()}
+    best, worst = max(accs, key=accs.get), min(accs, key=accs.get)
+    lines.insert(0, f"- Highest test accuracy: **{best}** ({accs[best]:.4f}); lowest: "
+                    f"**{worst}** ({accs[worst]:.4f}).")
+    table = md_table(["model", "analytic RF (px)", "analytic RF inside the image (px)",
+                      "nonzero gradient extent (px)", "95 % mass (px)", "50 % mass (px)",
+                      "95 % area / analytic area in image"], rows)
+    return table, "\n".join(lines)
+
+
+# --- 2.2 ----------------------------------------------------------------------------------------
+
+def _conv_norms(snapshot):
+    """Gradient norms of the conv weights in forward order (shortcut projections left out, so
+    plain and residual nets compare layer for layer), and of the classifier."""
+    layers = snapshot["layers"]
+    convs = [v["norm"] for k, v in layers.items() if "shortcut" not in k and k != "fc.weight"]
+    return convs, layers.get("fc.weight", {}).get("norm")
+
+
+def _depth_gradient_table(groups):
+    rows = []
+    for name, runs in groups.items():
+        snaps = runs[0]["gradient_flow"]
+        picks = [snaps[0], snaps[len(snaps) // 2], snaps[-1]]
+        cells = []
+        for s in picks:
+            convs, _ = _conv_norms(s)
+            cells.append(f"{convs[0] / convs[-1]:.3g}")
+        rows.append([name, len(_conv_norms(snaps[0])[0]), *cells,
+                     f"{picks[0]['step']} / {picks[1]['step']} / {picks[2]['step']}"])
+    return md_table(["model", "conv layers", "first/last conv ‖grad‖ (start)", "(middle)",
+                     "(end)", "steps sampled"], rows)
+
+
+def _depth_gradient_sentences(groups):
+    lines = []
+    for name, runs in groups.items():
+        snaps = runs[0]["gradient_flow"]
+        convs, _ = _conv_norms(snaps[0])
+        if len(convs) < 2:
+            continue
+        ratio = convs[0] / convs[-1]
+        per_layer = ratio ** (1 / (len(convs) - 1))
+        drops = [convs[i] / convs[i + 1] for i in range(len(convs) - 1)]
+        k = min(range(len(drops)), key=lambda i: drops[i])
+        direction = "shrinks" if ratio < 1 else "grows"
+        end_convs, _ = _conv_norms(snaps[-1])
+        lines.append(
+            f"- **{name}** at step 0: going from the last conv layer back to the first, the "
+            f"gradient norm {direction} {max(ratio, 1 / ratio):.3g}× in total "
+            f"({per_layer:.3g}× per layer on average); the sharpest single-layer change is "
+            f"between conv {k + 1} and conv {k + 2} ({drops[k]:.3g}×). At the last sample the "
+            f"first/last ratio is {end_convs[0] / end_convs[-1]:.3g}.")
+    return "\n".join(lines)
+
+
+def _epochs_to(runs, threshold):
+    h = runs[0]["history"]
+    return next((e["epoch"] for e in h if e["test_acc"] >= threshold), None)
+
+
+def _residual_sentences(groups):
+    deep, res = groups.get("DeepCNN"), groups.get("ResidualCNN")
+    if not deep or not res:
+        return ""
+
+    def acc(runs):
+        return mean([r["final"]["test_acc"] for r in runs])
+
+    def start_ratio(runs):
+        convs, _ = _conv_norms(runs[0]["gradient_flow"][0])
+        return convs[0] / convs[-1]
+
+    hd, hr = deep[0]["history"], res[0]["history"]
+    target = round(min(acc(deep), acc(res)) * 0.9, 2)
+    ed, er = _epochs_to(deep, target), _epochs_to(res, target)
+    lines = [f"- Same depth ({len(_conv_norms(deep[0]['gradient_flow'][0])[0])} conv layers) "
+             f"and widths; the only difference is the skip connections "
+             f"({fmt_int(res[0]['params'] - deep[0]['params'])} extra parameters in the 1×1 "
+             "projections where the shape changes).",
+             f"- Test accuracy: ResidualCNN {acc(res):.4f} vs DeepCNN {acc(deep):.4f} "
+             f"({acc(res) - acc(deep):+.4f}). Train loss after epoch 1: {hr[0]['train_loss']:.3f} "
+             f"vs {hd[0]['train_loss']:.3f}; at the end: {hr[-1]['train_loss']:.3f} vs "
+             f"{hd[-1]['train_loss']:.3f}.",
+             f"- Epochs to reach {target:.2f} test accuracy: ResidualCNN {er or 'never'}, "
+             f"DeepCNN {ed or 'never'}.",
+             f"- First/last conv gradient-norm ratio at step 0: ResidualCNN "
+             f"{start_ratio(res):.3g} vs DeepCNN {start_ratio(deep):.3g}"
+             + (" — the skips carry more gradient to the early layers."
+                if start_ratio(res) > start_ratio(deep) else
+                " — here the plain net's early layers receive relatively no less gradient.")]
+    return "\n".join(lines)
+
+
+def render(results_dir, plots_dir):
+    kernels = group_by_name(load_section(results_dir, KERNEL), KERNEL_ORDER)
+    depth = group_by_name(load_section(results_dir, DEPTH), DEPTH_ORDER)
+    if not kernels and not depth:
+        return None
+
+    def img(name, alt):
+        return image(plots_dir, results_dir, f"{PLOTS}/{name}", alt)
+
+    out = ["## Task 2 — CNN architecture analysis (CIFAR-10)"]
+    if kernels:
+        budget = _budget(kernels)
+        erf_table, erf_lines = _erf_table_and_sentences(kernels)
+        shorts = [n.removeprefix("CNN_") for n in kernels]
+        out += [
+            "### 2.1 Kernel size at an equal parameter budget",
+            "Same layout for all four: three conv-BN-ReLU stages (2×2 max pooling after the "
+            "first two), global average pooling, a linear classifier; only the kernels differ "
+            "(CNN_Combo: each layer is a 1×1 branch with a quarter of the channels beside a 3×3 "
+            "branch, concatenated). Widths come from an equal-parameter search "
+            "(`utils/param_search.py`).",
+            f"**Parameter budget {fmt_int(budget)}** (the reference's counts, for comparison, "
+            "were up to 6.3 % apart):", _kernel_table(kernels, budget),
+            "**Accuracy and time** (the reference's numbers beside ours):",
+            accuracy_table(kernels, REFERENCE[KERNEL]),
+            "**Receptive fields.** Analytic, per layer (size, jump = input pixels between "
+            "adjacent units, start = centre of the first unit's field):",
+            _rf_tables(kernels),
+            "Empirical (effective) receptive field of the central unit of the last feature map: "
+            "mean |input gradient| over 64 test images after training; radii measured from "
+            "the unit's analytic centre:", erf_table, erf_lines,
+            "\n".join(img(f"erf_CNN_{s}.png", f"ERF {s}") for s in shorts),
+            "**First-layer activations** (the same two test images for every model) **and "
+            "kernels:**",
+            "\n".join(img(f"act_CNN_{s}.png", f"activations {s}") + "\n"
+                      + img(f"kernels_CNN_{s}.png", f"kernels {s}") for s in shorts),
+            "**Overfitting:**", overfitting_sentences(kernels),
+            "**Learning curves:**",
+            "\n".join(img(f"kernel_{k}.png", f"kernel {k}") for k, _ in CURVES),
+        ]
+    if depth:
+        out += [
+            "### 2.2 Depth and residual connections",
+            "All four share the same parts: a conv3x3-BN-ReLU stem, then conv layers split over "
+            "three stages (32, 16, 8 pixels; 32, 64, 128 channels); every conv is followed by "
+            "BatchNorm; PyTorch's default (Kaiming-uniform) initialisation everywhere. DeepCNN is "
+            "ResidualCNN with its skip connections removed (`DepthCNN(residual=False)`).",
+            "**Accuracy and time** (the reference's numbers beside ours):",
+            accuracy_table(depth, REFERENCE[DEPTH]),
+            "**Speed:**", speed_table(depth),
+            "**Vanishing / exploding gradients** (‖grad‖ of each conv weight, sampled at six "
+            "evenly spaced steps from the first to the last):",
+            _depth_gradient_table(depth), _depth_gradient_sentences(depth),
+            "\n".join(img(f"grad_norm_{n}.png", f"gradient norms {n}") for n in depth),
+            "**Effectiveness of residual connections** (DeepCNN vs ResidualCNN):",
+            _residual_sentences(depth),
+            img("residual_effect_test_acc.png", "residual effect test acc") + "\n"
+            + img("residual_effect_train_loss.png", "residual effect train loss")
+            if "DeepCNN" in depth and "ResidualCNN" in depth else "",
+            "**Overfitting:**", overfitting_sentences(depth),
+            "**Feature maps** (one test image through every stage):",
+            "\n".join(img(f"fmap_{n}.png", f"feature maps {n}") for n in depth),
+            "**Learning curves:**",
+            "\n".join(img(f"depth_{k}.png", f"depth {k}") for k, _ in CURVES),
+        ]
+    out += ["**Measured on:**", "\n".join(environment_lines(
+        [r for g in (kernels, depth) for runs in g.values() for r in runs]))]
+    return "\n\n".join(x for x in out if x)
