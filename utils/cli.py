@@ -14,6 +14,7 @@ from functools import lru_cache
 import torch
 
 from utils.data import DatasetUnavailable, default_data_root, load_split
+from utils.execution import Execution, resolve_amp
 from utils.results import read_json, run_path
 from utils.runner import CheckpointError, NonFiniteLoss, Run
 
@@ -52,6 +53,14 @@ def build_parser(description, sections, extra_options=None):
     p.add_argument("--force", action="store_true", help="retrain runs that already finished")
     p.add_argument("--report-only", action="store_true",
                    help="redraw plots and the report from existing JSON; train nothing")
+    p.add_argument("--plan", action="store_true",
+                   help="print each run, its MACs and its estimated time (from a short timed "
+                        "probe on this device), then exit without training")
+    p.add_argument("--amp", choices=("auto", "on", "off"), default="auto",
+                   help="bf16 autocast: auto = on for a CUDA GPU with bf16, off on the CPU "
+                        "(where it is 5-15x slower without native bf16)")
+    p.add_argument("--compile", action="store_true",
+                   help="torch.compile the model for training (pays a compile time per run)")
     p.add_argument("--threads", type=int, default=None,
                    help="torch CPU threads (default: torch's choice)")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
@@ -120,7 +129,8 @@ def train_missing(specs, args, device):
         print(f"[{i}/{len(specs)}] {spec.run_id}: {spec.model} on {spec.dataset}, "
               f"{spec.epochs} epochs, {device}")
         run = Run(spec, _dataset(spec.dataset, args.data_dir), device, args.results_dir,
-                  args.checkpoint_dir, progress=not args.no_progress)
+                  args.checkpoint_dir, progress=not args.no_progress,
+                  execution=Execution(resolve_amp(args.amp, device), args.compile))
         if args.force:
             run.discard_checkpoint()
         try:
@@ -151,6 +161,10 @@ def main(description, sections, redraw, argv=None, extra_options=None, extras=No
             if device == "cuda":
                 torch.backends.cudnn.benchmark = True
             specs = select_specs(args, sections)
+            if args.plan:
+                from utils.plan import plan
+                plan(specs, args.results_dir, device)
+                return 0
             for name, work in (extras or {}).items():
                 if args.section in (name, "all") and (not args.only):
                     work(args, device)

@@ -11,7 +11,7 @@ import os
 import re
 import sys
 
-from utils import report_task1
+from utils import report_task1, report_task2, report_task3
 from utils.reporting import md_table
 from utils.results import group_by_name, load_section
 
@@ -22,6 +22,14 @@ SECTIONS = [
      report_task1.MNIST_ORDER),
     ("homework_cnn_vs_fc_comparison.py", "1.2 CIFAR-10", report_task1.CIFAR,
      report_task1.CIFAR_ORDER),
+    ("homework_cnn_architecture_analysis.py", "2.1 kernel size", report_task2.KERNEL,
+     report_task2.KERNEL_ORDER),
+    ("homework_cnn_architecture_analysis.py", "2.2 depth", report_task2.DEPTH,
+     report_task2.DEPTH_ORDER),
+    ("homework_custom_layers_experiments.py", "3.1 custom layers", report_task3.CUSTOM,
+     report_task3.CUSTOM_ORDER),
+    ("homework_custom_layers_experiments.py", "3.2 residual blocks", report_task3.RESIDUAL,
+     report_task3.RESIDUAL_ORDER),
 ]
 PROFILES = [("quick", "results/quick"), ("full", "results")]
 
@@ -63,7 +71,16 @@ def headline_table(root=ROOT):
     return md_table(["section", "profile", "model", "test acc (last epoch)", "seeds"], rows)
 
 
-BLOCKS = {"timings": timing_table, "headline": headline_table}
+def benchmark_table(root=ROOT):
+    from benchmarks.train_throughput import table
+
+    path = os.path.join(root, "results", "benchmarks", "train_throughput.json")
+    if not os.path.exists(path):
+        return "Not measured yet: run `python -m benchmarks.train_throughput`."
+    return table(path)
+
+
+BLOCKS = {"timings": timing_table, "headline": headline_table, "benchmark": benchmark_table}
 
 
 def render(text, root=ROOT):

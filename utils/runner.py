@@ -17,6 +17,7 @@ from models import build_model
 from utils import measure
 from utils.analysis import run_analyses
 from utils.data import CLASSES, STATS, TensorLoader, subset
+from utils.execution import Execution
 from utils.results import run_path, write_json_atomic
 
 EVAL_BATCH = 1000
@@ -102,12 +103,13 @@ def make_scheduler(spec, optimizer, total_steps):
 
 
 @torch.inference_mode()
-def evaluate(model, loader):
+def evaluate(model, loader, execution=Execution()):
     """Mean loss, accuracy and predictions over a loader, in eval mode."""
     model.eval()
     loss_sum, correct, preds = 0.0, 0, []
     for x, y in loader:
-        out = model(x)
+        with execution.autocast(loader.device):
+            out = model(x).float()
         loss_sum += nn.functional.cross_entropy(out, y, reduction="sum").item()
         p = out.argmax(1)
         correct += (p == y).sum().item()
@@ -139,8 +141,10 @@ class Run:
     """One spec's training, measurement and result file. `execute()` is the whole life cycle:
     resume from the checkpoint if one matches, train the remaining epochs, measure, write JSON."""
 
-    def __init__(self, spec, data, device, results_dir, checkpoint_dir, progress=True):
+    def __init__(self, spec, data, device, results_dir, checkpoint_dir, progress=True,
+                 execution=Execution()):
         self.spec, self.device, self.progress = spec, torch.device(device), progress
+        self.execution = execution
         self.result_path = run_path(results_dir, spec.section, spec.run_id)
         self.checkpoint_path = os.path.join(checkpoint_dir, spec.section, f"{spec.run_id}.pt")
         self.weights_path = os.path.join(checkpoint_dir, spec.section, f"{spec.run_id}.final.pt")
@@ -159,6 +163,8 @@ class Run:
         self.model = build_model(spec.model, **spec.model_kwargs).to(self.device)
         if spec.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
+        # torch.compile'd forward for training only; evaluation and analyses use the module.
+        self.forward = torch.compile(self.model) if execution.compile else self.model
         self.steps_per_epoch = len(self.train_loader)
         self.total_steps = spec.epochs * self.steps_per_epoch
         self.optimizer = make_optimizer(spec, self.model)
@@ -220,8 +226,9 @@ class Run:
         with measure.Timer(self.device) as timer:
             for i, (x, y) in enumerate(bar):
                 step = epoch * self.steps_per_epoch + i
-                out = model(x)
-                loss = nn.functional.cross_entropy(out, y)
+                with self.execution.autocast(self.device):
+                    out = self.forward(x)
+                    loss = nn.functional.cross_entropy(out.float(), y)
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 # Kept on the device: reading them every step would stall a GPU.
@@ -262,7 +269,8 @@ class Run:
             lr = self.optimizer.param_groups[0]["lr"]
             train_loss, train_acc, seconds = self.train_epoch(epoch)
             with measure.Timer(self.device) as eval_timer:
-                test_loss, test_acc, preds = evaluate(self.model, self.test_loader)
+                test_loss, test_acc, preds = evaluate(self.model, self.test_loader,
+                                                      self.execution)
             self.last_test = (test_loss, test_acc, preds)
             self.state["history"].append({
                 "epoch": epoch + 1, "train_loss": train_loss, "train_acc": train_acc,
@@ -288,8 +296,9 @@ class Run:
 
     def measure(self):
         spec, model = self.spec, self.model
-        train_loss, train_acc, _ = evaluate(model, self.train_eval_loader)
-        test_loss, test_acc, preds = self.last_test or evaluate(model, self.test_loader)
+        train_loss, train_acc, _ = evaluate(model, self.train_eval_loader, self.execution)
+        test_loss, test_acc, preds = self.last_test or evaluate(model, self.test_loader,
+                                                                self.execution)
         last = self.state["history"][-1]
         speed = measure.inference_speed(model, self.input_shape, self.device,
                                         channels_last=spec.channels_last,
@@ -319,6 +328,7 @@ class Run:
             "classes": CLASSES[spec.dataset],
             "confusion_matrix": confusion_matrix(self.test_loader.labels, preds, 10),
             "environment": measure.environment(self.device),
+            "execution": self.execution.as_dict(),
             "spec": spec.as_dict(),
             "analyses": run_analyses(spec.analyses, model, self.test_loader),
         }

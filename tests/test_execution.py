@@ -1,0 +1,49 @@
+"""Device-dependent execution choices, checked without a GPU."""
+import pytest
+import torch
+
+from utils.cli import UserError, resolve_device
+from utils.execution import Execution, resolve_amp
+from utils.runner import Run, RunSpec
+
+
+def test_amp_auto_is_off_on_the_cpu_and_on_for_a_bf16_gpu():
+    assert resolve_amp("auto", "cpu") is False
+    assert resolve_amp("auto", "cuda", bf16_supported=True) is True
+    assert resolve_amp("auto", "cuda", bf16_supported=False) is False
+    assert resolve_amp("on", "cpu") is True and resolve_amp("off", "cuda") is False
+
+
+def test_amp_autocasts_matmuls_to_bf16_and_off_leaves_float32():
+    a = torch.randn(4, 4)
+    with Execution(amp=True).autocast("cpu"):
+        assert (a @ a).dtype == torch.bfloat16
+    with Execution(amp=False).autocast("cpu"):
+        assert (a @ a).dtype == torch.float32
+
+
+def test_auto_device_falls_back_to_cpu_and_cuda_request_is_checked(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device("auto") == "cpu"
+    with pytest.raises(UserError, match="--device cpu"):
+        resolve_device("cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert resolve_device("auto") == "cuda" and resolve_device("cuda") == "cuda"
+
+
+def test_compile_wraps_only_the_training_forward(synthetic_mnist, tmp_path):
+    spec = RunSpec(name="FCNet", section="s", model="FCNet", dataset="mnist", epochs=1)
+    run = Run(spec, synthetic_mnist, "cpu", str(tmp_path), str(tmp_path),
+              execution=Execution(compile=True))
+    assert run.forward is not run.model and run.forward._orig_mod is run.model
+    plain = Run(spec, synthetic_mnist, "cpu", str(tmp_path), str(tmp_path))
+    assert plain.forward is plain.model
+
+
+def test_a_result_records_how_it_executed(synthetic_mnist, tmp_path):
+    spec = RunSpec(name="FCNet", section="s", model="FCNet", dataset="mnist", epochs=1,
+                   inference_batch=16)
+    result = Run(spec, synthetic_mnist, "cpu", str(tmp_path / "r"), str(tmp_path / "c"),
+                 progress=False, execution=Execution(amp=True)).execute()
+    assert result["execution"] == {"amp": True, "compile": False}
+    assert 0.0 <= result["final"]["test_acc"] <= 1.0

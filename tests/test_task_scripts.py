@@ -1,0 +1,69 @@
+"""Tasks 2 and 3 as a user runs them, in the smoke profile (real CIFAR-10 needed for 2 and 3.2;
+3.1 runs on a fake MNIST in torchvision's layout)."""
+import json
+import os
+import subprocess
+import sys
+
+from tests.conftest import ROOT, needs_cifar, real_data_root
+
+TASK2 = os.path.join(ROOT, "homework_cnn_architecture_analysis.py")
+TASK3 = os.path.join(ROOT, "homework_custom_layers_experiments.py")
+
+
+def run(script, tmp_path, *args):
+    proc = subprocess.run(
+        [sys.executable, script, "--no-progress", "--profile", "smoke",
+         "--results-dir", str(tmp_path / "results"), "--plots-dir", str(tmp_path / "plots"),
+         *args], capture_output=True, text=True, cwd=ROOT, timeout=900,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    return proc
+
+
+def test_both_scripts_share_the_common_options():
+    for script, own in ((TASK2, "--budget"), (TASK3, "--residual-budget")):
+        out = subprocess.run([sys.executable, script, "--help"], capture_output=True, text=True,
+                             cwd=ROOT).stdout
+        for option in ("--section", "--profile", "--device", "--seeds", "--only", "--force",
+                       "--report-only", own):
+            assert option in out
+
+
+def test_task3_custom_layers_smoke_on_fake_mnist(fake_mnist_root, tmp_path):
+    run(TASK3, tmp_path, "--section", "3.1", "--data-dir", fake_mnist_root)
+    results = tmp_path / "results" / "custom_layers"
+    assert sorted(p.name for p in results.glob("*.json")) == sorted(
+        f"{n}__seed0.json" for n in ("CNNWithCustomLayers", "Swap_WSConv2d", "Swap_SEAttention",
+                                     "Swap_SwishBeta", "Swap_MixPool2d"))
+    study = json.loads((results / "layers" / "layer_study.json").read_text())
+    assert [g["passed"] for g in study["gradcheck"]] == [True] * 4
+    report = (tmp_path / "results" / "REPORT.md").read_text()
+    assert "### 3.1 Custom layers" in report and "| WSConv2d | passed |" in report
+    assert (tmp_path / "plots" / "custom_layers" / "test_acc.png").exists()
+
+
+@needs_cifar
+def test_task2_smoke_writes_every_named_plot_and_the_report(tmp_path):
+    run(TASK2, tmp_path, "--data-dir", real_data_root())
+    plots = tmp_path / "plots" / "architecture_analysis"
+    for v in ("3x3", "5x5", "7x7", "Combo"):
+        assert (plots / f"act_CNN_{v}.png").exists() and (plots / f"erf_CNN_{v}.png").exists()
+    for m in ("ShallowCNN", "MediumCNN", "DeepCNN", "ResidualCNN"):
+        assert (plots / f"fmap_{m}.png").exists() and (plots / f"grad_norm_{m}.png").exists()
+    report = (tmp_path / "results" / "REPORT.md").read_text()
+    assert "### 2.1 Kernel size" in report and "### 2.2 Depth" in report
+    runs = [json.loads(p.read_text()) for p in (tmp_path / "results" / "kernel_size").glob("*.json")]
+    assert len(runs) == 4 and all(abs(r["params"] - 20_000) <= 400 for r in runs)
+    erf = runs[0]["analyses"]["receptive_field"]
+    assert erf["nonzero_radius"] <= erf["analytic_radius"]
+
+
+@needs_cifar
+def test_task3_residual_smoke(tmp_path):
+    run(TASK3, tmp_path, "--section", "3.2", "--data-dir", real_data_root(), "--only",
+        "BasicResNet", "WideResNet_matched")
+    names = sorted(p.name for p in (tmp_path / "results" / "residual_blocks").glob("*.json"))
+    assert names == ["BasicResNet__seed0.json", "WideResNet_matched__seed0.json"]
+    report = (tmp_path / "results" / "REPORT.md").read_text()
+    assert "**Training stability:**" in report and "matched parameter count" in report

@@ -1,0 +1,68 @@
+"""`--plan`: what a command would train and what it would cost, before it costs anything.
+
+Each run's time per epoch is estimated from a short timed probe: a few training steps at the
+run's batch size on random data of the right shape (after one warm-up step), scaled to the
+number of batches in an epoch. Evaluation and measurement are not included in the estimate.
+"""
+import os
+import statistics
+
+import torch
+from torch import nn
+
+from models import build_model
+from utils import measure
+from utils.reporting import md_table
+from utils.results import run_path
+from utils.runner import make_optimizer
+
+SHAPES = {"mnist": (1, 28, 28), "cifar10": (3, 32, 32)}
+FULL_SIZES = {"mnist": 60_000, "cifar10": 50_000}
+
+
+def probe_seconds_per_step(spec, device, steps=3):
+    """Median wall time of one training step (forward, backward, optimizer) of `spec`."""
+    torch.manual_seed(0)
+    model = build_model(spec.model, **spec.model_kwargs).to(device)
+    fmt = torch.channels_last if spec.channels_last else torch.contiguous_format
+    model = model.to(memory_format=fmt)
+    optimizer = make_optimizer(spec, model)
+    x = torch.randn(spec.batch_size, *SHAPES[spec.dataset], device=device).contiguous(
+        memory_format=fmt)
+    y = torch.randint(0, 10, (spec.batch_size,), device=device)
+    times = []
+    for i in range(steps + 1):
+        with measure.Timer(device) as t:
+            loss = nn.functional.cross_entropy(model(x), y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+        if i:  # the first step pays one-off costs (allocation, kernel selection)
+            times.append(t.seconds)
+    return statistics.median(times), model
+
+
+def plan(specs, results_dir, device):
+    """Print one row per run and the total; returns the estimated total seconds."""
+    rows, total, cache = [], 0.0, {}
+    for spec in specs:
+        key = (spec.model, repr(spec.model_kwargs), spec.batch_size, spec.channels_last)
+        if key not in cache:
+            step, model = probe_seconds_per_step(spec, device)
+            cache[key] = (step, measure.count_params(model),
+                          measure.count_macs(model, SHAPES[spec.dataset]))
+        step, params, macs = cache[key]
+        n = spec.train_subset or FULL_SIZES[spec.dataset]
+        per_epoch = step * -(-n // spec.batch_size)
+        done = os.path.exists(run_path(results_dir, spec.section, spec.run_id))
+        cost = 0.0 if done else per_epoch * spec.epochs
+        total += cost
+        rows.append([spec.run_id, spec.section, f"{params:,}", f"{macs / 1e6:.1f} M",
+                     f"{n:,} × {spec.epochs}", f"{per_epoch:.1f}",
+                     "finished (skipped)" if done else f"{cost / 60:.1f}"])
+    print(md_table(["run", "section", "params", "MACs/image", "train images × epochs",
+                    "est. s/epoch", "est. min"], rows))
+    print(f"\nestimated training time still to do on {device} "
+          f"({torch.get_num_threads()} threads): {total / 60:.1f} min "
+          f"(+ evaluation and measurements, typically 10–25 % more)")
+    return total
