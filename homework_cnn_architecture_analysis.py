@@ -13,7 +13,6 @@ from utils.cli import main
 from utils.param_search import widths_for_budget
 from utils.profiles import CIFAR_CONV, for_profile
 from utils.report_task2 import DEPTH, KERNEL, draw
-from utils.reporting import write_report
 from utils.runner import RunSpec
 
 KERNEL_VARIANTS = ["CNN_3x3", "CNN_5x5", "CNN_7x7", "CNN_Combo"]
@@ -34,9 +33,11 @@ def kernel_specs(args):
 
 
 def depth_specs(args):
-    """2.2: 2, 4 and 10 conv layers, and the 10-layer net with skip connections; gradient norms
-    sampled at six points of training."""
+    """2.2: 2, 4 and 10 (--deep-depth) conv layers, and the deep net with skip connections;
+    gradient norms sampled at six points of training."""
+    deep = {"depth": args.deep_depth} if args.deep_depth != 10 else {}
     specs = [RunSpec(name=name, section=DEPTH, model=name, grad_snapshots=6,
+                     model_kwargs=deep if name in ("DeepCNN", "ResidualCNN") else {},
                      analyses=["feature_maps"], **CIFAR_CONV) for name in DEPTH_VARIANTS]
     return for_profile(specs, args)
 
@@ -44,15 +45,12 @@ def depth_specs(args):
 def options(parser):
     parser.add_argument("--budget", type=int, default=20_000,
                         help="2.1: the parameter count every kernel variant is sized to (±2%%)")
+    parser.add_argument("--deep-depth", type=int, default=10,
+                        help="2.2: conv layers of DeepCNN and ResidualCNN (at least 6)")
 
 
 SECTIONS = {"2.1": kernel_specs, "2.2": depth_specs}
 
 
-def redraw(results_dir, plots_dir):
-    draw(results_dir, plots_dir)
-    write_report(results_dir, plots_dir)
-
-
 if __name__ == "__main__":
-    sys.exit(main(__doc__.split("\n\n")[0], SECTIONS, redraw, extra_options=options))
+    sys.exit(main(__doc__.split("\n\n")[0], SECTIONS, draw, extra_options=options))

@@ -11,7 +11,6 @@ import sys
 from utils.cli import main
 from utils.profiles import CIFAR_CONV, for_profile
 from utils.report_task1 import CIFAR, MNIST, draw
-from utils.reporting import write_report
 from utils.runner import RunSpec
 
 
@@ -42,10 +41,5 @@ def cifar_specs(args):
 SECTIONS = {"1.1": mnist_specs, "1.2": cifar_specs}
 
 
-def redraw(results_dir, plots_dir):
-    draw(results_dir, plots_dir)
-    write_report(results_dir, plots_dir)
-
-
 if __name__ == "__main__":
-    sys.exit(main(__doc__.split("\n\n")[0], SECTIONS, redraw))
+    sys.exit(main(__doc__.split("\n\n")[0], SECTIONS, draw))

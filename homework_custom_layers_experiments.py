@@ -17,7 +17,6 @@ from utils.layer_study import layer_study
 from utils.param_search import widths_for_budget
 from utils.profiles import CIFAR_CONV, scaled, seeded
 from utils.report_task3 import CUSTOM, RESIDUAL, draw
-from utils.reporting import write_report
 from utils.runner import RunSpec
 
 # One custom layer swapped into the standard (SimpleCNN-shaped) net at a time, then all four.
@@ -71,11 +70,6 @@ def layers(args, device):
                 reps=3 if args.profile == "smoke" else 20)
 
 
-def redraw(results_dir, plots_dir):
-    draw(results_dir, plots_dir)
-    write_report(results_dir, plots_dir)
-
-
 if __name__ == "__main__":
-    sys.exit(main(__doc__.split("\n\n")[0], SECTIONS, redraw, extra_options=options,
+    sys.exit(main(__doc__.split("\n\n")[0], SECTIONS, draw, extra_options=options,
                   extras={"3.1": layers}))

@@ -155,7 +155,8 @@ class DepthCNN(nn.Module):
     """Plain or residual CNN of a given number of 3x3 conv layers over three resolutions.
 
     A stem conv, then `depth - 1` conv layers split as evenly as possible over three stages
-    (32, 16, 8 pixels; widths doubling from `width`). With `residual=True` consecutive pairs of convs after the stem
+    (32, 16, 8 pixels; widths doubling from `width`). With `residual=True` consecutive pairs of
+    convs after the stem
     become BasicBlocks; with `residual=False` the identical layers run without the skips
     (BasicBlock(skip=False)), so the two differ in the skip connections alone. Every conv is
     followed by BatchNorm; weights use PyTorch's default (Kaiming-uniform) initialisation.

@@ -1,8 +1,10 @@
 """The Task 1 script as a user runs it: end to end, resumable, and clear about bad inputs."""
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 import torch
@@ -97,6 +99,27 @@ def test_force_retrains_only_the_selected_run(smoke_mnist, fake_mnist_root):
     after = {p: (path / p).stat().st_mtime_ns for p in os.listdir(path)}
     assert after["FCNet__seed0.json"] != before["FCNet__seed0.json"]
     assert after["SimpleCNN__seed0.json"] == before["SimpleCNN__seed0.json"]
+
+
+def test_ctrl_c_leaves_a_checkpoint_and_the_same_command_resumes(fake_mnist_root, tmp_path):
+    args = [sys.executable, SCRIPT, "--no-progress", "--section", "1.1", "--profile", "smoke",
+            "--only", "SimpleCNN", "--epochs", "60", "--data-dir", fake_mnist_root,
+            *dirs(tmp_path)]
+    checkpoint = (tmp_path / "results" / ".checkpoints" / "mnist_comparison"
+                  / "SimpleCNN__seed0.pt")
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.time() + 120
+    while not checkpoint.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert not (tmp_path / "results" / "mnist_comparison" / "SimpleCNN__seed0.json").exists()
+    resumed = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0 and "resumed from its checkpoint" in resumed.stdout
+    assert (tmp_path / "results" / "mnist_comparison" / "SimpleCNN__seed0.json").exists()
 
 
 def test_unknown_only_name_is_a_clear_error_and_keeps_results(smoke_mnist):

@@ -15,6 +15,7 @@ import torch
 
 from utils.data import DatasetUnavailable, default_data_root, load_split
 from utils.execution import Execution, resolve_amp
+from utils.reporting import write_report
 from utils.results import read_json, run_path
 from utils.runner import CheckpointError, NonFiniteLoss, Run
 
@@ -145,8 +146,9 @@ def train_missing(specs, args, device):
     return failures
 
 
-def main(description, sections, redraw, argv=None, extra_options=None, extras=None):
-    """Parse, train what is missing, redraw plots and report. Returns the exit code.
+def main(description, sections, draw, argv=None, extra_options=None, extras=None):
+    """Parse, train what is missing, redraw the task's plots (`draw(results_dir, plots_dir)`)
+    and the whole report. Returns the exit code.
 
     `sections` maps a section name to a function(args) -> [RunSpec]; `extra_options(parser)`
     adds a task's own options; `extras` maps a section to a function(args, device) for
@@ -171,7 +173,8 @@ def main(description, sections, redraw, argv=None, extra_options=None, extras=No
             failures = train_missing(specs, args, device)
         else:
             failures = []
-        redraw(args.results_dir, args.plots_dir)
+        draw(args.results_dir, args.plots_dir)
+        write_report(args.results_dir, args.plots_dir)
     except (UserError, DatasetUnavailable, CheckpointError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

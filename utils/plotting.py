@@ -151,12 +151,13 @@ def receptive_field_map(run, path):
     im = ax.imshow(grad, cmap="magma")
     fig.colorbar(im, ax=ax, label="mean |∂ centre unit / ∂ pixel| (max = 1)")
     analytic = rf["analytic"][-1]["rf"]
-    for radius, color, label in ((rf["analytic_radius"], "cyan",
-                                  f"analytic field ({analytic} px"
-                                  + (", beyond the image)" if analytic > grad.shape[0] else ")")),
-                                 (rf["radius_95"], "lime", "95 % of gradient mass")):
+    for radius, color, style, label in (
+            (rf["analytic_radius"], "cyan", "--", f"analytic field ({analytic} px"
+             + (", beyond the image)" if analytic > grad.shape[0] else ")")),
+            (rf["radius_95"], "lime", "-", "95 % of gradient mass")):
         ax.add_patch(Rectangle((cx - radius - 0.5, cy - radius - 0.5), 2 * radius + 1,
-                               2 * radius + 1, fill=False, color=color, lw=1.5, label=label))
+                               2 * radius + 1, fill=False, color=color, lw=2, ls=style,
+                               label=label))
     ax.set(title=f"{run['name']}: effective receptive field", xlabel="input x (pixels)",
            ylabel="input y (pixels)", xlim=(-0.5, grad.shape[1] - 0.5),
            ylim=(grad.shape[0] - 0.5, -0.5))

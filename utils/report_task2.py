@@ -1,4 +1,5 @@
 """Task 2 (kernel size and depth on CIFAR-10): its plots and its report section, from the JSON."""
+import math
 import os
 
 from utils import plotting
@@ -29,9 +30,10 @@ def draw(results_dir, plots_dir):
                                                ylabel, _plot(plots_dir, f"{prefix}_{key}.png")))
     for name, runs in kernels.items():
         short = name.removeprefix("CNN_")
-        written += [plotting.first_layer_activations(runs[0], _plot(plots_dir, f"act_CNN_{short}.png")),
-                    plotting.first_layer_kernels(runs[0], _plot(plots_dir, f"kernels_CNN_{short}.png")),
-                    plotting.receptive_field_map(runs[0], _plot(plots_dir, f"erf_CNN_{short}.png"))]
+        written += [
+            plotting.first_layer_activations(runs[0], _plot(plots_dir, f"act_CNN_{short}.png")),
+            plotting.first_layer_kernels(runs[0], _plot(plots_dir, f"kernels_CNN_{short}.png")),
+            plotting.receptive_field_map(runs[0], _plot(plots_dir, f"erf_CNN_{short}.png"))]
     for name, runs in depth.items():
         written += [plotting.feature_maps(runs[0], _plot(plots_dir, f"fmap_{name}.png")),
                     plotting.gradient_flow(runs[0], _plot(plots_dir, f"grad_norm_{name}.png"),
@@ -131,30 +133,45 @@ def _depth_gradient_table(groups):
 
 
 def _depth_gradient_sentences(groups):
+    """Where gradients shrink or grow through depth, and by how much, at the first sample."""
     lines = []
     for name, runs in groups.items():
         snaps = runs[0]["gradient_flow"]
         convs, _ = _conv_norms(snaps[0])
         if len(convs) < 2:
             continue
-        ratio = convs[0] / convs[-1]
-        per_layer = ratio ** (1 / (len(convs) - 1))
-        drops = [convs[i] / convs[i + 1] for i in range(len(convs) - 1)]
-        k = min(range(len(drops)), key=lambda i: drops[i])
-        direction = "shrinks" if ratio < 1 else "grows"
+        total = convs[0] / convs[-1]
+        per_layer = total ** (1 / (len(convs) - 1))
+        # steps[i]: how the norm changes going back from conv i+2 to conv i+1
+        steps = [convs[i] / convs[i + 1] for i in range(len(convs) - 1)]
+        k = max(range(len(steps)), key=lambda i: abs(math.log(steps[i])))
+        verdict = ("within a factor of 10 end to end: no vanishing or exploding gradient"
+                   if 0.1 <= total <= 10 else
+                   "a vanishing gradient" if total < 0.1 else "an exploding gradient")
         end_convs, _ = _conv_norms(snaps[-1])
         lines.append(
-            f"- **{name}** at step 0: going from the last conv layer back to the first, the "
-            f"gradient norm {direction} {max(ratio, 1 / ratio):.3g}× in total "
-            f"({per_layer:.3g}× per layer on average); the sharpest single-layer change is "
-            f"between conv {k + 1} and conv {k + 2} ({drops[k]:.3g}×). At the last sample the "
-            f"first/last ratio is {end_convs[0] / end_convs[-1]:.3g}.")
+            f"- **{name}** at step 0: the first conv layer's gradient norm is {total:.3g}× the "
+            f"last one's ({per_layer:.3g}× per layer going back, on average) — {verdict}. The "
+            f"largest single-layer change is from conv {k + 2} back to conv {k + 1} "
+            f"({steps[k]:.3g}×). At the last sample (step {snaps[-1]['step']}) the ratio is "
+            f"{end_convs[0] / end_convs[-1]:.3g}.")
     return "\n".join(lines)
 
 
 def _epochs_to(runs, threshold):
     h = runs[0]["history"]
     return next((e["epoch"] for e in h if e["test_acc"] >= threshold), None)
+
+
+def _skip_effect(relative):
+    if relative > 1.25:
+        return f"the skips bring {relative:.2f}× as much gradient to the first layer."
+    if relative > 1.0:
+        return (f"the skips bring slightly more gradient to the first layer ({relative:.2f}×); "
+                "with BatchNorm after every conv the plain net does not starve its early layers "
+                "at this depth.")
+    return (f"the plain net's first layer gets as much or more ({1 / relative:.2f}×); with "
+            "BatchNorm after every conv, depth 10 does not starve the early layers.")
 
 
 def _residual_sentences(groups):
@@ -183,10 +200,8 @@ def _residual_sentences(groups):
              f"- Epochs to reach {target:.2f} test accuracy: ResidualCNN {er or 'never'}, "
              f"DeepCNN {ed or 'never'}.",
              f"- First/last conv gradient-norm ratio at step 0: ResidualCNN "
-             f"{start_ratio(res):.3g} vs DeepCNN {start_ratio(deep):.3g}"
-             + (" — the skips carry more gradient to the early layers."
-                if start_ratio(res) > start_ratio(deep) else
-                " — here the plain net's early layers receive relatively no less gradient.")]
+             f"{start_ratio(res):.3g} vs DeepCNN {start_ratio(deep):.3g}: "
+             + _skip_effect(start_ratio(res) / start_ratio(deep))]
     return "\n".join(lines)
 
 

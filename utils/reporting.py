@@ -115,7 +115,8 @@ def speed_table(groups):
                      mean_std(final(runs, "inference_latency_ms"), "{:.3f}"),
                      mean_std(final(runs, "inference_throughput_img_s"), "{:,.0f}")
                      + f" (batch {r0['final']['inference_throughput_batch']})",
-                     f"{r0['environment']['device_name']} ({r0['environment']['threads']} threads)"])
+                     f"{r0['environment']['device_name']} "
+                     f"({r0['environment']['threads']} threads)"])
     return md_table(headers, rows)
 
 

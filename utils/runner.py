@@ -258,12 +258,15 @@ class Run:
             batch = bad[0, 0].item()
             raise NonFiniteLoss(
                 f"{self.spec.run_id}: the training loss became {losses[batch].item()} at epoch "
-                f"{epoch + 1}, batch {batch + 1}; lower the learning rate (--lr is {self.spec.lr}) or check "
-                f"the data. Its checkpoint from the last good epoch is kept.")
+                f"{epoch + 1}, batch {batch + 1}; lower the learning rate of this run's spec "
+                f"(now {self.spec.lr}) or check the data. Its checkpoint from the last good "
+                f"epoch is kept.")
 
     def execute(self):
         start_epoch = self.try_resume()
         spec = self.spec
+        if start_epoch:
+            print(f"    resumed from its checkpoint after epoch {start_epoch}", flush=True)
         for epoch in range(start_epoch, spec.epochs):
             wall_start = time.perf_counter()
             lr = self.optimizer.param_groups[0]["lr"]
