@@ -31,7 +31,7 @@ def custom_specs(args):
     (with a constant learning rate the first 5 epochs of a 10-epoch run are the 5-epoch run).
     The all-standard baseline is Task 1's SimpleCNN, the identical network."""
     common = dict(section=CUSTOM, dataset="mnist", batch_size=128, optimizer="adam", lr=1e-3,
-                  analyses=["scalars"])
+                  channels_last=True, analyses=["scalars"])
     specs = [RunSpec(name="CNNWithCustomLayers", model="CNNWithCustomLayers", **common)]
     specs += [RunSpec(name=name, model="SwappableCNN", model_kwargs=kw, **common)
               for name, kw in SWAPS.items()]

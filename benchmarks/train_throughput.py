@@ -1,13 +1,13 @@
 """Training throughput: the usual published pipeline against this project's data path.
 
 In one process, on the same machine, the same model is trained with the same optimizer (Adam,
-lr 1e-3) and batch size 128 for a fixed number of steps under
+lr 1e-3) and batch size 128 for at least --steps steps and --min-seconds seconds under
   (a) the usual pipeline: torchvision.datasets + per-sample transforms (CIFAR-10:
       RandomCrop(32, padding=4), RandomHorizontalFlip, ToTensor, Normalize; MNIST: ToTensor,
       Normalize) + DataLoader(batch_size=128, shuffle=True), NCHW float32, num_workers 0 and 2;
   (b) the project's path: the split as one uint8 tensor, batched shuffling/augmentation/
       normalisation (utils/data.py), channels_last for conv nets.
-Images/s is the median over repeats of (steps x 128) / wall time, after warm-up steps. The
+Images/s is the median over repeats of (steps done x 128) / wall time, after warm-up steps. The
 achieved arithmetic rate, MACs x 2 (FLOPs) x 3 (forward + backward) x images/s, is compared
 with this machine's float32 matmul peak (a large torch.mm).
 
@@ -71,8 +71,10 @@ def project_loader(dataset, root, augment, channels_last, device):
                         augment=augment, device=device, channels_last=channels_last)
 
 
-def train_rate(model_name, loader, device, steps, warmup, repeats, channels_last):
-    """Median images/s over `repeats` timed runs of `steps` training steps."""
+def train_rate(model_name, loader, device, steps, warmup, repeats, channels_last,
+               min_seconds=2.0):
+    """Median images/s over `repeats` timed runs of at least `steps` training steps and at least
+    `min_seconds` each (a fast model needs many steps for a stable figure)."""
     torch.manual_seed(0)
     model = build_model(model_name).to(device)
     if channels_last:
@@ -85,20 +87,27 @@ def train_rate(model_name, loader, device, steps, warmup, repeats, channels_last
             for x, y in loader:
                 yield x.to(device, non_blocking=True), y.to(device, non_blocking=True)
 
+    def train_step():
+        x, y = next(it)
+        loss = nn.functional.cross_entropy(model(x), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
     it = batches()
     rates = []
-    for r in range(repeats):
-        for i in range(warmup + steps):
-            if i == warmup:
-                synchronize(device)
-                start = time.perf_counter()
-            x, y = next(it)
-            loss = nn.functional.cross_entropy(model(x), y)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+    for _ in range(repeats):
+        for _ in range(warmup):
+            train_step()
         synchronize(device)
-        rates.append(steps * BATCH / (time.perf_counter() - start))
+        start, done = time.perf_counter(), 0
+        while done < steps or time.perf_counter() - start < min_seconds:
+            train_step()
+            done += 1
+            if done % 10 == 0:
+                synchronize(device)
+        synchronize(device)
+        rates.append(done * BATCH / (time.perf_counter() - start))
     return statistics.median(rates)
 
 
@@ -106,7 +115,9 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data-dir", default=default_data_root())
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    p.add_argument("--steps", type=int, default=20, help="timed steps per repeat")
+    p.add_argument("--steps", type=int, default=20, help="timed steps per repeat (at least)")
+    p.add_argument("--min-seconds", type=float, default=2.0, help="timed seconds per repeat "
+                   "(at least)")
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--workers", type=int, nargs="+", default=[0, 2],
@@ -123,7 +134,7 @@ def main(argv=None):
         if args.only and model_name not in args.only:
             continue
         common = dict(device=device, steps=args.steps, warmup=args.warmup,
-                      repeats=args.repeats)
+                      repeats=args.repeats, min_seconds=args.min_seconds)
         baseline = {w: train_rate(model_name, usual_loader(dataset, args.data_dir, augment, w),
                                   channels_last=False, **common) for w in args.workers}
         ours = train_rate(model_name, project_loader(dataset, args.data_dir, augment, cl, device),
@@ -137,8 +148,8 @@ def main(argv=None):
                "project_img_s": ours, "ratio": ours / best, "macs": macs,
                "achieved_gflop_s": macs * 6 * ours / 1e9,
                "pct_of_peak": 100 * macs * 6 * ours / peak, "device": device,
-               "peak_gflop_s": peak / 1e9, "batch_size": BATCH, "steps": args.steps,
-               "repeats": args.repeats}
+               "peak_gflop_s": peak / 1e9, "batch_size": BATCH, "min_steps": args.steps,
+               "min_seconds": args.min_seconds, "repeats": args.repeats}
         records.append(rec)
         print(f"{model_name:12s} {dataset:8s} usual {best:8.0f} img/s (workers "
               f"{ {k: round(v) for k, v in baseline.items()} }), project {ours:8.0f} img/s, "

@@ -2,13 +2,16 @@
 nn.Module that owns its parameters. Tests check every backward with torch.autograd.gradcheck
 (float64) and against a pure-autograd twin (tests/autograd_twins.py).
 
-- WSConv2d:     convolution with weight standardisation (per output channel, zero mean and unit
-                variance over fan-in), the "extra logic"; grads for input, weight and bias.
+- WSConv2d:     convolution with scaled weight standardisation (per output channel: zero mean,
+                unit variance over the fan-in, times gain / sqrt(fan-in)), the "extra logic";
+                grads for input, weight, gain and bias.
 - SEAttention:  squeeze-and-excitation channel attention (global average pool -> FC -> ReLU ->
                 FC -> sigmoid -> rescale the channels).
 - SwishBeta:    x * sigmoid(beta * x) with a learnable beta.
 - MixPool2d:    alpha * maxpool + (1 - alpha) * avgpool, alpha = sigmoid(a) learnable.
 """
+import math
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -19,57 +22,78 @@ EPS = 1e-5
 # --- weight-standardised convolution ------------------------------------------------------------
 
 def standardise(weight, eps=EPS):
-    """(w - mean) / sqrt(var + eps) over each output channel's fan-in; returns (w_hat, sigma)."""
+    """u = (w - mean) / sqrt(var + eps) over each output channel's fan-in; returns (u, sigma)."""
     flat = weight.flatten(1)
     mean = flat.mean(1, keepdim=True)
     sigma = (flat.var(1, unbiased=False, keepdim=True) + eps).sqrt()
     return ((flat - mean) / sigma).view_as(weight), sigma
 
 
+# Gain that keeps the second moment of conv+ReLU stacks steady with zero-mean kernels:
+# sqrt(2 / (1 - 1/pi)) (Brock et al., 2021). He's sqrt(2) is not enough here, because a zero-mean
+# kernel also removes the (positive) mean of its ReLU-ed input.
+RELU_GAIN = (2 / (1 - 1 / math.pi)) ** 0.5
+
+
+def scaled_kernel(u, gain):
+    """gain_c * u / sqrt(fan_in): a unit-variance kernel rescaled so that its output keeps the
+    scale of its input."""
+    fan_in = u[0].numel()
+    return u * (gain / fan_in ** 0.5).view(-1, 1, 1, 1)
+
+
 class WSConv2dFunction(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, weight, bias, stride, padding):
-        w_hat, sigma = standardise(weight)
-        ctx.save_for_backward(x, w_hat, sigma)
+    def forward(ctx, x, weight, gain, bias, stride, padding):
+        u, sigma = standardise(weight)
+        w_hat = scaled_kernel(u, gain)
+        ctx.save_for_backward(x, u, sigma, gain, w_hat)
         ctx.stride, ctx.padding, ctx.has_bias = stride, padding, bias is not None
         return F.conv2d(x, w_hat, bias, stride, padding)
 
     @staticmethod
     def backward(ctx, grad_out):
-        x, w_hat, sigma = ctx.saved_tensors
-        grad_x = grad_w = grad_b = None
+        x, u, sigma, gain, w_hat = ctx.saved_tensors
+        grad_x = grad_w = grad_gain = grad_b = None
         if ctx.needs_input_grad[0]:
-            # The transposed convolution of grad_out with the (standardised) kernel.
+            # The transposed convolution of grad_out with the kernel actually used.
             grad_x = torch.nn.grad.conv2d_input(x.shape, w_hat, grad_out, ctx.stride,
                                                 ctx.padding)
-        if ctx.needs_input_grad[1]:
-            # Correlation of the input with grad_out gives d/d w_hat ...
+        if ctx.needs_input_grad[1] or ctx.needs_input_grad[2]:
+            # Correlation of the input with grad_out gives dL/d w_hat ...
             g = torch.nn.grad.conv2d_weight(x, w_hat.shape, grad_out, ctx.stride,
                                             ctx.padding).flatten(1)
-            # ... and the standardisation's Jacobian carries it to w:
-            # dL/dw = (g - mean(g) - w_hat * mean(g * w_hat)) / sigma, per output channel.
-            wh = w_hat.flatten(1)
-            grad_w = ((g - g.mean(1, keepdim=True) - wh * (g * wh).mean(1, keepdim=True))
-                      / sigma).view_as(w_hat)
-        if ctx.has_bias and ctx.needs_input_grad[2]:
+            uf, root_fan_in = u.flatten(1), u[0].numel() ** 0.5
+            grad_gain = (g * uf).sum(1) / root_fan_in
+            # ... the scaling gives dL/du = g * gain / sqrt(fan_in), and the standardisation's
+            # Jacobian carries it to w: dL/dw = (du - mean(du) - u * mean(du * u)) / sigma,
+            # per output channel.
+            du = g * (gain / root_fan_in)[:, None]
+            grad_w = ((du - du.mean(1, keepdim=True) - uf * (du * uf).mean(1, keepdim=True))
+                      / sigma).view_as(u)
+        if ctx.has_bias and ctx.needs_input_grad[3]:
             grad_b = grad_out.sum((0, 2, 3))
-        return grad_x, grad_w, grad_b, None, None
+        return grad_x, grad_w, grad_gain, grad_b, None, None
 
 
 class WSConv2d(nn.Module):
-    """Conv2d whose kernels are standardised on every forward pass (Qiao et al., 2019)."""
+    """Conv2d whose kernels are standardised on every forward pass (Qiao et al., 2019) and
+    rescaled by a learnable per-channel gain over sqrt(fan-in) (the "scaled WS" of Brock et al.,
+    2021), which keeps activations at a steady scale without a normalisation layer."""
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True,
+                 gain=RELU_GAIN):
         super().__init__()
         template = nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, bias=bias)
-        # nn.Conv2d's own initialisation, so the two convs start from the same distribution.
         self.weight = template.weight
+        self.gain = nn.Parameter(torch.full((out_channels,), float(gain)))
         self.bias = template.bias
         self.stride, self.padding, self.kernel_size = template.stride, template.padding, \
             template.kernel_size
 
     def forward(self, x):
-        return WSConv2dFunction.apply(x, self.weight, self.bias, self.stride, self.padding)
+        return WSConv2dFunction.apply(x, self.weight, self.gain, self.bias, self.stride,
+                                      self.padding)
 
 
 # --- squeeze-and-excitation attention -----------------------------------------------------------

@@ -4,11 +4,11 @@ hand-written backward passes must match."""
 import torch
 from torch.nn import functional as F
 
-from models.custom_layers import standardise
+from models.custom_layers import scaled_kernel, standardise
 
 
-def ws_conv2d(x, weight, bias, stride, padding):
-    return F.conv2d(x, standardise(weight)[0], bias, stride, padding)
+def ws_conv2d(x, weight, gain, bias, stride, padding):
+    return F.conv2d(x, scaled_kernel(standardise(weight)[0], gain), bias, stride, padding)
 
 
 def se_attention(x, w1, b1, w2, b2):

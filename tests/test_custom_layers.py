@@ -18,8 +18,8 @@ def f64(*shape, seed=0):
 
 def ws_case(shape, stride=1, padding=1):
     n, c, h, w = shape
-    return (f64(*shape), f64(5, c, 3, 3, seed=1), f64(5, seed=2), (stride, stride),
-            (padding, padding))
+    return (f64(*shape), f64(5, c, 3, 3, seed=1), f64(5, seed=3), f64(5, seed=2),
+            (stride, stride), (padding, padding))
 
 
 def se_case(shape):
@@ -78,7 +78,7 @@ def test_outputs_and_gradients_equal_the_autograd_twin(layer, shape):
 
 def test_modules_own_their_parameters_and_match_standard_shapes():
     conv = WSConv2d(3, 8, 3, padding=1)
-    assert [n for n, _ in conv.named_parameters()] == ["weight", "bias"]
+    assert [n for n, _ in conv.named_parameters()] == ["weight", "gain", "bias"]
     assert conv(torch.randn(2, 3, 7, 7)).shape == (2, 8, 7, 7)
     se = SEAttention(16, reduction=4)
     assert sum(p.numel() for p in se.parameters()) == 16 * 4 + 4 + 4 * 16 + 16
@@ -96,6 +96,16 @@ def test_standardised_kernels_have_zero_mean_and_unit_variance():
     assert torch.allclose(flat.mean(1), torch.zeros(6), atol=1e-6)
     # eps = 1e-5 against an initial kernel variance of ~0.01 leaves the variance 0.1 % short of 1.
     assert torch.allclose(flat.var(1, unbiased=False), torch.ones(6), atol=3e-3)
+
+
+def test_scaled_ws_conv_keeps_the_activation_scale_through_a_deep_stack():
+    torch.manual_seed(0)
+    x = torch.randn(8, 16, 16, 16)
+    for _ in range(8):
+        x = torch.relu(WSConv2d(16, 16, 3, padding=1, bias=False)(x))
+    # With the ReLU gain the second moment stays near 1 after 8 conv+ReLU layers (with plain
+    # unit-variance kernels it would grow ~ (fan-in / 2)^8; with gain sqrt(2), shrink 0.65^8).
+    assert 0.3 < x.pow(2).mean().item() < 3
 
 
 def test_swish_beta_limits():

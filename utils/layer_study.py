@@ -28,7 +28,8 @@ def gradcheck_cases():
                 .double().view(2, 3, 5, 7) / 10).requires_grad_(True)  # no ties for max pooling
     return [
         ("WSConv2d", WSConv2dFunction.apply,
-         (_f64(2, 3, 5, 7, seed=0), _f64(4, 3, 3, 3, seed=1), _f64(4, seed=2), (1, 1), (1, 1))),
+         (_f64(2, 3, 5, 7, seed=0), _f64(4, 3, 3, 3, seed=1), _f64(4, seed=3), _f64(4, seed=2),
+          (1, 1), (1, 1))),
         ("SEAttention", SEFunction.apply,
          (_f64(2, 4, 5, 7, seed=0), _f64(2, 4, seed=1), _f64(2, seed=2), _f64(4, 2, seed=3),
           _f64(4, seed=4))),

@@ -1,6 +1,7 @@
 """Task 3 (custom layers on MNIST, residual block variants on CIFAR-10): plots and report."""
 import math
 import os
+import statistics
 
 from utils import plotting
 from utils.layer_study import STUDY_FILE
@@ -171,7 +172,7 @@ def _residual_table(groups, budget=None):
 
 
 def _stability(groups):
-    rows, scores = [], {}
+    rows, scores, cv_spread = [], {}, []
     for name, runs in groups.items():
         sums = [summary(r) for r in runs]
         spikes = [s["spikes"] for s in sums]
@@ -183,6 +184,8 @@ def _stability(groups):
                      mean_std([s["late_grad_cv"] for s in sums], "{:.3f}"),
                      f"{spread:.4f}" if spread is not None else "— (1 seed)"])
         scores[name] = (mean(spikes), mean([s["late_loss_cv"] for s in sums]))
+        if len(sums) > 1:
+            cv_spread.append(statistics.stdev([s["late_loss_cv"] for s in sums]))
     table = md_table(["run", "seeds", f"loss spikes (> {SPIKE_FACTOR}× median of previous "
                       f"{SPIKE_WINDOW} steps)", "max ‖grad‖", "loss CV, last 25 % of steps",
                       "‖grad‖ CV, last 25 %", "test acc range over seeds"], rows)
@@ -191,6 +194,15 @@ def _stability(groups):
     sentence = (f"Most stable by loss spikes, then late-training loss variability: **{most}** "
                 f"({scores[most][0]:.1f} spikes, CV {scores[most][1]:.3f}); least stable: "
                 f"**{least}** ({scores[least][0]:.1f} spikes, CV {scores[least][1]:.3f}).")
+    gap = scores[least][1] - scores[most][1]
+    if scores[most][0] == scores[least][0] and cv_spread:
+        noise = mean(cv_spread)
+        sentence += (f" Their CV difference ({gap:.3f}) is "
+                     + ("within" if gap <= noise else f"{gap / noise:.1f}×")
+                     + f" the typical seed-to-seed standard deviation of the CV ({noise:.3f})"
+                     + (", so this ranking is not reliable." if gap <= noise else "."))
+    elif scores[most][0] == scores[least][0]:
+        sentence += " With one seed per run, there is no seed-to-seed spread to judge this by."
     return table, sentence
 
 
