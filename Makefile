@@ -15,7 +15,6 @@ SCRIPTS := homework_cnn_vs_fc_comparison.py homework_cnn_architecture_analysis.p
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --upgrade pip
 	$(VENV)/bin/pip install -r requirements.txt
 	touch $@
 
@@ -23,6 +22,7 @@ setup: $(VENV)/.installed
 
 run: setup
 	@for s in $(SCRIPTS); do $(PY) $$s --profile $(PROFILE) || exit $$?; done
+	$(PY) -m utils.readme
 
 quick:
 	$(MAKE) run PROFILE=quick

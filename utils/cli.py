@@ -96,6 +96,10 @@ def resolve_dirs(args):
 
 
 def select_specs(args, sections):
+    for option in ("seeds", "epochs"):
+        value = getattr(args, option)
+        if value is not None and value < 1:
+            raise UserError(f"--{option} must be at least 1 (got {value}).")
     names = list(sections) if args.section == "all" else [args.section]
     specs = [s for n in names for s in sections[n](args)]
     if args.epochs is not None:
