@@ -93,7 +93,7 @@ def render(results_dir, plots_dir):
             "### 1.1 MNIST", _hyper_line(mnist),
             "ResNetLike uses stride-2 residual blocks (28 → 14 → 7 pixels): the reference's "
             "290,058 parameters, at a fraction of the compute the same blocks cost at stride 1 "
-            "(see the MACs column; a test checks the ratio exceeds 4).",
+            "(see the MACs column; a test checks that stride 1 costs 8–12× more).",
             "**Accuracy** (the reference solution's numbers from the assignment beside ours):",
             accuracy_table(mnist, REFERENCE[MNIST]),
             "**Speed** (train time = sum of the training passes of all epochs, evaluation "
