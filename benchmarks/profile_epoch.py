@@ -8,7 +8,6 @@ import os
 import sys
 
 import torch
-from torch import nn
 from torch.profiler import ProfilerActivity, profile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -16,6 +15,7 @@ sys.path.insert(0, ROOT)
 
 from models import build_model  # noqa: E402
 from utils.data import STATS, TensorLoader, default_data_root, load_split  # noqa: E402
+from utils.runner import training_step  # noqa: E402
 
 
 def main(argv=None):
@@ -40,11 +40,7 @@ def main(argv=None):
     batches = iter(loader)
 
     def step():
-        x, y = next(batches)
-        loss = nn.functional.cross_entropy(model(x), y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        training_step(model, opt, *next(batches))
 
     for _ in range(3):  # warm-up
         step()

@@ -21,7 +21,6 @@ import sys
 import time
 
 import torch
-from torch import nn
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -31,6 +30,7 @@ from utils.data import STATS, TensorLoader, default_data_root, load_split  # noq
 from utils.measure import count_macs, environment, synchronize  # noqa: E402
 from utils.reporting import md_table  # noqa: E402
 from utils.results import write_json_atomic  # noqa: E402
+from utils.runner import training_step  # noqa: E402
 
 # (model, dataset, augment, channels_last in the project's path)
 CASES = [("FCNet", "mnist", False, False), ("SimpleCNN", "mnist", False, True),
@@ -88,11 +88,7 @@ def train_rate(model_name, loader, device, steps, warmup, repeats, channels_last
                 yield x.to(device, non_blocking=True), y.to(device, non_blocking=True)
 
     def train_step():
-        x, y = next(it)
-        loss = nn.functional.cross_entropy(model(x), y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        training_step(model, opt, *next(it))
 
     it = batches()
     rates = []

@@ -8,13 +8,12 @@ import os
 import statistics
 
 import torch
-from torch import nn
 
 from models import build_model
 from utils import measure
 from utils.reporting import md_table
 from utils.results import run_path
-from utils.runner import make_optimizer
+from utils.runner import make_optimizer, training_step
 
 SHAPES = {"mnist": (1, 28, 28), "cifar10": (3, 32, 32)}
 FULL_SIZES = {"mnist": 60_000, "cifar10": 50_000}
@@ -33,10 +32,7 @@ def probe_seconds_per_step(spec, device, steps=3):
     times = []
     for i in range(steps + 1):
         with measure.Timer(device) as t:
-            loss = nn.functional.cross_entropy(model(x), y)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            training_step(model, optimizer, x, y)
         if i:  # the first step pays one-off costs (allocation, kernel selection)
             times.append(t.seconds)
     return statistics.median(times), model

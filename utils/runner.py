@@ -102,6 +102,16 @@ def make_scheduler(spec, optimizer, total_steps):
     raise ValueError(f"unknown schedule {spec.schedule!r}")
 
 
+def training_step(model, optimizer, x, y):
+    """One plain step (forward, cross-entropy, backward, update), as the speed probes time it;
+    the runner's own loop adds autocast, traces and gradient snapshots around the same steps."""
+    loss = nn.functional.cross_entropy(model(x), y)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return loss
+
+
 @torch.inference_mode()
 def evaluate(model, loader, execution=Execution()):
     """Mean loss, accuracy and predictions over a loader, in eval mode."""
