@@ -176,3 +176,17 @@ def test_whole_task1_smoke_on_the_real_datasets(tmp_path):
         assert (cifar_plots / f"grad_flow_{model}.png").exists()
     report = (tmp_path / "results" / "REPORT.md").read_text()
     assert "### 1.2 CIFAR-10" in report and "**Gradient flow**" in report
+
+
+def test_recipe_section_tunes_on_held_out_training_images_and_reports_the_choice(
+        smoke_mnist, fake_mnist_root):
+    proc = cli("--section", "1.1-recipe", "--profile", "smoke", "--data-dir", fake_mnist_root,
+               *dirs(smoke_mnist))
+    assert proc.returncode == 0, proc.stderr
+    names = sorted(os.listdir(smoke_mnist / "results" / "mnist_recipe"))
+    assert names == sorted(f"{m}_{r}__seed0.json" for m in ("FCNet", "SimpleCNN", "ResNetLike")
+                           for r in ("constant", "cosine"))
+    report = (smoke_mnist / "results" / "REPORT.md").read_text()
+    assert "**Recipe selection on a validation split.**" in report
+    assert "100 images held out of the training split" in report
+    assert "Best mean validation accuracy:" in report

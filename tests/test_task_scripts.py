@@ -34,8 +34,8 @@ def test_task3_custom_layers_smoke_on_fake_mnist(fake_mnist_root, tmp_path):
     run(TASK3, tmp_path, "--section", "3.1", "--data-dir", fake_mnist_root)
     results = tmp_path / "results" / "custom_layers"
     assert sorted(p.name for p in results.glob("*.json")) == sorted(
-        f"{n}__seed0.json" for n in ("CNNWithCustomLayers", "Swap_WSConv2d", "Swap_SEAttention",
-                                     "Swap_SwishBeta", "Swap_MixPool2d"))
+        f"{n}__seed0.json" for n in ("CNNWithCustomLayers", "StandardCNN", "Swap_WSConv2d",
+                                     "Swap_SEAttention", "Swap_SwishBeta", "Swap_MixPool2d"))
     study = json.loads((results / "layers" / "layer_study.json").read_text())
     assert [g["passed"] for g in study["gradcheck"]] == [True] * 4
     report = (tmp_path / "results" / "REPORT.md").read_text()

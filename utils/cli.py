@@ -26,9 +26,18 @@ class UserError(Exception):
     """A problem the user can fix; printed as one sentence, no traceback."""
 
 
+class _DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows '(default: X)' only for real values: an option whose default is None or a flag's
+    False already says in its help what happens without it."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, False):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def build_parser(description, sections, extra_options=None):
-    p = argparse.ArgumentParser(description=description,
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(description=description, formatter_class=_DefaultsHelp)
     p.add_argument("--section", choices=[*sections, "all"], default="all",
                    help="which part of the task to run")
     p.add_argument("--profile", choices=PROFILES, default="full",

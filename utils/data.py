@@ -67,6 +67,23 @@ def subset(split, n, seed=0):
     return Split(split.images[idx], split.labels[idx])
 
 
+# The validation split's own permutation seed: the same held-out images for every run and seed.
+HOLDOUT_SEED = 20_261_128
+
+
+def holdout(split, n):
+    """(train, validation): `n` images held out of `split` by a fixed permutation, the rest kept.
+
+    Recipes are tuned on the validation part, so the test split is never looked at to choose.
+    """
+    if not 0 < n < len(split.labels):
+        raise ValueError(f"cannot hold out {n} of {len(split.labels)} images")
+    idx = torch.randperm(len(split.labels), generator=torch.Generator().manual_seed(HOLDOUT_SEED))
+    keep, held = idx[:-n], idx[-n:]
+    return (Split(split.images[keep], split.labels[keep]),
+            Split(split.images[held], split.labels[held]))
+
+
 def random_shift(images, shifts, pad):
     """Zero-pad each image by `pad` and crop back at offset `shifts` (N x 2, dy/dx in [-pad, pad]).
 

@@ -6,10 +6,12 @@ and every comparison, for CPU users. smoke: seconds, for tests.
 from dataclasses import replace
 
 PROFILES = {
-    "full": dict(epochs=10),
-    "quick": dict(epochs=3, mnist_train=12_000, cifar_train=8_000, cifar_test=2_000),
+    # validation: images held out of train when a recipe is tuned (utils/recipe.py)
+    "full": dict(epochs=10, validation=5_000),
+    "quick": dict(epochs=3, mnist_train=12_000, cifar_train=8_000, cifar_test=2_000,
+                  validation=5_000),
     "smoke": dict(epochs=1, mnist_train=512, cifar_train=256, mnist_test=256, cifar_test=256,
-                  inference_batch=64),
+                  inference_batch=64, validation=100),
 }
 
 # The Task 1 CIFAR-10 recipe for conv nets, reused by Tasks 2 and 3: batch 128, shifts + flips,

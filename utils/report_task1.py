@@ -2,12 +2,14 @@
 import os
 
 from utils import plotting
+from utils.recipe import selection_block
 from utils.reference import REFERENCE
 from utils.reporting import (accuracy_table, environment_lines, gradient_sentences, image,
                              mean, overfitting_sentences, param_sentences, speed_table)
 from utils.results import group_by_name, load_section
 
 MNIST, CIFAR = "mnist_comparison", "cifar_comparison"
+MNIST_RECIPE = "mnist_recipe"  # 1.1's schedule candidates, evaluated on a validation split
 MNIST_ORDER = ["FCNet", "SimpleCNN", "ResNetLike"]
 CIFAR_ORDER = ["DeepFCNet", "ResNetCIFAR", "ResNetCIFARRegularized"]
 CURVES = [("train_acc", "train accuracy (running, in-epoch)"), ("test_acc", "test accuracy"),
@@ -91,6 +93,8 @@ def render(results_dir, plots_dir):
     if mnist:
         out += [
             "### 1.1 MNIST", _hyper_line(mnist),
+            selection_block(load_section(results_dir, MNIST_RECIPE),
+                            [r for runs in mnist.values() for r in runs]),
             "ResNetLike uses stride-2 residual blocks (28 → 14 → 7 pixels): the reference's "
             "290,058 parameters, at a fraction of the compute the same blocks cost at stride 1 "
             "(see the MACs column; a test checks that stride 1 costs 8–12× more).",

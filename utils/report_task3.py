@@ -13,8 +13,8 @@ from utils.results import group_by_name, load_section, read_json
 from utils.stability import SPIKE_FACTOR, SPIKE_WINDOW, summary
 
 CUSTOM, RESIDUAL = "custom_layers", "residual_blocks"
-CUSTOM_ORDER = ["CNNWithCustomLayers", "Swap_WSConv2d", "Swap_SEAttention", "Swap_SwishBeta",
-                "Swap_MixPool2d"]
+CUSTOM_ORDER = ["CNNWithCustomLayers", "StandardCNN", "Swap_WSConv2d", "Swap_SEAttention",
+                "Swap_SwishBeta", "Swap_MixPool2d"]
 RESIDUAL_ORDER = ["BasicResNet", "BottleneckResNet", "WideResNet", "BasicResNet_matched",
                   "BottleneckResNet_matched", "WideResNet_matched"]
 SWAP_OF = {"WSConv2d": "Swap_WSConv2d", "SEAttention": "Swap_SEAttention",
@@ -38,9 +38,8 @@ def draw(results_dir, plots_dir):
     custom, baseline, residual = _groups(results_dir)
     written = []
     if custom:
-        both = {**custom, **{k: v for k, v in baseline.items() if k == "SimpleCNN"}}
         for key, ylabel in (("test_acc", "test accuracy"), ("train_loss", "train loss")):
-            written.append(plotting.curves(both, key, f"MNIST, custom layers: {ylabel}", ylabel,
+            written.append(plotting.curves(custom, key, f"MNIST, custom layers: {ylabel}", ylabel,
                                            os.path.join(plots_dir, CUSTOM, f"{key}.png")))
     if residual:
         built = {k: v for k, v in residual.items() if not k.endswith("_matched")}
@@ -70,9 +69,9 @@ def _gradcheck_table(study):
                       "×".join(map(str, g["input_shape"]))] for g in study["gradcheck"]])
 
 
-def _layer_table(study, custom, baseline):
-    base_acc = (mean([r["final"]["test_acc"] for r in baseline["SimpleCNN"]])
-                if "SimpleCNN" in baseline else None)
+def _layer_table(study, custom):
+    base_acc = (mean([r["final"]["test_acc"] for r in custom["StandardCNN"]])
+                if "StandardCNN" in custom else None)
     rows = []
     for row in study["benchmark"]["rows"]:
         swap = custom.get(SWAP_OF[row["custom"]])
@@ -90,7 +89,8 @@ def _layer_table(study, custom, baseline):
     return (f"Per batch of shape {shape} on {study['environment']['device_name']} (median of "
             f"{study['benchmark']['reps']} timed passes after a warm-up); accuracy: MNIST test "
             "accuracy of the SimpleCNN-shaped net with only that layer swapped in, against the "
-            "same net with standard layers (Task 1's SimpleCNN).\n\n" + md_table(
+            "same net with standard layers (StandardCNN, trained in this section with the same "
+            "recipe).\n\n" + md_table(
                 ["custom vs standard", "params (custom / standard)", "forward ms",
                  "forward+backward ms", "slowdown (fwd+bwd)", "test acc with swap",
                  "test acc standard", "difference"], rows))
@@ -103,24 +103,26 @@ def _custom_model_table(custom, baseline):
         runs = custom["CNNWithCustomLayers"]
         if len(runs[0]["history"]) >= 5:
             at5 = [r["history"][4] for r in runs]
-            rows.append(["CNNWithCustomLayers (5 epochs)", 5, fmt_int(runs[0]["params"]),
+            rows.append(["CNNWithCustomLayers (5 epochs)", 5,
+                         runs[0]["hyperparameters"]["schedule"], fmt_int(runs[0]["params"]),
                          mean_std([h["train_acc"] for h in at5]),
                          mean_std([h["test_acc"] for h in at5]),
                          mean_std([sum(e["epoch_time_s"] for e in r["history"][:5])
                                    for r in runs], "{:.1f}"),
                          *_ref_cells(ref, "CNNWithCustomLayers (5 epochs)")])
     for name, runs, ref_name in (
-            [("CNNWithCustomLayers", custom.get("CNNWithCustomLayers"), "CNNWithCustomLayers")]
-            + [(n, baseline.get(n), n) for n in ("SimpleCNN", "FCNet")]):
+            [(n, custom.get(n), n) for n in ("CNNWithCustomLayers", "StandardCNN")]
+            + [(f"{n} (Task 1)", baseline.get(n), n) for n in ("SimpleCNN", "FCNet")]):
         if not runs:
             continue
-        rows.append([name, len(runs[0]["history"]), fmt_int(runs[0]["params"]),
+        rows.append([name, len(runs[0]["history"]), runs[0]["hyperparameters"]["schedule"],
+                     fmt_int(runs[0]["params"]),
                      mean_std([r["final"]["train_acc"] for r in runs]),
                      mean_std([r["final"]["test_acc"] for r in runs]),
                      mean_std([r["final"]["train_time_s"] for r in runs], "{:.1f}"),
                      *_ref_cells(ref, ref_name)])
-    return md_table(["model", "epochs", "params", "train acc (running)", "test acc",
-                     "train time, s", "ref. train acc", "ref. test acc", "ref. train time, s"],
+    return md_table(["model", "epochs", "lr schedule", "params", "train acc (running)",
+                     "test acc", "train time, s", "ref. train acc", "ref. test acc", "ref. train time, s"],
                     rows)
 
 
@@ -228,11 +230,13 @@ def render(results_dir, plots_dir):
             out += ["**Gradient checks** (run by this script, float64):",
                     _gradcheck_table(study),
                     "**Each custom layer against its standard analogue:**",
-                    _layer_table(study, custom, baseline)]
+                    _layer_table(study, custom)]
         if custom:
             out += ["**CNNWithCustomLayers** (all four custom layers in SimpleCNN's layout) "
-                    "next to SimpleCNN and FCNet from Task 1; the 5-epoch row is epoch 5 of "
-                    "the 10-epoch run (constant learning rate, so it is the same training):",
+                    "next to StandardCNN (the same layout with standard layers, this section's "
+                    "recipe) and Task 1's SimpleCNN and FCNet (1.1's recipe); the 5-epoch row "
+                    "is epoch 5 of the 10-epoch run (constant learning rate, so it is the same "
+                    "training):",
                     _custom_model_table(custom, baseline), _scalar_sentences(custom),
                     "**All swap runs:**", accuracy_table(custom),
                     img(f"{CUSTOM}/test_acc.png", "custom test acc") + "\n"

@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 from models import build_model
 from utils import measure
 from utils.analysis import run_analyses
-from utils.data import CLASSES, STATS, TensorLoader, subset
+from utils.data import CLASSES, STATS, TensorLoader, holdout, subset
 from utils.execution import Execution
 from utils.results import run_path, write_json_atomic
 
@@ -44,10 +44,13 @@ class RunSpec:
     lr: float = 1e-3
     momentum: float = 0.9      # SGD only
     weight_decay: float = 0.0
-    schedule: str = "constant"  # "constant" or "onecycle" (warm-up then anneal, per step)
+    schedule: str = "constant"  # "constant", "cosine" (lr to 0, per step) or "onecycle"
     augment: bool = False      # random shift (pad 4 + crop) and horizontal flip
     train_subset: int = None   # None: the whole split
     test_subset: int = None
+    # >0: hold this many images out of train and evaluate on them instead of the test split
+    # (recipe tuning); the test split is then never loaded into the run.
+    validation: int = 0
     channels_last: bool = False
     profile: str = "full"
     seed: int = 0
@@ -81,7 +84,8 @@ class RunSpec:
                 "augmentation": "random shift (pad 4 + crop), horizontal flip"
                 if self.augment else "none",
                 "train_subset": self.train_subset, "test_subset": self.test_subset,
-                "channels_last": self.channels_last, "loss": "CrossEntropyLoss"}
+                "channels_last": self.channels_last, "loss": "CrossEntropyLoss",
+                **({"validation_held_out": self.validation} if self.validation else {})}
 
 
 def make_optimizer(spec, model):
@@ -96,6 +100,8 @@ def make_optimizer(spec, model):
 def make_scheduler(spec, optimizer, total_steps):
     if spec.schedule == "constant":
         return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+    if spec.schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps)
     if spec.schedule == "onecycle":
         return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=spec.lr,
                                                    total_steps=total_steps, pct_start=0.25)
@@ -161,6 +167,8 @@ class Run:
         train, test = data
         mean, std = STATS[spec.dataset]
         common = dict(mean=mean, std=std, device=self.device, channels_last=spec.channels_last)
+        if spec.validation:
+            train, test = holdout(train, spec.validation)
         train = subset(train, spec.train_subset, seed=1000 + spec.seed)
         test = subset(test, spec.test_subset, seed=0)
         self.train_loader = TensorLoader(train, spec.batch_size, shuffle=True,
@@ -168,6 +176,7 @@ class Run:
         self.train_eval_loader = TensorLoader(train, EVAL_BATCH, **common)
         self.test_loader = TensorLoader(test, EVAL_BATCH, **common)
         self.input_shape = tuple(train.images.shape[1:])
+        self.evaluated_on = "validation" if spec.validation else "test"
 
         torch.manual_seed(spec.seed)
         self.model = build_model(spec.model, **spec.model_kwargs).to(self.device)
@@ -294,10 +303,10 @@ class Run:
             self.state["wall_time_s"] = (self.state.get("wall_time_s", 0.0)
                                          + time.perf_counter() - wall_start)
             self.save_checkpoint()
-            if self.progress:
-                tqdm.write(f"  {spec.run_id} epoch {epoch + 1}/{spec.epochs}: train loss "
-                           f"{train_loss:.4f} acc {train_acc:.4f} | test loss {test_loss:.4f} "
-                           f"acc {test_acc:.4f} | {seconds:.1f}s")
+            # One line an epoch even without bars: background logs show where a run is.
+            tqdm.write(f"  {spec.run_id} epoch {epoch + 1}/{spec.epochs}: train loss "
+                       f"{train_loss:.4f} acc {train_acc:.4f} | {self.evaluated_on} loss "
+                       f"{test_loss:.4f} acc {test_acc:.4f} | {seconds:.1f}s")
         wall_start = time.perf_counter()
         result = self.measure()
         # Everything this run cost: training, per-epoch evaluation, checkpoints, measurements.
@@ -325,6 +334,8 @@ class Run:
             "param_breakdown": measure.param_breakdown(model),
             "input_shape": list(self.input_shape),
             "train_size": len(self.train_loader.labels), "test_size": len(self.test_loader.labels),
+            # "validation": every test_* number below is on images held out of train.
+            "evaluated_on": self.evaluated_on,
             "hyperparameters": spec.hyperparameters(),
             "history": self.state["history"],
             "final": {

@@ -1,0 +1,88 @@
+"""Recipe selection on a validation split carved from train: never on the test set.
+
+A task declares its final specs and a few recipe candidates (named overrides of spec fields);
+`candidate_specs` turns them into runs that hold images out of train and evaluate on those, and
+`selection` reads the finished runs back and names the recipe with the best mean validation
+accuracy over the models (the assignment asks for the same hyperparameters for all of them).
+"""
+from dataclasses import replace
+
+from utils.reporting import md_table, mean
+
+
+def candidate_specs(final_specs, recipes, section, validation):
+    """One spec per (final spec, recipe): the final spec with the recipe's overrides, its name
+    `<model>_<recipe>`, holding `validation` training images out for evaluation."""
+    return [replace(spec, **overrides, name=f"{spec.name}_{label}", section=section,
+                    validation=validation, analyses=[],
+                    meta={**spec.meta, "recipe": label, "tuned_model": spec.name,
+                          "recipe_overrides": overrides})
+            for spec in final_specs for label, overrides in recipes.items()]
+
+
+def _by_recipe(runs):
+    """{recipe: {model: [validation accuracies over seeds]}} in the order runs were declared."""
+    table = {}
+    for r in runs:
+        meta = r["spec"]["meta"]
+        table.setdefault(meta["recipe"], {}).setdefault(meta["tuned_model"], []).append(
+            r["final"]["test_acc"])
+    return table
+
+
+def selection(runs):
+    """(winner, {recipe: mean validation accuracy over models}) over recipes that finished for
+    every model; (None, {}) while any is missing."""
+    table = _by_recipe(runs)
+    models = {m for per_model in table.values() for m in per_model}
+    complete = {k: v for k, v in table.items() if set(v) == models}
+    if not complete or len(complete) < len(table):
+        return None, {}
+    scores = {k: mean([mean(accs) for accs in v.values()]) for k, v in complete.items()}
+    return max(scores, key=scores.get), scores
+
+
+def recipe_of(run, candidate_runs):
+    """The candidate recipe whose overrides a (final) run's spec carries, else None."""
+    for c in candidate_runs:
+        overrides = c["spec"]["meta"]["recipe_overrides"]
+        if all(run["spec"].get(k) == v for k, v in overrides.items()):
+            return c["spec"]["meta"]["recipe"]
+    return None
+
+
+def selection_block(candidate_runs, final_runs):
+    """Markdown: the validation table, the winner and whether the final runs use it."""
+    if not candidate_runs:
+        return None
+    table = _by_recipe(candidate_runs)
+    overrides = {r["spec"]["meta"]["recipe"]: r["spec"]["meta"]["recipe_overrides"]
+                 for r in candidate_runs}
+    models = list(dict.fromkeys(m for per_model in table.values() for m in per_model))
+    rows = []
+    for label, per_model in table.items():
+        cells = [f"{mean(per_model[m]):.4f}" if m in per_model else "—" for m in models]
+        complete = len(per_model) == len(models)
+        rows.append([f"`{label}` ({_describe(overrides[label])})", *cells,
+                     f"{mean([mean(a) for a in per_model.values()]):.4f}" if complete else "—"])
+    r0 = candidate_runs[0]
+    out = [f"**Recipe selection on a validation split.** Each candidate trained on "
+           f"{r0['train_size']:,} training images and was evaluated on {r0['test_size']:,} "
+           "images held out of the training split (a fixed permutation, the same for every "
+           "run); the test split was not used to choose. Validation accuracy at the last epoch:",
+           md_table(["recipe", *models, "mean over models"], rows)]
+    winner, _ = selection(candidate_runs)
+    used = sorted({recipe_of(r, candidate_runs) for r in final_runs}, key=str)
+    if winner is None:
+        out.append("Not every candidate has finished for every model: no recipe chosen yet.")
+    elif used == [winner]:
+        out.append(f"Best mean validation accuracy: `{winner}`; the final runs use it.")
+    else:
+        out.append(f"Best mean validation accuracy: `{winner}`; the final runs use "
+                   f"{', '.join(f'`{u}`' for u in used)}: their results predate the selection "
+                   "or the task script was not updated to it.")
+    return "\n\n".join(out)
+
+
+def _describe(overrides):
+    return ", ".join(f"{k} {v}" for k, v in overrides.items()) or "as specified"
