@@ -27,7 +27,8 @@ sys.path.insert(0, ROOT)
 
 from models import build_model  # noqa: E402
 from utils.data import STATS, TensorLoader, default_data_root, load_split  # noqa: E402
-from utils.measure import count_macs, environment, synchronize  # noqa: E402
+from utils.measure import (count_macs, environment, matmul_peak_flops,  # noqa: E402
+                           synchronize)
 from utils.reporting import md_table  # noqa: E402
 from utils.results import write_json_atomic  # noqa: E402
 from utils.runner import training_step  # noqa: E402
@@ -36,20 +37,6 @@ from utils.runner import training_step  # noqa: E402
 CASES = [("FCNet", "mnist", False, False), ("SimpleCNN", "mnist", False, True),
          ("ResNetCIFAR", "cifar10", True, True), ("ResidualCNN", "cifar10", True, True)]
 BATCH = 128
-
-
-def matmul_peak_flops(device, n=2048, reps=10):
-    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
-    for _ in range(2):
-        a @ b
-    times = []
-    for _ in range(reps):
-        synchronize(device)
-        t = time.perf_counter()
-        a @ b
-        synchronize(device)
-        times.append(time.perf_counter() - t)
-    return 2 * n ** 3 / statistics.median(times)
 
 
 def usual_loader(dataset, root, augment, workers):

@@ -83,6 +83,21 @@ def inference_speed(model, input_shape, device, channels_last=False, latency_rep
             "inference_throughput_batch": throughput_batch}
 
 
+def matmul_peak_flops(device, n=2048, reps=20):
+    """This device's float32 peak as one large matmul reaches it: FLOP/s of the fastest of
+    `reps` timed products after a warm-up. The fastest, not the median, because other processes
+    only ever slow a repeat down; the peak is what the hardware can do."""
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+    for _ in range(3):
+        a @ b
+    times = []
+    for _ in range(reps):
+        with Timer(device) as t:
+            a @ b
+        times.append(t.seconds)
+    return 2 * n ** 3 / min(times)
+
+
 def gradient_snapshot(model):
     """Mean |grad|, max |grad| and L2 norm of every weight tensor (biases and BN shifts omitted:
     they say little about flow through depth), keyed by parameter name, in forward order."""

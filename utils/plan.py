@@ -3,6 +3,9 @@
 Each run's time per epoch is estimated from a short timed probe: a few training steps at the
 run's batch size on random data of the right shape (after one warm-up step), scaled to the
 number of batches in an epoch. Evaluation and measurement are not included in the estimate.
+Beside it, the arithmetic floor: the time the run's multiply-accumulates (x 2 FLOPs, x 3 for
+forward + backward) would take at this device's measured float32 matmul peak. No data path or
+kernel can train faster than that, so the ratio shows how much speed is left to win.
 """
 import os
 import statistics
@@ -38,9 +41,15 @@ def probe_seconds_per_step(spec, device, steps=3):
     return statistics.median(times), model
 
 
+def arithmetic_floor_seconds(macs, images, peak_flops):
+    """Seconds `images` training passes of a `macs`-per-image model take at `peak_flops`."""
+    return macs * 2 * 3 * images / peak_flops
+
+
 def plan(specs, results_dir, device):
     """Print one row per run and the total; returns the estimated total seconds."""
-    rows, total, cache = [], 0.0, {}
+    rows, total, floor, cache = [], 0.0, 0.0, {}
+    peak = measure.matmul_peak_flops(device)
     for spec in specs:
         key = (spec.model, repr(spec.model_kwargs), spec.batch_size, spec.channels_last)
         if key not in cache:
@@ -52,13 +61,17 @@ def plan(specs, results_dir, device):
         per_epoch = step * -(-n // spec.batch_size)
         done = os.path.exists(run_path(results_dir, spec.section, spec.run_id))
         cost = 0.0 if done else per_epoch * spec.epochs
-        total += cost
+        run_floor = 0.0 if done else arithmetic_floor_seconds(macs, n * spec.epochs, peak)
+        total, floor = total + cost, floor + run_floor
         rows.append([spec.run_id, spec.section, f"{params:,}", f"{macs / 1e6:.1f} M",
                      f"{n:,} × {spec.epochs}", f"{per_epoch:.1f}",
-                     "finished (skipped)" if done else f"{cost / 60:.1f}"])
+                     "finished (skipped)" if done else f"{cost / 60:.1f}",
+                     "" if done else f"{run_floor / 60:.1f}"])
     print(md_table(["run", "section", "params", "MACs/image", "train images × epochs",
-                    "est. s/epoch", "est. min"], rows))
+                    "est. s/epoch", "est. min", "floor min at peak"], rows))
     print(f"\nestimated training time still to do on {device} "
           f"({torch.get_num_threads()} threads): {total / 60:.1f} min "
           f"(+ evaluation and measurements, typically 10–25 % more)")
+    print(f"arithmetic floor at this device's measured float32 matmul peak "
+          f"({peak / 1e9:.0f} GFLOP/s): {floor / 60:.1f} min")
     return total
