@@ -176,6 +176,10 @@ def test_whole_task1_smoke_on_the_real_datasets(tmp_path):
         assert (cifar_plots / f"grad_flow_{model}.png").exists()
     report = (tmp_path / "results" / "REPORT.md").read_text()
     assert "### 1.2 CIFAR-10" in report and "**Gradient flow**" in report
+    # Both recipe sections ran too (before their final runs), each on its own validation split.
+    assert len(os.listdir(tmp_path / "results" / "mnist_recipe")) == 6
+    assert len(os.listdir(tmp_path / "results" / "cifar_recipe")) == 4
+    assert report.count("**Recipe selection on a validation split.**") == 2
 
 
 def test_recipe_section_tunes_on_held_out_training_images_and_reports_the_choice(

@@ -4,7 +4,7 @@ import torch
 
 from tests.conftest import learnable_images
 from utils.data import holdout
-from utils.recipe import candidate_specs, selection, selection_block
+from utils.recipe import candidate_specs, recipe_of, selection, selection_block
 from utils.runner import Run, RunSpec, make_optimizer, make_scheduler
 
 
@@ -102,3 +102,11 @@ def test_the_report_says_whether_the_final_runs_use_the_winner():
     assert "the final runs use it" in follows and "5,000 images held out" in follows
     stale = selection_block(runs, [{"spec": {"schedule": "constant"}}])
     assert "the final runs use `constant`" in stale
+
+
+def test_a_result_written_before_a_field_existed_counts_as_that_fields_default():
+    runs = [fake_run("A", "plain", 0.95), fake_run("A", "smooth", 0.97)]
+    for r, value in zip(runs, (0.0, 0.1)):
+        r["spec"]["meta"]["recipe_overrides"] = {"label_smoothing": value}
+    old_final = {"spec": {"schedule": "onecycle"}}  # no label_smoothing key at all
+    assert recipe_of(old_final, runs) == "plain"

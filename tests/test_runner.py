@@ -6,7 +6,8 @@ import torch
 
 import models
 from utils.results import read_json
-from utils.runner import CheckpointError, NonFiniteLoss, Run, RunSpec, snapshot_steps
+from utils.runner import (CheckpointError, NonFiniteLoss, Run, RunSpec, evaluate,
+                          snapshot_steps)
 
 REQUIRED_FIELDS = ["name", "model", "dataset", "profile", "seed", "params", "macs",
                    "hyperparameters", "history", "final", "gradient_flow", "confusion_matrix",
@@ -140,3 +141,22 @@ def test_a_nan_loss_stops_the_run_with_a_clear_message(synthetic_mnist, tmp_path
 def test_gradient_snapshots_span_first_to_last_step():
     assert snapshot_steps(100, 4) == [0, 33, 66, 99]
     assert snapshot_steps(1, 4) == [0]
+
+
+def test_label_smoothing_changes_the_training_loss_only(synthetic_mnist, tmp_path):
+    plain = run(spec(model="FCNet", name="FCNet", epochs=1), synthetic_mnist, tmp_path,
+                "a").execute()
+    smooth = run(spec(model="FCNet", name="FCNet", epochs=1, label_smoothing=0.1),
+                 synthetic_mnist, tmp_path, "b").execute()
+    # Step 0 sees the same weights and batch: only the loss definition differs.
+    assert smooth["trace"]["loss"][0] != plain["trace"]["loss"][0]
+    assert smooth["hyperparameters"]["loss"] == "CrossEntropyLoss (label smoothing 0.1)"
+    assert plain["hyperparameters"]["loss"] == "CrossEntropyLoss"
+    # Evaluation is plain cross-entropy whatever the training loss was.
+    r = run(spec(model="FCNet", name="FCNet", epochs=1, label_smoothing=0.1), synthetic_mnist,
+            tmp_path, "c")
+    loss, _, _ = evaluate(r.model, r.test_loader)
+    x, y = next(iter(r.test_loader))
+    with torch.no_grad():
+        plain_ce = torch.nn.functional.cross_entropy(r.model.eval()(x), y).item()
+    assert loss == pytest.approx(plain_ce, rel=1e-5)

@@ -5,9 +5,13 @@ A task declares its final specs and a few recipe candidates (named overrides of 
 `selection` reads the finished runs back and names the recipe with the best mean validation
 accuracy over the models (the assignment asks for the same hyperparameters for all of them).
 """
-from dataclasses import replace
+from dataclasses import fields, replace
 
 from utils.reporting import md_table, mean
+from utils.runner import RunSpec
+
+# A field missing from an older result's spec had its default when that run was made.
+_DEFAULTS = {f.name: f.default for f in fields(RunSpec)}
 
 
 def candidate_specs(final_specs, recipes, section, validation):
@@ -46,7 +50,7 @@ def recipe_of(run, candidate_runs):
     """The candidate recipe whose overrides a (final) run's spec carries, else None."""
     for c in candidate_runs:
         overrides = c["spec"]["meta"]["recipe_overrides"]
-        if all(run["spec"].get(k) == v for k, v in overrides.items()):
+        if all(run["spec"].get(k, _DEFAULTS.get(k)) == v for k, v in overrides.items()):
             return c["spec"]["meta"]["recipe"]
     return None
 

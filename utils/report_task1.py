@@ -9,7 +9,8 @@ from utils.reporting import (accuracy_table, environment_lines, gradient_sentenc
 from utils.results import group_by_name, load_section
 
 MNIST, CIFAR = "mnist_comparison", "cifar_comparison"
-MNIST_RECIPE = "mnist_recipe"  # 1.1's schedule candidates, evaluated on a validation split
+# Recipe candidates, evaluated on a validation split (utils/recipe.py)
+MNIST_RECIPE, CIFAR_RECIPE = "mnist_recipe", "cifar_recipe"
 MNIST_ORDER = ["FCNet", "SimpleCNN", "ResNetLike"]
 CIFAR_ORDER = ["DeepFCNet", "ResNetCIFAR", "ResNetCIFARRegularized"]
 CURVES = [("train_acc", "train accuracy (running, in-epoch)"), ("test_acc", "test accuracy"),
@@ -110,6 +111,8 @@ def render(results_dir, plots_dir):
     if cifar:
         out += [
             "### 1.2 CIFAR-10", _per_model_settings(cifar),
+            selection_block(load_section(results_dir, CIFAR_RECIPE),
+                            [r for n, runs in cifar.items() if n != "DeepFCNet" for r in runs]),
             "**Accuracy** (the reference's numbers beside ours):",
             accuracy_table(cifar, REFERENCE[CIFAR]),
             "**Speed:**", speed_table(cifar),

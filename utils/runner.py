@@ -46,6 +46,7 @@ class RunSpec:
     weight_decay: float = 0.0
     schedule: str = "constant"  # "constant", "cosine" (lr to 0, per step) or "onecycle"
     augment: bool = False      # random shift (pad 4 + crop) and horizontal flip
+    label_smoothing: float = 0.0  # training loss only; evaluation reports plain cross-entropy
     train_subset: int = None   # None: the whole split
     test_subset: int = None
     # >0: hold this many images out of train and evaluate on them instead of the test split
@@ -84,7 +85,9 @@ class RunSpec:
                 "augmentation": "random shift (pad 4 + crop), horizontal flip"
                 if self.augment else "none",
                 "train_subset": self.train_subset, "test_subset": self.test_subset,
-                "channels_last": self.channels_last, "loss": "CrossEntropyLoss",
+                "channels_last": self.channels_last,
+                "loss": "CrossEntropyLoss" + (f" (label smoothing {self.label_smoothing})"
+                                              if self.label_smoothing else ""),
                 **({"validation_held_out": self.validation} if self.validation else {})}
 
 
@@ -247,7 +250,8 @@ class Run:
                 step = epoch * self.steps_per_epoch + i
                 with self.execution.autocast(self.device):
                     out = self.forward(x)
-                    loss = nn.functional.cross_entropy(out.float(), y)
+                    loss = nn.functional.cross_entropy(out.float(), y,
+                                                       label_smoothing=spec.label_smoothing)
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 # Kept on the device: reading them every step would stall a GPU.
