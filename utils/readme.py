@@ -12,7 +12,8 @@ import re
 import sys
 
 from utils import report_task1, report_task2, report_task3
-from utils.reporting import md_table
+from utils.reference import BEST_KERNEL, REFERENCE, TARGETS
+from utils.reporting import md_table, mean, mean_std
 from utils.results import group_by_name, load_section
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -58,17 +59,46 @@ def timing_table(root=ROOT):
                      "s/epoch by model", "measured on"], rows)
 
 
+def _acc_cell(runs):
+    return mean_std([r["final"]["test_acc"] for r in runs]) if runs else "—"
+
+
+def _met(value, target):
+    if value is None or target is None:
+        return "—"
+    return "yes" if value >= target else "no"
+
+
 def headline_table(root=ROOT):
+    """Per model: the reference's test accuracy, the project's target, the full profile's
+    last-epoch test accuracy (mean ± std over seeds), whether it meets the target, and the
+    quick profile's number."""
     rows = []
     for _, label, folder, order in SECTIONS:
-        for profile, results in PROFILES:
-            for name, runs in group_by_name(load_section(os.path.join(root, results), folder),
-                                            order).items():
-                acc = sum(r["final"]["test_acc"] for r in runs) / len(runs)
-                rows.append([label, profile, name, f"{acc:.4f}", len(runs)])
+        full = group_by_name(load_section(os.path.join(root, "results"), folder), order)
+        quick = group_by_name(load_section(os.path.join(root, "results", "quick"), folder),
+                              order)
+        targets, reference = TARGETS.get(folder, {}), REFERENCE.get(folder, {})
+        for name in [*full, *(n for n in quick if n not in full)]:
+            runs = full.get(name, [])
+            acc = mean([r["final"]["test_acc"] for r in runs]) if runs else None
+            target = targets.get(name)
+            rows.append([label, name, reference.get(name, {}).get("test_acc", "—"),
+                         f"≥ {target:.3f}" if target else "—", _acc_cell(runs),
+                         _met(acc, target),
+                         _acc_cell(quick.get(name, []))])
+        if BEST_KERNEL in targets and full:
+            best = max(full, key=lambda n: mean([r["final"]["test_acc"] for r in full[n]]))
+            acc = mean([r["final"]["test_acc"] for r in full[best]])
+            rows.append([label, f"{BEST_KERNEL} ({best})",
+                         max(v["test_acc"] for v in reference.values()),
+                         f"≥ {targets[BEST_KERNEL]:.3f}", f"{acc:.4f}",
+                         _met(acc, targets[BEST_KERNEL]),
+                         "—"])
     if not rows:
         return "No finished runs yet."
-    return md_table(["section", "profile", "model", "test acc (last epoch)", "seeds"], rows)
+    return md_table(["section", "model", "reference", "target", "full profile",
+                     "meets target", "quick profile"], rows)
 
 
 def benchmark_table(root=ROOT):
