@@ -176,10 +176,9 @@ def test_whole_task1_smoke_on_the_real_datasets(tmp_path):
         assert (cifar_plots / f"grad_flow_{model}.png").exists()
     report = (tmp_path / "results" / "REPORT.md").read_text()
     assert "### 1.2 CIFAR-10" in report and "**Gradient flow**" in report
-    # Both recipe sections ran too (before their final runs), each on its own validation split.
-    assert len(os.listdir(tmp_path / "results" / "mnist_recipe")) == 6
-    assert len(os.listdir(tmp_path / "results" / "cifar_recipe")) == 4
-    assert report.count("**Recipe selection on a validation split.**") == 2
+    # Recipe sections belong to the full profile's `all`; in smoke they run only when named.
+    assert not (tmp_path / "results" / "mnist_recipe").exists()
+    assert "**Recipe selection on a validation split.**" not in report
 
 
 def test_recipe_section_tunes_on_held_out_training_images_and_reports_the_choice(
@@ -194,3 +193,18 @@ def test_recipe_section_tunes_on_held_out_training_images_and_reports_the_choice
     assert "**Recipe selection on a validation split.**" in report
     assert "100 images held out of the training split" in report
     assert "Best mean validation accuracy:" in report
+
+
+def test_section_all_includes_the_recipe_sections_only_in_the_full_profile():
+    from argparse import Namespace
+
+    from utils.cli import select_specs
+    sections = {"1.1-recipe": lambda a: ["candidate"], "1.1": lambda a: ["final"]}
+
+    def chosen(section, profile):
+        return select_specs(Namespace(section=section, profile=profile, seeds=None,
+                                      epochs=None, only=None), sections)
+
+    assert chosen("all", "full") == ["candidate", "final"]
+    assert chosen("all", "quick") == ["final"] and chosen("all", "smoke") == ["final"]
+    assert chosen("1.1-recipe", "quick") == ["candidate"]

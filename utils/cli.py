@@ -104,12 +104,20 @@ def resolve_dirs(args):
                             f"--results-dir / --plots-dir.")
 
 
+def is_recipe_section(name):
+    """A section that compares candidate recipes on a validation split (utils/recipe.py). It
+    exists to choose the full profile's recipe, so `--section all` includes it only there;
+    any profile runs it when it is named."""
+    return name.endswith("-recipe")
+
+
 def select_specs(args, sections):
     for option in ("seeds", "epochs"):
         value = getattr(args, option)
         if value is not None and value < 1:
             raise UserError(f"--{option} must be at least 1 (got {value}).")
-    names = list(sections) if args.section == "all" else [args.section]
+    names = [args.section] if args.section != "all" else [
+        n for n in sections if args.profile == "full" or not is_recipe_section(n)]
     specs = [s for n in names for s in sections[n](args)]
     if args.epochs is not None:
         specs = [dataclasses.replace(s, epochs=args.epochs) for s in specs]
