@@ -11,6 +11,7 @@ from utils.results import group_by_name, load_section
 MNIST, CIFAR = "mnist_comparison", "cifar_comparison"
 # Recipe candidates, evaluated on a validation split (utils/recipe.py)
 MNIST_RECIPE, CIFAR_RECIPE = "mnist_recipe", "cifar_recipe"
+PLAIN_LOSS = "CrossEntropyLoss"
 MNIST_ORDER = ["FCNet", "SimpleCNN", "ResNetLike"]
 CIFAR_ORDER = ["DeepFCNet", "ResNetCIFAR", "ResNetCIFARRegularized"]
 CURVES = [("train_acc", "train accuracy (running, in-epoch)"), ("test_acc", "test accuracy"),
@@ -54,7 +55,9 @@ def _per_model_settings(groups):
         h = runs[0]["hyperparameters"]
         rows.append(f"- {name}: {h['optimizer']} lr {h['lr']}, {h['schedule']} schedule, "
                     f"weight decay {h['weight_decay']}, dropout {h['dropout']}, "
-                    f"augmentation {h['augmentation']}, profile `{runs[0]['profile']}`, "
+                    f"augmentation {h['augmentation']}, "
+                    + (f"loss {h['loss']}, " if h.get("loss", PLAIN_LOSS) != PLAIN_LOSS else "")
+                    + f"profile `{runs[0]['profile']}`, "
                     f"seeds {[r['seed'] for r in runs]}")
     return "\n".join(rows)
 
