@@ -34,3 +34,19 @@ def test_headline_judges_each_target_on_the_mean_over_seeds(tmp_path):
             in table)
     assert "| 1.1 MNIST | SimpleCNN | 0.9911 | ≥ 0.992 | 0.9925 | yes | — |" in table
     assert "| best kernel variant (CNN_5x5) | 0.5503 | ≥ 0.600 | 0.6100 | yes |" in table
+
+
+def test_recipe_candidates_count_in_the_timings_but_never_in_the_headline(tmp_path):
+    import json
+    folder = tmp_path / "results" / "mnist_recipe"
+    folder.mkdir(parents=True)
+    (folder / "FCNet_cosine__seed0.json").write_text(json.dumps({
+        "name": "FCNet_cosine", "seed": 0, "hyperparameters": {"epochs": 10},
+        "final": {"test_acc": 0.99, "wall_time_s": 120.0, "train_time_s": 100.0,
+                  "time_per_epoch_s": 10.0},
+        "environment": {"device_name": "a CPU", "threads": 2}}))
+    timings = readme.timing_table(root=str(tmp_path))
+    assert "| `homework_cnn_vs_fc_comparison.py` 1.1-recipe (validation) | full | 1 | 2.0 |" \
+        in timings
+    assert "| **total of the finished runs above** | full | 1 | 2.0 |" in timings
+    assert "FCNet_cosine" not in readme.headline_table(root=str(tmp_path))

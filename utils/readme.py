@@ -32,20 +32,31 @@ SECTIONS = [
     ("homework_custom_layers_experiments.py", "3.2 residual blocks", report_task3.RESIDUAL,
      report_task3.RESIDUAL_ORDER),
 ]
+# Recipe candidates cost time like any run but are scored on validation, not test: they are
+# in the timing table and never in the headline.
+RECIPE_SECTIONS = [
+    ("homework_cnn_vs_fc_comparison.py", "1.1-recipe (validation)", report_task1.MNIST_RECIPE,
+     None),
+    ("homework_cnn_vs_fc_comparison.py", "1.2-recipe (validation)", report_task1.CIFAR_RECIPE,
+     None),
+]
 PROFILES = [("quick", "results/quick"), ("full", "results")]
 
 
 def timing_table(root=ROOT):
     """Per section and profile: runs, wall time (training + evaluation + measuring), the
     slowest model's time per epoch, and the device it was measured on."""
-    rows = []
-    for script, label, folder, order in SECTIONS:
+    rows, totals = [], {}
+    for script, label, folder, order in [RECIPE_SECTIONS[0], *SECTIONS[:1], RECIPE_SECTIONS[1],
+                                         *SECTIONS[1:]]:
         for profile, results in PROFILES:
             runs = load_section(os.path.join(root, results), folder)
             if not runs:
                 continue
             groups = group_by_name(runs, order)
             wall = sum(r["final"].get("wall_time_s", r["final"]["train_time_s"]) for r in runs)
+            count, minutes = totals.get(profile, (0, 0.0))
+            totals[profile] = (count + len(runs), minutes + wall / 60)
             per_epoch = ", ".join(
                 f"{n} {sum(r['final']['time_per_epoch_s'] for r in rs) / len(rs):.1f}"
                 for n, rs in groups.items())
@@ -55,6 +66,8 @@ def timing_table(root=ROOT):
                          f"{env['device_name']}, {env['threads']} threads"])
     if not rows:
         return "No finished runs yet."
+    rows += [["**total of the finished runs above**", profile, count, f"{minutes:.1f}", "",
+              "", ""] for profile, (count, minutes) in totals.items()]
     return md_table(["section", "profile", "runs", "wall time, min", "epochs",
                      "s/epoch by model", "measured on"], rows)
 
