@@ -15,7 +15,7 @@ from models import build_model
 from utils.cli import main
 from utils.layer_study import layer_study
 from utils.param_search import widths_for_budget
-from utils.profiles import CIFAR_CONV, scaled, seeded
+from utils.profiles import CIFAR_CONV, for_profile
 from utils.report_task3 import CUSTOM, RESIDUAL, draw
 from utils.runner import RunSpec
 
@@ -37,13 +37,13 @@ def custom_specs(args):
              RunSpec(name="StandardCNN", model="StandardCNN", **common)]
     specs += [RunSpec(name=name, model="SwappableCNN", model_kwargs=kw, **common)
               for name, kw in SWAPS.items()]
-    return seeded([scaled(s, args.profile) for s in specs], args.seeds)
+    return for_profile(specs, args)
 
 
 def residual_specs(args):
     """3.2 on CIFAR-10 with the Task 1 CIFAR recipe: the three variants as built (different
     widths) and sized by the equal-parameter search to one budget (--residual-budget).
-    Seeds: --seeds, else `default_seeds` for the as-built runs and 1 for the matched ones."""
+    Seeds: --seeds, else RESIDUAL_SEEDS."""
     as_built = [RunSpec(name=n, section=RESIDUAL, model=n, **CIFAR_CONV)
                 for n in RESIDUAL_VARIANTS]
     matched = []
@@ -53,24 +53,13 @@ def residual_specs(args):
         matched.append(RunSpec(name=f"{n}_matched", section=RESIDUAL, model=n,
                                model_kwargs={"widths": list(widths)},
                                meta={"param_budget": args.residual_budget}, **CIFAR_CONV))
-    specs = []
-    for s in as_built:
-        specs += seeded([scaled(s, args.profile)], args.seeds or default_seeds(s.name, args))
-    return specs + seeded([scaled(s, args.profile) for s in matched], args.seeds or 1)
+    return for_profile(as_built + matched, args, RESIDUAL_SEEDS)
 
 
-# Seeds of the as-built 3.2 runs when --seeds is not given: the stability study needs a spread,
-# "where time allows". Quick: 3 for all (minutes). Full: 3 only for BasicResNet, whose full
-# epoch took ~30 s on the 2-core CPU; Bottleneck and Wide took ~100 s, i.e. ~17 min a seed.
-FULL_PROFILE_SEEDS = {"BasicResNet": 3}
-
-
-def default_seeds(name, args):
-    if args.profile == "smoke":
-        return 1
-    if args.profile == "quick":
-        return 3
-    return FULL_PROFILE_SEEDS.get(name, 1)
+# Seeds of 3.2 runs when --seeds is not given: the stability study needs a spread, "where time
+# allows". Quick: 3 for each variant as built (minutes). Full: 3 only for BasicResNet, whose
+# full epoch took ~30 s on the 2-core CPU; Bottleneck and Wide took ~100 s, ~17 min a seed.
+RESIDUAL_SEEDS = {"quick": {n: 3 for n in RESIDUAL_VARIANTS}, "full": {"BasicResNet": 3}}
 
 
 def options(parser):

@@ -29,10 +29,15 @@ def scaled(spec, profile):
                    inference_batch=p.get("inference_batch", spec.inference_batch))
 
 
-def seeded(specs, seeds):
-    """One spec per seed 0..seeds-1 (default 1)."""
-    return [replace(s, seed=k) for s in specs for k in range(seeds or 1)]
+def seeded(specs, seeds, default_seeds=None):
+    """One spec per seed 0..n-1: n = `seeds` (the --seeds option) when given, else the spec
+    name's entry in `default_seeds`, else 1."""
+    return [replace(s, seed=k) for s in specs
+            for k in range(seeds or (default_seeds or {}).get(s.name, 1))]
 
 
-def for_profile(specs, args):
-    return seeded([scaled(s, args.profile) for s in specs], args.seeds)
+def for_profile(specs, args, default_seeds=None):
+    """`specs` scaled to the profile and seeded. `default_seeds` maps a profile to {name: seeds}
+    for runs that get several seeds without --seeds (those cheap enough: see each script)."""
+    return seeded([scaled(s, args.profile) for s in specs], args.seeds,
+                  (default_seeds or {}).get(args.profile))
