@@ -23,6 +23,9 @@ from utils.runner import RunSpec
 SWAPS = {"Swap_WSConv2d": {"conv": "custom"}, "Swap_SEAttention": {"attention": True},
          "Swap_SwishBeta": {"act": "swish"}, "Swap_MixPool2d": {"pool": "mix"}}
 RESIDUAL_VARIANTS = ["BasicResNet", "BottleneckResNet", "WideResNet"]
+# Runs that get 3 seeds in the full profile without --seeds: those whose full run took under
+# ~10 minutes on the 2-core CPU (the report then shows mean ± std). The rest get one.
+CUSTOM_SEEDS = {"full": {n: 3 for n in ["CNNWithCustomLayers", "StandardCNN", *SWAPS]}}
 
 
 def custom_specs(args):
@@ -37,7 +40,7 @@ def custom_specs(args):
              RunSpec(name="StandardCNN", model="StandardCNN", **common)]
     specs += [RunSpec(name=name, model="SwappableCNN", model_kwargs=kw, **common)
               for name, kw in SWAPS.items()]
-    return for_profile(specs, args)
+    return for_profile(specs, args, CUSTOM_SEEDS)
 
 
 def residual_specs(args):
