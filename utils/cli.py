@@ -162,8 +162,8 @@ def train_missing(specs, args, device):
             failures.append(spec.run_id)
             continue
         f = result["final"]
-        print(f"    done: train acc {f['train_acc']:.4f}, test acc {f['test_acc']:.4f}, "
-              f"{f['time_per_epoch_s']:.1f} s/epoch")
+        print(f"    done: train acc {f['train_acc']:.4f}, {result['evaluated_on']} acc "
+              f"{f['test_acc']:.4f}, {f['time_per_epoch_s']:.1f} s/epoch")
     return failures
 
 
