@@ -18,14 +18,17 @@ from utils.runner import RunSpec
 # They are compared on images held out of the MNIST training split (section "1.1-recipe").
 MNIST_RECIPES = {"constant": {"schedule": "constant"},   # the assignment, literally
                  "cosine": {"schedule": "cosine"}}       # annealed to 0 over the 10 epochs
-MNIST_SCHEDULE = "constant"
+# The validation split preferred the cosine for all three models (results/mnist_recipe/; the
+# report's 1.1 section shows the table and checks that the final runs use its winner).
+MNIST_SCHEDULE = "cosine"
 # Runs that get 3 seeds in the full profile without --seeds: those whose full run took under
 # ~10 minutes on the 2-core CPU (the report then shows mean ± std). The rest get one.
 SEEDS = {"full": {"FCNet": 3, "SimpleCNN": 3, "ResNetLike": 3, "DeepFCNet": 3}}
 
 
 def mnist_base_specs():
-    """1.1: same hyperparameters for all: batch 128, 10 epochs, Adam lr 1e-3, no augmentation."""
+    """1.1: same hyperparameters for all: batch 128, 10 epochs, Adam lr 1e-3 (the peak of
+    MNIST_SCHEDULE), no augmentation."""
     common = dict(section=MNIST, dataset="mnist", batch_size=128, optimizer="adam", lr=1e-3,
                   schedule=MNIST_SCHEDULE)
     return [RunSpec(name="FCNet", model="FCNet", **common),

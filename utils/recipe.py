@@ -63,6 +63,8 @@ def selection_block(candidate_runs, final_runs):
     overrides = {r["spec"]["meta"]["recipe"]: r["spec"]["meta"]["recipe_overrides"]
                  for r in candidate_runs}
     models = list(dict.fromkeys(m for per_model in table.values() for m in per_model))
+    final_order = [r.get("name") for r in final_runs]  # the final tables' order, if known
+    models.sort(key=lambda m: final_order.index(m) if m in final_order else len(final_order))
     rows = []
     for label, per_model in table.items():
         cells = [f"{mean(per_model[m]):.4f}" if m in per_model else "—" for m in models]
