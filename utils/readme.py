@@ -40,6 +40,8 @@ RECIPE_SECTIONS = [
     ("homework_cnn_vs_fc_comparison.py", "1.2-recipe (validation)", report_task1.CIFAR_RECIPE,
      None),
 ]
+# The timing table's rows: each recipe section just before the final runs it chose for.
+TIMED_SECTIONS = [RECIPE_SECTIONS[0], SECTIONS[0], RECIPE_SECTIONS[1], *SECTIONS[1:]]
 PROFILES = [("quick", "results/quick"), ("full", "results")]
 
 
@@ -47,8 +49,7 @@ def timing_table(root=ROOT):
     """Per section and profile: runs, wall time (training + evaluation + measuring), the
     slowest model's time per epoch, and the device it was measured on."""
     rows, totals = [], {}
-    for script, label, folder, order in [RECIPE_SECTIONS[0], *SECTIONS[:1], RECIPE_SECTIONS[1],
-                                         *SECTIONS[1:]]:
+    for script, label, folder, order in TIMED_SECTIONS:
         for profile, results in PROFILES:
             runs = load_section(os.path.join(root, results), folder)
             if not runs:
