@@ -110,3 +110,23 @@ def test_a_result_written_before_a_field_existed_counts_as_that_fields_default()
         r["spec"]["meta"]["recipe_overrides"] = {"label_smoothing": value}
     old_final = {"spec": {"schedule": "onecycle"}}  # no label_smoothing key at all
     assert recipe_of(old_final, runs) == "plain"
+
+
+def test_a_constructor_argument_recipe_keeps_the_models_other_arguments():
+    final = RunSpec(name="Net", section="final", model="ResNetCIFARRegularized",
+                    dataset="cifar10", model_kwargs={"dropout": 0.3, "blocks_per_stage": 1})
+    deeper = {"two_blocks": {"model_kwargs": {"blocks_per_stage": 2}}}
+    (spec,) = candidate_specs([final], deeper, "tune", validation=5000)
+    assert spec.model_kwargs == {"dropout": 0.3, "blocks_per_stage": 2}
+    assert final.model_kwargs == {"dropout": 0.3, "blocks_per_stage": 1}  # not mutated
+
+
+def test_a_final_run_with_more_constructor_arguments_still_carries_the_recipe():
+    runs = [fake_run("A", "one_block", 0.85), fake_run("A", "two_blocks", 0.87)]
+    for r, blocks in zip(runs, (1, 2)):
+        r["spec"]["meta"]["recipe_overrides"] = {"model_kwargs": {"blocks_per_stage": blocks}}
+    regularized = {"spec": {"model_kwargs": {"dropout": 0.3, "blocks_per_stage": 2}}}
+    assert recipe_of(regularized, runs) == "two_blocks"
+    assert recipe_of({"spec": {"model_kwargs": {"dropout": 0.3}}}, runs) is None
+    block = selection_block(runs, [regularized])
+    assert "`two_blocks` (blocks_per_stage 2)" in block and "the final runs use it" in block

@@ -14,10 +14,25 @@ from utils.runner import RunSpec
 _DEFAULTS = {f.name: f.default for f in fields(RunSpec)}
 
 
+def _overridden(spec, overrides):
+    """The fields `overrides` sets on `spec`; a dict (model_kwargs) is merged into the spec's own,
+    so a recipe can change one constructor argument and keep the rest (dropout, say)."""
+    return {k: {**getattr(spec, k), **v} if isinstance(v, dict) else v
+            for k, v in overrides.items()}
+
+
+def _carries(value, override):
+    """Whether a run's field value is what the override sets (for a dict: contains its items)."""
+    if isinstance(override, dict):
+        return isinstance(value, dict) and all(value.get(k) == v for k, v in override.items())
+    return value == override
+
+
 def candidate_specs(final_specs, recipes, section, validation):
     """One spec per (final spec, recipe): the final spec with the recipe's overrides, its name
     `<model>_<recipe>`, holding `validation` training images out for evaluation."""
-    return [replace(spec, **overrides, name=f"{spec.name}_{label}", section=section,
+    return [replace(spec, **_overridden(spec, overrides), name=f"{spec.name}_{label}",
+                    section=section,
                     validation=validation, analyses=[],
                     meta={**spec.meta, "recipe": label, "tuned_model": spec.name,
                           "recipe_overrides": overrides})
@@ -50,7 +65,7 @@ def recipe_of(run, candidate_runs):
     """The candidate recipe whose overrides a (final) run's spec carries, else None."""
     for c in candidate_runs:
         overrides = c["spec"]["meta"]["recipe_overrides"]
-        if all(run["spec"].get(k, _DEFAULTS.get(k)) == v for k, v in overrides.items()):
+        if all(_carries(run["spec"].get(k, _DEFAULTS.get(k)), v) for k, v in overrides.items()):
             return c["spec"]["meta"]["recipe"]
     return None
 
@@ -91,4 +106,7 @@ def selection_block(candidate_runs, final_runs):
 
 
 def _describe(overrides):
-    return ", ".join(f"{k} {v}" for k, v in overrides.items()) or "as specified"
+    """'schedule cosine', or for a dict the entries themselves: 'blocks_per_stage 2'."""
+    items = [(kk, vv) for k, v in overrides.items()
+             for kk, vv in (v.items() if isinstance(v, dict) else [(k, v)])]
+    return ", ".join(f"{k} {v}" for k, v in items) or "as specified"

@@ -53,7 +53,10 @@ def _per_model_settings(groups):
     rows = []
     for name, runs in groups.items():
         h = runs[0]["hyperparameters"]
-        rows.append(f"- {name}: {h['optimizer']} lr {h['lr']}, {h['schedule']} schedule, "
+        # constructor arguments that shape the net (dropout is listed with the hyperparameters)
+        shape = ", ".join(f"{k} {v}" for k, v in runs[0].get("model_kwargs", {}).items()
+                          if k != "dropout")
+        rows.append(f"- {name}{f' ({shape})' if shape else ''}: {h['optimizer']} lr {h['lr']}, {h['schedule']} schedule, "
                     f"weight decay {h['weight_decay']}, dropout {h['dropout']}, "
                     f"augmentation {h['augmentation']}, "
                     + (f"loss {h['loss']}, " if h.get("loss", PLAIN_LOSS) != PLAIN_LOSS else "")
