@@ -89,3 +89,19 @@ def test_layer_study_gradchecks_pass_and_timings_are_positive():
     assert len(bench["rows"]) == 4
     assert all(r["custom_fwd_bwd_ms"] > 0 and r["standard_fwd_bwd_ms"] >= 0
                for r in bench["rows"])
+
+
+def _traced_run(loss, seed=0):
+    return {"seed": seed, "final": {"test_acc": 0.8},
+            "trace": {"loss": loss, "grad_norm": [1.0 + 0.01 * (i % 3) for i in range(len(loss))]}}
+
+
+def test_stability_ranks_runs_by_spikes_then_late_variability_and_needs_two_to_rank():
+    from utils.report_task3 import _stability
+    steady = [1.0] * 120
+    spiky = [1.0] * 60 + [3.0] + [1.0] * 59  # one step far above the recent median
+    _, sentence = _stability({"Steady": [_traced_run(steady)], "Spiky": [_traced_run(spiky)]})
+    assert "Most stable" in sentence and "**Steady** (0.0 spikes" in sentence
+    assert "least stable: **Spiky** (1.0 spikes" in sentence
+    table, alone = _stability({"Steady": [_traced_run(steady)]})
+    assert "| Steady | 1 |" in table and alone == "One run so far: no ranking by stability yet."

@@ -191,6 +191,8 @@ def _stability(groups):
     table = md_table(["run", "seeds", f"loss spikes (> {SPIKE_FACTOR}× median of previous "
                       f"{SPIKE_WINDOW} steps)", "max ‖grad‖", "loss CV, last 25 % of steps",
                       "‖grad‖ CV, last 25 %", "test acc range over seeds"], rows)
+    if len(scores) < 2:
+        return table, "One run so far: no ranking by stability yet."
     most = min(scores, key=scores.get)
     least = max(scores, key=scores.get)
     sentence = (f"Most stable by loss spikes, then late-training loss variability: **{most}** "
