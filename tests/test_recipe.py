@@ -102,6 +102,7 @@ def test_the_report_says_whether_the_final_runs_use_the_winner():
     assert "the final runs use it" in follows and "5,000 images held out" in follows
     stale = selection_block(runs, [{"spec": {"schedule": "constant"}}])
     assert "the final runs use `constant`" in stale
+    assert "no final run has finished yet" in selection_block(runs, [])
 
 
 def test_a_result_written_before_a_field_existed_counts_as_that_fields_default():

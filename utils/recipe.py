@@ -96,6 +96,8 @@ def selection_block(candidate_runs, final_runs):
     used = sorted({recipe_of(r, candidate_runs) for r in final_runs}, key=str)
     if winner is None:
         out.append("Not every candidate has finished for every model: no recipe chosen yet.")
+    elif not final_runs:
+        out.append(f"Best mean validation accuracy: `{winner}`; no final run has finished yet.")
     elif used == [winner]:
         out.append(f"Best mean validation accuracy: `{winner}`; the final runs use it.")
     else:
