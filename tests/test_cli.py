@@ -107,8 +107,11 @@ def test_ctrl_c_leaves_a_checkpoint_and_the_same_command_resumes(fake_mnist_root
             *dirs(tmp_path)]
     checkpoint = (tmp_path / "results" / ".checkpoints" / "mnist_comparison"
                   / "SimpleCNN__seed0.pt")
+    # A shell's background job (nohup ... &) starts with SIGINT ignored and its children inherit
+    # that; a user's terminal does not. Restore the default so Ctrl-C reaches the script here.
     proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 120
     while not checkpoint.exists() and time.time() < deadline and proc.poll() is None:
         time.sleep(0.05)
