@@ -32,8 +32,7 @@ def candidate_specs(final_specs, recipes, section, validation):
     """One spec per (final spec, recipe): the final spec with the recipe's overrides, its name
     `<model>_<recipe>`, holding `validation` training images out for evaluation."""
     return [replace(spec, **_overridden(spec, overrides), name=f"{spec.name}_{label}",
-                    section=section,
-                    validation=validation, analyses=[],
+                    section=section, validation=validation, analyses=[],
                     meta={**spec.meta, "recipe": label, "tuned_model": spec.name,
                           "recipe_overrides": overrides})
             for spec in final_specs for label, overrides in recipes.items()]

@@ -56,7 +56,8 @@ def _per_model_settings(groups):
         # constructor arguments that shape the net (dropout is listed with the hyperparameters)
         shape = ", ".join(f"{k} {v}" for k, v in runs[0].get("model_kwargs", {}).items()
                           if k != "dropout")
-        rows.append(f"- {name}{f' ({shape})' if shape else ''}: {h['optimizer']} lr {h['lr']}, {h['schedule']} schedule, "
+        label = f"{name} ({shape})" if shape else name
+        rows.append(f"- {label}: {h['optimizer']} lr {h['lr']}, {h['schedule']} schedule, "
                     f"weight decay {h['weight_decay']}, dropout {h['dropout']}, "
                     f"augmentation {h['augmentation']}, "
                     + (f"loss {h['loss']}, " if h.get("loss", PLAIN_LOSS) != PLAIN_LOSS else "")
