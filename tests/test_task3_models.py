@@ -105,3 +105,54 @@ def test_stability_ranks_runs_by_spikes_then_late_variability_and_needs_two_to_r
     assert "least stable: **Spiky** (1.0 spikes" in sentence
     table, alone = _stability({"Steady": [_traced_run(steady)]})
     assert "| Steady | 1 |" in table and alone == "One run so far: no ranking by stability yet."
+
+
+def _receptive_field_width(name, **kwargs):
+    """Columns of a 64x64 input that reach the central unit of the last stage (empirically)."""
+    from torch import nn
+
+    from utils.receptive_field import empirical
+    torch.manual_seed(0)
+    model = build_model(name, **kwargs)
+    grad_map, _ = empirical(nn.Sequential(model.stem, model.stages, model.head),
+                            torch.randn(2, 3, 64, 64))
+    columns = (grad_map.sum(0) > 0).nonzero().flatten()
+    return (columns.max() - columns.min() + 1).item()
+
+
+def test_a_bottleneck_net_sees_as_far_as_the_basic_one_only_at_two_blocks_per_stage():
+    # One 3x3 convolution a bottleneck block against two a basic or wide block: the 3.2-recipe
+    # candidate of two blocks per stage is what evens the receptive fields out.
+    assert _receptive_field_width("BasicResNet") == _receptive_field_width("WideResNet") == 25
+    assert _receptive_field_width("BottleneckResNet") == 11
+    assert _receptive_field_width("BottleneckResNet", blocks_per_stage=2) == 25
+
+
+def test_the_report_names_each_variants_depth_and_says_when_they_differ():
+    from utils.report_task3 import _depth_sentence
+
+    def runs(model, **kwargs):
+        return [{"model": model, "model_kwargs": kwargs}]
+    same = {"BasicResNet": runs("BasicResNet"), "BottleneckResNet": runs("BottleneckResNet")}
+    assert _depth_sentence(same) == "All at the same depth in blocks: 1 block per stage."
+    deeper = {**same, "BottleneckResNet": runs("BottleneckResNet", blocks_per_stage=2),
+              "WideResNet_matched": runs("WideResNet", widths=[8, 16, 32])}
+    assert _depth_sentence(deeper) == ("Blocks per stage (3×3 convolutions per stage): "
+                                       "BasicResNet 1 (2), BottleneckResNet 2 (2), "
+                                       "WideResNet 1 (2).")
+
+
+def test_a_stability_ranking_within_the_seed_to_seed_spread_is_called_unreliable():
+    from utils.report_task3 import _stability
+
+    def with_spikes(count):
+        return [1.0] * 60 + ([3.0] + [1.0] * 59) * count
+    varied = [_traced_run(with_spikes(k), seed=k) for k in (0, 2, 4)]  # 2.0 ± 2.0 spikes
+    _, sentence = _stability({"Varied": varied, "Calm": [_traced_run(with_spikes(0))]})
+    assert "**Calm** (0.0 spikes" in sentence
+    assert ("Their spike count difference (2.0) is within the typical seed-to-seed standard "
+            "deviation of the spike count (2.0), so this ranking is not reliable.") in sentence
+    _, sentence = _stability({"Spiky": [_traced_run(with_spikes(3))],
+                              "Calm": [_traced_run(with_spikes(0))]})
+    assert sentence.endswith("With one seed per run, there is no seed-to-seed spread to judge "
+                             "this by.")

@@ -67,3 +67,23 @@ def test_task3_residual_smoke(tmp_path):
     assert names == ["BasicResNet__seed0.json", "WideResNet_matched__seed0.json"]
     report = (tmp_path / "results" / "REPORT.md").read_text()
     assert "**Training stability:**" in report and "matched parameter count" in report
+
+
+def test_task3_tunes_the_bottleneck_depth_on_held_out_images_and_uses_a_candidate():
+    import argparse
+
+    import homework_custom_layers_experiments as task3
+    from utils.recipe import recipe_of
+    args = argparse.Namespace(profile="full", seeds=None, residual_budget=150_000)
+    candidates = task3.residual_recipe_specs(args)
+    assert [c.name for c in candidates] == ["BottleneckResNet_one_block",
+                                            "BottleneckResNet_two_blocks"]
+    assert {c.validation for c in candidates} == {5_000}
+    assert [c.model_kwargs["blocks_per_stage"] for c in candidates] == [1, 2]
+    finals = {s.name: s for s in task3.residual_specs(args)}
+    as_json = [{"spec": {**c.as_dict()}} for c in candidates]
+    assert recipe_of({"spec": finals["BottleneckResNet"].as_dict()}, as_json) is not None
+    # The matched Bottleneck keeps the chosen depth; Basic and Wide keep one block per stage.
+    assert finals["BottleneckResNet_matched"].model_kwargs["blocks_per_stage"] == \
+        task3.BOTTLENECK_BLOCKS_PER_STAGE
+    assert "blocks_per_stage" not in finals["WideResNet"].model_kwargs

@@ -39,9 +39,12 @@ RECIPE_SECTIONS = [
      None),
     ("homework_cnn_vs_fc_comparison.py", "1.2-recipe (validation)", report_task1.CIFAR_RECIPE,
      None),
+    ("homework_custom_layers_experiments.py", "3.2-recipe (validation)",
+     report_task3.RESIDUAL_RECIPE, None),
 ]
 # The timing table's rows: each recipe section just before the final runs it chose for.
-TIMED_SECTIONS = [RECIPE_SECTIONS[0], SECTIONS[0], RECIPE_SECTIONS[1], *SECTIONS[1:]]
+TIMED_SECTIONS = [RECIPE_SECTIONS[0], SECTIONS[0], RECIPE_SECTIONS[1], *SECTIONS[1:5],
+                  RECIPE_SECTIONS[2], SECTIONS[5]]
 PROFILES = [("quick", "results/quick"), ("full", "results")]
 
 
