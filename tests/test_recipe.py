@@ -102,6 +102,8 @@ def test_the_report_says_whether_the_final_runs_use_the_winner():
     assert "the final runs use it" in follows and "5,000 images held out" in follows
     stale = selection_block(runs, [{"spec": {"schedule": "constant"}}])
     assert "the final runs use `constant`" in stale
+    neither = selection_block(runs, [{"spec": {"schedule": "step"}}])
+    assert "the final runs use settings of no candidate: their results predate" in neither
     assert "no final run has finished yet" in selection_block(runs, [])
 
 

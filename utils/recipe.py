@@ -101,7 +101,8 @@ def selection_block(candidate_runs, final_runs):
         out.append(f"Best mean validation accuracy: `{winner}`; the final runs use it.")
     else:
         out.append(f"Best mean validation accuracy: `{winner}`; the final runs use "
-                   f"{', '.join(f'`{u}`' for u in used)}: their results predate the selection "
+                   f"{', '.join(f'`{u}`' if u else 'settings of no candidate' for u in used)}"
+                   ": their results predate the selection "
                    "or the task script was not updated to it.")
     return "\n\n".join(out)
 
