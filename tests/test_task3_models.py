@@ -156,3 +156,17 @@ def test_a_stability_ranking_within_the_seed_to_seed_spread_is_called_unreliable
                               "Calm": [_traced_run(with_spikes(0))]})
     assert sentence.endswith("With one seed per run, there is no seed-to-seed spread to judge "
                              "this by.")
+
+
+def test_the_residual_ranking_weighs_the_accuracy_gap_against_the_seed_spread():
+    from utils.report_task3 import _ranking, _seed_noise
+
+    def run(acc, seed=0):
+        return {"seed": seed, "params": 1000, "macs": 2e6, "final": {"test_acc": acc}}
+    groups = {"Small": [run(0.80)], "Big": [run(0.83), run(0.85, seed=1)]}
+    noise = _seed_noise(groups)
+    assert noise == pytest.approx(0.0141, abs=1e-4)  # the stdev of Big's two seeds
+    sentence = _ranking(groups, noise)
+    assert sentence.startswith("Ranked by test accuracy: **Big** 0.8400 (1,000 params")
+    assert "First to last: 0.0400, 2.8× the seed-to-seed standard deviation" in sentence
+    assert "no seed-to-seed spread" in _ranking({"A": [run(0.8)], "B": [run(0.7)]}, None)

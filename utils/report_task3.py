@@ -177,6 +177,32 @@ def _residual_table(groups, budget=None):
     return md_table(headers, rows)
 
 
+def _seed_noise(groups):
+    """Mean seed-to-seed standard deviation of test accuracy over runs with several seeds."""
+    stds = [statistics.stdev([r["final"]["test_acc"] for r in runs])
+            for runs in groups.values() if len(runs) > 1]
+    return mean(stds) if stds else None
+
+
+def _ranking(groups, noise):
+    """Test accuracy, best first, with each run's size, and the first-to-last gap against the
+    seed-to-seed spread `noise` (None where no run has several seeds)."""
+    acc = {n: mean([r["final"]["test_acc"] for r in runs]) for n, runs in groups.items()}
+    order = sorted(acc, key=acc.get, reverse=True)
+    sentence = "Ranked by test accuracy: " + ", ".join(
+        f"**{n}** {acc[n]:.4f} ({fmt_int(groups[n][0]['params'])} params, "
+        f"{fmt_macs(groups[n][0]['macs'])} MACs)" for n in order) + "."
+    if len(order) < 2:
+        return sentence
+    gap = acc[order[0]] - acc[order[-1]]
+    if not noise:
+        return sentence + (f" First to last: {gap:.4f}; with one seed per run there is no "
+                           "seed-to-seed spread to judge it by.")
+    return sentence + (f" First to last: {gap:.4f}, {gap / noise:.1f}× the seed-to-seed "
+                       f"standard deviation of test accuracy where several seeds ran "
+                       f"({noise:.4f}).")
+
+
 def _depth_sentence(groups):
     """How deep each variant was built, in blocks per stage and 3×3 convolutions per stage."""
     threes = {"BasicResNet": 2, "BottleneckResNet": 1, "WideResNet": 2}  # 3×3 convs a block
@@ -281,6 +307,7 @@ def render(results_dir, plots_dir):
             table, sentence = _stability(built)
             out += ["**As built** (base widths 16, 32, 64; the reference's accuracies beside "
                     "ours were after 20 epochs):", _residual_table(built),
+                    _ranking(built, _seed_noise(residual)),
                     "**Training stability:**", table, sentence,
                     "\n".join(img(f"{RESIDUAL}/as_built_{k}.png", f"as built {k}")
                               for k in ("loss_trace", "grad_norm_trace", "test_acc",
@@ -290,7 +317,7 @@ def render(results_dir, plots_dir):
             table, sentence = _stability(matched)
             out += [f"**At a matched parameter count** (budget {fmt_int(budget)}, widths from "
                     "the equal-parameter search):", _residual_table(matched, budget),
-                    table, sentence,
+                    _ranking(matched, _seed_noise(residual)), table, sentence,
                     "\n".join(img(f"{RESIDUAL}/matched_{k}.png", f"matched {k}")
                               for k in ("loss_trace", "test_acc"))]
         out += ["**Overfitting:**", overfitting_sentences(residual)]
