@@ -63,12 +63,16 @@ def depth_kwargs(model):
     return {"blocks_per_stage": BOTTLENECK_BLOCKS_PER_STAGE} if model == "BottleneckResNet" else {}
 
 
+def as_built_spec(model):
+    return RunSpec(name=model, section=RESIDUAL, model=model, model_kwargs=depth_kwargs(model),
+                   **CIFAR_CONV)
+
+
 def residual_specs(args):
     """3.2 on CIFAR-10 with the Task 1 CIFAR recipe: the three variants as built (different
     widths) and sized by the equal-parameter search to one budget (--residual-budget), each at
     its variant's depth. Seeds: --seeds, else RESIDUAL_SEEDS."""
-    as_built = [RunSpec(name=n, section=RESIDUAL, model=n, model_kwargs=depth_kwargs(n),
-                        **CIFAR_CONV) for n in RESIDUAL_VARIANTS]
+    as_built = [as_built_spec(n) for n in RESIDUAL_VARIANTS]
     matched = []
     for n in RESIDUAL_VARIANTS:
         widths, _ = widths_for_budget(lambda w, n=n: build_model(n, widths=w, **depth_kwargs(n)),
@@ -82,9 +86,7 @@ def residual_specs(args):
 def residual_recipe_specs(args):
     """BottleneckResNet at every candidate depth, evaluated on a validation split."""
     held_out = PROFILES[args.profile]["validation"]
-    bottleneck = [RunSpec(name="BottleneckResNet", section=RESIDUAL, model="BottleneckResNet",
-                          **CIFAR_CONV)]
-    return for_profile(candidate_specs(bottleneck, BOTTLENECK_DEPTHS, RESIDUAL_RECIPE,
+    return for_profile(candidate_specs([as_built_spec("BottleneckResNet")], BOTTLENECK_DEPTHS, RESIDUAL_RECIPE,
                                        validation=held_out), args)
 
 
