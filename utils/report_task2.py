@@ -5,7 +5,8 @@ import os
 from utils import plotting
 from utils.reference import REFERENCE
 from utils.reporting import (accuracy_table, environment_lines, fmt_int, fmt_macs, image, mean,
-                             md_table, overfitting_sentences, speed_table)
+                             mean_history, mean_std, md_table, one_seed_note,
+                             overfitting_sentences, speed_table)
 from utils.results import group_by_name, load_section
 
 KERNEL, DEPTH = "kernel_size", "depth"
@@ -55,7 +56,7 @@ def _kernel_table(groups, budget):
         r0 = runs[0]
         rows.append([name, "×".join(map(str, r0["model_kwargs"]["widths"])), fmt_int(r0["params"]),
                      f"{(r0['params'] - budget) / budget:+.2%}", fmt_macs(r0["macs"]),
-                     f"{mean([r['final']['test_acc'] for r in runs]):.4f}",
+                     mean_std([r["final"]["test_acc"] for r in runs]),
                      fmt_int(ref[name]["params"]) if name in ref else "—",
                      f"{(ref[name]['params'] - budget) / budget:+.2%}" if name in ref else "—"])
     return md_table(["model", "widths", "params", "vs budget", "MACs/image", "test acc",
@@ -89,11 +90,12 @@ def _erf_table_and_sentences(groups):
         visible = min(analytic, size)
         side95 = min(2 * rf["radius_95"] + 1, size)
         share = (side95 / visible) ** 2
-        rows.append([name, analytic, visible, f"{min(2 * rf['nonzero_radius'] + 1, size):g}",
+        rows.append([name + one_seed_note(runs), analytic, visible,
+                     f"{min(2 * rf['nonzero_radius'] + 1, size):g}",
                      f"{side95:g}", f"{min(2 * rf['radius_50'] + 1, size):g}", f"{share:.0%}"])
         spread = ("concentrated well inside the analytic field" if share < 0.6 else
                   "spread over most of the analytic field")
-        lines.append(f"- **{name}**: analytic field {analytic}×{analytic} px "
+        lines.append(f"- **{name}**{one_seed_note(runs)}: analytic field {analytic}×{analytic} px "
                      f"({visible}×{visible} inside the image); 95 % of the input gradient lies "
                      f"within {side95:g}×{side95:g} px, {share:.0%} of that area: the effective "
                      f"field is {spread}.")
@@ -126,7 +128,7 @@ def _depth_gradient_table(groups):
         for s in picks:
             convs, _ = _conv_norms(s)
             cells.append(f"{convs[0] / convs[-1]:.3g}")
-        rows.append([name, len(_conv_norms(snaps[0])[0]), *cells,
+        rows.append([name + one_seed_note(runs), len(_conv_norms(snaps[0])[0]), *cells,
                      f"{picks[0]['step']} / {picks[1]['step']} / {picks[2]['step']}"])
     return md_table(["model", "conv layers", "first/last conv ‖grad‖ (start)", "(middle)",
                      "(end)", "steps sampled"], rows)
@@ -150,16 +152,16 @@ def _depth_gradient_sentences(groups):
                    "a vanishing gradient" if total < 0.1 else "an exploding gradient")
         end_convs, _ = _conv_norms(snaps[-1])
         lines.append(
-            f"- **{name}** at step 0: the first conv layer's gradient norm is {total:.3g}× the "
-            f"last one's ({per_layer:.3g}× per layer going back, on average) — {verdict}. The "
-            f"largest single-layer change is from conv {k + 2} back to conv {k + 1} "
-            f"({steps[k]:.3g}×). At the last sample (step {snaps[-1]['step']}) the ratio is "
-            f"{end_convs[0] / end_convs[-1]:.3g}.")
+            f"- **{name}**{one_seed_note(runs)} at step 0: the first conv layer's gradient norm "
+            f"is {total:.3g}× the last one's ({per_layer:.3g}× per layer going back, on "
+            f"average) — {verdict}. The largest single-layer change is from conv {k + 2} back "
+            f"to conv {k + 1} ({steps[k]:.3g}×). At the last sample (step "
+            f"{snaps[-1]['step']}) the ratio is {end_convs[0] / end_convs[-1]:.3g}.")
     return "\n".join(lines)
 
 
 def _epochs_to(runs, threshold):
-    h = runs[0]["history"]
+    h = mean_history(runs)
     return next((e["epoch"] for e in h if e["test_acc"] >= threshold), None)
 
 
@@ -186,7 +188,7 @@ def _residual_sentences(groups):
         convs, _ = _conv_norms(runs[0]["gradient_flow"][0])
         return convs[0] / convs[-1]
 
-    hd, hr = deep[0]["history"], res[0]["history"]
+    hd, hr = mean_history(deep), mean_history(res)
     target = round(min(acc(deep), acc(res)) * 0.9, 2)
     ed, er = _epochs_to(deep, target), _epochs_to(res, target)
     lines = [f"- Same depth ({len(_conv_norms(deep[0]['gradient_flow'][0])[0])} conv layers) "

@@ -32,6 +32,28 @@ def final(runs, key):
     return [r["final"][key] for r in runs]
 
 
+def mean_history(runs):
+    """Per-epoch history averaged over seeds: one dict per epoch with the mean of every numeric
+    field (runs of unequal length are cut to the shortest). A single run comes back as is."""
+    if len(runs) == 1:
+        return runs[0]["history"]
+    n = min(len(r["history"]) for r in runs)
+    epochs = zip(*(r["history"][:n] for r in runs))
+    return [{k: mean([e[k] for e in per_seed]) if k != "epoch" else per_seed[0][k]
+             for k in per_seed[0] if isinstance(per_seed[0][k], (int, float))}
+            for per_seed in epochs]
+
+
+def seeds_note(runs):
+    """' (mean of k seeds)' where several seeds ran, else ''."""
+    return f" (mean of {len(runs)} seeds)" if len(runs) > 1 else ""
+
+
+def one_seed_note(runs):
+    """' (seed s)' where several seeds ran and a statement uses only one of them, else ''."""
+    return f" (seed {runs[0]['seed']})" if len(runs) > 1 else ""
+
+
 def fmt_int(n):
     return f"{n:,}"
 
@@ -142,8 +164,7 @@ def overfitting_sentences(groups):
     """Final train−test gap per model and how the running gap and test loss moved by epoch."""
     lines, gaps = [], {}
     for name, runs in groups.items():
-        r = runs[0]
-        h = r["history"]
+        h = mean_history(runs)
         gap_final = mean([x["final"]["train_acc_eval"] - x["final"]["test_acc"] for x in runs])
         gaps[name] = gap_final
         running_first = h[0]["train_acc"] - h[0]["test_acc"]
@@ -154,8 +175,8 @@ def overfitting_sentences(groups):
                      f"{rise:.3f} higher — the classic sign of overfitting"
                      if best_loss_epoch < h[-1]["epoch"] and rise > 0.01 else
                      "its test loss was still at or near its lowest at the last epoch")
-        lines.append(f"- **{name}**: eval-mode train accuracy − test accuracy = "
-                     f"{gap_final:+.4f} at the end; the running train−test gap went from "
+        lines.append(f"- **{name}**{seeds_note(runs)}: eval-mode train accuracy − test "
+                     f"accuracy = {gap_final:+.4f} at the end; the running train−test gap went from "
                      f"{running_first:+.4f} (epoch 1) to {running_last:+.4f} (epoch "
                      f"{h[-1]['epoch']}); {loss_note}.")
     if len(gaps) > 1:
@@ -185,8 +206,8 @@ def gradient_sentences(groups, stat="mean_abs"):
         strongest = max(last["layers"], key=lambda k: last["layers"][k][stat])
         span = last["layers"][strongest][stat] / last["layers"][weakest][stat]
         lines.append(
-            f"- **{name}**: first-layer / last-layer mean |grad| = {grad_ratio(first, stat):.3g} "
-            f"at step {first['step']} and {grad_ratio(last, stat):.3g} at step {last['step']}; "
+            f"- **{name}**{one_seed_note(runs)}: first-layer / last-layer mean |grad| = "
+            f"{grad_ratio(first, stat):.3g} at step {first['step']} and {grad_ratio(last, stat):.3g} at step {last['step']}; "
             f"at the end the weakest gradient is in `{weakest}`, the strongest in `{strongest}` "
             f"({span:.3g}× apart).")
     return "\n".join(lines)
