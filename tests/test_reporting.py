@@ -49,3 +49,28 @@ def test_a_single_run_gets_no_seed_note():
 def test_a_gradient_sentence_from_one_of_several_seeds_names_that_seed():
     runs = [_run(0, [0.5], [0.6], [1.0]), _run(1, [0.7], [0.6], [1.2])]
     assert "**Net** (seed 0):" in gradient_sentences({"Net": runs})
+
+
+def _finals(name_to_gaps):
+    """Groups whose runs have only the final accuracies, the gaps given per seed."""
+    return {name: [{"seed": i, "history": [{"epoch": 1, "train_acc": 0.9, "test_acc": 0.9,
+                                            "test_loss": 1.0}],
+                    "final": {"train_acc_eval": 0.9, "test_acc": 0.9 - g}}
+                   for i, g in enumerate(gaps)] for name, gaps in name_to_gaps.items()}
+
+
+def test_a_gap_ranking_within_the_seed_spread_is_called_unreliable():
+    text = overfitting_sentences(_finals({"A": [0.01, 0.03], "B": [0.02, 0.03]}))
+    assert "Largest final gap: **B**" in text
+    assert "so this ranking is not reliable" in text
+
+
+def test_a_gap_ranking_beyond_the_seed_spread_says_by_how_much():
+    text = overfitting_sentences(_finals({"A": [0.01, 0.012], "B": [0.05, 0.052]}))
+    assert "not reliable" not in text
+    assert "their difference (0.0400) is 28.3× the typical seed-to-seed" in text
+
+
+def test_a_gap_ranking_with_one_seed_each_is_not_judged():
+    text = overfitting_sentences(_finals({"A": [0.01], "B": [0.05]}))
+    assert text.endswith("smallest: **A** (+0.0100).")

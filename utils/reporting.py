@@ -176,15 +176,31 @@ def overfitting_sentences(groups):
                      if best_loss_epoch < h[-1]["epoch"] and rise > 0.01 else
                      "its test loss was still at or near its lowest at the last epoch")
         lines.append(f"- **{name}**{seeds_note(runs)}: eval-mode train accuracy − test "
-                     f"accuracy = {gap_final:+.4f} at the end; the running train−test gap went from "
-                     f"{running_first:+.4f} (epoch 1) to {running_last:+.4f} (epoch "
+                     f"accuracy = {gap_final:+.4f} at the end; the running train−test gap went "
+                     f"from {running_first:+.4f} (epoch 1) to {running_last:+.4f} (epoch "
                      f"{h[-1]['epoch']}); {loss_note}.")
     if len(gaps) > 1:
         worst = max(gaps, key=gaps.get)
         best = min(gaps, key=gaps.get)
         lines.append(f"- Largest final gap: **{worst}** ({gaps[worst]:+.4f}); smallest: "
-                     f"**{best}** ({gaps[best]:+.4f}).")
+                     f"**{best}** ({gaps[best]:+.4f})" + _against_seed_spread(
+                         gaps[worst] - gaps[best], groups) + ".")
     return "\n".join(lines)
+
+
+def _against_seed_spread(difference, groups):
+    """Judges a difference of final gaps against the typical seed-to-seed standard deviation of
+    the gap, where some model has several seeds."""
+    stds = [statistics.stdev([r["final"]["train_acc_eval"] - r["final"]["test_acc"] for r in runs])
+            for runs in groups.values() if len(runs) > 1]
+    if not stds:
+        return ""
+    noise = mean(stds)
+    if difference <= noise:
+        return (f"; their difference ({difference:.4f}) is within the typical seed-to-seed "
+                f"standard deviation of the gap ({noise:.4f}), so this ranking is not reliable")
+    return (f"; their difference ({difference:.4f}) is {difference / noise:.1f}× the typical "
+            f"seed-to-seed standard deviation of the gap ({noise:.4f})")
 
 
 def grad_ratio(snapshot, stat="mean_abs"):
@@ -207,7 +223,8 @@ def gradient_sentences(groups, stat="mean_abs"):
         span = last["layers"][strongest][stat] / last["layers"][weakest][stat]
         lines.append(
             f"- **{name}**{one_seed_note(runs)}: first-layer / last-layer mean |grad| = "
-            f"{grad_ratio(first, stat):.3g} at step {first['step']} and {grad_ratio(last, stat):.3g} at step {last['step']}; "
+            f"{grad_ratio(first, stat):.3g} at step {first['step']} and "
+            f"{grad_ratio(last, stat):.3g} at step {last['step']}; "
             f"at the end the weakest gradient is in `{weakest}`, the strongest in `{strongest}` "
             f"({span:.3g}× apart).")
     return "\n".join(lines)
