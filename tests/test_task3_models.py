@@ -170,3 +170,16 @@ def test_the_residual_ranking_weighs_the_accuracy_gap_against_the_seed_spread():
     assert sentence.startswith("Ranked by test accuracy: **Big** 0.8400 (1,000 params")
     assert "First to last: 0.0400, 2.8× the seed-to-seed standard deviation" in sentence
     assert "no seed-to-seed spread" in _ranking({"A": [run(0.8)], "B": [run(0.7)]}, None)
+
+
+def test_a_swaps_accuracy_difference_is_set_against_the_seed_spread_where_seeds_repeat():
+    from utils.report_task3 import _difference
+
+    def runs(*accs):
+        return [{"seed": i, "final": {"test_acc": a}} for i, a in enumerate(accs)]
+    assert _difference(runs(0.990), runs(0.992)) == "-0.0020"
+    assert _difference(runs(0.990, 0.992), runs(0.991, 0.993)) == \
+        "-0.0010 (within the seed std 0.0014)"
+    assert _difference(runs(0.980, 0.982), runs(0.991, 0.993)) == \
+        "-0.0110 (7.8× the seed std 0.0014)"
+    assert _difference(None, runs(0.99)) == "—"

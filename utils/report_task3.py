@@ -72,22 +72,36 @@ def _gradcheck_table(study):
                       "×".join(map(str, g["input_shape"]))] for g in study["gradcheck"]])
 
 
+def _difference(swap, standard):
+    """Swap minus standard test accuracy; where seeds repeat, set against the typical
+    seed-to-seed standard deviation of test accuracy of the two."""
+    if not swap or not standard:
+        return "—"
+    diff = (mean([r["final"]["test_acc"] for r in swap])
+            - mean([r["final"]["test_acc"] for r in standard]))
+    noise = _seed_noise({"swap": swap, "standard": standard})
+    if not noise:
+        return f"{diff:+.4f}"
+    if abs(diff) <= noise:
+        return f"{diff:+.4f} (within the seed std {noise:.4f})"
+    return f"{diff:+.4f} ({abs(diff) / noise:.1f}× the seed std {noise:.4f})"
+
+
 def _layer_table(study, custom):
-    base_acc = (mean([r["final"]["test_acc"] for r in custom["StandardCNN"]])
-                if "StandardCNN" in custom else None)
+    def test_acc(runs):
+        return mean_std([r["final"]["test_acc"] for r in runs]) if runs else "—"
+
+    standard = custom.get("StandardCNN")
     rows = []
     for row in study["benchmark"]["rows"]:
         swap = custom.get(SWAP_OF[row["custom"]])
-        acc = mean([r["final"]["test_acc"] for r in swap]) if swap else None
         rows.append([
             f"{row['custom']} vs {row['standard']}",
             f"{fmt_int(row['custom_params'])} / {fmt_int(row['standard_params'])}",
             f"{row['custom_forward_ms']:.2f} / {row['standard_forward_ms']:.2f}",
             f"{row['custom_fwd_bwd_ms']:.2f} / {row['standard_fwd_bwd_ms']:.2f}",
             f"{row['custom_fwd_bwd_ms'] / row['standard_fwd_bwd_ms']:.1f}×",
-            f"{acc:.4f}" if acc is not None else "—",
-            f"{base_acc:.4f}" if base_acc is not None else "—",
-            f"{acc - base_acc:+.4f}" if acc is not None and base_acc is not None else "—"])
+            test_acc(swap), test_acc(standard), _difference(swap, standard)])
     shape = "×".join(map(str, study["benchmark"]["input_shape"]))
     return (f"Per batch of shape {shape} on {study['environment']['device_name']} (median of "
             f"{study['benchmark']['reps']} timed passes after a warm-up); accuracy: MNIST test "
