@@ -183,3 +183,18 @@ def test_a_swaps_accuracy_difference_is_set_against_the_seed_spread_where_seeds_
     assert _difference(runs(0.980, 0.982), runs(0.991, 0.993)) == \
         "-0.0110 (7.8× the seed std 0.0014)"
     assert _difference(None, runs(0.99)) == "—"
+
+
+def test_late_movement_is_the_mean_over_seeds_of_the_last_epochs_test_accuracy_span():
+    from utils.report_task3 import _late_movement_sentence
+
+    def run(accs, schedule="constant"):
+        return {"hyperparameters": {"schedule": schedule},
+                "history": [{"epoch": i + 1, "test_acc": a} for i, a in enumerate(accs)]}
+    flat_start = [0.5] * 5
+    custom = {"Net": [run(flat_start + [0.99, 0.98, 0.99, 0.97, 0.99]),    # span 0.02
+                      run(flat_start + [0.99, 0.99, 0.99, 0.98, 0.99])]}   # span 0.01
+    baseline = {"SimpleCNN": [run(flat_start + [0.99] * 5, "cosine")]}
+    sentence = _late_movement_sentence(custom, baseline)
+    assert "Net 0.0150 (constant), SimpleCNN (Task 1) 0.0000 (cosine)" in sentence
+    assert _late_movement_sentence({"Short": [run([0.9, 0.9])]}, {}) == ""

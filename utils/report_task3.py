@@ -148,6 +148,31 @@ def _ref_cells(ref, name):
     return [r.get("train_acc", "—"), r.get("test_acc", "—"), r.get("train_time_s", "—")]
 
 
+LATE_EPOCHS = 5
+
+
+def _late_span(runs, last=LATE_EPOCHS):
+    """Max − min test accuracy over the last `last` epochs, averaged over seeds."""
+    return mean([max(e["test_acc"] for e in r["history"][-last:])
+                 - min(e["test_acc"] for e in r["history"][-last:]) for r in runs])
+
+
+def _late_movement_sentence(custom, baseline):
+    """How far test accuracy still moves from epoch to epoch late in training: the size of the
+    noise a last-epoch number carries, under this section's schedule and under Task 1's."""
+    groups = {**custom, **{f"{n} (Task 1)": baseline[n] for n in ("SimpleCNN",)
+                           if n in baseline}}
+    groups = {n: runs for n, runs in groups.items() if len(runs[0]["history"]) > LATE_EPOCHS}
+    if not groups:
+        return ""
+    parts = [f"{n} {_late_span(runs):.4f} ({runs[0]['hyperparameters']['schedule']})"
+             for n, runs in groups.items()]
+    return (f"Late-training movement: over the last {LATE_EPOCHS} epochs, test accuracy spanned "
+            "(max − min, mean over seeds) " + ", ".join(parts) + ". A single last-epoch "
+            "number carries noise of about this size; differences between swaps smaller than "
+            "it say little.")
+
+
 def _scalar_sentences(custom):
     lines = []
     for name, runs in custom.items():
@@ -302,7 +327,8 @@ def render(results_dir, plots_dir):
                     "recipe) and Task 1's SimpleCNN and FCNet (1.1's recipe); the 5-epoch row "
                     "is epoch 5 of the 10-epoch run (constant learning rate, so it is the same "
                     "training):",
-                    _custom_model_table(custom, baseline), _scalar_sentences(custom),
+                    _custom_model_table(custom, baseline),
+                    _late_movement_sentence(custom, baseline), _scalar_sentences(custom),
                     "**All swap runs:**", accuracy_table(custom),
                     img(f"{CUSTOM}/test_acc.png", "custom test acc") + "\n"
                     + img(f"{CUSTOM}/train_loss.png", "custom train loss")]
