@@ -183,6 +183,7 @@ def test_a_swaps_accuracy_difference_is_set_against_the_seed_spread_where_seeds_
     assert _difference(runs(0.980, 0.982), runs(0.991, 0.993)) == \
         "-0.0110 (7.8× the seed std 0.0014)"
     assert _difference(None, runs(0.99)) == "—"
+    assert _difference(runs(0.99), runs(0.99 + 1e-6)) == "+0.0000"
 
 
 def test_late_movement_is_the_mean_over_seeds_of_the_last_epochs_test_accuracy_span():

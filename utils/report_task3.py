@@ -77,8 +77,9 @@ def _difference(swap, standard):
     seed-to-seed standard deviation of test accuracy of the two."""
     if not swap or not standard:
         return "—"
-    diff = (mean([r["final"]["test_acc"] for r in swap])
-            - mean([r["final"]["test_acc"] for r in standard]))
+    # rounded first (+ 0.0 turns -0.0 into 0.0) so a tie never prints as "-0.0000"
+    diff = round(mean([r["final"]["test_acc"] for r in swap])
+                 - mean([r["final"]["test_acc"] for r in standard]), 4) + 0.0
     noise = _seed_noise({"swap": swap, "standard": standard})
     if not noise:
         return f"{diff:+.4f}"
