@@ -86,8 +86,8 @@ def residual_specs(args):
 def residual_recipe_specs(args):
     """BottleneckResNet at every candidate depth, evaluated on a validation split."""
     held_out = PROFILES[args.profile]["validation"]
-    return for_profile(candidate_specs([as_built_spec("BottleneckResNet")], BOTTLENECK_DEPTHS, RESIDUAL_RECIPE,
-                                       validation=held_out), args)
+    return for_profile(candidate_specs([as_built_spec("BottleneckResNet")], BOTTLENECK_DEPTHS,
+                                       RESIDUAL_RECIPE, validation=held_out), args)
 
 
 # Seeds of 3.2 runs when --seeds is not given: the stability study needs a spread, "where time

@@ -159,12 +159,13 @@ def test_a_stability_ranking_within_the_seed_to_seed_spread_is_called_unreliable
 
 
 def test_the_residual_ranking_weighs_the_accuracy_gap_against_the_seed_spread():
-    from utils.report_task3 import _ranking, _seed_noise
+    from utils.report_task3 import _ranking
+    from utils.reporting import seed_spread
 
     def run(acc, seed=0):
         return {"seed": seed, "params": 1000, "macs": 2e6, "final": {"test_acc": acc}}
     groups = {"Small": [run(0.80)], "Big": [run(0.83), run(0.85, seed=1)]}
-    noise = _seed_noise(groups)
+    noise = seed_spread(groups)
     assert noise == pytest.approx(0.0141, abs=1e-4)  # the stdev of Big's two seeds
     sentence = _ranking(groups, noise)
     assert sentence.startswith("Ranked by test accuracy: **Big** 0.8400 (1,000 params")

@@ -160,9 +160,8 @@ def _depth_gradient_sentences(groups):
     return "\n".join(lines)
 
 
-def _epochs_to(runs, threshold):
-    h = mean_history(runs)
-    return next((e["epoch"] for e in h if e["test_acc"] >= threshold), None)
+def _epochs_to(history, threshold):
+    return next((e["epoch"] for e in history if e["test_acc"] >= threshold), None)
 
 
 def _skip_effect(relative):
@@ -190,7 +189,7 @@ def _residual_sentences(groups):
 
     hd, hr = mean_history(deep), mean_history(res)
     target = round(min(acc(deep), acc(res)) * 0.9, 2)
-    ed, er = _epochs_to(deep, target), _epochs_to(res, target)
+    ed, er = _epochs_to(hd, target), _epochs_to(hr, target)
     lines = [f"- Same depth ({len(_conv_norms(deep[0]['gradient_flow'][0])[0])} conv layers) "
              f"and widths; the only difference is the skip connections "
              f"({fmt_int(res[0]['params'] - deep[0]['params'])} extra parameters in the 1×1 "

@@ -9,7 +9,8 @@ from utils.recipe import selection_block
 from utils.reference import REFERENCE
 from utils.report_task1 import MNIST
 from utils.reporting import (accuracy_table, environment_lines, fmt_int, fmt_macs, image, mean,
-                             mean_std, md_table, overfitting_sentences)
+                             mean_std, md_table, overfitting_sentences, seed_spread,
+                             test_acc_of)
 from utils.results import group_by_name, load_section, read_json
 from utils.stability import SPIKE_FACTOR, SPIKE_WINDOW, summary
 
@@ -78,9 +79,8 @@ def _difference(swap, standard):
     if not swap or not standard:
         return "—"
     # rounded first (+ 0.0 turns -0.0 into 0.0) so a tie never prints as "-0.0000"
-    diff = round(mean([r["final"]["test_acc"] for r in swap])
-                 - mean([r["final"]["test_acc"] for r in standard]), 4) + 0.0
-    noise = _seed_noise({"swap": swap, "standard": standard})
+    diff = round(mean(map(test_acc_of, swap)) - mean(map(test_acc_of, standard)), 4) + 0.0
+    noise = seed_spread({"swap": swap, "standard": standard})
     if not noise:
         return f"{diff:+.4f}"
     if abs(diff) <= noise:
@@ -154,15 +154,19 @@ LATE_EPOCHS = 5
 
 def _late_span(runs, last=LATE_EPOCHS):
     """Max − min test accuracy over the last `last` epochs, averaged over seeds."""
-    return mean([max(e["test_acc"] for e in r["history"][-last:])
-                 - min(e["test_acc"] for e in r["history"][-last:]) for r in runs])
+    spans = []
+    for r in runs:
+        late = [e["test_acc"] for e in r["history"][-last:]]
+        spans.append(max(late) - min(late))
+    return mean(spans)
 
 
 def _late_movement_sentence(custom, baseline):
     """How far test accuracy still moves from epoch to epoch late in training: the size of the
     noise a last-epoch number carries, under this section's schedule and under Task 1's."""
-    groups = {**custom, **{f"{n} (Task 1)": baseline[n] for n in ("SimpleCNN",)
-                           if n in baseline}}
+    groups = dict(custom)
+    if "SimpleCNN" in baseline:
+        groups["SimpleCNN (Task 1)"] = baseline["SimpleCNN"]
     groups = {n: runs for n, runs in groups.items() if len(runs[0]["history"]) > LATE_EPOCHS}
     if not groups:
         return ""
@@ -215,13 +219,6 @@ def _residual_table(groups, budget=None):
     else:
         headers += ["ref. params", "ref. test acc (20 epochs)"]
     return md_table(headers, rows)
-
-
-def _seed_noise(groups):
-    """Mean seed-to-seed standard deviation of test accuracy over runs with several seeds."""
-    stds = [statistics.stdev([r["final"]["test_acc"] for r in runs])
-            for runs in groups.values() if len(runs) > 1]
-    return mean(stds) if stds else None
 
 
 def _ranking(groups, noise):
@@ -348,7 +345,7 @@ def render(results_dir, plots_dir):
             table, sentence = _stability(built)
             out += ["**As built** (base widths 16, 32, 64; the reference's accuracies beside "
                     "ours were after 20 epochs):", _residual_table(built),
-                    _ranking(built, _seed_noise(residual)),
+                    _ranking(built, seed_spread(residual)),
                     "**Training stability:**", table, sentence,
                     "\n".join(img(f"{RESIDUAL}/as_built_{k}.png", f"as built {k}")
                               for k in ("loss_trace", "grad_norm_trace", "test_acc",
@@ -358,7 +355,7 @@ def render(results_dir, plots_dir):
             table, sentence = _stability(matched)
             out += [f"**At a matched parameter count** (budget {fmt_int(budget)}, widths from "
                     "the equal-parameter search):", _residual_table(matched, budget),
-                    _ranking(matched, _seed_noise(residual)), table, sentence,
+                    _ranking(matched, seed_spread(residual)), table, sentence,
                     "\n".join(img(f"{RESIDUAL}/matched_{k}.png", f"matched {k}")
                               for k in ("loss_trace", "test_acc"))]
         out += ["**Overfitting:**", overfitting_sentences(residual)]

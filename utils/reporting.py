@@ -44,6 +44,22 @@ def mean_history(runs):
             for per_seed in epochs]
 
 
+def test_acc_of(run):
+    return run["final"]["test_acc"]
+
+
+def gap_of(run):
+    """Eval-mode train accuracy − test accuracy at the end of a run."""
+    return run["final"]["train_acc_eval"] - run["final"]["test_acc"]
+
+
+def seed_spread(groups, value=test_acc_of):
+    """Mean seed-to-seed standard deviation of `value` over the groups with several seeds;
+    None where every group has one run."""
+    stds = [statistics.stdev([value(r) for r in runs]) for runs in groups.values() if len(runs) > 1]
+    return mean(stds) if stds else None
+
+
 def seeds_note(runs):
     """' (mean of k seeds)' where several seeds ran, else ''."""
     return f" (mean of {len(runs)} seeds)" if len(runs) > 1 else ""
@@ -165,7 +181,7 @@ def overfitting_sentences(groups):
     lines, gaps = [], {}
     for name, runs in groups.items():
         h = mean_history(runs)
-        gap_final = mean([x["final"]["train_acc_eval"] - x["final"]["test_acc"] for x in runs])
+        gap_final = mean([gap_of(x) for x in runs])
         gaps[name] = gap_final
         running_first = h[0]["train_acc"] - h[0]["test_acc"]
         running_last = h[-1]["train_acc"] - h[-1]["test_acc"]
@@ -191,11 +207,9 @@ def overfitting_sentences(groups):
 def _against_seed_spread(difference, groups):
     """Judges a difference of final gaps against the typical seed-to-seed standard deviation of
     the gap, where some model has several seeds."""
-    stds = [statistics.stdev([r["final"]["train_acc_eval"] - r["final"]["test_acc"] for r in runs])
-            for runs in groups.values() if len(runs) > 1]
-    if not stds:
+    noise = seed_spread(groups, gap_of)
+    if not noise:
         return ""
-    noise = mean(stds)
     if difference <= noise:
         return (f"; their difference ({difference:.4f}) is within the typical seed-to-seed "
                 f"standard deviation of the gap ({noise:.4f}), so this ranking is not reliable")
