@@ -14,9 +14,45 @@ import math
 
 import torch
 from torch import nn
+from torch.autograd.function import once_differentiable
 from torch.nn import functional as F
+from torch.nn.modules.utils import _pair
 
 EPS = 1e-5
+
+
+# --- mixed precision and memory format ----------------------------------------------------------
+# Under autocast the inputs of a Function can mix bfloat16 activations with float32 parameters,
+# and autocast stays active inside forward: the hand-written maths would then see a different
+# dtype in backward than it saved in forward. Each Function therefore turns autocast off inside,
+# computes in float32 (or float64 for gradcheck), returns its output in the dtype of its input x
+# and each gradient in the dtype of the tensor it belongs to. The backward passes are written for
+# first derivatives only (`once_differentiable`): a second derivative raises instead of coming
+# out wrong.
+
+def compute_dtype(*tensors):
+    """float32, or wider when any input is wider (float64 in gradcheck)."""
+    dtype = torch.float32
+    for t in tensors:
+        if t is not None:
+            dtype = torch.promote_types(dtype, t.dtype)
+    return dtype
+
+
+def no_autocast(x):
+    return torch.autocast(x.device.type, enabled=False)
+
+
+def as_dtype(tensor, dtype):
+    return None if tensor is None else tensor.to(dtype)
+
+
+def memory_format_of(x):
+    """channels_last when x is laid out that way (and not also plain contiguous), else NCHW."""
+    if x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last) \
+            and not x.is_contiguous():
+        return torch.channels_last
+    return torch.contiguous_format
 
 
 # --- weight-standardised convolution ------------------------------------------------------------
@@ -45,15 +81,26 @@ def scaled_kernel(u, gain):
 class WSConv2dFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, weight, gain, bias, stride, padding):
-        u, sigma = standardise(weight)
-        w_hat = scaled_kernel(u, gain)
-        ctx.save_for_backward(x, u, sigma, gain, w_hat)
-        ctx.stride, ctx.padding, ctx.has_bias = stride, padding, bias is not None
-        return F.conv2d(x, w_hat, bias, stride, padding)
+        ctx.dtypes = [t.dtype if t is not None else None for t in (x, weight, gain, bias)]
+        dtype = compute_dtype(x, weight, gain, bias)
+        with no_autocast(x):
+            x, weight, gain, bias = (as_dtype(t, dtype) for t in (x, weight, gain, bias))
+            u, sigma = standardise(weight)
+            w_hat = scaled_kernel(u, gain)
+            ctx.save_for_backward(x, u, sigma, gain, w_hat)
+            ctx.stride, ctx.padding, ctx.has_bias = stride, padding, bias is not None
+            return F.conv2d(x, w_hat, bias, stride, padding).to(ctx.dtypes[0])
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, grad_out):
         x, u, sigma, gain, w_hat = ctx.saved_tensors
+        with no_autocast(x):
+            grads = WSConv2dFunction._grads(ctx, grad_out.to(x.dtype), x, u, sigma, gain, w_hat)
+        return (*(as_dtype(g, d) for g, d in zip(grads, ctx.dtypes)), None, None)
+
+    @staticmethod
+    def _grads(ctx, grad_out, x, u, sigma, gain, w_hat):
         grad_x = grad_w = grad_gain = grad_b = None
         if ctx.needs_input_grad[0]:
             # The transposed convolution of grad_out with the kernel actually used.
@@ -73,7 +120,26 @@ class WSConv2dFunction(torch.autograd.Function):
                       / sigma).view_as(u)
         if ctx.has_bias and ctx.needs_input_grad[3]:
             grad_b = grad_out.sum((0, 2, 3))
-        return grad_x, grad_w, grad_gain, grad_b, None, None
+        if grad_x is not None:
+            grad_x = grad_x.contiguous(memory_format=memory_format_of(x))
+        return grad_x, grad_w, grad_gain, grad_b
+
+
+def explicit_padding(kernel_size, stride, padding):
+    """nn.Conv2d's padding forms ("valid", "same", int, pair) as the pair the hand-written
+    backward needs; "same" only where it is symmetric (stride 1, odd kernel)."""
+    if padding == "valid":
+        return (0, 0)
+    if padding == "same":
+        kernel = _pair(kernel_size)
+        if _pair(stride) != (1, 1) or any(k % 2 == 0 for k in kernel):
+            raise ValueError("WSConv2d supports padding='same' only with stride 1 and odd "
+                             "kernel sizes; give the padding as numbers instead.")
+        return tuple(k // 2 for k in kernel)
+    if isinstance(padding, str):
+        raise ValueError(f"WSConv2d padding must be 'valid', 'same', an int or a pair, "
+                         f"not {padding!r}.")
+    return _pair(padding)
 
 
 class WSConv2d(nn.Module):
@@ -84,6 +150,7 @@ class WSConv2d(nn.Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True,
                  gain=RELU_GAIN):
         super().__init__()
+        padding = explicit_padding(kernel_size, stride, padding)
         template = nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, bias=bias)
         self.weight = template.weight
         self.gain = nn.Parameter(torch.full((out_channels,), float(gain)))
@@ -101,16 +168,27 @@ class WSConv2d(nn.Module):
 class SEFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, w1, b1, w2, b2):
-        squeezed = x.mean((2, 3))                      # N x C
-        hidden_pre = squeezed @ w1.t() + b1            # N x R
-        hidden = hidden_pre.clamp_min(0)
-        scale = torch.sigmoid(hidden @ w2.t() + b2)    # N x C
-        ctx.save_for_backward(x, squeezed, hidden_pre, hidden, scale, w1, w2)
-        return x * scale[:, :, None, None]
+        ctx.dtypes = [t.dtype for t in (x, w1, b1, w2, b2)]
+        dtype = compute_dtype(x, w1, b1, w2, b2)
+        with no_autocast(x):
+            x, w1, b1, w2, b2 = (t.to(dtype) for t in (x, w1, b1, w2, b2))
+            squeezed = x.mean((2, 3))                      # N x C
+            hidden_pre = squeezed @ w1.t() + b1            # N x R
+            hidden = hidden_pre.clamp_min(0)
+            scale = torch.sigmoid(hidden @ w2.t() + b2)    # N x C
+            ctx.save_for_backward(x, squeezed, hidden_pre, hidden, scale, w1, w2)
+            return (x * scale[:, :, None, None]).to(ctx.dtypes[0])
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, grad_out):
-        x, squeezed, hidden_pre, hidden, scale, w1, w2 = ctx.saved_tensors
+        x = ctx.saved_tensors[0]
+        with no_autocast(x):
+            grads = SEFunction._grads(grad_out.to(x.dtype), *ctx.saved_tensors)
+        return tuple(g.to(d) for g, d in zip(grads, ctx.dtypes))
+
+    @staticmethod
+    def _grads(grad_out, x, squeezed, hidden_pre, hidden, scale, w1, w2):
         hw = x.shape[2] * x.shape[3]
         d_scale = (grad_out * x).sum((2, 3))           # N x C
         d_logit = d_scale * scale * (1 - scale)        # through the sigmoid
@@ -119,6 +197,7 @@ class SEFunction(torch.autograd.Function):
         grad_w1, grad_b1 = d_hidden.t() @ squeezed, d_hidden.sum(0)
         d_squeezed = d_hidden @ w1                     # N x C, spread evenly by the mean
         grad_x = grad_out * scale[:, :, None, None] + (d_squeezed / hw)[:, :, None, None]
+        grad_x = grad_x.contiguous(memory_format=memory_format_of(x))
         return grad_x, grad_w1, grad_b1, grad_w2, grad_b2
 
 
@@ -140,17 +219,24 @@ class SEAttention(nn.Module):
 class SwishBetaFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, beta):
-        s = torch.sigmoid(beta * x)
-        ctx.save_for_backward(x, beta, s)
-        return x * s
+        ctx.dtypes = (x.dtype, beta.dtype)
+        dtype = compute_dtype(x, beta)
+        with no_autocast(x):
+            x, beta = x.to(dtype), beta.to(dtype)
+            s = torch.sigmoid(beta * x)
+            ctx.save_for_backward(x, beta, s)
+            return (x * s).to(ctx.dtypes[0])
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, grad_out):
         x, beta, s = ctx.saved_tensors
-        ds = s * (1 - s)                                 # sigmoid'(beta x)
-        grad_x = grad_out * (s + beta * x * ds)
-        grad_beta = (grad_out * x * x * ds).sum().reshape(beta.shape)
-        return grad_x, grad_beta
+        with no_autocast(x):
+            grad_out = grad_out.to(x.dtype)
+            ds = s * (1 - s)                                 # sigmoid'(beta x)
+            grad_x = grad_out * (s + beta * x * ds)
+            grad_beta = (grad_out * x * x * ds).sum().reshape(beta.shape)
+        return grad_x.to(ctx.dtypes[0]), grad_beta.to(ctx.dtypes[1])
 
 
 class SwishBeta(nn.Module):
@@ -167,31 +253,39 @@ class SwishBeta(nn.Module):
 # --- learnable max/average pooling --------------------------------------------------------------
 
 class MixPoolFunction(torch.autograd.Function):
-    """Non-overlapping k x k pooling (stride k, floor mode, like nn.MaxPool2d(k))."""
+    """Non-overlapping kh x kw pooling (stride = kernel, floor mode, like nn.MaxPool2d(k))."""
 
     @staticmethod
     def forward(ctx, x, mix_logit, k):
-        mx, idx = F.max_pool2d(x, k, k, return_indices=True)
-        av = F.avg_pool2d(x, k, k)
-        alpha = torch.sigmoid(mix_logit)
-        ctx.save_for_backward(idx, mx, av, alpha)
-        ctx.k, ctx.in_shape = k, x.shape
-        return alpha * mx + (1 - alpha) * av
+        ctx.dtypes = (x.dtype, mix_logit.dtype)
+        dtype = compute_dtype(x, mix_logit)
+        with no_autocast(x):
+            x, mix_logit, k = x.to(dtype), mix_logit.to(dtype), _pair(k)
+            mx, idx = F.max_pool2d(x, k, k, return_indices=True)
+            av = F.avg_pool2d(x, k, k)
+            alpha = torch.sigmoid(mix_logit)
+            ctx.save_for_backward(idx, mx, av, alpha)
+            ctx.k, ctx.in_shape, ctx.memory_format = k, x.shape, memory_format_of(x)
+            return (alpha * mx + (1 - alpha) * av).to(ctx.dtypes[0])
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, grad_out):
         idx, mx, av, alpha = ctx.saved_tensors
-        k, (n, c, h, w) = ctx.k, ctx.in_shape
-        # Max branch: each window's gradient goes to its arg-max pixel.
-        to_max = torch.zeros(n, c, h * w, dtype=grad_out.dtype, device=grad_out.device)
-        to_max.scatter_add_(2, idx.flatten(2), (alpha * grad_out).flatten(2))
-        # Average branch: each window's gradient is shared by its k*k pixels; rows and columns
-        # that floor mode dropped get none.
-        to_avg = ((1 - alpha) * grad_out / (k * k)).repeat_interleave(k, 2).repeat_interleave(k, 3)
-        to_avg = F.pad(to_avg, (0, w - to_avg.shape[3], 0, h - to_avg.shape[2]))
-        grad_x = to_max.view(n, c, h, w) + to_avg
-        grad_logit = ((grad_out * (mx - av)).sum() * alpha * (1 - alpha)).reshape(alpha.shape)
-        return grad_x, grad_logit, None
+        (kh, kw), (n, c, h, w) = ctx.k, ctx.in_shape
+        with no_autocast(mx):
+            grad_out = grad_out.to(mx.dtype)
+            # Max branch: each window's gradient goes to its arg-max pixel.
+            to_max = torch.zeros(n, c, h * w, dtype=grad_out.dtype, device=grad_out.device)
+            to_max.scatter_add_(2, idx.flatten(2), (alpha * grad_out).flatten(2))
+            # Average branch: each window's gradient is shared by its kh*kw pixels; rows and
+            # columns that floor mode dropped get none.
+            to_avg = ((1 - alpha) * grad_out / (kh * kw)).repeat_interleave(kh, 2) \
+                .repeat_interleave(kw, 3)
+            to_avg = F.pad(to_avg, (0, w - to_avg.shape[3], 0, h - to_avg.shape[2]))
+            grad_x = (to_max.view(n, c, h, w) + to_avg).contiguous(memory_format=ctx.memory_format)
+            grad_logit = ((grad_out * (mx - av)).sum() * alpha * (1 - alpha)).reshape(alpha.shape)
+        return grad_x.to(ctx.dtypes[0]), grad_logit.to(ctx.dtypes[1]), None
 
 
 class MixPool2d(nn.Module):
@@ -200,12 +294,11 @@ class MixPool2d(nn.Module):
 
     def __init__(self, kernel_size=2, init_logit=2.0):
         super().__init__()
-        self.kernel_size = kernel_size
+        self.kernel_size = _pair(kernel_size)
+        if any(not isinstance(k, int) or k < 1 for k in self.kernel_size):
+            raise ValueError(f"MixPool2d kernel_size must be a positive int or a pair of them, "
+                             f"not {kernel_size!r}.")
         self.mix_logit = nn.Parameter(torch.tensor(float(init_logit)))
-
-    @property
-    def alpha(self):
-        return torch.sigmoid(self.mix_logit).item()
 
     def forward(self, x):
         return MixPoolFunction.apply(x, self.mix_logit, self.kernel_size)

@@ -86,7 +86,8 @@ def test_modules_own_their_parameters_and_match_standard_shapes():
     assert [n for n, _ in SwishBeta().named_parameters()] == ["beta"]
     pool = MixPool2d(2)
     assert pool(torch.randn(2, 3, 7, 9)).shape == (2, 3, 3, 4)  # floor mode, like MaxPool2d
-    assert abs(pool.alpha - torch.sigmoid(torch.tensor(2.0)).item()) < 1e-6
+    assert abs(torch.sigmoid(pool.mix_logit).item() - torch.sigmoid(torch.tensor(2.0)).item()) < 1e-6
+    assert MixPool2d((2, 3))(torch.randn(1, 2, 6, 7)).shape == (1, 2, 3, 2)
 
 
 def test_standardised_kernels_have_zero_mean_and_unit_variance():

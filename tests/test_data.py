@@ -103,3 +103,20 @@ def test_channels_last_only_changes_memory_layout(channels_last):
     x, _ = next(iter(TensorLoader(split, 4, (0.5,) * 3, (0.5,) * 3,
                                   channels_last=channels_last)))
     assert x.is_contiguous(memory_format=torch.channels_last) == channels_last
+
+
+def test_augmentation_drawn_once_an_epoch_equals_drawing_it_batch_by_batch():
+    # The per-epoch draw must leave the random stream as the per-batch draw had it, so that
+    # committed runs stay reproducible: rebuild the old per-batch stream by hand and compare.
+    split = Split(torch.randint(0, 255, (50, 3, 8, 8), dtype=torch.uint8), torch.arange(50) % 10)
+    loader = TensorLoader(split, 16, mean=(0.0,) * 3, std=(1 / 255,) * 3, shuffle=True,
+                          augment=True, seed=3)
+    batches = [x for x, _ in loader]
+    g = torch.Generator().manual_seed(3)
+    order = torch.randperm(50, generator=g)
+    for k, start in enumerate(range(0, 50, 16)):
+        idx = order[start:start + 16]
+        shifts = torch.randint(-4, 5, (len(idx), 2), generator=g)
+        flips = torch.rand(len(idx), generator=g) < 0.5
+        expected = random_flip(random_shift(split.images[idx], shifts, 4), flips).float()
+        assert torch.equal(batches[k], expected)

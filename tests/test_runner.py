@@ -93,13 +93,43 @@ def test_an_interrupted_run_resumes_to_the_same_result(synthetic_cifar, tmp_path
         run(s, synthetic_cifar, tmp_path).execute()
     assert not (tmp_path / "results" / "sec" / "Reg__seed0.json").exists()
     assert torch.load(tmp_path / "ckpt" / "sec" / "Reg__seed0.pt",
-                      weights_only=False)["state"]["epoch"] == 2
+                      weights_only=True)["state"]["epoch"] == 2
 
     monkeypatch.setattr(Run, "train_epoch", original)
     resumed_run = run(s, synthetic_cifar, tmp_path)
     assert resumed_run.try_resume() == 2
     resumed = run(s, synthetic_cifar, tmp_path).execute()
     assert comparable(resumed) == comparable(uninterrupted)
+
+
+def test_a_resume_on_another_device_loads_everything_through_the_cpu(synthetic_cifar, tmp_path,
+                                                                    monkeypatch):
+    # CI has no GPU: the "meta" device stands in for cuda. A resume that mapped the checkpoint
+    # onto the run's device would hand the loader's generator a non-CPU state (cuda: TypeError
+    # "RNG state must be a torch.ByteTensor") and copy device tensors into the model.
+    s = spec(model="ResNetCIFAR", name="R", dataset="cifar10", epochs=2, augment=True,
+             optimizer="sgd", lr=0.05)
+    original = Run.train_epoch
+
+    def stop_in_epoch_two(self, epoch):
+        if epoch == 1:
+            raise KeyboardInterrupt
+        return original(self, epoch)
+
+    monkeypatch.setattr(Run, "train_epoch", stop_in_epoch_two)
+    with pytest.raises(KeyboardInterrupt):
+        run(s, synthetic_cifar, tmp_path).execute()
+    reference = run(s, synthetic_cifar, tmp_path)
+    assert reference.try_resume() == 1
+    moved = run(s, synthetic_cifar, tmp_path)
+    moved.device = torch.device("meta")
+    assert moved.try_resume() == 1
+    assert torch.equal(moved.train_loader.generator.get_state(),
+                       reference.train_loader.generator.get_state())
+    for a, b in zip(moved.model.state_dict().values(), reference.model.state_dict().values()):
+        assert a.device.type == "cpu" and torch.equal(a, b)
+    momentum = [st["momentum_buffer"] for st in moved.optimizer.state.values()]
+    assert momentum and all(m.device.type == "cpu" for m in momentum)
 
 
 def test_a_checkpoint_of_other_settings_is_not_resumed(synthetic_mnist, tmp_path):

@@ -14,7 +14,7 @@ from functools import lru_cache
 import torch
 
 from utils.data import DatasetUnavailable, default_data_root, load_split
-from utils.execution import Execution, resolve_amp
+from utils.execution import Execution, configure_backends, resolve_amp
 from utils.reporting import write_report
 from utils.results import read_json, run_path
 from utils.runner import CheckpointError, NonFiniteLoss, Run
@@ -71,6 +71,9 @@ def build_parser(description, sections, extra_options=None):
                         "(where it is 5-15x slower without native bf16)")
     p.add_argument("--compile", action="store_true",
                    help="torch.compile the model for training (pays a compile time per run)")
+    p.add_argument("--deterministic", action="store_true",
+                   help="cuda: deterministic kernels and no cuDNN autotuning, so two runs give "
+                        "identical numbers (slower; the CPU path is deterministic already)")
     p.add_argument("--threads", type=int, default=None,
                    help="torch CPU threads (default: torch's choice)")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
@@ -152,7 +155,8 @@ def train_missing(specs, args, device):
               f"{spec.epochs} epochs, {device}")
         run = Run(spec, _dataset(spec.dataset, args.data_dir), device, args.results_dir,
                   args.checkpoint_dir, progress=not args.no_progress,
-                  execution=Execution(resolve_amp(args.amp, device), args.compile))
+                  execution=Execution(resolve_amp(args.amp, device), args.compile,
+                                      args.deterministic))
         if args.force:
             run.discard_checkpoint()
         try:
@@ -181,8 +185,7 @@ def main(description, sections, draw, argv=None, extra_options=None, extras=None
         resolve_dirs(args)
         if not args.report_only:
             device = resolve_device(args.device)
-            if device == "cuda":
-                torch.backends.cudnn.benchmark = True
+            configure_backends(device, args.deterministic)
             specs = select_specs(args, sections)
             if args.plan:
                 from utils.plan import plan

@@ -129,16 +129,29 @@ class TensorLoader:
         n = len(self.labels)
         return torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
 
+    def epoch_augmentation(self, n):
+        """Every batch's shifts (n x 2) and flips (n) of one pass, drawn up front in the order
+        the batches use them (so the random stream is the one a per-batch draw would give), then
+        copied to the device once: no host-to-device copy inside the training step."""
+        shifts, flips = [], []
+        for start in range(0, n, self.batch_size):
+            size = min(self.batch_size, n - start)
+            shifts.append(torch.randint(-self.pad, self.pad + 1, (size, 2),
+                                        generator=self.generator))
+            flips.append(torch.rand(size, generator=self.generator) < 0.5)
+        return torch.cat(shifts).to(self.device), torch.cat(flips).to(self.device)
+
     def __iter__(self):
-        order = self.epoch_indices().to(self.device)
+        order = self.epoch_indices()
+        if self.augment:
+            shifts, flips = self.epoch_augmentation(len(order))
+        order = order.to(self.device)
         for start in range(0, len(order), self.batch_size):
-            idx = order[start:start + self.batch_size]
+            batch = slice(start, start + self.batch_size)
+            idx = order[batch]
             x = self.images[idx]
             if self.augment:
-                shifts = torch.randint(-self.pad, self.pad + 1, (len(idx), 2),
-                                       generator=self.generator).to(self.device)
-                flips = (torch.rand(len(idx), generator=self.generator) < 0.5).to(self.device)
-                x = random_flip(random_shift(x, shifts, self.pad), flips)
+                x = random_flip(random_shift(x, shifts[batch], self.pad), flips[batch])
             yield self.normalise(x), self.labels[idx]
 
     def normalise(self, x_uint8):
