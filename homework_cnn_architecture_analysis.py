@@ -1,18 +1,19 @@
 """Task 2: CNN architecture analysis on CIFAR-10 — kernel size (2.1) and depth (2.2).
 
 Declares the runs as data; utils/ trains them, writes one JSON per run under
-results/{kernel_size,depth}/, draws plots/architecture_analysis/ and regenerates the report.
+results/{kernel_size,depth,depth_sweep}/, draws plots/architecture_analysis/ and regenerates the report.
 
     python homework_cnn_architecture_analysis.py --profile quick    # minutes on a 2-core CPU
     python homework_cnn_architecture_analysis.py --section 2.1 --budget 30000
 """
 import sys
+from dataclasses import replace
 
 from models import build_model
 from utils.cli import main
 from utils.param_search import widths_for_budget
 from utils.profiles import CIFAR_CONV, for_profile
-from utils.report_task2 import DEPTH, KERNEL, draw
+from utils.report_task2 import DEPTH, DEPTH_SWEEP, KERNEL, draw
 from utils.runner import RunSpec
 
 KERNEL_VARIANTS = ["CNN_3x3", "CNN_5x5", "CNN_7x7", "CNN_Combo"]
@@ -45,6 +46,30 @@ def depth_specs(args):
     return for_profile(specs, args, SEEDS)
 
 
+# The depth sweep (section "2.2-sweep"): the CIFAR ResNet family at 6n + 2 layers, each depth
+# plain and residual, with and without BatchNorm, all on one recipe (Task 1's CIFAR one), so that
+# vanishing/exploding gradients and the degradation of deep plain nets can show. A run whose loss
+# becomes non-finite is a result here (it diverged), not an error. Depths and epochs per profile:
+# the full sweep's 12 runs take ~1.7 h on the 2-core CPU (--plan); quick keeps every comparison at
+# smaller depths on its data subset.
+SWEEP = {"full": dict(depths=(8, 20, 56), epochs=3), "quick": dict(depths=(8, 14, 20), epochs=2),
+         "smoke": dict(depths=(8, 14), epochs=1)}
+
+
+def sweep_name(depth, residual, batchnorm):
+    return f"{'Residual' if residual else 'Plain'}{depth}{'' if batchnorm else '_noBN'}"
+
+
+def sweep_specs(args):
+    plan = SWEEP[args.profile]
+    specs = [RunSpec(name=sweep_name(depth, residual, bn), section=DEPTH_SWEEP,
+                     model="SweepResNet", grad_snapshots=8, divergence_is_result=True,
+                     model_kwargs={"depth": depth, "residual": residual, "batchnorm": bn},
+                     **CIFAR_CONV)
+             for depth in plan["depths"] for bn in (True, False) for residual in (False, True)]
+    return [replace(s, epochs=plan["epochs"]) for s in for_profile(specs, args)]
+
+
 def options(parser):
     parser.add_argument("--budget", type=int, default=20_000,
                         help="2.1: the parameter count every kernel variant is sized to (±2%%)")
@@ -52,7 +77,7 @@ def options(parser):
                         help="2.2: conv layers of DeepCNN and ResidualCNN (at least 6)")
 
 
-SECTIONS = {"2.1": kernel_specs, "2.2": depth_specs}
+SECTIONS = {"2.1": kernel_specs, "2.2": depth_specs, "2.2-sweep": sweep_specs}
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ spec stays plain data that can be written into the result JSON.
 from models.cnn_models import (CNN_3x3, CNN_5x5, CNN_7x7, CNN_Combo, DeepCNN, MediumCNN,
                                ResidualCNN, ResNetCIFAR, ResNetCIFARRegularized, ResNetLike,
                                ShallowCNN, SimpleCNN)
+from models.depth_sweep import SweepResNet
 from models.custom_cnn import CNNWithCustomLayers, StandardCNN, SwappableCNN
 from models.fc_models import DeepFCNet, FCNet
 from models.residual_nets import BasicResNet, BottleneckResNet, WideResNet
@@ -13,7 +14,8 @@ from models.residual_nets import BasicResNet, BottleneckResNet, WideResNet
 MODELS = {cls.__name__: cls for cls in (
     FCNet, SimpleCNN, ResNetLike, DeepFCNet, ResNetCIFAR, ResNetCIFARRegularized,
     CNN_3x3, CNN_5x5, CNN_7x7, CNN_Combo, ShallowCNN, MediumCNN, DeepCNN, ResidualCNN,
-    SwappableCNN, StandardCNN, CNNWithCustomLayers, BasicResNet, BottleneckResNet, WideResNet)}
+    SwappableCNN, StandardCNN, CNNWithCustomLayers, BasicResNet, BottleneckResNet, WideResNet,
+    SweepResNet)}
 
 
 def build_model(name, **kwargs):

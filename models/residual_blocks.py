@@ -7,13 +7,18 @@ convs). Every block takes a projection shortcut only when its output shape diffe
 from torch import nn
 
 
-def projection(in_channels, out_channels, stride, bias=False):
+def norm(channels, batchnorm=True):
+    """BatchNorm, or nothing (the depth sweep's nets without normalisation)."""
+    return nn.BatchNorm2d(channels) if batchnorm else nn.Identity()
+
+
+def projection(in_channels, out_channels, stride, bias=False, batchnorm=True):
     """1x1 conv + BN shortcut, or None when the identity already has the right shape."""
     if stride == 1 and in_channels == out_channels:
         return None
     return nn.Sequential(
         nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=bias),
-        nn.BatchNorm2d(out_channels),
+        norm(out_channels, batchnorm),
     )
 
 
@@ -21,21 +26,24 @@ class BasicBlock(nn.Module):
     """conv3x3-BN-ReLU-conv3x3-BN, plus the shortcut, then ReLU.
 
     `skip=False` builds the same block without its shortcut, so a plain deep net and a residual
-    one can differ in the skip connection alone.
+    one can differ in the skip connection alone; `batchnorm=False` drops every BN (the convs
+    then get biases).
     """
 
     expansion = 1
 
-    def __init__(self, in_channels, channels, stride=1, bias=False, skip=True):
+    def __init__(self, in_channels, channels, stride=1, bias=False, skip=True, batchnorm=True):
         super().__init__()
         out_channels = channels * self.expansion
+        bias = bias or not batchnorm
         self.conv1 = nn.Conv2d(in_channels, channels, 3, stride=stride, padding=1, bias=bias)
-        self.bn1 = nn.BatchNorm2d(channels)
+        self.bn1 = norm(channels, batchnorm)
         self.conv2 = nn.Conv2d(channels, out_channels, 3, padding=1, bias=bias)
-        self.bn2 = nn.BatchNorm2d(out_channels)
+        self.bn2 = norm(out_channels, batchnorm)
         self.relu = nn.ReLU(inplace=True)
         self.skip = skip
-        self.shortcut = projection(in_channels, out_channels, stride, bias) if skip else None
+        self.shortcut = (projection(in_channels, out_channels, stride, bias, batchnorm)
+                         if skip else None)
 
     def forward(self, x):
         out = self.relu(self.bn1(self.conv1(x)))

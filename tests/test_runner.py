@@ -57,7 +57,11 @@ def test_a_run_writes_one_json_with_every_field_the_report_needs(synthetic_mnist
     assert len(cm) == 10 and sum(map(sum, cm)) == 200
     snaps = on_disk["gradient_flow"]
     assert len(snaps) == 4 and "features.0.weight" in snaps[0]["layers"]
-    assert set(snaps[0]["layers"]["features.0.weight"]) == {"mean_abs", "max_abs", "norm"}
+    first = snaps[0]["layers"]["features.0.weight"]
+    assert set(first) == {"mean_abs", "max_abs", "norm", "weight_norm", "numel"}
+    assert first["numel"] == 32 * 9
+    # mean |g| <= ||g|| / sqrt(n) (the quadratic mean bounds the mean)
+    assert first["mean_abs"] <= first["norm"] / first["numel"] ** 0.5 + 1e-12
     assert len(on_disk["trace"]["loss"]) == 2 * 10  # 600 images / 64 per batch = 10 steps
 
 
@@ -166,6 +170,18 @@ def test_a_nan_loss_stops_the_run_with_a_clear_message(synthetic_mnist, tmp_path
         run(spec(model="ExplodingNet", name="Boom", channels_last=False), synthetic_mnist,
             tmp_path).execute()
     assert not (tmp_path / "results" / "sec" / "Boom__seed0.json").exists()
+
+
+def test_a_sweep_records_divergence_as_its_result(synthetic_mnist, tmp_path, monkeypatch):
+    monkeypatch.setitem(models.MODELS, "ExplodingNet", ExplodingNet)
+    result = run(spec(model="ExplodingNet", name="Boom", channels_last=False,
+                      divergence_is_result=True), synthetic_mnist, tmp_path).execute()
+    assert result["diverged"] == {"epoch": 1, "batch": 3, "step": 2}
+    assert result["history"] == [] and result["final"]["train_acc"] is None
+    assert result["trace"]["loss"][:2] == [pytest.approx(v) for v in result["trace"]["loss"][:2]]
+    assert result["trace"]["loss"][2] is None and len(result["trace"]["loss"]) == 3
+    on_disk = (tmp_path / "results" / "sec" / "Boom__seed0.json").read_text()
+    assert "NaN" not in on_disk and "Infinity" not in on_disk
 
 
 def test_gradient_snapshots_span_first_to_last_step():

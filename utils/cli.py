@@ -166,8 +166,12 @@ def train_missing(specs, args, device):
             failures.append(spec.run_id)
             continue
         f = result["final"]
-        print(f"    done: train acc {f['train_acc']:.4f}, {result['evaluated_on']} acc "
-              f"{f['test_acc']:.4f}, {f['time_per_epoch_s']:.1f} s/epoch")
+        if result["diverged"]:
+            print(f"    done: diverged at epoch {result['diverged']['epoch']}, "
+                  f"{result['evaluated_on']} acc {f['test_acc']:.4f}")
+        else:
+            print(f"    done: train acc {f['train_acc']:.4f}, {result['evaluated_on']} acc "
+                  f"{f['test_acc']:.4f}, {f['time_per_epoch_s']:.1f} s/epoch")
     return failures
 
 

@@ -1,5 +1,6 @@
 """What the runner measures besides accuracy: size, compute, speed, gradients, environment."""
 import datetime
+import math
 import os
 import platform
 import statistics
@@ -100,14 +101,20 @@ def matmul_peak_flops(device, n=2048, reps=20):
 
 def gradient_snapshot(model):
     """Mean |grad|, max |grad| and L2 norm of every weight tensor (biases and BN shifts omitted:
-    they say little about flow through depth), keyed by parameter name, in forward order."""
+    they say little about flow through depth), keyed by parameter name, in forward order, with
+    the weight's own L2 norm and size: ||g|| grows with the square root of the number of weights,
+    so layers of different size compare by mean |g|, ||g|| / sqrt(numel) or ||g|| / ||w||."""
     snap = {}
     for name, p in model.named_parameters():
         if p.grad is None or p.ndim < 2:
             continue
         g = p.grad.detach().abs()
-        snap[name] = {"mean_abs": g.mean().item(), "max_abs": g.max().item(),
-                      "norm": torch.linalg.vector_norm(g).item()}
+        values = {"mean_abs": g.mean().item(), "max_abs": g.max().item(),
+                  "norm": torch.linalg.vector_norm(g).item(),
+                  "weight_norm": torch.linalg.vector_norm(p.detach()).item(),
+                  "numel": p.numel()}
+        # JSON has no NaN or inf: a diverging net's gradients are recorded as None.
+        snap[name] = {k: v if math.isfinite(v) else None for k, v in values.items()}
     return snap
 
 

@@ -9,7 +9,7 @@ from utils.reporting import (accuracy_table, environment_lines, fmt_int, fmt_mac
                              overfitting_sentences, speed_table)
 from utils.results import group_by_name, load_section
 
-KERNEL, DEPTH = "kernel_size", "depth"
+KERNEL, DEPTH, DEPTH_SWEEP = "kernel_size", "depth", "depth_sweep"
 PLOTS = "architecture_analysis"
 KERNEL_ORDER = ["CNN_3x3", "CNN_5x5", "CNN_7x7", "CNN_Combo"]
 DEPTH_ORDER = ["ShallowCNN", "MediumCNN", "DeepCNN", "ResidualCNN"]

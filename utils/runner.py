@@ -5,6 +5,7 @@ the JSON, so plots and the report never need the model again.
 """
 import dataclasses
 import json
+import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -25,6 +26,10 @@ EVAL_BATCH = 1000
 
 class NonFiniteLoss(RuntimeError):
     """The training loss became NaN or infinite: that run stops, the others go on."""
+
+    def __init__(self, message, epoch, batch):
+        super().__init__(message)
+        self.epoch, self.batch = epoch, batch
 
 
 class CheckpointError(RuntimeError):
@@ -59,6 +64,9 @@ class RunSpec:
     inference_batch: int = 1024  # batch size of the throughput measurement
     analyses: list = field(default_factory=list)  # names in utils.analysis.ANALYSES
     meta: dict = field(default_factory=dict)  # facts about how the spec was made (e.g. budget)
+    # True where divergence is an outcome under study (the depth and learning-rate sweeps): a
+    # non-finite loss then ends training and the result records where; otherwise it is an error.
+    divergence_is_result: bool = False
 
     def as_dict(self):
         """The spec as it reads back from JSON (tuples become lists), for comparisons."""
@@ -161,7 +169,12 @@ def snapshot_steps(total_steps, count):
 
 
 def _round(values, digits=6):
-    return [float(f"{v:.{digits}g}") for v in values]
+    """Rounded floats; NaN and inf become None (JSON has no such numbers)."""
+    return [float(f"{v:.{digits}g}") if math.isfinite(v) else None for v in values]
+
+
+def _finite_or_none(value):
+    return value if math.isfinite(value) else None
 
 
 def load_checkpoint(path):
@@ -182,7 +195,6 @@ class Run:
         self.execution = execution
         self.result_path = run_path(results_dir, spec.section, spec.run_id)
         self.checkpoint_path = os.path.join(checkpoint_dir, spec.section, f"{spec.run_id}.pt")
-        self.weights_path = os.path.join(checkpoint_dir, spec.section, f"{spec.run_id}.final.pt")
         train, test = data
         mean, std = STATS[spec.dataset]
         common = dict(mean=mean, std=std, device=self.device, channels_last=spec.channels_last)
@@ -275,7 +287,7 @@ class Run:
                 grad_norms[i] = nn.utils.get_total_norm(
                     [p.grad for p in model.parameters() if p.grad is not None])
                 if step in self.grad_steps:
-                    self._check_finite(losses[:i + 1], epoch)
+                    self._check_finite(losses[:i + 1], grad_norms[:i + 1], epoch)
                     self.state["gradient_flow"].append(
                         {"step": step, "epoch": epoch + i / self.steps_per_epoch,
                          "layers": measure.gradient_snapshot(model)})
@@ -284,21 +296,26 @@ class Run:
                 correct += (out.argmax(1) == y).sum()
         # The first host read of the epoch: the bar shows batches and ETA, the loss comes once.
         losses = losses.cpu()
-        self._check_finite(losses, epoch)
-        self.state["trace"]["loss"] += _round(losses.tolist())
-        self.state["trace"]["grad_norm"] += _round(grad_norms.cpu().tolist())
+        self._check_finite(losses, grad_norms, epoch)
+        self._record_trace(losses, grad_norms)
         return losses.mean().item(), correct.item() / n, timer.seconds
 
-    def _check_finite(self, losses, epoch):
-        """Raise NonFiniteLoss naming the first NaN/inf among this epoch's step losses."""
+    def _record_trace(self, losses, grad_norms):
+        self.state["trace"]["loss"] += _round(losses.tolist())
+        self.state["trace"]["grad_norm"] += _round(grad_norms.cpu().tolist())
+
+    def _check_finite(self, losses, grad_norms, epoch):
+        """Raise NonFiniteLoss naming the first NaN/inf among this epoch's step losses (the
+        trace keeps the steps up to it)."""
         bad = (~torch.isfinite(losses)).nonzero()
         if len(bad):
             batch = bad[0, 0].item()
+            self._record_trace(losses[:batch + 1], grad_norms[:batch + 1])
             raise NonFiniteLoss(
                 f"{self.spec.run_id}: the training loss became {losses[batch].item()} at epoch "
                 f"{epoch + 1}, batch {batch + 1}; lower the learning rate of this run's spec "
                 f"(now {self.spec.lr}) or check the data. Its checkpoint from the last good "
-                f"epoch is kept.")
+                f"epoch is kept.", epoch + 1, batch + 1)
 
     def execute(self):
         start_epoch = self.try_resume()
@@ -308,7 +325,18 @@ class Run:
         for epoch in range(start_epoch, spec.epochs):
             wall_start = time.perf_counter()
             lr = self.optimizer.param_groups[0]["lr"]
-            train_loss, train_acc, seconds = self.train_epoch(epoch)
+            try:
+                train_loss, train_acc, seconds = self.train_epoch(epoch)
+            except NonFiniteLoss as err:
+                if not spec.divergence_is_result:
+                    raise
+                self.state["diverged"] = {"epoch": err.epoch, "batch": err.batch,
+                                          "step": (err.epoch - 1) * self.steps_per_epoch
+                                          + err.batch - 1}
+                tqdm.write(f"  {spec.run_id} diverged at epoch {err.epoch}, batch {err.batch}: "
+                           f"recorded as its result")
+                self.last_test = None
+                break
             with measure.Timer(self.device) as eval_timer:
                 test_loss, test_acc, preds = evaluate(self.model, self.test_loader,
                                                       self.execution)
@@ -331,7 +359,6 @@ class Run:
         # Everything this run cost: training, per-epoch evaluation, checkpoints, measurements.
         result["final"]["wall_time_s"] = (self.state.get("wall_time_s", 0.0)
                                           + time.perf_counter() - wall_start)
-        torch.save(self.model.state_dict(), self.weights_path)
         write_json_atomic(self.result_path, result)
         return result
 
@@ -340,7 +367,9 @@ class Run:
         train_loss, train_acc, _ = evaluate(model, self.train_eval_loader, self.execution)
         test_loss, test_acc, preds = self.last_test or evaluate(model, self.test_loader,
                                                                 self.execution)
-        last = self.state["history"][-1]
+        history = self.state["history"]
+        # A run that diverged in its first epoch has no finished epoch to report.
+        last = history[-1] if history else {"train_acc": None, "train_loss": None}
         speed = measure.inference_speed(model, self.input_shape, self.device,
                                         channels_last=spec.channels_last,
                                         throughput_batch=spec.inference_batch)
@@ -356,15 +385,17 @@ class Run:
             # "validation": every test_* number below is on images held out of train.
             "evaluated_on": self.evaluated_on,
             "hyperparameters": spec.hyperparameters(),
-            "history": self.state["history"],
+            "history": history,
+            # {"epoch", "batch", "step"} of the first non-finite loss, or None: trained through.
+            "diverged": self.state.get("diverged"),
             "final": {
                 # train_acc: running accuracy over the last epoch (augmented, dropout on), as the
                 # reference reported it; train_acc_eval: the trained model on the clean train set.
                 "train_acc": last["train_acc"], "train_loss": last["train_loss"],
-                "train_acc_eval": train_acc, "train_loss_eval": train_loss,
-                "test_acc": test_acc, "test_loss": test_loss,
+                "train_acc_eval": train_acc, "train_loss_eval": _finite_or_none(train_loss),
+                "test_acc": test_acc, "test_loss": _finite_or_none(test_loss),
                 "train_time_s": self.state["train_time_s"],
-                "time_per_epoch_s": self.state["train_time_s"] / len(self.state["history"]),
+                "time_per_epoch_s": self.state["train_time_s"] / max(1, len(history)),
                 **speed},
             "gradient_flow": self.state["gradient_flow"],
             "trace": self.state["trace"],

@@ -1,0 +1,49 @@
+"""Committed results are hours of CPU: every committed result file must still be recognised as
+finished by the spec its script produces today, so that no refactor retrains one because a field
+was renamed or moved."""
+import glob
+import importlib
+import os
+
+import pytest
+
+from tests.conftest import ROOT
+from utils.cli import build_parser
+from utils.results import read_json
+
+SCRIPTS = ["homework_cnn_vs_fc_comparison", "homework_cnn_architecture_analysis",
+           "homework_custom_layers_experiments"]
+
+
+def produced_specs(profile):
+    """{(section folder, run id): spec} of every run the three scripts declare for `profile`."""
+    specs = {}
+    for name in SCRIPTS:
+        script = importlib.import_module(name)
+        args = build_parser("", script.SECTIONS, getattr(script, "options", None)).parse_args(
+            ["--profile", profile])
+        for section in script.SECTIONS.values():
+            for spec in section(args):
+                specs[(spec.section, spec.run_id)] = spec
+    return specs
+
+
+def committed(profile_dir):
+    root = os.path.join(ROOT, "results", profile_dir)
+    paths = glob.glob(os.path.join(root, "*", "*.json"))
+    return [p for p in paths if os.path.basename(os.path.dirname(p)) != "benchmarks"]
+
+
+@pytest.mark.parametrize("profile, folder", [("full", ""), ("quick", "quick")])
+def test_every_committed_result_is_finished_for_the_spec_its_script_produces(profile, folder):
+    paths = committed(folder)
+    if profile == "full":
+        assert len(paths) >= 70  # the committed full study
+    specs = produced_specs(profile)
+    unrecognised = []
+    for path in paths:
+        result = read_json(path)
+        key = (os.path.basename(os.path.dirname(path)), result["run_id"])
+        if key not in specs or not specs[key].matches(result["spec"]):
+            unrecognised.append(os.path.relpath(path, ROOT))
+    assert unrecognised == []
