@@ -10,7 +10,7 @@ import sys
 from dataclasses import replace
 
 from models import build_model
-from utils.cli import main
+from utils.cli import int_in, main
 from utils.param_search import widths_for_budget
 from utils.profiles import CIFAR_CONV, for_profile
 from utils.report_task2 import DEPTH, DEPTH_SWEEP, KERNEL, draw
@@ -71,10 +71,13 @@ def sweep_specs(args):
 
 
 def options(parser):
-    parser.add_argument("--budget", type=int, default=20_000,
-                        help="2.1: the parameter count every kernel variant is sized to (±2%%)")
-    parser.add_argument("--deep-depth", type=int, default=10,
-                        help="2.2: conv layers of DeepCNN and ResidualCNN (at least 6)")
+    # Bounded so that the width search and --plan answer in seconds.
+    parser.add_argument("--budget", type=int_in(5_000, 200_000), default=20_000,
+                        help="2.1: the parameter count every kernel variant is sized to (±2%%), "
+                             "5,000 to 200,000")
+    parser.add_argument("--deep-depth", type=int_in(6, 56), default=10,
+                        help="2.2: conv layers of DeepCNN and ResidualCNN, 6 to 56 (below 6 "
+                             "ResidualCNN would have no skip connection)")
 
 
 SECTIONS = {"2.1": kernel_specs, "2.2": depth_specs, "2.2-sweep": sweep_specs}

@@ -12,7 +12,7 @@ against its standard analogue (results/custom_layers/layers/layer_study.json).
 import sys
 
 from models import build_model
-from utils.cli import main
+from utils.cli import int_in, main
 from utils.layer_study import layer_study
 from utils.param_search import widths_for_budget
 from utils.profiles import CIFAR_CONV, PROFILES, for_profile
@@ -99,8 +99,9 @@ RESIDUAL_SEEDS = {"quick": {"BasicResNet": 2, "WideResNet": 2}, "full": {"BasicR
 
 
 def options(parser):
-    parser.add_argument("--residual-budget", type=int, default=150_000,
-                        help="3.2: the parameter count the matched variants are sized to (±2%%)")
+    parser.add_argument("--residual-budget", type=int_in(20_000, 500_000), default=150_000,
+                        help="3.2: the parameter count the matched variants are sized to (±2%%), "
+                             "20,000 to 500,000")
 
 
 # The recipe candidates first: `--section all` then trains them before the final runs.

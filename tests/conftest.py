@@ -10,7 +10,7 @@ import torch
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from utils.data import Split  # noqa: E402
+from utils.data import FOLDERS, Split  # noqa: E402
 
 
 def learnable_images(n, channels, size, seed=0):
@@ -45,17 +45,23 @@ def _write_idx(path, tensor, magic):
         f.write(tensor.numpy().tobytes())
 
 
-@pytest.fixture(scope="session")
-def fake_mnist_root(tmp_path_factory):
-    """A small MNIST in the exact files torchvision.datasets.MNIST reads (uncompressed IDX)."""
-    tmp_path = tmp_path_factory.mktemp("fake_mnist")
-    raw = tmp_path / "data" / "MNIST" / "raw"
+def write_fake_mnist(root, image_magic=0x803, label_offset=0):
+    """A small MNIST in the exact files torchvision.datasets.MNIST reads (uncompressed IDX)
+    under `root`/MNIST/raw; `image_magic` and `label_offset` spoil it on purpose."""
+    raw = root / "MNIST" / "raw"
     raw.mkdir(parents=True)
     for prefix, split in (("train", learnable_images(600, 1, 28, 0)),
                           ("t10k", learnable_images(300, 1, 28, 1))):
-        _write_idx(raw / f"{prefix}-images-idx3-ubyte", split.images[:, 0].contiguous(), 0x803)
-        _write_idx(raw / f"{prefix}-labels-idx1-ubyte", split.labels.to(torch.uint8), 0x801)
-    return str(tmp_path / "data")
+        _write_idx(raw / f"{prefix}-images-idx3-ubyte", split.images[:, 0].contiguous(),
+                   image_magic)
+        _write_idx(raw / f"{prefix}-labels-idx1-ubyte",
+                   (split.labels + label_offset).to(torch.uint8), 0x801)
+    return str(root)
+
+
+@pytest.fixture(scope="session")
+def fake_mnist_root(tmp_path_factory):
+    return write_fake_mnist(tmp_path_factory.mktemp("fake_mnist") / "data")
 
 
 def real_data_root():
@@ -65,7 +71,7 @@ def real_data_root():
 
 def has_real(dataset):
     root = real_data_root()
-    folder = {"mnist": "MNIST/raw", "cifar10": "cifar-10-batches-py"}[dataset]
+    folder = FOLDERS[dataset]
     return bool(root) and os.path.isdir(os.path.join(root, folder))
 
 

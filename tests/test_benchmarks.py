@@ -12,7 +12,7 @@ from utils.plan import arithmetic_floor_seconds
 def test_throughput_benchmark_writes_a_record_per_model(fake_mnist_root, tmp_path, capsys):
     out = tmp_path / "bench.json"
     assert train_throughput.main(["--data-dir", fake_mnist_root, "--device", "cpu", "--only",
-                                  "FCNet", "--steps", "2", "--warmup", "1", "--repeats", "1",
+                                  "FCNet", "--steps", "2", "--warmup", "1", "--repeats", "2",
                                   "--min-seconds", "0.01", "--workers", "0", "--out",
                                   str(out)]) == 0
     records = json.loads(out.read_text())["records"]
@@ -20,8 +20,52 @@ def test_throughput_benchmark_writes_a_record_per_model(fake_mnist_root, tmp_pat
     r = records[0]
     assert r["baseline_img_s"] > 0 and r["project_img_s"] > 0
     assert abs(r["ratio"] - r["project_img_s"] / r["baseline_img_s"]) < 1e-9
-    assert r["macs"] == 566_528 and 0 < r["pct_of_peak"]
+    assert r["macs"] == 566_528
+    # The peak is measured alongside every repeat, and the ratio uses the medians of both.
+    assert len(r["project_img_s_repeats"]) == len(r["peak_gflop_s_repeats"]) == 2
+    median_peak = sorted(r["peak_gflop_s_repeats"])[0] / 2 + sorted(r["peak_gflop_s_repeats"])[1] / 2
+    assert r["peak_gflop_s"] == pytest.approx(median_peak)
+    assert r["pct_of_peak"] == pytest.approx(
+        100 * r["macs"] * 6 * r["project_img_s"] / (r["peak_gflop_s"] * 1e9))
+    assert r["peak_dtype"] == "float32" and r["amp"] is False
     assert "| FCNet | mnist |" in train_throughput.table(str(out))
+
+
+@pytest.mark.parametrize("argv", [["--only", "FCNet"], ["--repeats", "1"], ["--steps", "5"]])
+def test_a_partial_benchmark_never_replaces_the_committed_record(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        train_throughput.parse(argv)
+    assert exit_info.value.code == 2 and "--out" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["--repeats", "0"], ["--steps", "0"], ["--device", "bogus"],
+                                  ["--workers", "-1"], ["--only", "NoSuchModel"]])
+def test_bad_benchmark_options_are_rejected_before_any_work(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        train_throughput.parse([*argv, "--out", "/tmp/unused.json"])
+    assert exit_info.value.code == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_benchmark_cuda_without_cuda_and_an_out_under_a_file_are_one_line(tmp_path, capsys,
+                                                                           monkeypatch):
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    with pytest.raises(SystemExit):
+        train_throughput.parse(["--device", "cuda"])
+    assert "no CUDA GPU" in capsys.readouterr().err
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(SystemExit):
+        train_throughput.parse(["--out", str(blocker / "bench.json")])
+    assert "not a file path" in capsys.readouterr().err
+
+
+def test_benchmark_with_a_missing_data_folder_is_one_line(tmp_path, capsys):
+    code = train_throughput.main(["--data-dir", str(tmp_path / "nothing"), "--only", "FCNet",
+                                  "--workers", "--out", str(tmp_path / "b.json")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("error: MNIST") and "Traceback" not in err
+    assert not (tmp_path / "b.json").exists()
 
 
 def test_profiler_prints_the_most_expensive_operators(fake_mnist_root, capsys):

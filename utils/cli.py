@@ -16,7 +16,8 @@ import torch
 from utils.data import DatasetUnavailable, default_data_root, load_split
 from utils.execution import Execution, configure_backends, resolve_amp
 from utils.reporting import write_report
-from utils.results import read_json, run_path
+from utils.results import BadResult, read_result, run_path, set_aside
+from utils.locks import RunLocked, run_lock
 from utils.runner import CheckpointError, NonFiniteLoss, Run
 
 PROFILES = ("full", "quick", "smoke")
@@ -36,8 +37,30 @@ class _DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse whose errors are one line on stderr (exit status 2), like every other error."""
+
+    def error(self, message):
+        self.exit(2, f"error: {message} (see --help)\n")
+
+
+def int_in(low, high=None):
+    """An argparse type: an integer in [low, high] (no upper bound when high is None)."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low or (high is not None and value > high):
+            bound = f"at least {low}" if high is None else f"between {low:,} and {high:,}"
+            raise argparse.ArgumentTypeError(f"must be {bound}, not {value}")
+        return value
+    parse.__name__ = "integer"
+    return parse
+
+
 def build_parser(description, sections, extra_options=None):
-    p = argparse.ArgumentParser(description=description, formatter_class=_DefaultsHelp)
+    p = OneLineParser(description=description, formatter_class=_DefaultsHelp)
     p.add_argument("--section", choices=[*sections, "all"], default="all",
                    help="which part of the task to run")
     p.add_argument("--profile", choices=PROFILES, default="full",
@@ -54,13 +77,14 @@ def build_parser(description, sections, extra_options=None):
                    help="where PNGs go (default: plots, or plots/<profile> for quick and smoke)")
     p.add_argument("--checkpoint-dir", default=None,
                    help="per-epoch checkpoints (default: <results-dir>/.checkpoints)")
-    p.add_argument("--seeds", type=int, default=None,
+    p.add_argument("--seeds", type=int_in(1), default=None,
                    help="number of seeds (0..N-1) per run; default 1 (or the section's own)")
-    p.add_argument("--epochs", type=int, default=None,
+    p.add_argument("--epochs", type=int_in(1), default=None,
                    help="override the profile's number of epochs (results then say so)")
     p.add_argument("--only", nargs="+", metavar="NAME", default=None,
                    help="run only these models (names as in the report)")
-    p.add_argument("--force", action="store_true", help="retrain runs that already finished")
+    p.add_argument("--force", action="store_true",
+                   help="retrain runs that already finished (with --plan: estimate them too)")
     p.add_argument("--report-only", action="store_true",
                    help="redraw plots and the report from existing JSON; train nothing")
     p.add_argument("--plan", action="store_true",
@@ -74,7 +98,7 @@ def build_parser(description, sections, extra_options=None):
     p.add_argument("--deterministic", action="store_true",
                    help="cuda: deterministic kernels and no cuDNN autotuning, so two runs give "
                         "identical numbers (slower; the CPU path is deterministic already)")
-    p.add_argument("--threads", type=int, default=None,
+    p.add_argument("--threads", type=int_in(1, 1024), default=None,
                    help="torch CPU threads (default: torch's choice)")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     if extra_options:
@@ -96,15 +120,15 @@ def resolve_dirs(args):
     args.results_dir = args.results_dir or os.path.join("results", sub)
     args.plots_dir = args.plots_dir or os.path.join("plots", sub)
     args.checkpoint_dir = args.checkpoint_dir or os.path.join(args.results_dir, ".checkpoints")
-    for d in (args.results_dir, args.plots_dir):
+    for d in (args.results_dir, args.plots_dir, args.checkpoint_dir):
         try:
             os.makedirs(d, exist_ok=True)
         except OSError as err:
             raise UserError(f"cannot create {d} ({err.strerror}); choose a writable folder "
-                            f"with --results-dir / --plots-dir.") from err
+                            f"with --results-dir / --plots-dir / --checkpoint-dir.") from err
         if not os.access(d, os.W_OK):
             raise UserError(f"{d} is not writable; choose a writable folder with "
-                            f"--results-dir / --plots-dir.")
+                            f"--results-dir / --plots-dir / --checkpoint-dir.")
 
 
 def is_recipe_section(name):
@@ -115,13 +139,12 @@ def is_recipe_section(name):
 
 
 def select_specs(args, sections):
-    for option in ("seeds", "epochs"):
-        value = getattr(args, option)
-        if value is not None and value < 1:
-            raise UserError(f"--{option} must be at least 1 (got {value}).")
     names = [args.section] if args.section != "all" else [
         n for n in sections if args.profile == "full" or not is_recipe_section(n)]
-    specs = [s for n in names for s in sections[n](args)]
+    try:
+        specs = [s for n in names for s in sections[n](args)]
+    except ValueError as err:  # e.g. a budget no widths can reach
+        raise UserError(f"{err}; choose another value.") from err
     if args.epochs is not None:
         specs = [dataclasses.replace(s, epochs=args.epochs) for s in specs]
     if args.only:
@@ -134,37 +157,57 @@ def select_specs(args, sections):
     return specs
 
 
+def execution_of(args, device):
+    return Execution(resolve_amp(args.amp, device), args.compile, args.deterministic)
+
+
 @lru_cache(maxsize=None)
 def _dataset(name, root):
     return load_split(name, root, train=True), load_split(name, root, train=False)
 
 
+def finished_result(path, spec, label):
+    """Whether a finished result for `spec` is at `path`. A bad file there is set aside (renamed,
+    never deleted) so that the run trains again; a result of other settings is kept."""
+    if not os.path.exists(path):
+        return False
+    try:
+        result = read_result(path)
+    except BadResult as err:
+        print(f"{label}: {err}; moved aside to {set_aside(path)} and retrained")
+        return False
+    if not spec.matches(result["spec"]):
+        print(f"{label}: finished with other settings; kept (use --force to retrain)")
+    return True
+
+
 def train_missing(specs, args, device):
     """Train every spec without a finished JSON (or all with --force). Returns failures."""
-    failures = []
+    failures, skipped = [], 0
     for i, spec in enumerate(specs, 1):
+        label = f"[{i}/{len(specs)}] {spec.run_id}"
         path = run_path(args.results_dir, spec.section, spec.run_id)
-        if os.path.exists(path) and not args.force:
-            if not spec.matches(read_json(path).get("spec", {})):
-                print(f"[{i}/{len(specs)}] {spec.run_id}: finished with other settings; kept "
-                      f"(use --force to retrain)")
-            else:
-                print(f"[{i}/{len(specs)}] {spec.run_id}: finished, skipped")
+        if not args.force and finished_result(path, spec, label):
+            skipped += 1
             continue
-        print(f"[{i}/{len(specs)}] {spec.run_id}: {spec.model} on {spec.dataset}, "
-              f"{spec.epochs} epochs, {device}")
+        print(f"{label}: {spec.model} on {spec.dataset}, {spec.epochs} epochs, {device}")
         run = Run(spec, _dataset(spec.dataset, args.data_dir), device, args.results_dir,
                   args.checkpoint_dir, progress=not args.no_progress,
-                  execution=Execution(resolve_amp(args.amp, device), args.compile,
-                                      args.deterministic))
-        if args.force:
-            run.discard_checkpoint()
+                  execution=execution_of(args, device))
         try:
-            result = run.execute()
+            with run_lock(run.checkpoint_path):
+                if args.force:
+                    run.discard_checkpoint()
+                result = run.execute()
         except NonFiniteLoss as err:
             print(f"error: {err}", file=sys.stderr)
             failures.append(spec.run_id)
             continue
+        except OSError as err:
+            raise UserError(f"cannot write {err.filename or 'a result'} "
+                            f"({err.strerror or type(err).__name__}) while finishing "
+                            f"{spec.run_id}; make room or choose writable --results-dir / "
+                            f"--checkpoint-dir folders. Finished results are untouched.") from err
         f = result["final"]
         if result["diverged"]:
             print(f"    done: diverged at epoch {result['diverged']['epoch']}, "
@@ -172,7 +215,19 @@ def train_missing(specs, args, device):
         else:
             print(f"    done: train acc {f['train_acc']:.4f}, {result['evaluated_on']} acc "
                   f"{f['test_acc']:.4f}, {f['time_per_epoch_s']:.1f} s/epoch")
+    if skipped:
+        print(all_finished_note(specs, args) if skipped == len(specs) else
+              f"{skipped} of {len(specs)} runs were already finished and kept")
     return failures
+
+
+def all_finished_note(specs, args):
+    """What a fresh clone's `make run` says: nothing to train, and how to retrain."""
+    script = os.path.basename(sys.argv[0]) if sys.argv[0].endswith(".py") else "the script"
+    return (f"all {len(specs)} runs of this selection are finished (committed results under "
+            f"{args.results_dir}); nothing was trained. To retrain them: {script} --force "
+            f"--profile {args.profile} (--plan --force first prints the time it would take on "
+            f"this device); the results would replace those under {args.results_dir}.")
 
 
 def main(description, sections, draw, argv=None, extra_options=None, extras=None):
@@ -193,7 +248,7 @@ def main(description, sections, draw, argv=None, extra_options=None, extras=None
             specs = select_specs(args, sections)
             if args.plan:
                 from utils.plan import plan
-                plan(specs, args.results_dir, device)
+                plan(specs, args.results_dir, device, execution_of(args, device), args.force)
                 return 0
             for name, work in (extras or {}).items():
                 if args.section in (name, "all") and (not args.only):
@@ -203,8 +258,13 @@ def main(description, sections, draw, argv=None, extra_options=None, extras=None
             failures = []
         draw(args.results_dir, args.plots_dir)
         write_report(args.results_dir, args.plots_dir)
-    except (UserError, DatasetUnavailable, CheckpointError) as err:
+    except (UserError, DatasetUnavailable, CheckpointError, RunLocked) as err:
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # plots or the report could not be written
+        print(f"error: cannot write {err.filename or 'the report'} "
+              f"({err.strerror or type(err).__name__}); choose writable --results-dir / "
+              f"--plots-dir folders. Finished results are untouched.", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\ninterrupted: finished runs are saved and the current one has a checkpoint "

@@ -23,7 +23,8 @@ CLASSES = {
 
 
 class DatasetUnavailable(RuntimeError):
-    """The dataset is not under the root and could not be downloaded."""
+    """The dataset is not under the root (and could not be downloaded), or its files there are
+    not the dataset's."""
 
 
 @dataclass
@@ -36,27 +37,66 @@ def default_data_root():
     return os.environ.get("DATA_ROOT", "./data")
 
 
+FOLDERS = {"mnist": "MNIST/raw", "cifar10": "cifar-10-batches-py"}
+SHAPES = {"mnist": (1, 28, 28), "cifar10": (3, 32, 32)}
+NUM_CLASSES = 10
+
+
 def _torchvision_split(name, root, train):
     import torchvision  # imported here: tests on synthetic data never pay for it
 
+    folder = FOLDERS[name]
+    hint = (f"point --data-dir or DATA_ROOT at a folder holding {folder}/ "
+            f"(for example ../shared/data)")
+    if not os.path.isdir(root):
+        # Not even the root: a typo. torchvision would create MNIST/raw/ there; don't.
+        raise DatasetUnavailable(f"{name.upper()} is not under {os.path.abspath(root)}: that "
+                                 f"folder does not exist; {hint}.")
+    present = os.path.isdir(os.path.join(root, folder)) and os.listdir(os.path.join(root, folder))
     cls = {"mnist": torchvision.datasets.MNIST, "cifar10": torchvision.datasets.CIFAR10}[name]
     try:
         # download=True is a no-op when the files are present, and fetches them when online.
         return cls(root, train=train, download=True)
     except Exception as err:  # URLError, RuntimeError, OSError, ... all mean the same here
-        folder = {"mnist": "MNIST/raw", "cifar10": "cifar-10-batches-py"}[name]
+        if present:
+            detail = (str(err).splitlines() or [""])[0][:120]
+            raise DatasetUnavailable(
+                f"{name.upper()} files are under {os.path.join(os.path.abspath(root), folder)} "
+                f"but do not load ({type(err).__name__}{': ' + detail if detail else ''}): "
+                f"they are damaged or not the official files; replace them, or delete the "
+                f"folder to download it again.") from err
         raise DatasetUnavailable(
             f"{name.upper()} is not under {os.path.abspath(root)!s} and could not be downloaded "
-            f"({type(err).__name__}); point --data-dir or DATA_ROOT at a folder holding "
-            f"{folder}/ (for example ../shared/data).") from err
+            f"({type(err).__name__}); {hint}.") from err
+
+
+def check_split(name, split, where):
+    """Images of the dataset's shape and labels 0..9, or one sentence naming what is wrong."""
+    if tuple(split.images.shape[1:]) != SHAPES[name] or len(split.images) != len(split.labels):
+        raise DatasetUnavailable(
+            f"{name.upper()} under {where} has images of shape "
+            f"{tuple(split.images.shape[1:])} ({len(split.images)} images, "
+            f"{len(split.labels)} labels), not {SHAPES[name]}: the files are not the official "
+            f"ones; replace them.")
+    if len(split.labels) and (split.labels.min() < 0 or split.labels.max() >= NUM_CLASSES):
+        raise DatasetUnavailable(
+            f"{name.upper()} under {where} has labels from {split.labels.min().item()} to "
+            f"{split.labels.max().item()}, outside 0..{NUM_CLASSES - 1}: the files are not the "
+            f"official ones; replace them.")
+    return split
 
 
 def load_split(name, root, train):
     """The whole split as uint8 NCHW images and int64 labels, on the CPU."""
     ds = _torchvision_split(name, root, train)
-    images = torch.as_tensor(ds.data)
-    images = images.unsqueeze(1) if images.ndim == 3 else images.permute(0, 3, 1, 2)
-    return Split(images.contiguous(), torch.as_tensor(ds.targets, dtype=torch.long))
+    try:
+        images = torch.as_tensor(ds.data)
+        images = images.unsqueeze(1) if images.ndim == 3 else images.permute(0, 3, 1, 2)
+        labels = torch.as_tensor(ds.targets, dtype=torch.long)
+    except (RuntimeError, ValueError, TypeError) as err:
+        raise DatasetUnavailable(f"{name.upper()} under {os.path.abspath(root)} does not form "
+                                 f"images and labels ({err}); replace its files.") from err
+    return check_split(name, Split(images.contiguous(), labels), os.path.abspath(root))
 
 
 def subset(split, n, seed=0):

@@ -50,12 +50,16 @@ class Timer:
 
     def __enter__(self):
         synchronize(self.device)
-        self._start = time.perf_counter()
+        self.start = time.perf_counter()
         return self
 
-    def __exit__(self, *exc):
+    def elapsed(self):
+        """Seconds so far, with the device synchronised (a deliberate host wait)."""
         synchronize(self.device)
-        self.seconds = time.perf_counter() - self._start
+        return time.perf_counter() - self.start
+
+    def __exit__(self, *exc):
+        self.seconds = self.elapsed()
 
 
 @torch.inference_mode()
@@ -84,19 +88,31 @@ def inference_speed(model, input_shape, device, channels_last=False, latency_rep
             "inference_throughput_batch": throughput_batch}
 
 
-def matmul_peak_flops(device, n=2048, reps=20):
-    """This device's float32 peak as one large matmul reaches it: FLOP/s of the fastest of
-    `reps` timed products after a warm-up. The fastest, not the median, because other processes
-    only ever slow a repeat down; the peak is what the hardware can do."""
-    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+def matmul_rates(device, n=2048, reps=20, dtype=torch.float32):
+    """FLOP/s of each of `reps` timed n x n matmuls in `dtype`, after a warm-up."""
+    a = torch.randn(n, n, device=device, dtype=dtype)
+    b = torch.randn(n, n, device=device, dtype=dtype)
     for _ in range(3):
         a @ b
-    times = []
+    rates = []
     for _ in range(reps):
         with Timer(device) as t:
             a @ b
-        times.append(t.seconds)
-    return 2 * n ** 3 / min(times)
+        rates.append(2 * n ** 3 / t.seconds)
+    return rates
+
+
+def matmul_peak_flops(device, n=2048, reps=20, dtype=torch.float32):
+    """This device's peak in `dtype` as one large matmul reaches it: the fastest of `reps`
+    timed products. The fastest, not the median, because other processes only ever slow a
+    repeat down; the peak is what the hardware can do. (Set beside a training rate measured at
+    another moment, it can flatter the hardware: benchmarks/train_throughput.py interleaves.)"""
+    return max(matmul_rates(device, n, reps, dtype))
+
+
+def peak_dtype(amp):
+    """The dtype the matmuls of a run actually use: bf16 under autocast, else float32."""
+    return torch.bfloat16 if amp else torch.float32
 
 
 def gradient_snapshot(model):

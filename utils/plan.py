@@ -4,8 +4,9 @@ Each run's time per epoch is estimated from a short timed probe: a few training 
 run's batch size on random data of the right shape (after one warm-up step), scaled to the
 number of batches in an epoch. Evaluation and measurement are not included in the estimate.
 Beside it, the arithmetic floor: the time the run's multiply-accumulates (x 2 FLOPs, x 3 for
-forward + backward) would take at this device's measured float32 matmul peak. No data path or
-kernel can train faster than that, so the ratio shows how much speed is left to win.
+forward + backward) would take at this device's measured matmul peak in the dtype that runs
+(bfloat16 under --amp, else float32). No data path or kernel can train faster than that, so the
+ratio shows how much speed is left to win. The probe runs under the same autocast.
 """
 import os
 import statistics
@@ -15,14 +16,15 @@ import torch
 from models import build_model
 from utils import measure
 from utils.reporting import md_table
+from utils.data import SHAPES
+from utils.execution import Execution
 from utils.results import run_path
 from utils.runner import make_optimizer, training_step
 
-SHAPES = {"mnist": (1, 28, 28), "cifar10": (3, 32, 32)}
 FULL_SIZES = {"mnist": 60_000, "cifar10": 50_000}
 
 
-def probe_seconds_per_step(spec, device, steps=3):
+def probe_seconds_per_step(spec, device, steps=3, execution=Execution()):
     """Median wall time of one training step (forward, backward, optimizer) of `spec`."""
     torch.manual_seed(0)
     model = build_model(spec.model, **spec.model_kwargs).to(device)
@@ -35,7 +37,7 @@ def probe_seconds_per_step(spec, device, steps=3):
     times = []
     for i in range(steps + 1):
         with measure.Timer(device) as t:
-            training_step(model, optimizer, x, y)
+            training_step(model, optimizer, x, y, execution)
         if i:  # the first step pays one-off costs (allocation, kernel selection)
             times.append(t.seconds)
     return statistics.median(times), model
@@ -46,20 +48,21 @@ def arithmetic_floor_seconds(macs, images, peak_flops):
     return macs * 2 * 3 * images / peak_flops
 
 
-def plan(specs, results_dir, device):
+def plan(specs, results_dir, device, execution=Execution(), force=False):
     """Print one row per run and the total; returns the estimated total seconds."""
     rows, total, floor, cache = [], 0.0, 0.0, {}
-    peak = measure.matmul_peak_flops(device)
+    dtype = measure.peak_dtype(execution.amp)
+    peak = measure.matmul_peak_flops(device, dtype=dtype)
     for spec in specs:
         key = (spec.model, repr(spec.model_kwargs), spec.batch_size, spec.channels_last)
         if key not in cache:
-            step, model = probe_seconds_per_step(spec, device)
+            step, model = probe_seconds_per_step(spec, device, execution=execution)
             cache[key] = (step, measure.count_params(model),
                           measure.count_macs(model, SHAPES[spec.dataset]))
         step, params, macs = cache[key]
         n = spec.train_subset or FULL_SIZES[spec.dataset]
         per_epoch = step * -(-n // spec.batch_size)
-        done = os.path.exists(run_path(results_dir, spec.section, spec.run_id))
+        done = not force and os.path.exists(run_path(results_dir, spec.section, spec.run_id))
         cost = 0.0 if done else per_epoch * spec.epochs
         run_floor = 0.0 if done else arithmetic_floor_seconds(macs, n * spec.epochs, peak)
         total, floor = total + cost, floor + run_floor
@@ -72,6 +75,7 @@ def plan(specs, results_dir, device):
     print(f"\nestimated training time still to do on {device} "
           f"({torch.get_num_threads()} threads): {total / 60:.1f} min "
           f"(+ evaluation and measurements, typically 10–25 % more)")
-    print(f"arithmetic floor at this device's measured float32 matmul peak "
+    print(f"arithmetic floor at this device's measured {str(dtype).removeprefix('torch.')} "
+          f"matmul peak "
           f"({peak / 1e9:.0f} GFLOP/s): {floor / 60:.1f} min")
     return total

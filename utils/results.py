@@ -2,6 +2,7 @@
 import glob
 import json
 import os
+import sys
 import tempfile
 
 
@@ -39,10 +40,52 @@ def read_json(path):
         return json.load(f)
 
 
+class BadResult(ValueError):
+    """A result file that is not a finished run's JSON (truncated, empty, another shape)."""
+
+
+# What every reader of a result relies on; a file without them is not a finished run.
+RESULT_KEYS = {"run_id": str, "spec": dict, "final": dict, "history": list}
+
+
+def read_result(path):
+    """A finished run's result, or BadResult saying what is wrong with the file."""
+    try:
+        result = read_json(path)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise BadResult(f"{path} is not readable JSON ({type(err).__name__})") from err
+    if not isinstance(result, dict):
+        raise BadResult(f"{path} holds a {type(result).__name__}, not a run's result")
+    missing = [k for k, kind in RESULT_KEYS.items() if not isinstance(result.get(k), kind)]
+    if missing:
+        raise BadResult(f"{path} lacks {', '.join(missing)}: not a finished run's result")
+    return result
+
+
+_warned = set()
+
+
 def load_section(results_dir, section):
-    """Every finished run of a section, ordered by run id."""
-    paths = sorted(glob.glob(os.path.join(results_dir, section, "*.json")))
-    return [read_json(p) for p in paths]
+    """Every finished run of a section, ordered by run id. A bad file is left where it is and
+    skipped with one warning (a report is still drawn from the others)."""
+    runs = []
+    for path in sorted(glob.glob(os.path.join(results_dir, section, "*.json"))):
+        try:
+            runs.append(read_result(path))
+        except BadResult as err:
+            if path not in _warned:
+                _warned.add(path)
+                print(f"warning: skipped {err}; rerun its script to retrain it", file=sys.stderr)
+    return runs
+
+
+def set_aside(path):
+    """Rename a bad result to <path>.bad-N (never overwriting an earlier one); returns the name."""
+    n = 1
+    while os.path.exists(f"{path}.bad-{n}"):
+        n += 1
+    os.replace(path, f"{path}.bad-{n}")
+    return f"{path}.bad-{n}"
 
 
 def group_by_name(runs, order=None):

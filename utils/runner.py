@@ -4,9 +4,11 @@ A spec is plain data (what to train, on what, how); everything a report needs la
 the JSON, so plots and the report never need the model again.
 """
 import dataclasses
+import errno
 import json
 import math
 import os
+import tempfile
 import time
 from dataclasses import dataclass, field
 
@@ -124,10 +126,11 @@ def make_scheduler(spec, optimizer, total_steps):
     raise ValueError(f"unknown schedule {spec.schedule!r}")
 
 
-def training_step(model, optimizer, x, y):
+def training_step(model, optimizer, x, y, execution=Execution()):
     """One plain step (forward, cross-entropy, backward, update), as the speed probes time it;
-    the runner's own loop adds autocast, traces and gradient snapshots around the same steps."""
-    loss = nn.functional.cross_entropy(model(x), y)
+    the runner's own loop adds traces and gradient snapshots around the same steps."""
+    with execution.autocast(x.device):
+        loss = nn.functional.cross_entropy(model(x).float(), y)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
@@ -175,6 +178,10 @@ def _round(values, digits=6):
 
 def _finite_or_none(value):
     return value if math.isfinite(value) else None
+
+
+CHECKPOINT_KEYS = {"spec", "state", "model", "optimizer", "scheduler", "loader", "torch_rng",
+                   "cuda_rng"}
 
 
 def load_checkpoint(path):
@@ -226,16 +233,30 @@ class Run:
 
     # --- checkpoints -----------------------------------------------------------------------
     def save_checkpoint(self):
-        os.makedirs(os.path.dirname(self.checkpoint_path), exist_ok=True)
-        tmp = self.checkpoint_path + ".tmp"
+        folder = os.path.dirname(self.checkpoint_path)
+        os.makedirs(folder, exist_ok=True)
+        # A unique temporary name, renamed into place: a reader never sees half a checkpoint.
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{self.spec.run_id}.", suffix=".tmp")
+        os.close(fd)
+        try:
+            self._write_checkpoint(tmp)
+            os.replace(tmp, self.checkpoint_path)
+        except BaseException as err:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            if isinstance(err, RuntimeError):  # torch.save's own write failure (a full disk)
+                raise OSError(errno.EIO, f"torch.save failed: {str(err).splitlines()[0][:80]}",
+                              self.checkpoint_path) from err
+            raise
+
+    def _write_checkpoint(self, path):
         torch.save({"spec": self.spec.as_dict(), "state": self.state,
                     "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
                     "scheduler": self.scheduler.state_dict(),
                     "loader": self.train_loader.state_dict(),
                     "torch_rng": torch.get_rng_state(),
                     "cuda_rng": torch.cuda.get_rng_state_all() if self.device.type == "cuda"
-                    else None}, tmp)
-        os.replace(tmp, self.checkpoint_path)
+                    else None}, path)
 
     def discard_checkpoint(self):
         if os.path.exists(self.checkpoint_path):
@@ -248,20 +269,30 @@ class Run:
         try:
             ckpt = load_checkpoint(self.checkpoint_path)
         except Exception as err:
-            raise CheckpointError(
-                f"the checkpoint {self.checkpoint_path} does not load ({type(err).__name__}); "
-                f"delete it to restart {self.spec.run_id} from scratch") from err
-        if not self.spec.matches(ckpt["spec"]):
-            return 0  # settings changed since: start over rather than mix two recipes
-        self.model.load_state_dict(ckpt["model"])
-        self.optimizer.load_state_dict(ckpt["optimizer"])
-        self.scheduler.load_state_dict(ckpt["scheduler"])
-        self.train_loader.load_state_dict(ckpt["loader"])
-        torch.set_rng_state(ckpt["torch_rng"])
-        if ckpt["cuda_rng"] is not None and self.device.type == "cuda":
-            torch.cuda.set_rng_state_all(ckpt["cuda_rng"])
+            raise self._unusable(f"does not load ({type(err).__name__})") from err
+        if not isinstance(ckpt, dict) or not CHECKPOINT_KEYS <= set(ckpt):
+            raise self._unusable("is not one of this study's checkpoints")
+        if not isinstance(ckpt["spec"], dict) or not self.spec.matches(ckpt["spec"]):
+            # Settings changed since: start over rather than mix two recipes.
+            tqdm.write(f"    its checkpoint is of other settings: starting {self.spec.run_id} "
+                       f"from scratch (the next checkpoint replaces it)")
+            return 0
+        try:
+            self.model.load_state_dict(ckpt["model"])
+            self.optimizer.load_state_dict(ckpt["optimizer"])
+            self.scheduler.load_state_dict(ckpt["scheduler"])
+            self.train_loader.load_state_dict(ckpt["loader"])
+            torch.set_rng_state(ckpt["torch_rng"])
+            if ckpt["cuda_rng"] is not None and self.device.type == "cuda":
+                torch.cuda.set_rng_state_all(ckpt["cuda_rng"])
+        except (RuntimeError, KeyError, ValueError, TypeError, IndexError) as err:
+            raise self._unusable(f"does not fit this model ({type(err).__name__})") from err
         self.state = ckpt["state"]
         return self.state["epoch"]
+
+    def _unusable(self, why):
+        return CheckpointError(f"the checkpoint {self.checkpoint_path} {why}; delete it to "
+                               f"restart {self.spec.run_id} from scratch")
 
     # --- training --------------------------------------------------------------------------
     def train_epoch(self, epoch):
@@ -273,8 +304,13 @@ class Run:
         correct = torch.zeros((), device=self.device, dtype=torch.long)
         bar = tqdm(self.train_loader, desc=f"{spec.run_id} epoch {epoch + 1}/{spec.epochs}",
                    leave=False, disable=not self.progress, unit="batch")
+        # A compiled model pays its compile time in its first step: timed apart (one host wait)
+        # and kept out of the epoch time, which counts that step at the mean of the others.
+        first_step_s = None
         with measure.Timer(self.device) as timer:
             for i, (x, y) in enumerate(bar):
+                if i == 1 and self.execution.compile and "compile_time_s" not in self.state:
+                    first_step_s = timer.elapsed()
                 step = epoch * self.steps_per_epoch + i
                 with self.execution.autocast(self.device):
                     out = self.forward(x)
@@ -298,7 +334,12 @@ class Run:
         losses = losses.cpu()
         self._check_finite(losses, grad_norms, epoch)
         self._record_trace(losses, grad_norms)
-        return losses.mean().item(), correct.item() / n, timer.seconds
+        seconds = timer.seconds
+        if first_step_s is not None:
+            others = (seconds - first_step_s) / (self.steps_per_epoch - 1)
+            self.state["compile_time_s"] = first_step_s - others
+            seconds = others * self.steps_per_epoch
+        return losses.mean().item(), correct.item() / n, seconds
 
     def _record_trace(self, losses, grad_norms):
         self.state["trace"]["loss"] += _round(losses.tolist())
@@ -396,6 +437,9 @@ class Run:
                 "test_acc": test_acc, "test_loss": _finite_or_none(test_loss),
                 "train_time_s": self.state["train_time_s"],
                 "time_per_epoch_s": self.state["train_time_s"] / max(1, len(history)),
+                # the first compiled step's extra time, kept out of the epoch times (--compile)
+                **({"compile_time_s": self.state["compile_time_s"]}
+                   if "compile_time_s" in self.state else {}),
                 **speed},
             "gradient_flow": self.state["gradient_flow"],
             "trace": self.state["trace"],
