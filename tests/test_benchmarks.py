@@ -2,6 +2,7 @@
 import json
 
 import pytest
+import torch
 
 from benchmarks import profile_epoch, train_throughput
 from utils.cli import main as cli_main
@@ -93,3 +94,37 @@ def test_arithmetic_floor_counts_two_flops_per_mac_and_backward_as_twice_forward
 def test_matmul_peak_is_a_plausible_positive_rate():
     peak = matmul_peak_flops("cpu", n=256, reps=3)
     assert 1e8 < peak < 1e14
+
+
+def test_gpu_check_stages_mnist_and_a_cifar_subset_that_load_there(fake_mnist_root, tmp_path,
+                                                                    monkeypatch):
+    from benchmarks import gpu_check
+    from utils import data
+
+    # The fake root has no CIFAR: stand a packed one in for the official files.
+    monkeypatch.setattr(gpu_check, "pack", lambda *args: None)
+    gpu_check.stage(str(tmp_path / "travel"), fake_mnist_root, 10, 5)
+    staged = sorted(p.name for p in (tmp_path / "travel" / "mnist-raw-gz").iterdir())
+    assert staged == ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz",
+                      "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"]
+    gpu_check.unstage(str(tmp_path / "travel"))  # what the check does on the GPU machine
+    there = data.load_split("mnist", str(tmp_path / "travel"), train=True)
+    here = data.load_split("mnist", fake_mnist_root, train=True)
+    assert torch.equal(there.images, here.images) and torch.equal(there.labels, here.labels)
+
+
+def test_gpu_check_summary_names_every_step_and_the_estimate():
+    from benchmarks import gpu_check
+
+    summary = {"environment": {"device_name": "NVIDIA H200", "torch": "2.11.0"},
+               "steps": {"smoke": {"ok": True, "seconds": 60},
+                         "throughput": {"ok": True, "seconds": 30, "amp": True,
+                                        "peak_dtype": "bfloat16",
+                                        "rows": [{"model": "ResNetCIFAR", "img_s": 20000.0,
+                                                  "macs": 49_120_512, "pct_of_peak": 1.5}]},
+                         "plan": {"ok": True, "seconds": 5, "runs": 82,
+                                  "estimated_training_s": 600.0},
+                         "study": {"ok": False, "seconds": 480}}}
+    md = gpu_check.markdown(summary)
+    assert "| ResNetCIFAR | 20,000 | 49.1 M | 1.5 % |" in md
+    assert "estimated training time: 10.0 min" in md and "- study: FAILED (480 s)" in md

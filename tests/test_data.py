@@ -120,3 +120,15 @@ def test_augmentation_drawn_once_an_epoch_equals_drawing_it_batch_by_batch():
         flips = torch.rand(len(idx), generator=g) < 0.5
         expected = random_flip(random_shift(split.images[idx], shifts, 4), flips).float()
         assert torch.equal(batches[k], expected)
+
+
+def test_a_packed_subset_loads_in_place_of_the_official_files(fake_mnist_root, tmp_path):
+    from utils.data import load_split, pack
+
+    pack("mnist", fake_mnist_root, str(tmp_path), train_images=100, test_images=40)
+    train, test = load_split("mnist", str(tmp_path), True), load_split("mnist", str(tmp_path), False)
+    assert train.images.shape == (100, 1, 28, 28) and len(test.labels) == 40
+    full = load_split("mnist", fake_mnist_root, True)
+    # A real subset: every packed image is one of the official ones, with its label.
+    index = {bytes(img.numpy()): int(lab) for img, lab in zip(full.images, full.labels)}
+    assert all(index[bytes(img.numpy())] == lab for img, lab in zip(train.images, train.labels))

@@ -86,8 +86,28 @@ def check_split(name, split, where):
     return split
 
 
+def packed_path(name, root):
+    return os.path.join(root, f"{name}-packed.pt")
+
+
+def pack(name, root, out_dir, train_images, test_images):
+    """A real subset of a dataset as one file of uint8 tensors, for machines the official files
+    cannot travel to (the GPU check's 64 MiB transfer). `load_split` reads it where the
+    official folder is absent; results record their train and test sizes either way."""
+    splits = {split: subset(load_split(name, root, train=split == "train"), n, seed=0)
+              for split, n in (("train", train_images), ("test", test_images))}
+    os.makedirs(out_dir, exist_ok=True)
+    torch.save({split: {"images": s.images, "labels": s.labels} for split, s in splits.items()},
+               packed_path(name, out_dir))
+    return packed_path(name, out_dir)
+
+
 def load_split(name, root, train):
     """The whole split as uint8 NCHW images and int64 labels, on the CPU."""
+    if not os.path.isdir(os.path.join(root, FOLDERS[name])) and \
+            os.path.exists(packed_path(name, root)):
+        part = torch.load(packed_path(name, root), weights_only=True)["train" if train else "test"]
+        return check_split(name, Split(part["images"], part["labels"]), packed_path(name, root))
     ds = _torchvision_split(name, root, train)
     try:
         images = torch.as_tensor(ds.data)

@@ -1,0 +1,326 @@
+"""The GPU check: one prepared script that shows the cuda path works end to end and how fast it is.
+
+On the GPU machine (one call; the data travel in a git-ignored folder, see README):
+
+    python -m benchmarks.gpu_check --data-dir gpu_data --out $OUT
+
+Here first, in its small mode (the CPU, tiny sizes, about three minutes on 2 cores):
+
+    python -m benchmarks.gpu_check --small --device cpu --data-dir ../shared/data --out /tmp/gc
+
+Steps, each recorded in summary.json / summary.md (a failing step is recorded, not fatal):
+  1. every task script's smoke profile, with --amp on and with --amp off;
+  2. two --deterministic runs of one spec, compared number for number;
+  3. the same spec killed (SIGKILL) after its first checkpoint and resumed, compared with them;
+  4. training throughput of every model on synthetic images of its dataset's shape, under the
+     run's autocast, as img/s and % of the matmul peak in that dtype measured alongside;
+  5. the whole full study's time estimated from measured per-step times (`--plan`);
+  6. as much of the full study as fits in --study-seconds: the task scripts' full profile in
+     order, writing normal result JSON (whose environment names the device) into
+     <out>/results, packed as results.tar.gz.
+
+`--stage DIR` (here) writes what the GPU machine needs into DIR: MNIST's raw files gzipped by us
+(unpacked there by the check) and a real CIFAR-10 subset as packed tensors (utils/data.py).
+"""
+import argparse
+import glob
+import gzip
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tarfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+import torch  # noqa: E402
+
+from models import MODELS, build_model  # noqa: E402
+from utils.data import FOLDERS, SHAPES, STATS, Split, TensorLoader, pack  # noqa: E402
+from utils.execution import Execution  # noqa: E402
+from utils.measure import count_macs, environment, peak_dtype  # noqa: E402
+from utils.reporting import md_table  # noqa: E402
+from utils.results import (BadResult, read_result, write_json_atomic,  # noqa: E402
+                           write_text_atomic)
+
+SCRIPTS = ["homework_cnn_vs_fc_comparison.py", "homework_cnn_architecture_analysis.py",
+           "homework_custom_layers_experiments.py"]
+MNIST_MODELS = {"FCNet", "SimpleCNN", "ResNetLike", "SwappableCNN", "StandardCNN",
+                "CNNWithCustomLayers"}
+# The spec the determinism and resume checks train: a conv net with augmentation-free MNIST.
+PROBE_RUN = ["homework_cnn_vs_fc_comparison.py", "--section", "1.1", "--only", "SimpleCNN",
+             "--profile", "smoke", "--epochs", "3", "--deterministic"]
+
+
+def script(args, argv, out_dir, timeout):
+    """Run a task script as a user would; returns (exit status, seconds, last output line)."""
+    cmd = [sys.executable, argv[0], "--no-progress", "--device", args.device,
+           "--data-dir", args.data_dir, "--results-dir", os.path.join(out_dir, "results"),
+           "--plots-dir", os.path.join(out_dir, "plots"), *argv[1:]]
+    start = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                              env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        lines = (proc.stdout + proc.stderr).strip().splitlines() or [""]
+        return proc.returncode, time.perf_counter() - start, lines[-1]
+    except subprocess.TimeoutExpired:
+        return "timeout", time.perf_counter() - start, f"stopped after {timeout} s"
+
+
+def comparable(folder):
+    """Every number a run learned (histories without times, traces, final accuracies)."""
+    out = {}
+    for path in sorted(glob.glob(os.path.join(folder, "results", "*", "*.json"))):
+        r = read_result(path)
+        out[os.path.basename(path)] = (
+            [{k: v for k, v in h.items() if not k.endswith("time_s")} for h in r["history"]],
+            r["trace"], r["final"]["test_acc"], r["final"]["train_acc_eval"])
+    return out
+
+
+def step_smoke(args, work):
+    """Each script's smoke profile with amp on and off. The small mode (a CPU, where bf16 is
+    5-15x slower) keeps amp on for Task 3.1 only, the section the custom autograd Functions
+    broke under autocast."""
+    rows = []
+    cases = [(name, amp, []) for name in SCRIPTS for amp in ("on", "off")]
+    if args.small:
+        cases = [(name, "off", []) for name in SCRIPTS] + [(SCRIPTS[2], "on", ["--section", "3.1"])]
+    for name, amp, extra in cases:
+        code, seconds, last = script(args, [name, "--profile", "smoke", "--amp", amp, *extra],
+                                     os.path.join(work, f"smoke_{name[:-3]}_{amp}"), 900)
+        rows.append({"script": " ".join([name, *extra]), "amp": amp, "exit": code,
+                     "seconds": round(seconds, 1), "last_line": last[:160]})
+    return {"ok": all(r["exit"] == 0 for r in rows), "runs": rows}
+
+
+def step_determinism_and_resume(args, work):
+    runs = {}
+    for label in ("first", "second"):
+        runs[label] = script(args, PROBE_RUN, os.path.join(work, f"det_{label}"), 600)
+    same = comparable(os.path.join(work, "det_first")) == comparable(os.path.join(work,
+                                                                                  "det_second"))
+    # Kill -9 as soon as the first checkpoint lands, then the same command again.
+    folder = os.path.join(work, "resume")
+    checkpoint = os.path.join(folder, "results", ".checkpoints", "mnist_comparison",
+                              "SimpleCNN__seed0.pt")
+    cmd = [sys.executable, PROBE_RUN[0], "--no-progress", "--device", args.device, "--data-dir",
+           args.data_dir, "--results-dir", os.path.join(folder, "results"), "--plots-dir",
+           os.path.join(folder, "plots"), *PROBE_RUN[1:]]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline, killed = time.time() + 300, False
+    while time.time() < deadline and proc.poll() is None:
+        if os.path.exists(checkpoint):
+            proc.send_signal(signal.SIGKILL)
+            killed = True
+            break
+        time.sleep(0.05)
+    proc.wait()
+    resumed = script(args, PROBE_RUN, folder, 600)
+    return {"ok": same and killed and resumed[0] == 0
+            and comparable(folder) == comparable(os.path.join(work, "det_first")),
+            "deterministic_runs_identical": same, "killed_after_first_checkpoint": killed,
+            "resumed_equals_uninterrupted": comparable(folder) == comparable(
+                os.path.join(work, "det_first")),
+            "exits": [runs["first"][0], runs["second"][0], resumed[0]]}
+
+
+def synthetic_loader(dataset, device, channels_last):
+    shape = SHAPES[dataset]
+    g = torch.Generator().manual_seed(0)
+    split = Split(torch.randint(0, 256, (4096, *shape), generator=g, dtype=torch.uint8),
+                  torch.randint(0, 10, (4096,), generator=g))
+    mean, std = STATS[dataset]
+    return TensorLoader(split, 128, mean, std, shuffle=True, augment=dataset == "cifar10",
+                        device=device, channels_last=channels_last)
+
+
+def step_throughput(args):
+    from benchmarks.train_throughput import train_rates
+
+    amp = args.device == "cuda"
+    names = list(MODELS) if not args.small else ["FCNet", "ResNetCIFAR"]
+    rows = []
+    for name in names:
+        dataset = "mnist" if name in MNIST_MODELS else "cifar10"
+        cl = name != "FCNet" and name != "DeepFCNet"
+        rates, peaks = train_rates(name, synthetic_loader(dataset, args.device, cl), args.device,
+                                   steps=2 if args.small else 30, warmup=1 if args.small else 5,
+                                   repeats=3, channels_last=cl,
+                                   min_seconds=0.05 if args.small else 0.5,
+                                   execution=Execution(amp=amp), peak_dtype=peak_dtype(amp))
+        macs = count_macs(build_model(name), SHAPES[dataset])
+        rate, peak = statistics.median(rates), statistics.median(peaks)
+        rows.append({"model": name, "img_s": rate, "macs": macs, "peak_tflop_s": peak / 1e12,
+                     "pct_of_peak": 100 * macs * 6 * rate / peak,
+                     "img_s_range": [min(rates), max(rates)]})
+    return {"ok": True, "amp": amp, "peak_dtype": str(peak_dtype(amp)).removeprefix("torch."),
+            "rows": rows}
+
+
+def step_plan(args):
+    """The whole full study's training time from measured per-step times on this device."""
+    import contextlib
+    import importlib
+    import io
+
+    from utils.cli import build_parser
+    from utils.plan import plan
+
+    specs = []
+    for name in SCRIPTS:
+        module = importlib.import_module(name[:-3])
+        parsed = build_parser("", module.SECTIONS, getattr(module, "options", None)).parse_args(
+            ["--profile", "full"])
+        specs += [s for section in module.SECTIONS.values() for s in section(parsed)]
+    if args.small:
+        specs = [s for s in specs if s.section == "mnist_comparison"]
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text):
+        total = plan(specs, "/nonexistent", args.device, Execution(amp=args.device == "cuda"),
+                     force=True)
+    return {"ok": True, "runs": len(specs), "estimated_training_s": total,
+            "table": text.getvalue()}
+
+
+def step_study(args, work):
+    """The full profile, script by script, until --study-seconds are spent."""
+    folder = os.path.join(work, "study")
+    profile = "smoke" if args.small else "full"
+    order = [[SCRIPTS[0], "--section", "1.1"], [SCRIPTS[2], "--section", "3.1"],
+             [SCRIPTS[0], "--section", "1.2"], [SCRIPTS[1], "--section", "2.1"],
+             [SCRIPTS[1], "--section", "2.2"], [SCRIPTS[2], "--section", "3.2"],
+             [SCRIPTS[1], "--section", "2.2-sweep"]]
+    start, rows = time.perf_counter(), []
+    for argv in order:
+        left = args.study_seconds - (time.perf_counter() - start)
+        if left < 10:
+            break
+        code, seconds, last = script(args, [*argv, "--profile", profile], folder, int(left))
+        rows.append({"run": " ".join(argv), "exit": code, "seconds": round(seconds, 1),
+                     "last_line": last[:160]})
+    finished = []
+    for path in glob.glob(os.path.join(folder, "results", "*", "*.json")):
+        try:
+            finished.append(read_result(path))
+        except BadResult:  # measurements that are not training runs (layer_study.json)
+            continue
+    return {"ok": all(r["exit"] in (0, "timeout") for r in rows), "profile": profile,
+            "steps": rows, "finished_runs": [
+                {"run": r["run_id"], "section": r["section"], "test_acc": r["final"]["test_acc"],
+                 "s_per_epoch": r["final"]["time_per_epoch_s"],
+                 "device": r["environment"]["device_name"]} for r in finished]}
+
+
+def markdown(summary):
+    env = summary["environment"]
+    lines = [f"# GPU check on {env['device_name']} (torch {env['torch']})", ""]
+    for name, step in summary["steps"].items():
+        lines.append(f"- {name}: {'ok' if step.get('ok') else 'FAILED'} "
+                     f"({step.get('seconds', 0):.0f} s)")
+    tp = summary["steps"].get("throughput", {})
+    if tp.get("rows"):
+        lines += ["", f"Training throughput, batch 128, {tp['peak_dtype']} autocast "
+                  f"{'on' if tp['amp'] else 'off'}:", "",
+                  md_table(["model", "img/s", "MACs/image", f"% of {tp['peak_dtype']} peak"],
+                           [[r["model"], f"{r['img_s']:,.0f}", f"{r['macs'] / 1e6:.1f} M",
+                             f"{r['pct_of_peak']:.1f} %"] for r in tp["rows"]])]
+    plan_step = summary["steps"].get("plan", {})
+    if "estimated_training_s" in plan_step:
+        lines += ["", f"Whole study ({plan_step['runs']} runs), estimated training time: "
+                  f"{plan_step['estimated_training_s'] / 60:.1f} min"]
+    study = summary["steps"].get("study", {})
+    if study.get("finished_runs"):
+        lines += ["", "Finished runs:", "", md_table(
+            ["run", "section", "test acc", "s/epoch"],
+            [[r["run"], r["section"], f"{r['test_acc']:.4f}", f"{r['s_per_epoch']:.2f}"]
+             for r in study["finished_runs"]])]
+    return "\n".join(lines) + "\n"
+
+
+def stage(out_dir, data_dir, cifar_train, cifar_test):
+    """Here: MNIST raw files gzipped, and a packed CIFAR-10 subset, into `out_dir`."""
+    raw_out = os.path.join(out_dir, "mnist-raw-gz")
+    os.makedirs(raw_out, exist_ok=True)
+    raw = os.path.join(data_dir, FOLDERS["mnist"])
+    for f in sorted(os.listdir(raw)):
+        if not f.endswith(".gz"):
+            with open(os.path.join(raw, f), "rb") as src, \
+                    gzip.open(os.path.join(raw_out, f + ".gz"), "wb") as dst:
+                shutil.copyfileobj(src, dst)
+    return pack("cifar10", data_dir, out_dir, cifar_train, cifar_test)
+
+
+def unstage(data_dir):
+    """There: MNIST's gzipped raw files back into torchvision's layout."""
+    staged = os.path.join(data_dir, "mnist-raw-gz")
+    raw = os.path.join(data_dir, FOLDERS["mnist"])
+    if os.path.isdir(staged) and not os.path.isdir(raw):
+        os.makedirs(raw)
+        for f in os.listdir(staged):
+            with gzip.open(os.path.join(staged, f), "rb") as src, \
+                    open(os.path.join(raw, f[:-3]), "wb") as dst:
+                shutil.copyfileobj(src, dst)
+
+
+def parse(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--device", choices=("cuda", "cpu"),
+                   default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--small", action="store_true",
+                   help="tiny sizes and the smoke profile throughout: a dry run of every step")
+    p.add_argument("--data-dir", default="gpu_data")
+    p.add_argument("--out", default=os.path.join("results", "gpu_check"))
+    p.add_argument("--study-seconds", type=int, default=480,
+                   help="time for step 6, the full study as far as it gets")
+    p.add_argument("--stage", metavar="DIR", help="prepare DIR to travel, then exit")
+    p.add_argument("--cifar-train", type=int, default=5000, help="--stage: CIFAR train images")
+    p.add_argument("--cifar-test", type=int, default=1000, help="--stage: CIFAR test images")
+    args = p.parse_args(argv)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        p.error("--device cuda was asked for but this torch sees no CUDA GPU; use --device cpu")
+    return args
+
+
+def main(argv=None):
+    args = parse(argv)
+    if args.stage:
+        print(f"staged {stage(args.stage, args.data_dir, args.cifar_train, args.cifar_test)}")
+        return 0
+    unstage(args.data_dir)
+    args.data_dir = os.path.abspath(args.data_dir)
+    work = os.path.join(os.path.abspath(args.out), "work")
+    shutil.rmtree(work, ignore_errors=True)
+    summary = {"environment": environment(args.device), "small": args.small, "steps": {}}
+    steps = {"smoke (amp on/off)": lambda: step_smoke(args, work),
+             "determinism and kill-resume": lambda: step_determinism_and_resume(args, work),
+             "throughput": lambda: step_throughput(args), "plan": lambda: step_plan(args),
+             "study": lambda: step_study(args, work)}
+    for name, step in steps.items():
+        start = time.perf_counter()
+        try:
+            outcome = step()
+        except Exception as err:  # recorded: the other steps still run
+            outcome = {"ok": False, "error": f"{type(err).__name__}: {err}"}
+        outcome["seconds"] = time.perf_counter() - start
+        summary["steps"][name.split(" ")[0]] = outcome
+        print(f"{name}: {'ok' if outcome.get('ok') else 'FAILED'} "
+              f"({outcome['seconds']:.0f} s)", flush=True)
+    write_json_atomic(os.path.join(args.out, "summary.json"), summary)
+    write_text_atomic(os.path.join(args.out, "summary.md"), markdown(summary))
+    with tarfile.open(os.path.join(args.out, "results.tar.gz"), "w:gz") as tar:
+        study_results = os.path.join(work, "study", "results")
+        if os.path.isdir(study_results):
+            tar.add(study_results, arcname="results",
+                    filter=lambda t: None if ".checkpoints" in t.name else t)
+    shutil.rmtree(work, ignore_errors=True)
+    print(markdown(summary))
+    return 0 if all(s.get("ok") for s in summary["steps"].values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
