@@ -21,6 +21,7 @@ $(VENV)/.installed: requirements.txt
 setup: $(VENV)/.installed
 
 run: setup
+	@mkdir -p $(DATA_ROOT)  # the scripts refuse a missing data folder (a typo); ./data may download
 	@for s in $(SCRIPTS); do $(PY) $$s --profile $(PROFILE) || exit $$?; done
 	$(PY) -m utils.readme
 
