@@ -2,14 +2,15 @@
 import math
 import os
 
-from utils import plotting
+from utils import plotting, report_sweep
+from utils.report_sweep import DEPTH_SWEEP  # noqa: F401 (the Task 2 script's sweep folder)
 from utils.reference import REFERENCE
 from utils.reporting import (accuracy_table, environment_lines, fmt_int, fmt_macs, image, mean,
                              mean_history, mean_std, md_table, one_seed_note,
                              overfitting_sentences, speed_table)
 from utils.results import group_by_name, load_section
 
-KERNEL, DEPTH, DEPTH_SWEEP = "kernel_size", "depth", "depth_sweep"
+KERNEL, DEPTH = "kernel_size", "depth"
 PLOTS = "architecture_analysis"
 KERNEL_ORDER = ["CNN_3x3", "CNN_5x5", "CNN_7x7", "CNN_Combo"]
 DEPTH_ORDER = ["ShallowCNN", "MediumCNN", "DeepCNN", "ResidualCNN"]
@@ -44,7 +45,7 @@ def draw(results_dir, plots_dir):
         for key, ylabel in (("test_acc", "test accuracy"), ("train_loss", "train loss")):
             written.append(plotting.curves(pair, key, f"Skip connections: {ylabel}", ylabel,
                                            _plot(plots_dir, f"residual_effect_{key}.png")))
-    return written
+    return written + report_sweep.draw(results_dir, plots_dir)
 
 
 # --- 2.1 ----------------------------------------------------------------------------------------
@@ -209,7 +210,8 @@ def _residual_sentences(groups):
 def render(results_dir, plots_dir):
     kernels = group_by_name(load_section(results_dir, KERNEL), KERNEL_ORDER)
     depth = group_by_name(load_section(results_dir, DEPTH), DEPTH_ORDER)
-    if not kernels and not depth:
+    sweep = report_sweep.render(results_dir, plots_dir)
+    if not kernels and not depth and not sweep:
         return None
 
     def img(name, alt):
@@ -271,6 +273,8 @@ def render(results_dir, plots_dir):
             "**Learning curves:**",
             "\n".join(img(f"depth_{k}.png", f"depth {k}") for k, _ in CURVES),
         ]
+    out += [sweep or ""]
     out += ["**Measured on:**", "\n".join(environment_lines(
-        [r for g in (kernels, depth) for runs in g.values() for r in runs]))]
+        [r for g in (kernels, depth) for runs in g.values() for r in runs]
+        + load_section(results_dir, DEPTH_SWEEP)))]
     return "\n\n".join(x for x in out if x)

@@ -1,0 +1,45 @@
+"""The depth sweep's verdicts are numbers computed from the JSON: relative gradient ratios,
+accuracy differences with their intervals, and which of them are resolved."""
+import pytest
+
+from utils.report_sweep import flow_ratio, flow_verdict, sweep_verdicts
+
+
+def layer(norm, weight_norm):
+    return {"norm": norm, "weight_norm": weight_norm, "mean_abs": 0.0, "max_abs": 0.0,
+            "numel": 9}
+
+
+def run(depth, residual, bn, acc, snapshot=None):
+    return {"model_kwargs": {"depth": depth, "residual": residual, "batchnorm": bn}, "seed": 0,
+            "test_size": 10_000, "final": {"test_acc": acc},
+            "gradient_flow": [{"layers": snapshot or {}}], "diverged": None,
+            "name": f"{'R' if residual else 'P'}{depth}{'' if bn else 'n'}"}
+
+
+def test_flow_ratio_is_relative_gradient_after_the_stem_over_the_last_conv():
+    snap = {"stem.0.weight": layer(50.0, 1.0),  # the stem is left out
+            "stages.0.conv1.weight": layer(1e-6, 2.0),
+            "stages.0.shortcut.0.weight": layer(9.0, 1.0),  # off the main path
+            "stages.1.conv2.weight": layer(2e-2, 4.0), "fc.weight": layer(7.0, 1.0)}
+    assert flow_ratio(snap) == pytest.approx((1e-6 / 2.0) / (2e-2 / 4.0))
+    assert flow_verdict(flow_ratio(snap)) == "vanishing"
+    assert flow_verdict(20.0) == "exploding" and flow_verdict(0.5) == "steady"
+    snap["stages.1.conv2.weight"] = layer(None, 4.0)
+    assert flow_ratio(snap) is None and flow_verdict(None) == "non-finite"
+
+
+def test_skip_and_depth_effects_carry_intervals_and_verdicts():
+    runs = [run(20, False, True, 0.80), run(20, True, True, 0.81),
+            run(56, False, True, 0.70), run(56, True, True, 0.8050)]
+    v = sweep_verdicts(runs)
+    at56 = next(e for e in v["skip_effect"] if e["depth"] == 56)
+    assert at56["difference"] == pytest.approx(0.105) and at56["resolved"]
+    at20 = next(e for e in v["skip_effect"] if e["depth"] == 20)
+    # 0.01 apart on 10,000 images: the half-width is ~0.011, so unresolved.
+    assert not at20["resolved"] and at20["low"] < 0 < at20["high"]
+    plain = next(e for e in v["depth_effect"] if not e["residual"])
+    assert (plain["from"], plain["to"]) == (20, 56)
+    assert plain["difference"] == pytest.approx(-0.10) and plain["resolved"]
+    residual = next(e for e in v["depth_effect"] if e["residual"])
+    assert not residual["resolved"]

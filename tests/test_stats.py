@@ -1,0 +1,29 @@
+import math
+
+import pytest
+
+from utils.stats import accuracy_difference, mean_interval, resolved, wilson_interval
+
+
+def test_wilson_interval_matches_the_textbook_value():
+    # 81 of 263 (Wilson 1927 style example): 0.2553 .. 0.3662 at 95 %.
+    low, high = wilson_interval(81, 263)
+    assert low == pytest.approx(0.2553, abs=1e-4) and high == pytest.approx(0.3662, abs=1e-4)
+    assert wilson_interval(10_000, 10_000)[1] == pytest.approx(1.0)
+    assert 0.9993 < wilson_interval(10_000, 10_000)[0] < 1.0
+
+
+def test_accuracy_difference_interval_on_ten_thousand_images():
+    diff, low, high = accuracy_difference(0.90, 0.88, 10_000)
+    half = 1.959964 * math.sqrt((0.9 * 0.1 + 0.88 * 0.12) / 10_000)
+    assert diff == pytest.approx(0.02) and high - diff == pytest.approx(half)
+    assert resolved(low, high)  # 0.02 against a half-width of 0.0088
+    assert not resolved(*accuracy_difference(0.900, 0.898, 10_000)[1:])
+
+
+def test_mean_interval_uses_student_t_over_seeds():
+    m, low, high = mean_interval([0.9932, 0.9898, 0.9927])
+    # t(0.975, 2) = 4.3027, sd = 0.001836, n = 3
+    assert m == pytest.approx(0.991900, abs=1e-6)
+    assert high - m == pytest.approx(4.3027 * 0.0018358 / math.sqrt(3), rel=1e-3)
+    assert math.isnan(mean_interval([0.5])[1])

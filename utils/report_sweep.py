@@ -1,0 +1,269 @@
+"""The depth sweep of Task 2.2 (section "2.2-sweep"): plots and report section, from the JSON.
+
+The verdicts are computed as numbers first (`sweep_verdicts`), then printed; each accuracy
+comparison carries a 95 % interval over the test images (one seed per configuration).
+"""
+import math
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from utils.plotting import _save  # noqa: E402
+from utils.reporting import fmt_int, image, md_table  # noqa: E402
+from utils.results import load_section  # noqa: E402
+from utils.stats import accuracy_difference, resolved, wilson_interval  # noqa: E402
+
+DEPTH_SWEEP = "depth_sweep"
+PLOTS = "architecture_analysis"
+# A first/last ratio of relative gradients beyond a factor of 10 either way is called vanishing
+# or exploding.
+FLOW_FACTOR = 10.0
+STYLES = {(True, True): ("residual, BN", "C0", "-"), (False, True): ("plain, BN", "C3", "-"),
+          (True, False): ("residual, no BN", "C0", ":"), (False, False): ("plain, no BN", "C3", ":")}
+
+
+def config(run):
+    kw = run["model_kwargs"]
+    return kw["depth"], kw["residual"], kw["batchnorm"]
+
+
+def by_config(runs):
+    """{(depth, residual, batchnorm): run}, ordered by depth, BN first, plain first."""
+    return dict(sorted(((config(r), r) for r in runs if r["seed"] == 0),
+                       key=lambda kv: (kv[0][0], not kv[0][2], kv[0][1])))
+
+
+def conv_profile(snapshot):
+    """||grad|| / ||weight|| of each conv layer along the main path, input to output (the 1x1
+    projection shortcuts are not on it). The ratio is the relative size of an SGD step, and,
+    unlike ||grad||, does not grow with the number of weights or the resolution a layer sees."""
+    out = []
+    for name, v in snapshot.items():
+        if "shortcut" in name or name.startswith("fc"):
+            continue
+        ok = v["norm"] is not None and v["weight_norm"]
+        out.append(v["norm"] / v["weight_norm"] if ok else None)
+    return out
+
+
+def flow_ratio(snapshot):
+    """Relative gradient of the first conv after the stem over that of the last conv, or None
+    if non-finite. The stem is left out: it alone sees the 3 colour channels."""
+    profile = conv_profile(snapshot)[1:]
+    if None in profile or len(profile) < 2 or profile[-1] == 0:
+        return None
+    return profile[0] / profile[-1]
+
+
+def flow_verdict(ratio):
+    if ratio is None:
+        return "non-finite"
+    if ratio < 1 / FLOW_FACTOR:
+        return "vanishing"
+    if ratio > FLOW_FACTOR:
+        return "exploding"
+    return "steady"
+
+
+def test_interval(run):
+    n = run["test_size"]
+    return wilson_interval(round(run["final"]["test_acc"] * n), n)
+
+
+def sweep_verdicts(runs):
+    """Every comparison the section states, as numbers: per depth and normalisation, residual
+    minus plain; per family, deepest minus the depth before it (degradation)."""
+    configs = by_config(runs)
+    depths = sorted({d for d, _, _ in configs})
+    out = {"skip_effect": [], "depth_effect": []}
+
+    def diff(a, b):
+        d, lo, hi = accuracy_difference(a["final"]["test_acc"], b["final"]["test_acc"],
+                                        a["test_size"])
+        return {"difference": d, "low": lo, "high": hi, "resolved": resolved(lo, hi)}
+
+    for depth in depths:
+        for bn in (True, False):
+            res, plain = configs.get((depth, True, bn)), configs.get((depth, False, bn))
+            if res and plain:
+                out["skip_effect"].append({"depth": depth, "batchnorm": bn, **diff(res, plain)})
+    for residual in (False, True):
+        for bn in (True, False):
+            family = [configs[(d, residual, bn)] for d in depths if (d, residual, bn) in configs]
+            for shallow, deep in zip(family, family[1:]):
+                out["depth_effect"].append({"residual": residual, "batchnorm": bn,
+                                            "from": config(shallow)[0], "to": config(deep)[0],
+                                            **diff(deep, shallow)})
+    return out
+
+
+def draw(results_dir, plots_dir):
+    configs = by_config(load_section(results_dir, DEPTH_SWEEP))
+    if not configs:
+        return []
+    depths = sorted({d for d, _, _ in configs})
+    paths = []
+
+    # Per-weight gradient along the depth at initialisation, one panel per depth.
+    fig, axes = plt.subplots(1, len(depths), figsize=(4.6 * len(depths), 4.0), squeeze=False)
+    for ax, depth in zip(axes[0], depths):
+        for (d, residual, bn), run in configs.items():
+            if d != depth or not run["gradient_flow"]:
+                continue
+            profile = conv_profile(run["gradient_flow"][0]["layers"])
+            label, colour, ls = STYLES[(residual, bn)]
+            values = np.array([np.nan if v is None or v == 0 else v for v in profile])
+            ax.plot(np.arange(1, len(values) + 1), values, color=colour, ls=ls, marker=".",
+                    label=label)
+        ax.set(yscale="log", title=f"{depth} layers, at initialisation (step 0)",
+               xlabel="conv layer (input → output)", ylabel="‖gradient‖ / ‖weight‖")
+        ax.grid(alpha=0.3, which="both")
+    axes[0][0].legend(fontsize=8)
+    paths.append(_save(fig, os.path.join(plots_dir, PLOTS, "sweep_grad_init.png")))
+
+    # Final accuracy against depth, with 95 % intervals over the test images.
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    for key, (label, colour, ls) in STYLES.items():
+        points = [(d, configs[(d, *key)]) for d in depths if (d, *key) in configs]
+        if not points:
+            continue
+        xs = [d for d, _ in points]
+        accs = np.array([r["final"]["test_acc"] for _, r in points])
+        lows, highs = zip(*(test_interval(r) for _, r in points))
+        ax.errorbar(xs, accs, yerr=[accs - np.array(lows), np.array(highs) - accs], color=colour,
+                    ls=ls, marker="o", capsize=3, label=label)
+    ax.set(xlabel="depth (weight layers)", ylabel="test accuracy (last epoch)", xticks=depths,
+           title="Depth sweep: test accuracy (bars: 95 % interval over the test images)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    paths.append(_save(fig, os.path.join(plots_dir, PLOTS, "sweep_accuracy.png")))
+
+    # Training loss per step (running mean over 50 steps), log scale, one panel per depth.
+    fig, axes = plt.subplots(1, len(depths), figsize=(4.6 * len(depths), 4.0), squeeze=False,
+                             sharey=True)
+    for ax, depth in zip(axes[0], depths):
+        for (d, residual, bn), run in configs.items():
+            if d != depth:
+                continue
+            loss = np.array([np.nan if v is None else v for v in run["trace"]["loss"]])
+            window = min(50, len(loss))
+            smooth = np.convolve(np.nan_to_num(loss, nan=np.inf), np.ones(window) / window,
+                                 mode="valid")
+            label, colour, ls = STYLES[(residual, bn)]
+            steps_per_epoch = math.ceil(run["train_size"] / run["hyperparameters"]["batch_size"])
+            ax.plot((np.arange(len(smooth)) + window) / steps_per_epoch, smooth, color=colour,
+                    ls=ls, label=label + (" (diverged)" if run["diverged"] else ""))
+        ax.set(yscale="log", title=f"{depth} layers", xlabel="epoch",
+               ylabel="training loss (running mean of 50 steps)")
+        ax.grid(alpha=0.3, which="both")
+    axes[0][0].legend(fontsize=8)
+    paths.append(_save(fig, os.path.join(plots_dir, PLOTS, "sweep_train_loss.png")))
+    return paths
+
+
+def _family(residual, bn):
+    return ("residual" if residual else "plain") + (" with BN" if bn else " without BN")
+
+
+def findings(runs):
+    """The section's conclusions, each printed from a computed verdict."""
+    configs, verdicts = by_config(runs), sweep_verdicts(runs)
+    out = []
+    for v in verdicts["skip_effect"]:
+        what = (f"skips {'raised' if v['difference'] > 0 else 'lowered'} test accuracy by "
+                f"{abs(v['difference']):.4f} [{v['low']:+.4f}, {v['high']:+.4f}]"
+                if v["resolved"] else
+                f"skips made no resolved difference ({v['difference']:+.4f} "
+                f"[{v['low']:+.4f}, {v['high']:+.4f}])")
+        out.append(f"- {v['depth']} layers {'with' if v['batchnorm'] else 'without'} BN: {what}.")
+    for v in verdicts["depth_effect"]:
+        change = ("no resolved change" if not v["resolved"] else
+                  ("a resolved gain" if v["difference"] > 0 else "a resolved loss"))
+        out.append(f"- {_family(v['residual'], v['batchnorm'])}, {v['from']} → {v['to']} "
+                   f"layers: {change} of test accuracy ({v['difference']:+.4f} "
+                   f"[{v['low']:+.4f}, {v['high']:+.4f}]).")
+    flow = {}
+    for (depth, residual, bn), r in configs.items():
+        if r["gradient_flow"]:
+            flow.setdefault(flow_verdict(flow_ratio(r["gradient_flow"][0]["layers"])), []).append(
+                r["name"])
+    for verdict in ("vanishing", "exploding", "non-finite"):
+        if flow.get(verdict):
+            out.append(f"- Gradient at initialisation {verdict}: {', '.join(flow[verdict])}.")
+    diverged = [r["name"] for r in configs.values() if r["diverged"]]
+    out.append(f"- Diverged: {', '.join(diverged) if diverged else 'none'}.")
+    return "\n".join(out)
+
+
+def _pct(x):
+    return f"{x:+.4f}"
+
+
+def _diff_cell(v):
+    verdict = "resolved" if v["resolved"] else "unresolved"
+    return f"{_pct(v['difference'])} [{_pct(v['low'])}, {_pct(v['high'])}] ({verdict})"
+
+
+def render(results_dir, plots_dir):
+    runs = load_section(results_dir, DEPTH_SWEEP)
+    configs = by_config(runs)
+    if not configs:
+        return None
+    any_run = next(iter(configs.values()))
+    hp = any_run["hyperparameters"]
+    rows = []
+    for (depth, residual, bn), r in configs.items():
+        init = flow_ratio(r["gradient_flow"][0]["layers"]) if r["gradient_flow"] else None
+        late = flow_ratio(r["gradient_flow"][-1]["layers"]) if r["gradient_flow"] else None
+        lo, hi = test_interval(r)
+        div = r["diverged"]
+        rows.append([r["name"], depth, "yes" if residual else "no", "yes" if bn else "no",
+                     fmt_int(r["params"]),
+                     "—" if r["final"]["train_acc_eval"] is None or div else
+                     f"{r['final']['train_acc_eval']:.4f}",
+                     f"{r['final']['test_acc']:.4f} [{lo:.4f}, {hi:.4f}]",
+                     f"{init:.3g} ({flow_verdict(init)})" if init is not None else "non-finite",
+                     f"{late:.3g} ({flow_verdict(late)})" if late is not None else "non-finite",
+                     f"epoch {div['epoch']}, batch {div['batch']}" if div else "no"])
+    verdicts = sweep_verdicts(runs)
+    depths = sorted({d for d, _, _ in configs})
+    lines = [
+        "### 2.2 (sweep) Depth, skip connections and BatchNorm, one at a time",
+        f"The CIFAR ResNet family (He et al., 2016): a 3×3 stem, three stages of BasicBlocks "
+        f"(16, 32, 64 channels), global average pooling, fc; depth = 6n + 2 weight layers, here "
+        f"{', '.join(map(str, depths))}. Each depth is trained with and without its skip "
+        f"connections and with and without BatchNorm, from He initialisation, on one recipe for "
+        f"all: {hp['epochs']} epochs, batch {hp['batch_size']}, {hp['optimizer'].upper()} "
+        f"(momentum {hp['momentum']}), {hp['schedule']} schedule peaking at lr {hp['lr']}, "
+        f"weight decay {hp['weight_decay']}, {hp['augmentation']}. One seed each: intervals are "
+        f"95 % Wilson intervals over the {fmt_int(any_run['test_size'])} test images. A run "
+        f"whose loss became non-finite is recorded as diverged (its accuracy is then chance). "
+        f"Gradient flow: ‖gradient‖/‖weight‖ (the relative size of an SGD step, which does not "
+        f"grow with a layer's size) of the first conv after the stem over that of the last conv, "
+        f"at step 0 and at the last sampled step; beyond a factor of {FLOW_FACTOR:g} either way "
+        f"it is called vanishing or exploding.",
+        "**Findings** (each with its 95 % interval; unresolved where it includes zero):",
+        findings(runs),
+        md_table(["net", "depth", "skips", "BN", "params", "train acc (eval)",
+                  "test acc [95 % CI]", "gradient first/last, init", "… at the end",
+                  "diverged"], rows),
+        "**Skip connections** (residual − plain test accuracy, 95 % interval):",
+        md_table(["depth", "BatchNorm", "residual − plain"],
+                 [[v["depth"], "yes" if v["batchnorm"] else "no", _diff_cell(v)]
+                  for v in verdicts["skip_effect"]]),
+        "**Depth** (deeper − shallower test accuracy within one family, 95 % interval; a "
+        "negative resolved value in a plain family is the degradation He et al. reported):"
+        if verdicts["depth_effect"] else "",
+        md_table(["family", "depths", "deeper − shallower"],
+                 [[_family(v["residual"], v["batchnorm"]), f"{v['from']} → {v['to']}",
+                   _diff_cell(v)] for v in verdicts["depth_effect"]])
+        if verdicts["depth_effect"] else "",
+        image(plots_dir, results_dir, f"{PLOTS}/sweep_grad_init.png", "gradient at init") + "\n"
+        + image(plots_dir, results_dir, f"{PLOTS}/sweep_accuracy.png", "accuracy by depth")
+        + "\n" + image(plots_dir, results_dir, f"{PLOTS}/sweep_train_loss.png", "training loss"),
+    ]
+    return "\n\n".join(x for x in lines if x)

@@ -1,0 +1,42 @@
+"""Intervals, and verdicts computed as numbers: a comparison is a claim only when its interval
+excludes zero; otherwise it is unresolved."""
+import math
+import statistics
+
+from scipy.stats import t as student_t
+
+Z95 = 1.959964  # the normal quantile of a two-sided 95 % interval
+
+
+def wilson_interval(correct, n, z=Z95):
+    """95 % Wilson score interval of a proportion (an accuracy over n test images)."""
+    if n == 0:
+        return 0.0, 1.0
+    p = correct / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+def accuracy_difference(acc_a, acc_b, n, z=Z95):
+    """(a − b, low, high): 95 % interval of the difference of two accuracies over the same n
+    test images, treated as independent samples (predictions per image are not stored, so the
+    pairing cannot be used; for positively correlated models this overstates the spread)."""
+    diff = acc_a - acc_b
+    half = z * math.sqrt((acc_a * (1 - acc_a) + acc_b * (1 - acc_b)) / n)
+    return diff, diff - half, diff + half
+
+
+def mean_interval(values, confidence=0.95):
+    """(mean, low, high): Student-t interval of the mean over seeds (needs two or more)."""
+    m = statistics.mean(values)
+    if len(values) < 2:
+        return m, math.nan, math.nan
+    half = student_t.ppf((1 + confidence) / 2, len(values) - 1) * statistics.stdev(values) \
+        / math.sqrt(len(values))
+    return m, m - half, m + half
+
+
+def resolved(low, high):
+    """Whether an interval of a difference excludes zero."""
+    return low > 0 or high < 0
