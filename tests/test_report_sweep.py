@@ -43,3 +43,20 @@ def test_skip_and_depth_effects_carry_intervals_and_verdicts():
     assert plain["difference"] == pytest.approx(-0.10) and plain["resolved"]
     residual = next(e for e in v["depth_effect"] if e["residual"])
     assert not residual["resolved"]
+
+
+def test_the_stability_test_finds_the_highest_rate_that_did_not_diverge():
+    from utils.report_stability import block_verdicts
+
+    def lr_run(lr, diverged, accs):
+        return {"spec": {"lr": lr}, "diverged": {"epoch": 2} if diverged else None,
+                "history": [{"epoch": i + 1, "test_acc": a} for i, a in enumerate(accs)],
+                "trace": {"loss": [1.0] * 60 + [5.0] + [1.0] * 10},
+                "final": {"test_acc": accs[-1] if accs else 0.1}}
+
+    v = block_verdicts([lr_run(0.1, False, [0.5, 0.6]), lr_run(0.4, False, [0.5, 0.3, 0.6]),
+                        lr_run(0.8, True, [0.2])])
+    assert v["highest_stable_lr"] == 0.4
+    second = v["rows"][1]
+    assert second["largest_fall"] == pytest.approx(0.2) and second["fall_epoch"] == 2
+    assert second["spikes"] == 1 and second["steps"] == 71

@@ -27,3 +27,28 @@ def test_mean_interval_uses_student_t_over_seeds():
     assert m == pytest.approx(0.991900, abs=1e-6)
     assert high - m == pytest.approx(4.3027 * 0.0018358 / math.sqrt(3), rel=1e-3)
     assert math.isnan(mean_interval([0.5])[1])
+
+
+def test_robust_spikes_ignore_a_falling_loss_and_catch_a_jump():
+    from utils.stability import loss_spikes, robust_spikes
+
+    # A loss falling from 0.5 to 0.001 with log-normal noise (sigma 0.3): the ratio rule counts
+    # every noisy step of the tiny tail as a spike; the robust rule counts none.
+    import math
+    import random
+    rng = random.Random(0)
+    falling = [0.5 * 0.99 ** i * math.exp(0.3 * rng.gauss(0, 1)) for i in range(600)]
+    assert len(loss_spikes(falling)) > 0 and robust_spikes(falling) == []
+    jumped = falling[:300] + [2.0] + falling[301:]
+    assert robust_spikes(jumped) == [300]
+    assert robust_spikes(falling[:100] + [None] + falling[101:]) == [100]
+
+
+def test_largest_fall_in_test_accuracy():
+    from utils.stability import largest_fall
+
+    history = [{"epoch": 1, "test_acc": 0.40}, {"epoch": 2, "test_acc": 0.59},
+               {"epoch": 3, "test_acc": 0.42}, {"epoch": 4, "test_acc": 0.70}]
+    fall, epoch = largest_fall(history)
+    assert fall == pytest.approx(0.17) and epoch == 3
+    assert largest_fall(history[:2]) == (0.0, None)

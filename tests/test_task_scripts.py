@@ -53,6 +53,12 @@ def test_task2_smoke_writes_every_named_plot_and_the_report(tmp_path):
         assert (plots / f"fmap_{m}.png").exists() and (plots / f"grad_norm_{m}.png").exists()
     report = (tmp_path / "results" / "REPORT.md").read_text()
     assert "### 2.1 Kernel size" in report and "### 2.2 Depth" in report
+    # The depth sweep: every depth plain and residual, with and without BN.
+    sweep = [json.loads(p.read_text()) for p in (tmp_path / "results" / "depth_sweep").glob("*.json")]
+    assert sorted((r["model_kwargs"]["depth"], r["model_kwargs"]["residual"],
+                   r["model_kwargs"]["batchnorm"]) for r in sweep) == sorted(
+        (d, res, bn) for d in (8, 14) for res in (False, True) for bn in (False, True))
+    assert "### 2.2 (sweep)" in report and (plots / "sweep_grad_init.png").exists()
     runs = [json.loads(p.read_text()) for p in (tmp_path / "results" / "kernel_size").glob("*.json")]
     assert len(runs) == 4 and all(abs(r["params"] - 20_000) <= 400 for r in runs)
     erf = runs[0]["analyses"]["receptive_field"]
@@ -67,6 +73,18 @@ def test_task3_residual_smoke(tmp_path):
     assert names == ["BasicResNet__seed0.json", "WideResNet_matched__seed0.json"]
     report = (tmp_path / "results" / "REPORT.md").read_text()
     assert "**Training stability:**" in report and "matched parameter count" in report
+
+
+@needs_cifar
+def test_task3_stability_sweep_records_each_peak_rate(tmp_path):
+    run(TASK3, tmp_path, "--section", "3.2-stability", "--data-dir", real_data_root(), "--only",
+        "BasicResNet_lr0.1", "BasicResNet_lr0.8")
+    runs = [json.loads(p.read_text())
+            for p in (tmp_path / "results" / "residual_stability").glob("*.json")]
+    assert sorted(r["spec"]["lr"] for r in runs) == [0.1, 0.8]
+    assert all(r["spec"]["divergence_is_result"] for r in runs)
+    report = (tmp_path / "results" / "REPORT.md").read_text()
+    assert "| BasicResNet | 0.1 | no |" in report
 
 
 def test_task3_tunes_the_bottleneck_depth_on_held_out_images_and_uses_a_candidate():

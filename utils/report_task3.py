@@ -12,6 +12,8 @@ from utils.reporting import (accuracy_table, environment_lines, fmt_int, fmt_mac
                              mean_std, md_table, overfitting_sentences, seed_spread,
                              test_acc_of)
 from utils.results import group_by_name, load_section, read_json
+from utils import report_stability
+from utils.report_stability import RESIDUAL_STABILITY  # noqa: F401 (Task 3's folder)
 from utils.stability import SPIKE_FACTOR, SPIKE_WINDOW, summary
 
 CUSTOM, RESIDUAL = "custom_layers", "residual_blocks"
@@ -62,7 +64,7 @@ def draw(results_dir, plots_dir):
                 groups, "grad_norm", f"Per-step gradient norm ({label.replace('_', ' ')})",
                 "‖grad‖ (all parameters)",
                 os.path.join(plots_dir, RESIDUAL, f"{label}_grad_norm_trace.png"), log=True))
-    return written
+    return written + report_stability.draw(results_dir, plots_dir)
 
 
 # --- 3.1 ----------------------------------------------------------------------------------------
@@ -299,7 +301,8 @@ def _stability(groups):
 def render(results_dir, plots_dir):
     custom, baseline, residual = _groups(results_dir)
     study = _study(results_dir)
-    if not custom and not residual and not study:
+    stability = report_stability.render(results_dir, plots_dir)
+    if not custom and not residual and not study and not stability:
         return None
 
     def img(path, alt):
@@ -359,6 +362,7 @@ def render(results_dir, plots_dir):
                     "\n".join(img(f"{RESIDUAL}/matched_{k}.png", f"matched {k}")
                               for k in ("loss_trace", "test_acc"))]
         out += ["**Overfitting:**", overfitting_sentences(residual)]
+    out += [stability or ""]
     out += ["**Measured on:**", "\n".join(environment_lines(
         [r for g in (custom, residual) for runs in g.values() for r in runs]))]
     return "\n\n".join(x for x in out if x)

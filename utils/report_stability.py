@@ -1,0 +1,83 @@
+"""3.2's stability test (section "3.2-stability"): each residual block type trained at several
+peak learning rates; the table and its verdicts, from the JSON."""
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from utils.plotting import _save  # noqa: E402
+from utils.reporting import image, md_table  # noqa: E402
+from utils.results import load_section  # noqa: E402
+from utils.stability import ROBUST_FLOOR, ROBUST_K, largest_fall, robust_spikes  # noqa: E402
+
+RESIDUAL_STABILITY = "residual_stability"
+PLOTS = "residual_blocks"
+
+
+def by_block(runs):
+    """{model: [runs by increasing peak lr]} (seed 0)."""
+    out = {}
+    for r in sorted(runs, key=lambda r: (r["model"], r["spec"]["lr"])):
+        if r["seed"] == 0:
+            out.setdefault(r["model"], []).append(r)
+    return out
+
+
+def block_verdicts(runs_by_lr):
+    """Per block: the highest peak lr that trained through without diverging, and per lr the
+    divergence, the largest epoch-to-epoch fall in test accuracy and the robust loss spikes."""
+    rows = []
+    for r in runs_by_lr:
+        fall, epoch = largest_fall(r["history"])
+        rows.append({"lr": r["spec"]["lr"], "diverged": r["diverged"] is not None,
+                     "largest_fall": fall, "fall_epoch": epoch,
+                     "spikes": len(robust_spikes(r["trace"]["loss"])),
+                     "steps": len(r["trace"]["loss"]), "test_acc": r["final"]["test_acc"]})
+    stable = [row["lr"] for row in rows if not row["diverged"]]
+    return {"highest_stable_lr": max(stable) if stable else None, "rows": rows}
+
+
+def draw(results_dir, plots_dir):
+    blocks = by_block(load_section(results_dir, RESIDUAL_STABILITY))
+    if not blocks:
+        return []
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for model, runs in blocks.items():
+        ax.plot([r["spec"]["lr"] for r in runs], [r["final"]["test_acc"] for r in runs],
+                marker="o", label=model)
+    ax.set(xscale="log", xlabel="peak learning rate (one-cycle)", ylabel="test accuracy (last epoch)",
+           title="3.2 stability: accuracy against the peak learning rate")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
+    return [_save(fig, os.path.join(plots_dir, PLOTS, "stability_lr_sweep.png"))]
+
+
+def render(results_dir, plots_dir):
+    runs = load_section(results_dir, RESIDUAL_STABILITY)
+    blocks = by_block(runs)
+    if not blocks:
+        return None
+    hp = runs[0]["hyperparameters"]
+    rows = []
+    for model, model_runs in blocks.items():
+        v = block_verdicts(model_runs)
+        for i, row in enumerate(v["rows"]):
+            highest = (f"{v['highest_stable_lr']:g}" if v["highest_stable_lr"] else "none") \
+                if i == 0 else ""
+            rows.append([model if i == 0 else "", f"{row['lr']:g}",
+                         "yes" if row["diverged"] else "no",
+                         f"{row['test_acc']:.4f}",
+                         f"{row['largest_fall']:.4f} (epoch {row['fall_epoch']})"
+                         if row["fall_epoch"] else "none",
+                         f"{row['spikes']} of {row['steps']}", highest])
+    return "\n\n".join([
+        "**Stability test: a peak-learning-rate sweep** (one seed per rate; "
+        f"{hp['epochs']} epoch(s) on {runs[0]['train_size']:,} training images, one-cycle, "
+        f"otherwise the 3.2 recipe). A loss spike is a step whose loss rises above the median "
+        f"of the 50 before by more than {ROBUST_K:g} robust standard deviations (MAD) and at "
+        f"least {ROBUST_FLOOR:g} nats, or is non-finite:",
+        md_table(["block", "peak lr", "diverged", "test acc", "largest fall in test acc",
+                  "loss spikes", "highest stable lr"], rows),
+        image(plots_dir, results_dir, f"{PLOTS}/stability_lr_sweep.png", "lr sweep")])
