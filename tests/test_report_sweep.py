@@ -60,3 +60,20 @@ def test_the_stability_test_finds_the_highest_rate_that_did_not_diverge():
     second = v["rows"][1]
     assert second["largest_fall"] == pytest.approx(0.2) and second["fall_epoch"] == 2
     assert second["spikes"] == 1 and second["steps"] == 71
+
+
+def test_paired_effects_take_differences_seed_by_seed():
+    from utils.report_paired import paired_effects
+
+    def r(name, seed, acc):
+        return {"name": name, "seed": seed, "final": {"test_acc": acc}}
+
+    runs = [r("StandardCNN", s, a) for s, a in enumerate([0.990, 0.992, 0.991])]
+    # Seed-to-seed spread 0.001, but the swap is 0.002 better on every seed: resolved.
+    runs += [r("Swap_A", s, a + 0.002) for s, a in enumerate([0.990, 0.992, 0.991])]
+    runs += [r("Swap_B", s, a) for s, a in enumerate([0.991, 0.990, 0.992])]
+    effects = paired_effects(runs)
+    assert effects["Swap_A"]["mean"] == pytest.approx(0.002)
+    assert effects["Swap_A"]["resolved"] and effects["Swap_A"]["seeds"] == 3
+    assert not effects["Swap_B"]["resolved"]
+    assert effects["Swap_B"]["low"] < 0 < effects["Swap_B"]["high"]

@@ -12,7 +12,8 @@ from utils.reporting import (accuracy_table, environment_lines, fmt_int, fmt_mac
                              mean_std, md_table, overfitting_sentences, seed_spread,
                              test_acc_of)
 from utils.results import group_by_name, load_section, read_json
-from utils import report_stability
+from utils import report_paired, report_stability
+from utils.report_paired import CUSTOM_PAIRED  # noqa: F401 (Task 3's folder)
 from utils.report_stability import RESIDUAL_STABILITY  # noqa: F401 (Task 3's folder)
 from utils.stability import SPIKE_FACTOR, SPIKE_WINDOW, summary
 
@@ -64,7 +65,8 @@ def draw(results_dir, plots_dir):
                 groups, "grad_norm", f"Per-step gradient norm ({label.replace('_', ' ')})",
                 "‖grad‖ (all parameters)",
                 os.path.join(plots_dir, RESIDUAL, f"{label}_grad_norm_trace.png"), log=True))
-    return written + report_stability.draw(results_dir, plots_dir)
+    return (written + report_stability.draw(results_dir, plots_dir)
+            + report_paired.draw(results_dir, plots_dir))
 
 
 # --- 3.1 ----------------------------------------------------------------------------------------
@@ -302,7 +304,8 @@ def render(results_dir, plots_dir):
     custom, baseline, residual = _groups(results_dir)
     study = _study(results_dir)
     stability = report_stability.render(results_dir, plots_dir)
-    if not custom and not residual and not study and not stability:
+    paired = report_paired.render(results_dir, plots_dir)
+    if not custom and not residual and not study and not stability and not paired:
         return None
 
     def img(path, alt):
@@ -333,6 +336,7 @@ def render(results_dir, plots_dir):
                     "**All swap runs:**", accuracy_table(custom),
                     img(f"{CUSTOM}/test_acc.png", "custom test acc") + "\n"
                     + img(f"{CUSTOM}/train_loss.png", "custom train loss")]
+    out += [paired or ""]
     if residual:
         built = {k: v for k, v in residual.items() if not k.endswith("_matched")}
         matched = {k: v for k, v in residual.items() if k.endswith("_matched")}
