@@ -1,6 +1,6 @@
 """Four custom layers, each a torch.autograd.Function with a hand-written backward, wrapped in an
 nn.Module that owns its parameters. Tests check every backward with torch.autograd.gradcheck
-(float64) and against a pure-autograd twin (tests/autograd_twins.py).
+(float64) and against a pure-autograd twin (models/autograd_twins.py).
 
 - WSConv2d:     convolution with scaled weight standardisation (per output channel: zero mean,
                 unit variance over the fan-in, times gain / sqrt(fan-in)), the "extra logic";

@@ -6,7 +6,7 @@ from torch.autograd import gradcheck
 
 from models.custom_layers import (MixPool2d, MixPoolFunction, SEAttention, SEFunction, SwishBeta,
                                   SwishBetaFunction, WSConv2d, WSConv2dFunction, standardise)
-from tests import autograd_twins as twin
+from models import autograd_twins as twin
 
 SHAPES = [(1, 3, 5, 5), (2, 4, 7, 9), (3, 2, 8, 6)]
 
@@ -121,3 +121,17 @@ def test_mix_pool_spans_max_and_average_pooling():
                           atol=1e-6)
     assert torch.allclose(MixPool2d(2, init_logit=-30.0)(x),
                           torch.nn.functional.avg_pool2d(x, 2), atol=1e-6)
+
+
+def test_the_layer_study_measures_twins_memory_and_the_simple_examples():
+    from utils.layer_study import TwinLayer, run_examples, saved_bytes
+
+    x = torch.randn(2, 4, 6, 6)
+    for layer in (WSConv2d(4, 4, 3, padding=1), SEAttention(4, 2), SwishBeta(), MixPool2d(2)):
+        assert torch.allclose(TwinLayer(layer)(x), layer(x), atol=1e-5)
+    assert saved_bytes(torch.nn.ReLU(), x) == x.numel() * 4  # ReLU keeps its output
+    assert saved_bytes(torch.nn.Identity(), x) == 0
+    examples = {e["check"]: e for e in run_examples()}
+    assert len(examples) == 7
+    for e in examples.values():  # eps = 1e-5 leaves the kernel variance 0.1 % short of 1
+        assert abs(e["measured"] - e["expected"]) < 3e-3, e["check"]

@@ -1,5 +1,6 @@
-"""Task 3.1's layer-level measurements: gradcheck of every hand-written backward, and each custom
-layer against its standard analogue (parameters, forward and forward+backward time per batch).
+"""Task 3.1's layer-level measurements: gradcheck of every hand-written backward; each custom
+layer against its autograd twin and its standard analogue (parameters, forward and
+forward+backward time per batch, memory kept for backward); the simple examples the tests check.
 Written to results/custom_layers/layers/layer_study.json; the report reads it from there."""
 import os
 import statistics
@@ -8,10 +9,13 @@ import torch
 from torch import nn
 from torch.autograd import gradcheck
 
+from torch.nn import functional as F
+
+from models import autograd_twins as twin
 from models.custom_layers import (MixPool2d, MixPoolFunction, SEAttention, SEFunction, SwishBeta,
-                                  SwishBetaFunction, WSConv2d, WSConv2dFunction)
+                                  SwishBetaFunction, WSConv2d, WSConv2dFunction, standardise)
 from utils.measure import Timer, count_params, environment
-from utils.results import write_json_atomic
+from utils.results import read_json, write_json_atomic
 
 STUDY_FILE = os.path.join("layers", "layer_study.json")
 
@@ -79,27 +83,98 @@ def time_layer(layer, x, device, reps=20, warmup=3):
     return statistics.median(fwd), statistics.median(both)
 
 
+class TwinLayer(nn.Module):
+    """A custom layer's parameters run through its pure-autograd twin (the same maths with
+    autograd's backward), for timing and memory against the hand-written backward."""
+
+    def __init__(self, layer):
+        super().__init__()
+        self.layer = layer
+
+    def forward(self, x):
+        m = self.layer
+        if isinstance(m, WSConv2d):
+            return twin.ws_conv2d(x, m.weight, m.gain, m.bias, m.stride, m.padding)
+        if isinstance(m, SEAttention):
+            return twin.se_attention(x, m.fc1.weight, m.fc1.bias, m.fc2.weight, m.fc2.bias)
+        if isinstance(m, SwishBeta):
+            return twin.swish_beta(x, m.beta)
+        return twin.mix_pool(x, m.mix_logit, m.kernel_size)
+
+
+def saved_bytes(layer, x):
+    """Bytes of the tensors a forward pass keeps for backward (what a training step holds in
+    memory between forward and backward), counted with saved-tensor hooks; a tensor saved
+    twice counts once."""
+    seen = {}
+
+    def pack(t):
+        seen[(t.untyped_storage().data_ptr(), t.dtype)] = t.untyped_storage().nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        layer(x.detach().requires_grad_(True))
+    return sum(seen.values())
+
+
 def run_benchmarks(device, batch=128, channels=32, size=14, reps=20):
     x = torch.randn(batch, channels, size, size, device=device)
     rows = []
     for custom_name, custom, std_name, std in pairs(channels):
-        c_fwd, c_both = time_layer(custom, x, device, reps)
-        s_fwd, s_both = time_layer(std, x, device, reps)
-        rows.append({"custom": custom_name, "standard": std_name,
-                     "custom_params": count_params(custom), "standard_params": count_params(std),
-                     "custom_forward_ms": c_fwd * 1e3, "custom_fwd_bwd_ms": c_both * 1e3,
-                     "standard_forward_ms": s_fwd * 1e3, "standard_fwd_bwd_ms": s_both * 1e3})
+        variants = {"custom": custom, "twin": TwinLayer(custom), "standard": std}
+        row = {"custom": custom_name, "standard": std_name,
+               "custom_params": count_params(custom), "standard_params": count_params(std)}
+        for label, layer in variants.items():
+            fwd, both = time_layer(layer, x, device, reps)
+            row.update({f"{label}_forward_ms": fwd * 1e3, f"{label}_fwd_bwd_ms": both * 1e3,
+                        f"{label}_saved_mb": saved_bytes(layer.to(device), x) / 2 ** 20})
+        rows.append(row)
     return {"input_shape": [batch, channels, size, size], "reps": reps, "rows": rows}
+
+
+def run_examples():
+    """The simple cases the tests check, measured, for the report: (check, expected, measured)."""
+    torch.manual_seed(0)
+    x = torch.linspace(-3, 3, 61)
+    grid = torch.randn(2, 3, 6, 6)
+    conv = WSConv2d(4, 6, 3)
+    u = standardise(conv.weight.detach())[0].flatten(1)
+    constant = torch.full((1, 8, 5, 5), 0.5)
+    se_out = SEAttention(8, reduction=2)(constant)
+    rows = [
+        ("SwishBeta(β=1) − SiLU, max |difference| on [−3, 3]", 0.0,
+         (SwishBeta(1.0)(x) - F.silu(x)).abs().max().item()),
+        ("SwishBeta(β=50) − ReLU, max |difference| on [−3, 3]", 0.0,
+         (SwishBeta(50.0)(x) - F.relu(x)).abs().max().item()),
+        ("MixPool2d at α = 1 (logit 30) − max pooling, max |difference|", 0.0,
+         (MixPool2d(2, init_logit=30.0)(grid) - F.max_pool2d(grid, 2)).abs().max().item()),
+        ("MixPool2d at α = 0 (logit −30) − average pooling, max |difference|", 0.0,
+         (MixPool2d(2, init_logit=-30.0)(grid) - F.avg_pool2d(grid, 2)).abs().max().item()),
+        ("WSConv2d standardised kernel: largest |mean| over output channels", 0.0,
+         u.mean(1).abs().max().item()),
+        ("WSConv2d standardised kernel: variance (mean over output channels)", 1.0,
+         u.var(1, unbiased=False).mean().item()),
+        ("SEAttention on a constant input: largest spread within a channel", 0.0,
+         (se_out.amax((2, 3)) - se_out.amin((2, 3))).abs().max().item()),
+    ]
+    return [{"check": c, "expected": e, "measured": m} for c, e, m in rows]
+
+
+# Version 2 added the autograd twins' time and memory and the simple examples; an older file is
+# remeasured (seconds of work, no training).
+STUDY_VERSION = 2
 
 
 def layer_study(results_dir, section, device, force=False, reps=20):
     path = os.path.join(results_dir, section, STUDY_FILE)
     if os.path.exists(path) and not force:
-        print(f"layer study: finished, skipped ({path})")
-        return path
-    print("layer study: gradcheck of every custom backward, and timing against the standard "
-          "layers")
-    write_json_atomic(path, {"gradcheck": run_gradchecks(),
+        if read_json(path).get("version", 1) >= STUDY_VERSION:
+            print(f"layer study: finished, skipped ({path})")
+            return path
+        print("layer study: an older version; measuring again")
+    print("layer study: gradcheck of every custom backward, and timing against the autograd "
+          "twins and the standard layers")
+    write_json_atomic(path, {"version": STUDY_VERSION, "gradcheck": run_gradchecks(),
                              "benchmark": run_benchmarks(device, reps=reps),
-                             "environment": environment(device)})
+                             "examples": run_examples(), "environment": environment(device)})
     return path

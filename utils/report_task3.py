@@ -97,7 +97,7 @@ def _layer_table(study, custom):
         return mean_std([r["final"]["test_acc"] for r in runs]) if runs else "—"
 
     standard = custom.get("StandardCNN")
-    rows = []
+    rows, twins = [], []
     for row in study["benchmark"]["rows"]:
         swap = custom.get(SWAP_OF[row["custom"]])
         rows.append([
@@ -107,7 +107,23 @@ def _layer_table(study, custom):
             f"{row['custom_fwd_bwd_ms']:.2f} / {row['standard_fwd_bwd_ms']:.2f}",
             f"{row['custom_fwd_bwd_ms'] / row['standard_fwd_bwd_ms']:.1f}×",
             test_acc(swap), test_acc(standard), _difference(swap, standard)])
+        if "twin_fwd_bwd_ms" in row:
+            twins.append([row["custom"], f"{row['custom_fwd_bwd_ms']:.2f}",
+                          f"{row['twin_fwd_bwd_ms']:.2f}",
+                          f"{row['custom_fwd_bwd_ms'] / row['twin_fwd_bwd_ms']:.2f}×",
+                          f"{row['custom_saved_mb']:.2f} / {row['twin_saved_mb']:.2f} / "
+                          f"{row['standard_saved_mb']:.2f}"])
     shape = "×".join(map(str, study["benchmark"]["input_shape"]))
+    twin_table = ("\n\n**Hand-written backward against the autograd twin** (the same maths in "
+                  "differentiable torch ops, `models/autograd_twins.py`; memory: the tensors a "
+                  "forward pass keeps for backward):\n\n" + md_table(
+                      ["layer", "hand-written fwd+bwd ms", "autograd twin fwd+bwd ms",
+                       "hand-written / twin", "MB kept for backward (custom / twin / standard)"],
+                      twins)) if twins else ""
+    examples = ("\n\n**The simple examples the tests check**, measured:\n\n" + md_table(
+        ["check", "expected", "measured"],
+        [[e["check"], f"{e['expected']:g}", f"{e['measured']:.3g}"]
+         for e in study["examples"]])) if "examples" in study else ""
     return (f"Per batch of shape {shape} on {study['environment']['device_name']} (median of "
             f"{study['benchmark']['reps']} timed passes after a warm-up); accuracy: MNIST test "
             "accuracy of the SimpleCNN-shaped net with only that layer swapped in, against the "
@@ -115,7 +131,7 @@ def _layer_table(study, custom):
             "recipe).\n\n" + md_table(
                 ["custom vs standard", "params (custom / standard)", "forward ms",
                  "forward+backward ms", "slowdown (fwd+bwd)", "test acc with swap",
-                 "test acc standard", "difference"], rows))
+                 "test acc standard", "difference"], rows) + twin_table + examples)
 
 
 def _custom_model_table(custom, baseline):
