@@ -94,12 +94,14 @@ def test_task3_tunes_the_bottleneck_depth_on_held_out_images_and_uses_a_candidat
     from utils.recipe import recipe_of
     args = argparse.Namespace(profile="full", seeds=None, residual_budget=150_000)
     candidates = task3.residual_recipe_specs(args)
-    assert [c.name for c in candidates] == ["BottleneckResNet_one_block",
-                                            "BottleneckResNet_two_blocks"]
+    bottleneck = [c for c in candidates if c.model == "BottleneckResNet"]
+    # The same depth search for all three block types (like for like).
+    assert [c.name for c in candidates] == [f"{m}_{d}" for m in task3.RESIDUAL_VARIANTS
+                                            for d in ("one_block", "two_blocks")]
     assert {c.validation for c in candidates} == {5_000}
-    assert [c.model_kwargs["blocks_per_stage"] for c in candidates] == [1, 2]
+    assert [c.model_kwargs["blocks_per_stage"] for c in candidates] == [1, 2] * 3
     finals = {s.name: s for s in task3.residual_specs(args)}
-    as_json = [{"spec": {**c.as_dict()}} for c in candidates]
+    as_json = [{"spec": {**c.as_dict()}} for c in bottleneck]
     assert recipe_of({"spec": finals["BottleneckResNet"].as_dict()}, as_json) is not None
     # The matched Bottleneck keeps the chosen depth; Basic and Wide keep one block per stage.
     assert finals["BottleneckResNet_matched"].model_kwargs["blocks_per_stage"] == \

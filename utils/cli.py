@@ -15,7 +15,7 @@ import torch
 
 from utils.data import DatasetUnavailable, default_data_root, load_split
 from utils.execution import Execution, configure_backends, resolve_amp
-from utils.reporting import write_report
+from utils.report import write_report
 from utils.results import BadResult, read_result, run_path, set_aside
 from utils.locks import RunLocked, run_lock
 from utils.runner import CheckpointError, NonFiniteLoss, Run

@@ -1,13 +1,12 @@
-"""Markdown building blocks, and REPORT.md assembled from every task's section.
+"""Markdown building blocks and the analyses the task sections share (utils/report.py
+assembles REPORT.md from the sections).
 
 The report is a pure function of the result JSON: regenerating it from unchanged files gives
-the same bytes. Each task contributes a `render(results_dir, plots_dir)` that returns its
-markdown, or None when none of its runs has finished.
+the same bytes.
 """
 import os
 import statistics
 
-from utils.results import write_text_atomic
 
 
 def md_table(headers, rows):
@@ -93,27 +92,6 @@ def environment_lines(runs):
         seen.setdefault(key, []).append(r["run_id"])
     return [f"- {name}, torch {torch}, {threads} threads: {len(ids)} run(s)"
             for (name, torch, threads), ids in seen.items()]
-
-
-def section_renderers():
-    # Imported here so each task's renderer may import this module's helpers.
-    from utils import report_task1, report_task2, report_task3
-    return [report_task1.render, report_task2.render, report_task3.render]
-
-
-def write_report(results_dir, plots_dir):
-    parts = [r(results_dir, plots_dir) for r in section_renderers()]
-    parts = [p for p in parts if p]
-    header = ("# CNN versus fully connected networks: the generated report\n\n"
-              "Every number, table and analytic sentence below is computed from the result "
-              f"files in `{os.path.basename(os.path.normpath(results_dir))}/` by "
-              "`utils/reporting.py`; rerun any task script with `--report-only` to regenerate "
-              "it. Accuracies are at the last epoch (never a best epoch picked on test).\n")
-    if not parts:
-        parts = ["No run has finished yet."]
-    path = os.path.join(results_dir, "REPORT.md")
-    write_text_atomic(path, header + "\n" + "\n\n".join(parts) + "\n")
-    return path
 
 
 # --- analyses shared by the tasks: sentences computed from the numbers ---------------------
