@@ -13,11 +13,12 @@ from models import build_model
 from utils.cli import int_in, main
 from utils.param_search import widths_for_budget
 from utils.profiles import CIFAR_CONV, for_profile
-from utils.report_task2 import DEPTH, DEPTH_SWEEP, KERNEL, draw
 from utils.runner import RunSpec
+from utils.sections import folder, order
 
-KERNEL_VARIANTS = ["CNN_3x3", "CNN_5x5", "CNN_7x7", "CNN_Combo"]
-DEPTH_VARIANTS = ["ShallowCNN", "MediumCNN", "DeepCNN", "ResidualCNN"]
+KERNEL, DEPTH, DEPTH_SWEEP = folder("2.1"), folder("2.2"), folder("2.2-sweep")
+
+KERNEL_VARIANTS, DEPTH_VARIANTS = order("2.1"), order("2.2")
 # Runs that get 3 seeds in the full profile without --seeds: those whose full run took under
 # ~10 minutes on the 2-core CPU (the report then shows mean ± std). The rest get one.
 SEEDS = {"full": {n: 3 for n in [*KERNEL_VARIANTS, "ShallowCNN", "MediumCNN"]}}
@@ -84,4 +85,4 @@ SECTIONS = {"2.1": kernel_specs, "2.2": depth_specs, "2.2-sweep": sweep_specs}
 
 
 if __name__ == "__main__":
-    sys.exit(main(__doc__.split("\n\n")[0], SECTIONS, draw, extra_options=options))
+    sys.exit(main(__doc__.split("\n\n")[0], SECTIONS, extra_options=options))

@@ -19,9 +19,12 @@ from utils.layer_study import layer_study
 from utils.param_search import widths_for_budget
 from utils.profiles import CIFAR_CONV, PROFILES, for_profile
 from utils.recipe import candidate_specs
-from utils.report_task3 import (CUSTOM, CUSTOM_PAIRED, RESIDUAL, RESIDUAL_RECIPE,
-                                RESIDUAL_STABILITY, draw)
 from utils.runner import RunSpec
+from utils.sections import folder
+
+CUSTOM, CUSTOM_PAIRED = folder("3.1"), folder("3.1-paired")
+RESIDUAL, RESIDUAL_RECIPE = folder("3.2"), folder("3.2-recipe")
+RESIDUAL_STABILITY = folder("3.2-stability")
 
 # One custom layer swapped into the standard (SimpleCNN-shaped) net at a time, then all four.
 SWAPS = {"Swap_WSConv2d": {"conv": "custom"}, "Swap_SEAttention": {"attention": True},
@@ -159,5 +162,5 @@ def layers(args, device):
 
 
 if __name__ == "__main__":
-    sys.exit(main(__doc__.split("\n\n")[0], SECTIONS, draw, extra_options=options,
+    sys.exit(main(__doc__.split("\n\n")[0], SECTIONS, extra_options=options,
                   extras={"3.1": layers}))

@@ -75,7 +75,10 @@ def comparable(folder):
     """Every number a run learned (histories without times, traces, final accuracies)."""
     out = {}
     for path in sorted(glob.glob(os.path.join(folder, "results", "*", "*.json"))):
-        r = read_result(path)
+        try:
+            r = read_result(path, {"history": list, "trace": dict, "final": dict})
+        except BadResult:  # measurements that are not training runs (layer_study.json)
+            continue
         out[os.path.basename(path)] = (
             [{k: v for k, v in h.items() if not k.endswith("time_s")} for h in r["history"]],
             r["trace"], r["final"]["test_acc"], r["final"]["train_acc_eval"])
@@ -206,7 +209,8 @@ def step_study(args, work):
     finished = []
     for path in glob.glob(os.path.join(folder, "results", "*", "*.json")):
         try:
-            finished.append(read_result(path))
+            finished.append(read_result(path, {"run_id": str, "section": str, "final": dict,
+                                               "environment": dict}))
         except BadResult:  # measurements that are not training runs (layer_study.json)
             continue
     return {"ok": all(r["exit"] in (0, "timeout") for r in rows), "profile": profile,

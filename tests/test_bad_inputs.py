@@ -19,7 +19,7 @@ from utils.runner import CheckpointError, Run, RunSpec
 
 
 def run_task1(*argv):
-    return cli.main("task 1", task1.SECTIONS, task1.draw,
+    return cli.main("task 1", task1.SECTIONS,
                     ["--no-progress", "--section", "1.1", "--profile", "smoke", *argv])
 
 
@@ -182,8 +182,7 @@ SCRIPT_OPTIONS = [
                          ids=[" ".join(a) for _, a in SCRIPT_OPTIONS])
 def test_bad_options_are_one_line_before_any_data_loads(script, argv, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
-        cli.main("task", script.SECTIONS, script.draw, [*argv, "--data-dir", "/nonexistent",
-                                                        *dirs(tmp_path)],
+        cli.main("task", script.SECTIONS, [*argv, "--data-dir", "/nonexistent", *dirs(tmp_path)],
                  extra_options=getattr(script, "options", None))
     assert exit_info.value.code == 2
     line = one_line_error(capsys)

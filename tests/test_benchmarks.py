@@ -77,7 +77,7 @@ def test_profiler_prints_the_most_expensive_operators(fake_mnist_root, capsys):
 
 def test_plan_estimates_without_training(fake_mnist_root, tmp_path, capsys):
     code = cli_main("plan", {"1.1": __import__("homework_cnn_vs_fc_comparison").mnist_specs},
-                    lambda *a: None, ["--plan", "--profile", "smoke", "--data-dir",
+                    ["--plan", "--profile", "smoke", "--data-dir",
                                       fake_mnist_root, "--results-dir", str(tmp_path / "r"),
                                       "--plots-dir", str(tmp_path / "p")])
     out = capsys.readouterr().out

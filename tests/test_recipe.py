@@ -4,7 +4,8 @@ import torch
 
 from tests.conftest import learnable_images
 from utils.data import holdout
-from utils.recipe import candidate_specs, recipe_of, selection, selection_block
+from utils.recipe import candidate_specs
+from utils.report_recipe import recipe_of, selection, selection_block
 from utils.runner import Run, RunSpec, make_optimizer, make_scheduler
 
 

@@ -91,7 +91,7 @@ def test_task3_tunes_the_bottleneck_depth_on_held_out_images_and_uses_a_candidat
     import argparse
 
     import homework_custom_layers_experiments as task3
-    from utils.recipe import recipe_of
+    from utils.report_recipe import recipe_of
     args = argparse.Namespace(profile="full", seeds=None, residual_budget=150_000)
     candidates = task3.residual_recipe_specs(args)
     bottleneck = [c for c in candidates if c.model == "BottleneckResNet"]

@@ -15,10 +15,11 @@ import torch
 
 from utils.data import DatasetUnavailable, default_data_root, load_split
 from utils.execution import Execution, configure_backends, resolve_amp
-from utils.report import write_report
-from utils.results import BadResult, read_result, run_path, set_aside
+from utils.report import draw_plots, write_report
+from utils.results import RESULT_KEYS, BadResult, read_result, run_path, set_aside
 from utils.locks import RunLocked, run_lock
 from utils.runner import CheckpointError, NonFiniteLoss, Run
+from utils.sections import BY_KEY
 
 PROFILES = ("full", "quick", "smoke")
 
@@ -172,7 +173,8 @@ def finished_result(path, spec, label):
     if not os.path.exists(path):
         return False
     try:
-        result = read_result(path)
+        # A run is recognised by its spec: a file without one cannot be matched, so retrain.
+        result = read_result(path, {**RESULT_KEYS, "spec": dict})
     except BadResult as err:
         print(f"{label}: {err}; moved aside to {set_aside(path)} and retrained")
         return False
@@ -230,9 +232,9 @@ def all_finished_note(specs, args):
             f"this device); the results would replace those under {args.results_dir}.")
 
 
-def main(description, sections, draw, argv=None, extra_options=None, extras=None):
-    """Parse, train what is missing, redraw the task's plots (`draw(results_dir, plots_dir)`)
-    and the whole report. Returns the exit code.
+def main(description, sections, argv=None, extra_options=None, extras=None):
+    """Parse, train what is missing, redraw the plots of the script the sections belong to
+    (utils/sections.py) and the whole report. Returns the exit code.
 
     `sections` maps a section name to a function(args) -> [RunSpec]; `extra_options(parser)`
     adds a task's own options; `extras` maps a section to a function(args, device) for
@@ -256,7 +258,7 @@ def main(description, sections, draw, argv=None, extra_options=None, extras=None
             failures = train_missing(specs, args, device)
         else:
             failures = []
-        draw(args.results_dir, args.plots_dir)
+        draw_plots(BY_KEY[next(iter(sections))].script, args.results_dir, args.plots_dir)
         write_report(args.results_dir, args.plots_dir)
     except (UserError, DatasetUnavailable, CheckpointError, RunLocked) as err:
         print(f"error: {err}", file=sys.stderr)

@@ -11,40 +11,12 @@ import os
 import re
 import sys
 
-from utils import report_task1, report_task2, report_task3
 from utils.reference import BEST_KERNEL, REFERENCE, TARGETS
 from utils.reporting import md_table, mean, mean_std
 from utils.results import group_by_name, load_section
+from utils.sections import SECTIONS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# (script, section label, results folder, model order); extended as tasks land.
-SECTIONS = [
-    ("homework_cnn_vs_fc_comparison.py", "1.1 MNIST", report_task1.MNIST,
-     report_task1.MNIST_ORDER),
-    ("homework_cnn_vs_fc_comparison.py", "1.2 CIFAR-10", report_task1.CIFAR,
-     report_task1.CIFAR_ORDER),
-    ("homework_cnn_architecture_analysis.py", "2.1 kernel size", report_task2.KERNEL,
-     report_task2.KERNEL_ORDER),
-    ("homework_cnn_architecture_analysis.py", "2.2 depth", report_task2.DEPTH,
-     report_task2.DEPTH_ORDER),
-    ("homework_custom_layers_experiments.py", "3.1 custom layers", report_task3.CUSTOM,
-     report_task3.CUSTOM_ORDER),
-    ("homework_custom_layers_experiments.py", "3.2 residual blocks", report_task3.RESIDUAL,
-     report_task3.RESIDUAL_ORDER),
-]
-# Recipe candidates cost time like any run but are scored on validation, not test: they are
-# in the timing table and never in the headline.
-RECIPE_SECTIONS = [
-    ("homework_cnn_vs_fc_comparison.py", "1.1-recipe (validation)", report_task1.MNIST_RECIPE,
-     None),
-    ("homework_cnn_vs_fc_comparison.py", "1.2-recipe (validation)", report_task1.CIFAR_RECIPE,
-     None),
-    ("homework_custom_layers_experiments.py", "3.2-recipe (validation)",
-     report_task3.RESIDUAL_RECIPE, None),
-]
-# The timing table's rows: each recipe section just before the final runs it chose for.
-TIMED_SECTIONS = [RECIPE_SECTIONS[0], SECTIONS[0], RECIPE_SECTIONS[1], *SECTIONS[1:5],
-                  RECIPE_SECTIONS[2], SECTIONS[5]]
 PROFILES = [("quick", "results/quick"), ("full", "results")]
 
 
@@ -52,7 +24,11 @@ def timing_table(root=ROOT):
     """Per section and profile: runs, wall time (training + evaluation + measuring), the
     slowest model's time per epoch, and the device it was measured on."""
     rows, totals = [], {}
-    for script, label, folder, order in TIMED_SECTIONS:
+    # Every section costs time, the recipe ones (scored on validation) and the further studies
+    # included; each recipe is listed just before the runs it chose for.
+    for section in SECTIONS:
+        script, label, folder, order = (section.script, section.label, section.folder,
+                                        section.order)
         for profile, results in PROFILES:
             runs = load_section(os.path.join(root, results), folder)
             if not runs:
@@ -91,7 +67,9 @@ def headline_table(root=ROOT):
     last-epoch test accuracy (mean ± std over seeds), whether it meets the target, and the
     quick profile's number."""
     rows = []
-    for _, label, folder, order in SECTIONS:
+    # The assignment's own sections: recipes score on validation, studies have no reference.
+    for section in (s for s in SECTIONS if s.kind == "final"):
+        label, folder, order = section.label, section.folder, section.order
         full = group_by_name(load_section(os.path.join(root, "results"), folder), order)
         quick = group_by_name(load_section(os.path.join(root, "results", "quick"), folder),
                               order)

@@ -1,17 +1,10 @@
 """Recipe selection on a validation split carved from train: never on the test set.
 
 A task declares its final specs and a few recipe candidates (named overrides of spec fields);
-`candidate_specs` turns them into runs that hold images out of train and evaluate on those, and
-`selection` reads the finished runs back and names the recipe with the best mean validation
-accuracy over the models (the assignment asks for the same hyperparameters for all of them).
+`candidate_specs` turns them into runs that hold images out of train and evaluate on those.
+utils/report_recipe.py reads the finished runs back and names the winner.
 """
-from dataclasses import fields, replace
-
-from utils.reporting import md_table, mean
-from utils.runner import RunSpec
-
-# A field missing from an older result's spec had its default when that run was made.
-_DEFAULTS = {f.name: f.default for f in fields(RunSpec)}
+from dataclasses import replace
 
 
 def _overridden(spec, overrides):
@@ -19,13 +12,6 @@ def _overridden(spec, overrides):
     so a recipe can change one constructor argument and keep the rest (dropout, say)."""
     return {k: {**getattr(spec, k), **v} if isinstance(v, dict) else v
             for k, v in overrides.items()}
-
-
-def _carries(value, override):
-    """Whether a run's field value is what the override sets (for a dict: contains its items)."""
-    if isinstance(override, dict):
-        return isinstance(value, dict) and all(value.get(k) == v for k, v in override.items())
-    return value == override
 
 
 def candidate_specs(final_specs, recipes, section, validation):
@@ -36,79 +22,3 @@ def candidate_specs(final_specs, recipes, section, validation):
                     meta={**spec.meta, "recipe": label, "tuned_model": spec.name,
                           "recipe_overrides": overrides})
             for spec in final_specs for label, overrides in recipes.items()]
-
-
-def _by_recipe(runs):
-    """{recipe: {model: [validation accuracies over seeds]}} in the order runs were declared."""
-    table = {}
-    for r in runs:
-        meta = r["spec"]["meta"]
-        table.setdefault(meta["recipe"], {}).setdefault(meta["tuned_model"], []).append(
-            r["final"]["test_acc"])
-    return table
-
-
-def selection(runs):
-    """(winner, {recipe: mean validation accuracy over models}) over recipes that finished for
-    every model; (None, {}) while any is missing."""
-    table = _by_recipe(runs)
-    models = {m for per_model in table.values() for m in per_model}
-    complete = {k: v for k, v in table.items() if set(v) == models}
-    if not complete or len(complete) < len(table):
-        return None, {}
-    scores = {k: mean([mean(accs) for accs in v.values()]) for k, v in complete.items()}
-    return max(scores, key=scores.get), scores
-
-
-def recipe_of(run, candidate_runs):
-    """The candidate recipe whose overrides a (final) run's spec carries, else None."""
-    for c in candidate_runs:
-        overrides = c["spec"]["meta"]["recipe_overrides"]
-        if all(_carries(run["spec"].get(k, _DEFAULTS.get(k)), v) for k, v in overrides.items()):
-            return c["spec"]["meta"]["recipe"]
-    return None
-
-
-def selection_block(candidate_runs, final_runs):
-    """Markdown: the validation table, the winner and whether the final runs use it."""
-    if not candidate_runs:
-        return None
-    table = _by_recipe(candidate_runs)
-    overrides = {r["spec"]["meta"]["recipe"]: r["spec"]["meta"]["recipe_overrides"]
-                 for r in candidate_runs}
-    models = list(dict.fromkeys(m for per_model in table.values() for m in per_model))
-    final_order = [r.get("name") for r in final_runs]  # the final tables' order, if known
-    models.sort(key=lambda m: final_order.index(m) if m in final_order else len(final_order))
-    rows = []
-    for label, per_model in table.items():
-        cells = [f"{mean(per_model[m]):.4f}" if m in per_model else "—" for m in models]
-        complete = len(per_model) == len(models)
-        rows.append([f"`{label}` ({_describe(overrides[label])})", *cells,
-                     f"{mean([mean(a) for a in per_model.values()]):.4f}" if complete else "—"])
-    r0 = candidate_runs[0]
-    out = [f"**Recipe selection on a validation split.** Each candidate trained on "
-           f"{r0['train_size']:,} training images and was evaluated on {r0['test_size']:,} "
-           "images held out of the training split (a fixed permutation, the same for every "
-           "run); the test split was not used to choose. Validation accuracy at the last epoch:",
-           md_table(["recipe", *models, "mean over models"], rows)]
-    winner, _ = selection(candidate_runs)
-    used = sorted({recipe_of(r, candidate_runs) for r in final_runs}, key=str)
-    if winner is None:
-        out.append("Not every candidate has finished for every model: no recipe chosen yet.")
-    elif not final_runs:
-        out.append(f"Best mean validation accuracy: `{winner}`; no final run has finished yet.")
-    elif used == [winner]:
-        out.append(f"Best mean validation accuracy: `{winner}`; the final runs use it.")
-    else:
-        out.append(f"Best mean validation accuracy: `{winner}`; the final runs use "
-                   f"{', '.join(f'`{u}`' if u else 'settings of no candidate' for u in used)}"
-                   ": their results predate the selection "
-                   "or the task script was not updated to it.")
-    return "\n\n".join(out)
-
-
-def _describe(overrides):
-    """'schedule cosine', or for a dict the entries themselves: 'blocks_per_stage 2'."""
-    items = [(kk, vv) for k, v in overrides.items()
-             for kk, vv in (v.items() if isinstance(v, dict) else [(k, v)])]
-    return ", ".join(f"{k} {v}" for k, v in items) or "as specified"

@@ -8,8 +8,15 @@ import os
 
 from utils import report_task1, report_task2, report_task3
 from utils.results import write_text_atomic
+from utils.sections import TASK1, TASK2, TASK3
 
 SECTION_RENDERERS = [report_task1.render, report_task2.render, report_task3.render]
+DRAWERS = {TASK1: report_task1.draw, TASK2: report_task2.draw, TASK3: report_task3.draw}
+
+
+def draw_plots(script, results_dir, plots_dir):
+    """Redraw the plots of one task script's sections; returns the paths written."""
+    return DRAWERS[script](results_dir, plots_dir)
 
 
 def write_report(results_dir, plots_dir):

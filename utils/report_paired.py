@@ -11,12 +11,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 from utils.plotting import _save  # noqa: E402
 from utils.reporting import image, md_table  # noqa: E402
 from utils.results import group_by_name, load_section  # noqa: E402
+from utils.sections import BY_KEY, folder, order  # noqa: E402
 from utils.stats import mean_interval, resolved  # noqa: E402
 
-CUSTOM_PAIRED = "custom_layers_paired"
-PLOTS = "custom_layers"
-BASELINE = "StandardCNN"
-ORDER = [BASELINE, "CNNWithCustomLayers"]  # then the swaps, alphabetically
+CUSTOM_PAIRED = folder("3.1-paired")
+PLOTS = BY_KEY["3.1-paired"].plots
+ORDER = order("3.1-paired")  # then the swaps, alphabetically
+BASELINE = ORDER[0]
 
 
 def paired_effects(runs, baseline=BASELINE):

@@ -10,10 +10,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 from utils.plotting import _save  # noqa: E402
 from utils.reporting import image, md_table  # noqa: E402
 from utils.results import load_section  # noqa: E402
+from utils.sections import BY_KEY, folder  # noqa: E402
 from utils.stability import ROBUST_FLOOR, ROBUST_K, largest_fall, robust_spikes  # noqa: E402
 
-RESIDUAL_STABILITY = "residual_stability"
-PLOTS = "residual_blocks"
+RESIDUAL_STABILITY = folder("3.2-stability")
+PLOTS = BY_KEY["3.2-stability"].plots
 
 
 def by_block(runs):

@@ -15,10 +15,11 @@ import numpy as np  # noqa: E402
 from utils.plotting import _save  # noqa: E402
 from utils.reporting import fmt_int, image, md_table  # noqa: E402
 from utils.results import load_section  # noqa: E402
+from utils.sections import BY_KEY, folder  # noqa: E402
 from utils.stats import accuracy_difference, resolved, wilson_interval  # noqa: E402
 
-DEPTH_SWEEP = "depth_sweep"
-PLOTS = "architecture_analysis"
+DEPTH_SWEEP = folder("2.2-sweep")
+PLOTS = BY_KEY["2.2-sweep"].plots
 # A first/last ratio of relative gradients beyond a factor of 10 either way is called vanishing
 # or exploding.
 FLOW_FACTOR = 10.0

@@ -2,18 +2,18 @@
 import os
 
 from utils import plotting
-from utils.recipe import selection_block
+from utils.report_recipe import selection_block
 from utils.reference import REFERENCE
 from utils.reporting import (accuracy_table, environment_lines, gradient_sentences, image,
                              mean, overfitting_sentences, param_sentences, speed_table)
 from utils.results import group_by_name, load_section
+from utils.sections import folder, order
 
-MNIST, CIFAR = "mnist_comparison", "cifar_comparison"
+MNIST, CIFAR = folder("1.1"), folder("1.2")
 # Recipe candidates, evaluated on a validation split (utils/recipe.py)
-MNIST_RECIPE, CIFAR_RECIPE = "mnist_recipe", "cifar_recipe"
+MNIST_RECIPE, CIFAR_RECIPE = folder("1.1-recipe"), folder("1.2-recipe")
 PLAIN_LOSS = "CrossEntropyLoss"
-MNIST_ORDER = ["FCNet", "SimpleCNN", "ResNetLike"]
-CIFAR_ORDER = ["DeepFCNet", "ResNetCIFAR", "ResNetCIFARRegularized"]
+MNIST_ORDER, CIFAR_ORDER = order("1.1"), order("1.2")
 CURVES = [("train_acc", "train accuracy (running, in-epoch)"), ("test_acc", "test accuracy"),
           ("train_loss", "train loss"), ("test_loss", "test loss")]
 

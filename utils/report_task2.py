@@ -3,17 +3,17 @@ import math
 import os
 
 from utils import plotting, report_sweep
-from utils.report_sweep import DEPTH_SWEEP  # noqa: F401 (the Task 2 script's sweep folder)
+from utils.report_sweep import DEPTH_SWEEP
 from utils.reference import REFERENCE
 from utils.reporting import (accuracy_table, environment_lines, fmt_int, fmt_macs, image, mean,
                              mean_history, mean_std, md_table, one_seed_note,
                              overfitting_sentences, speed_table)
 from utils.results import group_by_name, load_section
+from utils.sections import BY_KEY, folder, order
 
-KERNEL, DEPTH = "kernel_size", "depth"
-PLOTS = "architecture_analysis"
-KERNEL_ORDER = ["CNN_3x3", "CNN_5x5", "CNN_7x7", "CNN_Combo"]
-DEPTH_ORDER = ["ShallowCNN", "MediumCNN", "DeepCNN", "ResidualCNN"]
+KERNEL, DEPTH = folder("2.1"), folder("2.2")
+PLOTS = BY_KEY["2.1"].plots
+KERNEL_ORDER, DEPTH_ORDER = order("2.1"), order("2.2")
 CURVES = [("test_acc", "test accuracy"), ("train_loss", "train loss")]
 
 

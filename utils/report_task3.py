@@ -3,27 +3,22 @@ import math
 import os
 import statistics
 
-from utils import plotting
+from utils import plotting, report_paired, report_stability
 from utils.layer_study import STUDY_FILE
-from utils.recipe import selection_block
 from utils.reference import REFERENCE
-from utils.report_task1 import MNIST
+from utils.report_recipe import selection_block
 from utils.reporting import (accuracy_table, environment_lines, fmt_int, fmt_macs, image, mean,
                              mean_std, md_table, overfitting_sentences, seed_spread,
                              test_acc_of)
 from utils.results import group_by_name, load_section, read_json
-from utils import report_paired, report_stability
-from utils.report_paired import CUSTOM_PAIRED  # noqa: F401 (Task 3's folder)
-from utils.report_stability import RESIDUAL_STABILITY  # noqa: F401 (Task 3's folder)
+from utils.sections import folder, order
 from utils.stability import SPIKE_FACTOR, SPIKE_WINDOW, summary
 
-CUSTOM, RESIDUAL = "custom_layers", "residual_blocks"
-# The Bottleneck's depth candidates, evaluated on a validation split (utils/recipe.py)
-RESIDUAL_RECIPE = "residual_recipe"
-CUSTOM_ORDER = ["CNNWithCustomLayers", "StandardCNN", "Swap_WSConv2d", "Swap_SEAttention",
-                "Swap_SwishBeta", "Swap_MixPool2d"]
-RESIDUAL_ORDER = ["BasicResNet", "BottleneckResNet", "WideResNet", "BasicResNet_matched",
-                  "BottleneckResNet_matched", "WideResNet_matched"]
+MNIST = folder("1.1")
+CUSTOM, RESIDUAL = folder("3.1"), folder("3.2")
+# The residual nets' depth candidates, evaluated on a validation split (utils/recipe.py)
+RESIDUAL_RECIPE = folder("3.2-recipe")
+CUSTOM_ORDER, RESIDUAL_ORDER = order("3.1"), order("3.2")
 SWAP_OF = {"WSConv2d": "Swap_WSConv2d", "SEAttention": "Swap_SEAttention",
            "SwishBeta": "Swap_SwishBeta", "MixPool2d": "Swap_MixPool2d"}
 

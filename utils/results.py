@@ -45,18 +45,19 @@ class BadResult(ValueError):
 
 
 # What every reader of a result relies on; a file without them is not a finished run.
-RESULT_KEYS = {"run_id": str, "spec": dict, "final": dict, "history": list}
+RESULT_KEYS = {"name": str, "seed": int, "final": dict}
 
 
-def read_result(path):
-    """A finished run's result, or BadResult saying what is wrong with the file."""
+def read_result(path, required=RESULT_KEYS):
+    """A finished run's result, or BadResult saying what is wrong with the file. `required` maps
+    the keys it must hold to their types."""
     try:
         result = read_json(path)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise BadResult(f"{path} is not readable JSON ({type(err).__name__})") from err
     if not isinstance(result, dict):
         raise BadResult(f"{path} holds a {type(result).__name__}, not a run's result")
-    missing = [k for k, kind in RESULT_KEYS.items() if not isinstance(result.get(k), kind)]
+    missing = [k for k, kind in required.items() if not isinstance(result.get(k), kind)]
     if missing:
         raise BadResult(f"{path} lacks {', '.join(missing)}: not a finished run's result")
     return result
