@@ -215,7 +215,7 @@ class DepthCNN(nn.Module):
 def _kernel_variant(name, kernel):
     def __init__(self, widths=(16, 32, 64), num_classes=10):
         KernelCNN.__init__(self, kernel=kernel, widths=widths, num_classes=num_classes)
-    return type(name, (KernelCNN,), {"__init__": __init__, "KERNEL": kernel,
+    return type(name, (KernelCNN,), {"__init__": __init__,
                                      "__doc__": f"KernelCNN with kernel {kernel}."})
 
 

@@ -52,4 +52,5 @@ def widths_for_budget(build, budget, ratios=(1, 2, 4), first_widths=range(4, 129
 
 
 def deviation(params, budget):
+    """How far a parameter count is from the budget, as a fraction of it."""
     return (params - budget) / budget

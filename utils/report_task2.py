@@ -4,6 +4,7 @@ import os
 
 from utils import plotting, report_sweep
 from utils.report_sweep import DEPTH_SWEEP
+from utils.param_search import deviation
 from utils.reference import REFERENCE
 from utils.reporting import (accuracy_table, environment_lines, fmt_int, fmt_macs, image, mean,
                              mean_history, mean_std, md_table, one_seed_note,
@@ -56,10 +57,10 @@ def _kernel_table(groups, budget):
     for name, runs in groups.items():
         r0 = runs[0]
         rows.append([name, "×".join(map(str, r0["model_kwargs"]["widths"])), fmt_int(r0["params"]),
-                     f"{(r0['params'] - budget) / budget:+.2%}", fmt_macs(r0["macs"]),
+                     f"{deviation(r0['params'], budget):+.2%}", fmt_macs(r0["macs"]),
                      mean_std([r["final"]["test_acc"] for r in runs]),
                      fmt_int(ref[name]["params"]) if name in ref else "—",
-                     f"{(ref[name]['params'] - budget) / budget:+.2%}" if name in ref else "—"])
+                     f"{deviation(ref[name]['params'], budget):+.2%}" if name in ref else "—"])
     return md_table(["model", "widths", "params", "vs budget", "MACs/image", "test acc",
                      "ref. params", "ref. vs budget"], rows)
 

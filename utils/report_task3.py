@@ -5,6 +5,7 @@ import statistics
 
 from utils import plotting, report_paired, report_stability
 from utils.layer_study import STUDY_FILE
+from utils.param_search import deviation
 from utils.reference import REFERENCE
 from utils.report_recipe import selection_block
 from utils.reporting import (accuracy_table, environment_lines, fmt_int, fmt_macs, image, mean,
@@ -223,7 +224,7 @@ def _residual_table(groups, budget=None):
                mean_std([r["final"]["test_acc"] for r in runs]),
                mean_std([r["final"]["time_per_epoch_s"] for r in runs], "{:.1f}")]
         if budget:
-            row.insert(5, f"{(r0['params'] - budget) / budget:+.2%}")
+            row.insert(5, f"{deviation(r0['params'], budget):+.2%}")
         else:
             row += [fmt_int(ref[base]["params"]), ref[base]["test_acc"]]
         rows.append(row)
@@ -375,7 +376,8 @@ def render(results_dir, plots_dir):
                     "the equal-parameter search):", _residual_table(matched, budget),
                     _ranking(matched, seed_spread(residual)), table, sentence,
                     "\n".join(img(f"{RESIDUAL}/matched_{k}.png", f"matched {k}")
-                              for k in ("loss_trace", "test_acc"))]
+                              for k in ("loss_trace", "grad_norm_trace", "test_acc",
+                                        "train_loss"))]
         out += ["**Overfitting:**", overfitting_sentences(residual)]
     out += [stability or ""]
     out += ["**Measured on:**", "\n".join(environment_lines(

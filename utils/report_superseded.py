@@ -1,0 +1,30 @@
+"""Results that a later recipe replaced (results/superseded/, recovered from git history): the
+report lists them so that every search that followed a test result is disclosed with the result
+that prompted it."""
+import json
+import os
+
+from utils.reporting import md_table
+
+
+def render(results_dir):
+    path = os.path.join(results_dir, "superseded", "index.json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        runs = json.load(f)["runs"]
+    rows = []
+    for r in runs:
+        with open(os.path.join(results_dir, "superseded", r["file"])) as f:
+            spec = json.load(f).get("spec", {})
+        rows.append([f"`{r['section_folder']}/{r['run_id']}`", f"{r['test_acc']:.4f}",
+                     spec.get("schedule", "—"), json.dumps(spec.get("model_kwargs", {})),
+                     f"`{r['committed_in']}`", r["superseded_by"]])
+    return "\n\n".join([
+        "## Superseded results (disclosed)",
+        "These final runs were replaced after their test accuracy was seen: each replacement "
+        "recipe was then chosen on a validation split carved from train (the `-recipe` "
+        "sections), but the search itself was prompted by a test result, so both are listed. "
+        "Files under `results/superseded/`, recovered from the git history:",
+        md_table(["run", "test acc then", "schedule", "model kwargs", "committed in",
+                  "replaced by (commit message)"], rows)])
