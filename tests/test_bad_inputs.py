@@ -54,9 +54,6 @@ def study(finished_fcnet, tmp_path):
     return tmp_path
 
 
-RESULT = os.path.join("results", "mnist_comparison", "FCNet__seed0.json")
-
-
 # --- result files ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("content", ['{"run_id": "FCNet__se', "", "[]", "{}"])

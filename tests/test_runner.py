@@ -79,20 +79,26 @@ def test_same_seed_gives_identical_numbers_and_another_seed_does_not(synthetic_m
     assert comparable(a)["trace"] != comparable(c)["trace"]
 
 
+def interrupt_in_epoch(monkeypatch, n):
+    """Make every Run stop with Ctrl-C as epoch n (1-based) starts; returns the real method."""
+    original = Run.train_epoch
+
+    def interrupted(self, epoch):
+        if epoch == n - 1:
+            raise KeyboardInterrupt
+        return original(self, epoch)
+
+    monkeypatch.setattr(Run, "train_epoch", interrupted)
+    return original
+
+
 def test_an_interrupted_run_resumes_to_the_same_result(synthetic_cifar, tmp_path, monkeypatch):
     s = spec(model="ResNetCIFARRegularized", name="Reg", dataset="cifar10", epochs=3,
              augment=True, model_kwargs={"dropout": 0.3}, optimizer="sgd", lr=0.05,
              schedule="onecycle")
     uninterrupted = run(s, synthetic_cifar, tmp_path, "ref").execute()
 
-    original = Run.train_epoch
-
-    def interrupt_in_epoch_three(self, epoch):
-        if epoch == 2:
-            raise KeyboardInterrupt
-        return original(self, epoch)
-
-    monkeypatch.setattr(Run, "train_epoch", interrupt_in_epoch_three)
+    original = interrupt_in_epoch(monkeypatch, 3)
     with pytest.raises(KeyboardInterrupt):
         run(s, synthetic_cifar, tmp_path).execute()
     assert not (tmp_path / "results" / "sec" / "Reg__seed0.json").exists()
@@ -113,14 +119,7 @@ def test_a_resume_on_another_device_loads_everything_through_the_cpu(synthetic_c
     # "RNG state must be a torch.ByteTensor") and copy device tensors into the model.
     s = spec(model="ResNetCIFAR", name="R", dataset="cifar10", epochs=2, augment=True,
              optimizer="sgd", lr=0.05)
-    original = Run.train_epoch
-
-    def stop_in_epoch_two(self, epoch):
-        if epoch == 1:
-            raise KeyboardInterrupt
-        return original(self, epoch)
-
-    monkeypatch.setattr(Run, "train_epoch", stop_in_epoch_two)
+    interrupt_in_epoch(monkeypatch, 2)
     with pytest.raises(KeyboardInterrupt):
         run(s, synthetic_cifar, tmp_path).execute()
     reference = run(s, synthetic_cifar, tmp_path)
