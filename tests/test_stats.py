@@ -52,3 +52,16 @@ def test_largest_fall_in_test_accuracy():
     fall, epoch = largest_fall(history)
     assert fall == pytest.approx(0.17) and epoch == 3
     assert largest_fall(history[:2]) == (0.0, None)
+
+
+def test_welch_interval_and_the_choice_of_method():
+    from utils.stats import compare_accuracies, welch_interval
+
+    a, b = [0.9937, 0.9930, 0.9944], [0.9853, 0.9846, 0.9860]
+    diff, low, high = welch_interval(a, b)
+    assert diff == pytest.approx(0.0084) and low > 0  # resolved
+    # equal variances and sizes: df = 4, t = 2.776, se = sqrt(2 * 0.0007^2 / 3)
+    assert high - diff == pytest.approx(2.776 * math.sqrt(2 * 0.0007 ** 2 / 3), rel=1e-3)
+    assert compare_accuracies(a, b, 10_000)[3] == "seeds"
+    d, lo, hi, method = compare_accuracies([0.8835], [0.8788], 10_000)
+    assert method == "test images" and lo < 0 < hi

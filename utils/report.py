@@ -6,7 +6,7 @@ none of its runs has finished; the section modules import only building blocks
 """
 import os
 
-from utils import report_superseded, report_task1, report_task2, report_task3
+from utils import findings, report_superseded, report_task1, report_task2, report_task3
 from utils.results import write_text_atomic
 from utils.sections import TASK1, TASK2, TASK3
 
@@ -21,7 +21,8 @@ def draw_plots(script, results_dir, plots_dir):
 
 def write_report(results_dir, plots_dir):
     parts = [render(results_dir, plots_dir) for render in SECTION_RENDERERS]
-    parts = [p for p in parts + [report_superseded.render(results_dir)] if p]
+    parts = [p for p in [findings.render(results_dir), *parts,
+                         report_superseded.render(results_dir)] if p]
     header = ("# CNN versus fully connected networks: the generated report\n\n"
               "Every number, table and analytic sentence below is computed from the result "
               f"files in `{os.path.basename(os.path.normpath(results_dir))}/` by "

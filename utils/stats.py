@@ -40,3 +40,25 @@ def mean_interval(values, confidence=0.95):
 def resolved(low, high):
     """Whether an interval of a difference excludes zero."""
     return low > 0 or high < 0
+
+
+def welch_interval(a, b, confidence=0.95):
+    """(mean(a) − mean(b), low, high): Welch's t-interval for a difference of means over seeds
+    (each side needs two or more values)."""
+    ma, mb = statistics.mean(a), statistics.mean(b)
+    va, vb = statistics.variance(a) / len(a), statistics.variance(b) / len(b)
+    se = math.sqrt(va + vb)
+    if se == 0:
+        return ma - mb, ma - mb, ma - mb
+    df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+    half = student_t.ppf((1 + confidence) / 2, df) * se
+    return ma - mb, ma - mb - half, ma - mb + half
+
+
+def compare_accuracies(a, b, n):
+    """(difference, low, high, method) of test accuracy between two groups of seeds, evaluated
+    on the same n test images: Welch over seeds where both sides have several, else a binomial
+    interval over the test images (which leaves out seed-to-seed variation: say so)."""
+    if len(a) > 1 and len(b) > 1:
+        return (*welch_interval(a, b), "seeds")
+    return (*accuracy_difference(statistics.mean(a), statistics.mean(b), n), "test images")

@@ -1,0 +1,30 @@
+"""The report's findings are computed comparisons: the right interval for the seeds there are,
+and unresolved wherever the interval includes zero."""
+import json
+
+from utils.findings import comparisons, render
+
+
+def write(root, folder, name, seed, acc, params=1000):
+    path = root / folder
+    path.mkdir(parents=True, exist_ok=True)
+    (path / f"{name}__seed{seed}.json").write_text(json.dumps({
+        "name": name, "seed": seed, "run_id": f"{name}__seed{seed}", "test_size": 10_000,
+        "params": params, "profile": "full", "train_size": 60_000,
+        "hyperparameters": {"epochs": 10}, "model_kwargs": {},
+        "final": {"test_acc": acc, "train_acc_eval": acc + 0.01}}))
+
+
+def test_findings_use_seeds_where_both_sides_have_them_and_test_images_otherwise(tmp_path):
+    for seed, (fc, cnn) in enumerate([(0.9853, 0.9937), (0.9846, 0.9930), (0.9860, 0.9944)]):
+        write(tmp_path, "mnist_comparison", "FCNet", seed, fc, params=567_434)
+        write(tmp_path, "mnist_comparison", "SimpleCNN", seed, cnn, params=241_546)
+    write(tmp_path, "mnist_comparison", "ResNetLike", 0, 0.9940)
+    rows = {(c["a"], c["b"]): c for c in comparisons(str(tmp_path))}
+    cnn_fc = rows[("SimpleCNN", "FCNet")]
+    assert cnn_fc["over"] == "seeds" and cnn_fc["resolved"]
+    assert abs(cnn_fc["difference"] - 0.0084) < 1e-9
+    one_seed = rows[("ResNetLike", "SimpleCNN")]
+    assert one_seed["over"] == "test images" and not one_seed["resolved"]
+    text = render(str(tmp_path))
+    assert text.startswith("## Findings") and "2.3× fewer parameters" in text

@@ -1,0 +1,131 @@
+"""The report's opening: each question of the assignment answered by the comparisons that decide
+it, each with its 95 % interval, computed from the JSON. A difference whose interval includes
+zero is "unresolved", never ranked. `comparisons` returns numbers; `render` only prints them."""
+import statistics
+
+from utils.reporting import md_table
+from utils.results import group_by_name, load_section
+from utils.sections import BY_KEY
+from utils.stats import compare_accuracies, resolved
+
+# (section key, the question it answers, the comparisons as (a, b) model pairs: a − b)
+QUESTIONS = [
+    ("1.1", "MNIST: do the CNNs beat the fully connected net?",
+     [("SimpleCNN", "FCNet"), ("ResNetLike", "FCNet"), ("ResNetLike", "SimpleCNN")]),
+    ("1.2", "CIFAR-10: CNN vs FC, and what did regularisation do?",
+     [("ResNetCIFAR", "DeepFCNet"), ("ResNetCIFARRegularized", "ResNetCIFAR")]),
+    ("2.1", "Kernel size at an equal parameter budget",
+     [("CNN_3x3", "CNN_5x5"), ("CNN_3x3", "CNN_7x7"), ("CNN_3x3", "CNN_Combo"),
+      ("CNN_5x5", "CNN_7x7")]),
+    ("2.2", "Depth, and residual connections at equal depth",
+     [("MediumCNN", "ShallowCNN"), ("DeepCNN", "MediumCNN"), ("ResidualCNN", "DeepCNN")]),
+    ("3.1", "Custom layers against the standard ones (same net, one layer swapped)",
+     [("CNNWithCustomLayers", "StandardCNN"), ("Swap_WSConv2d", "StandardCNN"),
+      ("Swap_SEAttention", "StandardCNN"), ("Swap_SwishBeta", "StandardCNN"),
+      ("Swap_MixPool2d", "StandardCNN")]),
+    ("3.2", "Residual block variants as built",
+     [("WideResNet", "BasicResNet"), ("BottleneckResNet", "BasicResNet"),
+      ("WideResNet", "BottleneckResNet"),
+      ("WideResNet_matched", "BasicResNet_matched"),
+      ("BottleneckResNet_matched", "BasicResNet_matched")]),
+]
+
+
+def _accs(runs):
+    return [r["final"]["test_acc"] for r in runs]
+
+
+def comparisons(results_dir):
+    """One dict per comparison whose two sides have finished runs."""
+    out = []
+    for key, question, pairs in QUESTIONS:
+        section = BY_KEY[key]
+        groups = group_by_name(load_section(results_dir, section.folder), section.order)
+        for a, b in pairs:
+            if a not in groups or b not in groups:
+                continue
+            n = groups[a][0]["test_size"]
+            diff, low, high, method = compare_accuracies(_accs(groups[a]), _accs(groups[b]), n)
+            out.append({"section": key, "question": question, "a": a, "b": b,
+                        "acc_a": statistics.mean(_accs(groups[a])), "seeds_a": len(groups[a]),
+                        "acc_b": statistics.mean(_accs(groups[b])), "seeds_b": len(groups[b]),
+                        "params_a": groups[a][0]["params"], "params_b": groups[b][0]["params"],
+                        "difference": diff, "low": low, "high": high, "over": method,
+                        "resolved": resolved(low, high)})
+    return out
+
+
+def _verdict(c):
+    if not c["resolved"]:
+        return "unresolved"
+    return f"{c['a']} {'higher' if c['difference'] > 0 else 'lower'}"
+
+
+def _profile_note(results_dir):
+    runs = [r for s in BY_KEY.values() for r in load_section(results_dir, s.folder)[:1]]
+    profiles = sorted({r.get("profile", "full") for r in runs})
+    if profiles in ([], ["full"]):
+        return ""
+    epochs = sorted({r["hyperparameters"]["epochs"] for r in runs})
+    sizes = sorted({r["train_size"] for r in runs})
+    return (f"**Profile: {', '.join(profiles)}.** These runs trained for "
+            f"{'/'.join(map(str, epochs))} epochs on {'/'.join(f'{n:,}' for n in sizes)} "
+            "training images, a reduction of the assignment's settings for CPUs: their numbers "
+            "are not comparable with the reference's or the full profile's.")
+
+
+def _gap(runs):
+    return statistics.mean(r["final"]["train_acc_eval"] - r["final"]["test_acc"] for r in runs)
+
+
+def notes(results_dir, rows):
+    """What the numbers say about why, each sentence printed only where its comparison resolved
+    the way it explains."""
+    by_pair = {(c["a"], c["b"]): c for c in rows}
+    out = []
+    c = by_pair.get(("SimpleCNN", "FCNet"))
+    if c and c["resolved"] and c["difference"] > 0:
+        out.append(f"- 1.1: SimpleCNN is more accurate with {c['params_b'] / c['params_a']:.1f}× "
+                   f"fewer parameters ({c['params_a']:,} against {c['params_b']:,}): a "
+                   "convolution shares its weights across positions and sees local "
+                   "neighbourhoods, which the FC net has to learn position by position.")
+    cifar = group_by_name(load_section(results_dir, BY_KEY["1.2"].folder))
+    if "ResNetCIFAR" in cifar and "ResNetCIFARRegularized" in cifar:
+        c = by_pair.get(("ResNetCIFARRegularized", "ResNetCIFAR"))
+        dropout = cifar["ResNetCIFARRegularized"][0]["model_kwargs"].get("dropout")
+        out.append(f"- 1.2: regularisation (dropout {dropout} before the classifier, the only "
+                   f"difference) changed test accuracy "
+                   f"by {c['difference']:+.4f} ({_verdict(c)}); the eval-mode train − test gap "
+                   f"went from {_gap(cifar['ResNetCIFAR']):.4f} to "
+                   f"{_gap(cifar['ResNetCIFARRegularized']):.4f}.")
+    kernels = group_by_name(load_section(results_dir, BY_KEY["2.1"].folder))
+    if "CNN_3x3" in kernels and "CNN_7x7" in kernels:
+        w3, w7 = (kernels[k][0]["model_kwargs"]["widths"] for k in ("CNN_3x3", "CNN_7x7"))
+        out.append(f"- 2.1: at one parameter budget a larger kernel buys spatial extent with "
+                   f"channels: widths {'×'.join(map(str, w3))} for 3×3 against "
+                   f"{'×'.join(map(str, w7))} for 7×7.")
+    return "\n".join(out)
+
+
+def render(results_dir):
+    rows = comparisons(results_dir)
+    if not rows:
+        return None
+    table = md_table(
+        ["section", "comparison (a − b)", "test acc a / b (seeds)", "difference [95 % CI]",
+         "interval over", "verdict"],
+        [[c["section"], f"{c['a']} − {c['b']}",
+          f"{c['acc_a']:.4f} ({c['seeds_a']}) / {c['acc_b']:.4f} ({c['seeds_b']})",
+          f"{c['difference']:+.4f} [{c['low']:+.4f}, {c['high']:+.4f}]", c["over"],
+          _verdict(c)] for c in rows])
+    resolved_count = sum(c["resolved"] for c in rows)
+    return "\n\n".join(x for x in [
+        "## Findings",
+        _profile_note(results_dir),
+        f"Each question of the assignment, answered by the comparisons that decide it "
+        f"({resolved_count} of {len(rows)} resolved). Test accuracy at the last epoch; the "
+        "interval is Welch's 95 % t-interval over seeds where both sides ran several, else a "
+        "95 % interval over the test images, which leaves out seed-to-seed variation (so a "
+        "single-seed verdict is weaker than it looks). A difference whose interval includes "
+        "zero is unresolved. The sections below hold the details, the analyses and the plots.",
+        table, notes(results_dir, rows)] if x)
