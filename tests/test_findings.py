@@ -28,3 +28,22 @@ def test_findings_use_seeds_where_both_sides_have_them_and_test_images_otherwise
     assert one_seed["over"] == "test images" and not one_seed["resolved"]
     text = render(str(tmp_path))
     assert text.startswith("## Findings") and "2.3× fewer parameters" in text
+
+
+def test_agreement_counts_the_full_studys_resolved_orderings_a_quick_run_keeps(tmp_path):
+    from utils.findings import agreement_block, full_results_dir
+
+    full, quick = tmp_path / "results", tmp_path / "results" / "quick"
+    for seed in range(3):
+        write(full, "mnist_comparison", "FCNet", seed, 0.985 + 0.0005 * seed)
+        write(full, "mnist_comparison", "SimpleCNN", seed, 0.993 + 0.0005 * seed)
+        write(full, "mnist_comparison", "ResNetLike", seed, 0.9931 + 0.0005 * seed)
+    write(quick, "mnist_comparison", "FCNet", 0, 0.97)
+    write(quick, "mnist_comparison", "SimpleCNN", 0, 0.96)   # flips the resolved ordering
+    write(quick, "mnist_comparison", "ResNetLike", 0, 0.98)
+    assert full_results_dir(str(quick)) == str(full)
+    text = agreement_block(str(quick))
+    # Resolved in full: SimpleCNN > FCNet and ResNetLike > FCNet (SimpleCNN vs ResNetLike is
+    # within the seed spread, so it does not count); the quick runs keep one of the two.
+    assert "Of the full profile's 2 resolved orderings" in text and "order 1 the same way" in text
+    assert "- 1.1: FCNet − SimpleCNN: -0.0080 → +0.0100" in text

@@ -1,12 +1,15 @@
 """The report's opening: each question of the assignment answered by the comparisons that decide
 it, each with its 95 % interval, computed from the JSON. A difference whose interval includes
 zero is "unresolved", never ranked. `comparisons` returns numbers; `render` only prints them."""
+import os
 import statistics
 
 from utils.reporting import md_table
 from utils.results import group_by_name, load_section
-from utils.sections import BY_KEY
+from utils.sections import BY_KEY, SECTIONS
 from utils.stats import compare_accuracies, resolved
+
+PROFILE_DIRS = ("quick", "smoke")  # a reduced profile's results sit in results/<profile>/
 
 # (section key, the question it answers, the comparisons as (a, b) model pairs: a − b)
 QUESTIONS = [
@@ -121,7 +124,7 @@ def render(results_dir):
     resolved_count = sum(c["resolved"] for c in rows)
     return "\n\n".join(x for x in [
         "## Findings",
-        _profile_note(results_dir),
+        _profile_note(results_dir), agreement_block(results_dir),
         f"Each question of the assignment, answered by the comparisons that decide it "
         f"({resolved_count} of {len(rows)} resolved). Test accuracy at the last epoch; the "
         "interval is Welch's 95 % t-interval over seeds where both sides ran several, else a "
@@ -129,3 +132,55 @@ def render(results_dir):
         "single-seed verdict is weaker than it looks). A difference whose interval includes "
         "zero is unresolved. The sections below hold the details, the analyses and the plots.",
         table, notes(results_dir, rows)] if x)
+
+
+def full_results_dir(results_dir):
+    """Where the full profile's results sit beside a reduced profile's (results/quick ->
+    results), or None."""
+    parent = os.path.dirname(os.path.normpath(results_dir))
+    return parent if os.path.basename(os.path.normpath(results_dir)) in PROFILE_DIRS else None
+
+
+def agreement(results_dir, full_dir):
+    """How many of the full study's resolved orderings (pairs of models within a final section
+    whose full-profile difference is resolved) the runs in `results_dir` order the same way.
+    Returns {"pairs": [...], "by_section": {key: (agree, total)}, "agree", "total"}."""
+    pairs, by_section = [], {}
+    for section in (s for s in SECTIONS if s.kind == "final"):
+        full = group_by_name(load_section(full_dir, section.folder), section.order)
+        reduced = group_by_name(load_section(results_dir, section.folder), section.order)
+        names = [n for n in full if n in reduced]
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                diff, low, high, _ = compare_accuracies(_accs(full[a]), _accs(full[b]),
+                                                        full[a][0]["test_size"])
+                if not resolved(low, high):
+                    continue
+                quick_diff = statistics.mean(_accs(reduced[a])) - statistics.mean(_accs(reduced[b]))
+                same = (quick_diff > 0) == (diff > 0)
+                pairs.append({"section": section.key, "a": a, "b": b, "full": diff,
+                              "reduced": quick_diff, "same": same})
+                agree, total = by_section.get(section.key, (0, 0))
+                by_section[section.key] = (agree + same, total + 1)
+    return {"pairs": pairs, "by_section": by_section,
+            "agree": sum(p["same"] for p in pairs), "total": len(pairs)}
+
+
+def agreement_block(results_dir):
+    full_dir = full_results_dir(results_dir)
+    if full_dir is None:
+        return ""
+    a = agreement(results_dir, full_dir)
+    if not a["total"]:
+        return ""
+    per_section = ", ".join(f"{k} {agree}/{total}" for k, (agree, total) in a["by_section"].items())
+    flips = [p for p in a["pairs"] if not p["same"]]
+    lines = [f"**Agreement with the full study.** Of the full profile's {a['total']} resolved "
+             f"orderings (pairs of models in one section whose full-profile difference is "
+             f"outside its 95 % interval), these runs order {a['agree']} the same way "
+             f"({a['agree'] / a['total']:.0%}); by section: {per_section}."]
+    if flips:
+        lines.append("Orderings that flip here (full-profile difference → this profile's):\n\n"
+                     + "\n".join(f"- {p['section']}: {p['a']} − {p['b']}: {p['full']:+.4f} → "
+                                 f"{p['reduced']:+.4f}" for p in flips))
+    return "\n\n".join(lines)
