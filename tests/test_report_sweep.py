@@ -2,7 +2,8 @@
 accuracy differences with their intervals, and which of them are resolved."""
 import pytest
 
-from utils.report_sweep import flow_ratio, flow_verdict, sweep_verdicts
+from utils.gradient_flow import flow_ratio, flow_verdict
+from utils.report_sweep import sweep_verdicts
 
 
 def layer(norm, weight_norm):
@@ -26,7 +27,17 @@ def test_flow_ratio_is_relative_gradient_after_the_stem_over_the_last_conv():
     assert flow_verdict(flow_ratio(snap)) == "vanishing"
     assert flow_verdict(20.0) == "exploding" and flow_verdict(0.5) == "steady"
     snap["stages.1.conv2.weight"] = layer(None, 4.0)
-    assert flow_ratio(snap) is None and flow_verdict(None) == "non-finite"
+    assert flow_ratio(snap) is None and flow_verdict(None) == "not measurable"
+
+
+def test_older_results_without_weight_norms_use_mean_abs_gradient_per_weight():
+    from utils.gradient_flow import MEAN_ABS, metric
+
+    snap = {"net.1.weight": {"mean_abs": 8.0}, "net.5.weight": {"mean_abs": 2.0},
+            "net.9.weight": {"mean_abs": 0.1}, "net.13.weight": {"mean_abs": 4.0}}
+    # An FC net: the input layer (net.1) and the classifier (net.13) are left out.
+    assert metric(snap) == MEAN_ABS and flow_ratio(snap) == pytest.approx(20.0)
+    assert flow_verdict(flow_ratio(snap)) == "exploding"
 
 
 def test_skip_and_depth_effects_carry_intervals_and_verdicts():

@@ -1,7 +1,7 @@
 """Report sentences over several seeds speak for all of them, or name the one they use."""
 import pytest
 
-from utils.reporting import gradient_sentences, mean_history, overfitting_sentences
+from utils.reporting import gradient_flow_table, mean_history, overfitting_sentences
 
 
 TWO_SEEDS = ([0.5, 0.9], [0.6, 0.8], [1.0, 0.5]), ([0.7, 0.9], [0.6, 0.6], [1.2, 0.7])
@@ -43,12 +43,12 @@ def test_the_overfitting_sentence_uses_every_seed_and_says_so():
 def test_a_single_run_gets_no_seed_note():
     runs = [_run(0, [0.5, 0.9], [0.6, 0.8], [1.0, 0.5])]
     assert "mean of" not in overfitting_sentences({"Net": runs})
-    assert "(seed" not in gradient_sentences({"Net": runs})
+    assert "(seed" not in gradient_flow_table({"Net": runs})
 
 
 def test_a_gradient_sentence_from_one_of_several_seeds_names_that_seed():
     runs = [_run(0, [0.5], [0.6], [1.0]), _run(1, [0.7], [0.6], [1.2])]
-    assert "**Net** (seed 0):" in gradient_sentences({"Net": runs})
+    assert "| Net (seed 0) |" in gradient_flow_table({"Net": runs})
 
 
 def _finals(name_to_gaps):

@@ -12,6 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from utils.gradient_flow import FLOW_FACTOR, flow_ratio, flow_verdict, profile  # noqa: E402
 from utils.plotting import _save  # noqa: E402
 from utils.reporting import fmt_int, image, md_table  # noqa: E402
 from utils.results import load_section  # noqa: E402
@@ -20,9 +21,6 @@ from utils.stats import accuracy_difference, resolved, wilson_interval  # noqa: 
 
 DEPTH_SWEEP = folder("2.2-sweep")
 PLOTS = BY_KEY["2.2-sweep"].plots
-# A first/last ratio of relative gradients beyond a factor of 10 either way is called vanishing
-# or exploding.
-FLOW_FACTOR = 10.0
 STYLES = {(True, True): ("residual, BN", "C0", "-"), (False, True): ("plain, BN", "C3", "-"),
           (True, False): ("residual, no BN", "C0", ":"), (False, False): ("plain, no BN", "C3", ":")}
 
@@ -36,38 +34,6 @@ def by_config(runs):
     """{(depth, residual, batchnorm): run}, ordered by depth, BN first, plain first."""
     return dict(sorted(((config(r), r) for r in runs if r["seed"] == 0),
                        key=lambda kv: (kv[0][0], not kv[0][2], kv[0][1])))
-
-
-def conv_profile(snapshot):
-    """||grad|| / ||weight|| of each conv layer along the main path, input to output (the 1x1
-    projection shortcuts are not on it). The ratio is the relative size of an SGD step, and,
-    unlike ||grad||, does not grow with the number of weights or the resolution a layer sees."""
-    out = []
-    for name, v in snapshot.items():
-        if "shortcut" in name or name.startswith("fc"):
-            continue
-        ok = v["norm"] is not None and v["weight_norm"]
-        out.append(v["norm"] / v["weight_norm"] if ok else None)
-    return out
-
-
-def flow_ratio(snapshot):
-    """Relative gradient of the first conv after the stem over that of the last conv, or None
-    if non-finite. The stem is left out: it alone sees the 3 colour channels."""
-    profile = conv_profile(snapshot)[1:]
-    if None in profile or len(profile) < 2 or profile[-1] == 0:
-        return None
-    return profile[0] / profile[-1]
-
-
-def flow_verdict(ratio):
-    if ratio is None:
-        return "non-finite"
-    if ratio < 1 / FLOW_FACTOR:
-        return "vanishing"
-    if ratio > FLOW_FACTOR:
-        return "exploding"
-    return "steady"
 
 
 def test_interval(run):
@@ -115,9 +81,9 @@ def draw(results_dir, plots_dir):
         for (d, residual, bn), run in configs.items():
             if d != depth or not run["gradient_flow"]:
                 continue
-            profile = conv_profile(run["gradient_flow"][0]["layers"])
             label, colour, ls = STYLES[(residual, bn)]
-            values = np.array([np.nan if v is None or v == 0 else v for v in profile])
+            values = np.array([np.nan if v is None or v == 0 else v
+                               for v in profile(run["gradient_flow"][0]["layers"])[1]])
             ax.plot(np.arange(1, len(values) + 1), values, color=colour, ls=ls, marker=".",
                     label=label)
         ax.set(yscale="log", title=f"{depth} layers, at initialisation (step 0)",
@@ -192,7 +158,7 @@ def findings(runs):
         if r["gradient_flow"]:
             flow.setdefault(flow_verdict(flow_ratio(r["gradient_flow"][0]["layers"])), []).append(
                 r["name"])
-    for verdict in ("vanishing", "exploding", "non-finite"):
+    for verdict in ("vanishing", "exploding", "not measurable"):
         if flow.get(verdict):
             out.append(f"- Gradient at initialisation {verdict}: {', '.join(flow[verdict])}.")
     diverged = [r["name"] for r in configs.values() if r["diverged"]]
@@ -227,8 +193,8 @@ def render(results_dir, plots_dir):
                      "—" if r["final"]["train_acc_eval"] is None or div else
                      f"{r['final']['train_acc_eval']:.4f}",
                      f"{r['final']['test_acc']:.4f} [{lo:.4f}, {hi:.4f}]",
-                     f"{init:.3g} ({flow_verdict(init)})" if init is not None else "non-finite",
-                     f"{late:.3g} ({flow_verdict(late)})" if late is not None else "non-finite",
+                     f"{init:.3g} ({flow_verdict(init)})" if init is not None else "—",
+                     f"{late:.3g} ({flow_verdict(late)})" if late is not None else "—",
                      f"epoch {div['epoch']}, batch {div['batch']}" if div else "no"])
     verdicts = sweep_verdicts(runs)
     depths = sorted({d for d, _, _ in configs})
@@ -246,7 +212,8 @@ def render(results_dir, plots_dir):
         f"Gradient flow: ‖gradient‖/‖weight‖ (the relative size of an SGD step, which does not "
         f"grow with a layer's size) of the first conv after the stem over that of the last conv, "
         f"at step 0 and at the last sampled step; beyond a factor of {FLOW_FACTOR:g} either way "
-        f"it is called vanishing or exploding.",
+        f"it is called vanishing or exploding (the rule of every gradient table in this report; "
+        f"— where the loss was already non-finite).",
         "**Findings** (each with its 95 % interval; unresolved where it includes zero):",
         findings(runs),
         md_table(["net", "depth", "skips", "BN", "params", "train acc (eval)",

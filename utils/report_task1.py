@@ -4,7 +4,7 @@ import os
 from utils import plotting
 from utils.report_recipe import selection_block
 from utils.reference import REFERENCE
-from utils.reporting import (accuracy_table, environment_lines, gradient_sentences, image,
+from utils.reporting import (accuracy_table, environment_lines, gradient_flow_table, image,
                              mean, overfitting_sentences, param_sentences, speed_table)
 from utils.results import group_by_name, load_section
 from utils.sections import folder, order
@@ -127,7 +127,7 @@ def render(results_dir, plots_dir):
             "**Where the parameters are:**", param_sentences(cifar),
             "**Overfitting:**", overfitting_sentences(cifar), _regularisation_sentence(cifar),
             "**Gradient flow** (mean |grad| per weight tensor, sampled at evenly spaced steps):",
-            gradient_sentences(cifar),
+            gradient_flow_table(cifar),
             "\n".join(image(plots_dir, results_dir, f"{CIFAR}/grad_flow_{n}.png",
                             f"gradient flow {n}") for n in cifar),
             "**Confusion matrices** (test set, seed 0):",

@@ -1,14 +1,14 @@
 """Task 2 (kernel size and depth on CIFAR-10): its plots and its report section, from the JSON."""
-import math
 import os
 
 from utils import plotting, report_sweep
-from utils.report_sweep import DEPTH_SWEEP
+from utils.gradient_flow import flow_ratio, flow_verdict, profile
 from utils.param_search import deviation
 from utils.reference import REFERENCE
-from utils.reporting import (accuracy_table, environment_lines, fmt_int, fmt_macs, image, mean,
-                             mean_history, mean_std, md_table, one_seed_note,
-                             overfitting_sentences, speed_table)
+from utils.report_sweep import DEPTH_SWEEP
+from utils.reporting import (accuracy_table, environment_lines, fmt_int, fmt_macs,
+                             gradient_flow_table, image, mean, mean_history, mean_std, md_table,
+                             one_seed_note, overfitting_sentences, speed_table)
 from utils.results import group_by_name, load_section
 from utils.sections import BY_KEY, folder, order
 
@@ -113,68 +113,8 @@ def _erf_table_and_sentences(groups):
 
 # --- 2.2 ----------------------------------------------------------------------------------------
 
-def _conv_norms(snapshot):
-    """Gradient norms of the conv weights in forward order (shortcut projections left out, so
-    plain and residual nets compare layer for layer), and of the classifier."""
-    layers = snapshot["layers"]
-    convs = [v["norm"] for k, v in layers.items() if "shortcut" not in k and k != "fc.weight"]
-    return convs, layers.get("fc.weight", {}).get("norm")
-
-
-def _depth_gradient_table(groups):
-    rows = []
-    for name, runs in groups.items():
-        snaps = runs[0]["gradient_flow"]
-        picks = [snaps[0], snaps[len(snaps) // 2], snaps[-1]]
-        cells = []
-        for s in picks:
-            convs, _ = _conv_norms(s)
-            cells.append(f"{convs[0] / convs[-1]:.3g}")
-        rows.append([name + one_seed_note(runs), len(_conv_norms(snaps[0])[0]), *cells,
-                     f"{picks[0]['step']} / {picks[1]['step']} / {picks[2]['step']}"])
-    return md_table(["model", "conv layers", "first/last conv ‖grad‖ (start)", "(middle)",
-                     "(end)", "steps sampled"], rows)
-
-
-def _depth_gradient_sentences(groups):
-    """Where gradients shrink or grow through depth, and by how much, at the first sample."""
-    lines = []
-    for name, runs in groups.items():
-        snaps = runs[0]["gradient_flow"]
-        convs, _ = _conv_norms(snaps[0])
-        if len(convs) < 2:
-            continue
-        total = convs[0] / convs[-1]
-        per_layer = total ** (1 / (len(convs) - 1))
-        # steps[i]: how the norm changes going back from conv i+2 to conv i+1
-        steps = [convs[i] / convs[i + 1] for i in range(len(convs) - 1)]
-        k = max(range(len(steps)), key=lambda i: abs(math.log(steps[i])))
-        verdict = ("within a factor of 10 end to end: no vanishing or exploding gradient"
-                   if 0.1 <= total <= 10 else
-                   "a vanishing gradient" if total < 0.1 else "an exploding gradient")
-        end_convs, _ = _conv_norms(snaps[-1])
-        lines.append(
-            f"- **{name}**{one_seed_note(runs)} at step 0: the first conv layer's gradient norm "
-            f"is {total:.3g}× the last one's ({per_layer:.3g}× per layer going back, on "
-            f"average) — {verdict}. The largest single-layer change is from conv {k + 2} back "
-            f"to conv {k + 1} ({steps[k]:.3g}×). At the last sample (step "
-            f"{snaps[-1]['step']}) the ratio is {end_convs[0] / end_convs[-1]:.3g}.")
-    return "\n".join(lines)
-
-
 def _epochs_to(history, threshold):
     return next((e["epoch"] for e in history if e["test_acc"] >= threshold), None)
-
-
-def _skip_effect(relative):
-    if relative > 1.25:
-        return f"the skips bring {relative:.2f}× as much gradient to the first layer."
-    if relative > 1.0:
-        return (f"the skips bring slightly more gradient to the first layer ({relative:.2f}×); "
-                "with BatchNorm after every conv the plain net does not starve its early layers "
-                "at this depth.")
-    return (f"the plain net's first layer gets as much or more ({1 / relative:.2f}×); with "
-            "BatchNorm after every conv, depth 10 does not starve the early layers.")
 
 
 def _residual_sentences(groups):
@@ -186,13 +126,13 @@ def _residual_sentences(groups):
         return mean([r["final"]["test_acc"] for r in runs])
 
     def start_ratio(runs):
-        convs, _ = _conv_norms(runs[0]["gradient_flow"][0])
-        return convs[0] / convs[-1]
+        return flow_ratio(runs[0]["gradient_flow"][0]["layers"])
 
     hd, hr = mean_history(deep), mean_history(res)
     target = round(min(acc(deep), acc(res)) * 0.9, 2)
     ed, er = _epochs_to(hd, target), _epochs_to(hr, target)
-    lines = [f"- Same depth ({len(_conv_norms(deep[0]['gradient_flow'][0])[0])} conv layers) "
+    layers = len(profile(deep[0]["gradient_flow"][0]["layers"])[0])
+    lines = [f"- Same depth ({layers} conv layers) "
              f"and widths; the only difference is the skip connections "
              f"({fmt_int(res[0]['params'] - deep[0]['params'])} extra parameters in the 1×1 "
              "projections where the shape changes).",
@@ -202,9 +142,12 @@ def _residual_sentences(groups):
              f"{hd[-1]['train_loss']:.3f}.",
              f"- Epochs to reach {target:.2f} test accuracy: ResidualCNN {er or 'never'}, "
              f"DeepCNN {ed or 'never'}.",
-             f"- First/last conv gradient-norm ratio at step 0: ResidualCNN "
-             f"{start_ratio(res):.3g} vs DeepCNN {start_ratio(deep):.3g}: "
-             + _skip_effect(start_ratio(res) / start_ratio(deep))]
+             f"- Gradient flow ratio at step 0 (the rule of the table above): ResidualCNN "
+             f"{start_ratio(res):.3g} ({flow_verdict(start_ratio(res))}) vs DeepCNN "
+             f"{start_ratio(deep):.3g} ({flow_verdict(start_ratio(deep))}). At this depth, with "
+             "BatchNorm after every conv, the skips are not needed to keep gradients flowing; "
+             "the depth sweep below removes BatchNorm and goes deeper."
+             if None not in (start_ratio(res), start_ratio(deep)) else ""]
     return "\n".join(lines)
 
 
@@ -259,9 +202,9 @@ def render(results_dir, plots_dir):
             "**Accuracy and time** (the reference's numbers beside ours):",
             accuracy_table(depth, REFERENCE[DEPTH]),
             "**Speed:**", speed_table(depth),
-            "**Vanishing / exploding gradients** (‖grad‖ of each conv weight, sampled at six "
-            "evenly spaced steps from the first to the last):",
-            _depth_gradient_table(depth), _depth_gradient_sentences(depth),
+            "**Vanishing / exploding gradients** (sampled at six evenly spaced steps from the "
+            "first to the last; the plots show every conv weight's gradient norm):",
+            gradient_flow_table(depth),
             "\n".join(img(f"grad_norm_{n}.png", f"gradient norms {n}") for n in depth),
             "**Effectiveness of residual connections** (DeepCNN vs ResidualCNN):",
             _residual_sentences(depth),

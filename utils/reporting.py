@@ -7,6 +7,8 @@ the same bytes.
 import os
 import statistics
 
+from utils.gradient_flow import FLOW_FACTOR, flow_ratio, flow_verdict, metric, profile
+
 
 
 def md_table(headers, rows):
@@ -195,28 +197,27 @@ def _against_seed_spread(difference, groups):
             f"seed-to-seed standard deviation of the gap ({noise:.4f})")
 
 
-def grad_ratio(snapshot, stat="mean_abs"):
-    """first-layer / last-layer gradient magnitude of one snapshot."""
-    layers = list(snapshot["layers"].values())
-    return layers[0][stat] / layers[-1][stat] if layers[-1][stat] else float("inf")
-
-
-def gradient_sentences(groups, stat="mean_abs"):
-    """Per model: first/last-layer gradient ratio at the first and last sample, and the layer
-    with the weakest gradient."""
-    lines = []
+def gradient_flow_table(groups):
+    """Per model: the flow ratio (utils/gradient_flow.py) at the first, middle and last sampled
+    step, each with its verdict; one rule for every section."""
+    rows = []
     for name, runs in groups.items():
         snaps = runs[0]["gradient_flow"]
         if not snaps:
             continue
-        first, last = snaps[0], snaps[-1]
-        weakest = min(last["layers"], key=lambda k: last["layers"][k][stat])
-        strongest = max(last["layers"], key=lambda k: last["layers"][k][stat])
-        span = last["layers"][strongest][stat] / last["layers"][weakest][stat]
-        lines.append(
-            f"- **{name}**{one_seed_note(runs)}: first-layer / last-layer mean |grad| = "
-            f"{grad_ratio(first, stat):.3g} at step {first['step']} and "
-            f"{grad_ratio(last, stat):.3g} at step {last['step']}; "
-            f"at the end the weakest gradient is in `{weakest}`, the strongest in `{strongest}` "
-            f"({span:.3g}× apart).")
-    return "\n".join(lines)
+        picks = [snaps[0], snaps[len(snaps) // 2], snaps[-1]]
+        cells = []
+        for snap in picks:
+            ratio = flow_ratio(snap["layers"])
+            cells.append("—" if ratio is None else f"{ratio:.3g} ({flow_verdict(ratio)})")
+        rows.append([name + one_seed_note(runs), len(profile(snaps[0]["layers"])[0]),
+                     metric(snaps[0]["layers"]), *cells,
+                     " / ".join(str(p["step"]) for p in picks)])
+    rule = (f"Gradient flow, one rule for every network: per-weight gradient of the first weight "
+            f"layer after the input layer over that of the last before the classifier (main "
+            f"path; the input layer alone sees raw pixels); beyond a factor of {FLOW_FACTOR:g} "
+            f"either way it is called vanishing or exploding; — where fewer than two such "
+            f"layers exist.")
+    return rule + "\n\n" + md_table(
+        ["model", "weight layers", "measure", "ratio at the start", "middle", "end",
+         "steps sampled"], rows)
