@@ -7,7 +7,7 @@ from models.residual_blocks import BasicBlock, Bottleneck, WideBlock
 from utils.layer_study import run_benchmarks, run_gradchecks
 from utils.measure import count_params
 from utils.param_search import deviation, widths_for_budget
-from utils.stability import late_variability, loss_spikes, rolling_mean
+from utils.stability import rolling_mean
 
 
 def test_the_all_standard_swappable_net_is_simplecnn():
@@ -71,16 +71,8 @@ def test_residual_variants_as_built_differ_in_size_in_the_expected_order():
     assert sizes[0] < sizes[1] < sizes[2]
 
 
-def test_loss_spikes_are_steps_well_above_the_recent_median():
-    losses = [1.0] * 60 + [2.0] + [1.0] * 10 + [1.4]
-    assert loss_spikes(losses, window=50, factor=1.5) == [60]
-    assert loss_spikes([1.0] * 100) == []
-
-
-def test_rolling_mean_and_late_variability():
-    assert rolling_mean([2, 4, 6, 8], 2) == [2, 3, 5, 7]
-    assert late_variability([5.0] * 40) == 0.0
-    assert late_variability([1.0] * 30 + [1.0, 3.0] * 5) > 0.4
+def test_rolling_mean():
+    assert rolling_mean([1.0, 3.0, 5.0, 7.0], 2) == [1.0, 2.0, 4.0, 6.0]
 
 
 def test_layer_study_gradchecks_pass_and_timings_are_positive():
@@ -92,19 +84,25 @@ def test_layer_study_gradchecks_pass_and_timings_are_positive():
 
 
 def _traced_run(loss, seed=0):
-    return {"seed": seed, "final": {"test_acc": 0.8},
+    return {"seed": seed, "final": {"test_acc": 0.8}, "history": [],
             "trace": {"loss": loss, "grad_norm": [1.0 + 0.01 * (i % 3) for i in range(len(loss))]}}
 
 
-def test_stability_ranks_runs_by_spikes_then_late_variability_and_needs_two_to_rank():
-    from utils.report_task3 import _stability
+def test_stability_counts_robust_spikes_and_the_largest_fall_in_test_accuracy():
+    from utils.report_task3 import _stability, stability_measures
     steady = [1.0] * 120
     spiky = [1.0] * 60 + [3.0] + [1.0] * 59  # one step far above the recent median
-    _, sentence = _stability({"Steady": [_traced_run(steady)], "Spiky": [_traced_run(spiky)]})
-    assert "Most stable" in sentence and "**Steady** (0.0 spikes" in sentence
-    assert "least stable: **Spiky** (1.0 spikes" in sentence
-    table, alone = _stability({"Steady": [_traced_run(steady)]})
-    assert "| Steady | 1 |" in table and alone == "One run so far: no ranking by stability yet."
+    falling = _traced_run(steady)
+    falling["history"] = [{"epoch": 1, "test_acc": 0.40}, {"epoch": 2, "test_acc": 0.59},
+                          {"epoch": 3, "test_acc": 0.42}, {"epoch": 4, "test_acc": 0.70}]
+    m = stability_measures({"Steady": [_traced_run(steady)], "Spiky": [_traced_run(spiky)],
+                            "Falling": [falling]})
+    assert m["Steady"]["spikes"] == [0] and m["Spiky"]["spikes"] == [1]
+    f = m["Falling"]["largest_fall"]
+    assert f["fall"] == pytest.approx(0.17) and (f["epoch"], f["from"], f["to"]) == (3, 0.59, 0.42)
+    assert m["Steady"]["largest_fall"] is None
+    _, sentence = _stability({"Falling": [falling]})
+    assert "fell from 0.5900 to 0.4200 at epoch 3" in sentence
 
 
 def _receptive_field_width(name, **kwargs):
@@ -140,22 +138,6 @@ def test_the_report_names_each_variants_depth_and_says_when_they_differ():
     assert _depth_sentence(deeper) == ("Blocks per stage (3×3 convolutions per stage): "
                                        "BasicResNet 1 (2), BottleneckResNet 2 (2), "
                                        "WideResNet 1 (2).")
-
-
-def test_a_stability_ranking_within_the_seed_to_seed_spread_is_called_unreliable():
-    from utils.report_task3 import _stability
-
-    def with_spikes(count):
-        return [1.0] * 60 + ([3.0] + [1.0] * 59) * count
-    varied = [_traced_run(with_spikes(k), seed=k) for k in (0, 2, 4)]  # 2.0 ± 2.0 spikes
-    _, sentence = _stability({"Varied": varied, "Calm": [_traced_run(with_spikes(0))]})
-    assert "**Calm** (0.0 spikes" in sentence
-    assert ("Their spike count difference (2.0) is within the typical seed-to-seed standard "
-            "deviation of the spike count (2.0), so this ranking is not reliable.") in sentence
-    _, sentence = _stability({"Spiky": [_traced_run(with_spikes(3))],
-                              "Calm": [_traced_run(with_spikes(0))]})
-    assert sentence.endswith("With one seed per run, there is no seed-to-seed spread to judge "
-                             "this by.")
 
 
 def test_the_residual_ranking_weighs_the_accuracy_gap_against_the_seed_spread():
