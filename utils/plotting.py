@@ -26,30 +26,40 @@ def history_matrix(runs, key):
 
 
 def curves(groups, key, title, ylabel, path):
-    """One line per model (mean over seeds, band = min..max over seeds) against the epoch."""
+    """One line per model (mean over seeds; shaded band: min..max over seeds, labelled so)
+    against the epoch; losses on a log scale, where their late changes are visible."""
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for name, runs in groups.items():
         values = history_matrix(runs, key)
         epochs = np.arange(1, len(values) + 1)
         label = name if len(runs) == 1 else f"{name} (mean of {len(runs)} seeds)"
-        ax.plot(epochs, values.mean(1), marker="o", ms=3, label=label)
+        line, = ax.plot(epochs, values.mean(1), marker="o", ms=3, label=label)
         if len(runs) > 1:
-            ax.fill_between(epochs, values.min(1), values.max(1), alpha=0.2)
-    ax.set(title=title, xlabel="epoch", ylabel=ylabel)
+            ax.fill_between(epochs, values.min(1), values.max(1), alpha=0.2,
+                            color=line.get_color(), label=f"{name}: min–max over seeds")
+    if "loss" in key:
+        ax.set_yscale("log")
+    ax.set(title=title, xlabel="epoch", ylabel=ylabel + (" (log scale)" if "loss" in key else ""))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(fontsize=8)
     return _save(fig, path)
 
 
 def confusion(run, path):
+    """Row-normalised confusion matrix (each cell: the share of that true class predicted as
+    that class, i.e. recall on the diagonal), with the image count under each share."""
     cm = np.array(run["confusion_matrix"])
-    fig, ax = plt.subplots(figsize=(7, 6))
-    sns.heatmap(cm, annot=True, fmt="d", cmap="Blues", xticklabels=run["classes"],
-                yticklabels=run["classes"], ax=ax, cbar_kws={"label": "test images"})
+    share = cm / np.maximum(cm.sum(1, keepdims=True), 1)
+    labels = np.array([[f"{p:.2f}\n{n}" for p, n in zip(prow, nrow)]
+                       for prow, nrow in zip(share, cm)])
+    fig, ax = plt.subplots(figsize=(8.4, 7))
+    sns.heatmap(share, annot=labels, fmt="", annot_kws={"fontsize": 7}, cmap="Blues", vmin=0,
+                vmax=1, xticklabels=run["classes"], yticklabels=run["classes"], ax=ax,
+                cbar_kws={"label": "share of the true class (row)"})
     acc = np.trace(cm) / cm.sum()
-    ax.set(title=f"{run['name']} confusion matrix (test, seed {run['seed']}, acc {acc:.3f})",
-           xlabel="predicted class", ylabel="true class")
+    ax.set(title=f"{run['name']} confusion matrix (test, seed {run['seed']}, acc {acc:.3f}): "
+                 "row share, count below", xlabel="predicted class", ylabel="true class")
     return _save(fig, path)
 
 
@@ -175,8 +185,11 @@ def feature_maps(run, path):
 
 
 def traces(groups, key, title, ylabel, path, window=25, log=False):
-    """Per-step trace of every model (seed 0): faint raw values, bold rolling mean."""
+    """Per-step trace of every model (seed 0): faint raw values, bold rolling mean, and for the
+    loss the robust spikes (utils/stability.py) marked."""
     from utils.stability import rolling_mean
+
+    from utils.stability import robust_spikes
 
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for (name, runs), color in zip(groups.items(), plt.cm.tab10.colors):
@@ -184,6 +197,11 @@ def traces(groups, key, title, ylabel, path, window=25, log=False):
         ax.plot(values, color=color, alpha=0.25, lw=0.6)
         ax.plot(rolling_mean(values, window), color=color, lw=1.6,
                 label=f"{name} (seed {runs[0]['seed']}, mean of {window} steps)")
+        if key == "loss":  # the spikes the stability table counts
+            spikes = robust_spikes(values)
+            if spikes:
+                ax.plot(spikes, [values[i] for i in spikes], "v", color=color, ms=6,
+                        label=f"{name}: loss spikes ({len(spikes)})")
     if log:
         ax.set_yscale("log")
     ax.set(title=title, xlabel="training step (batch of 128)", ylabel=ylabel)
