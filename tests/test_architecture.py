@@ -118,3 +118,13 @@ def test_feature_layers_chain_to_the_trunk_output(name):
     for _, layer in model.feature_layers():
         y = layer(y)
     assert torch.allclose(y, model.trunk()(x), atol=1e-6)
+
+
+def test_the_analytic_field_inside_the_image_follows_the_units_actual_centre():
+    from utils.receptive_field import extent_in_image
+
+    # CNN_5x5's central unit of its 8x8 map is centred at 17.5 px with a 32 px field: it spans
+    # 2..33, so 30 px of it (2..31) fall inside a 32 px image, not 32.
+    assert extent_in_image(17.5, 32, 32) == 30
+    assert extent_in_image(15.5, 32, 32) == 32  # a unit at the image centre: 0..31
+    assert extent_in_image(16.0, 5, 32) == 5 and extent_in_image(0.0, 5, 32) == 3
