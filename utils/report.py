@@ -7,6 +7,7 @@ none of its runs has finished; the section modules import only building blocks
 import os
 
 from utils import findings, report_superseded, report_task1, report_task2, report_task3
+from utils.departures import departures
 from utils.results import write_text_atomic
 from utils.sections import TASK1, TASK2, TASK3
 
@@ -21,7 +22,7 @@ def draw_plots(script, results_dir, plots_dir):
 
 def write_report(results_dir, plots_dir):
     parts = [render(results_dir, plots_dir) for render in SECTION_RENDERERS]
-    parts = [p for p in [findings.render(results_dir), *parts,
+    parts = [p for p in [findings.render(results_dir), *parts, departures(results_dir),
                          report_superseded.render(results_dir)] if p]
     header = ("# CNN versus fully connected networks: the generated report\n\n"
               "Every number, table and analytic sentence below is computed from the result "

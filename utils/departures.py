@@ -1,0 +1,81 @@
+"""Every deliberate departure from the assignment's settings, with its measured effect where a
+run measured it (a validation comparison of the recipe section that chose it), else "not
+measured". The settings in use are read from the result specs; the effects from the JSON."""
+import statistics
+
+from utils.reporting import md_table
+from utils.results import load_section
+from utils.sections import folder
+
+
+def _validation(results_dir, key, model):
+    """{recipe: mean validation accuracy of `model`} in a recipe section."""
+    scores = {}
+    for r in load_section(results_dir, folder(key)):
+        meta = r["spec"]["meta"]
+        if meta.get("tuned_model") == model:
+            scores.setdefault(meta["recipe"], []).append(r["final"]["test_acc"])
+    return {k: statistics.mean(v) for k, v in scores.items()}
+
+
+def _effect(scores, chosen, key):
+    if len(scores) < 2 or chosen not in scores:
+        return "not measured"
+    others = ", ".join(f"{k} {v:.4f}" for k, v in scores.items() if k != chosen)
+    return f"validation accuracy {chosen} {scores[chosen]:.4f} against {others} (`{key}`)"
+
+
+def _spec(results_dir, key, name):
+    runs = [r for r in load_section(results_dir, folder(key)) if r["name"] == name]
+    return runs[0]["spec"] if runs else None
+
+
+def departures(results_dir):
+    rows = []
+    mnist = _spec(results_dir, "1.1", "SimpleCNN")
+    if mnist:
+        rows.append(["1.1 learning rate", "Adam, lr 0.001", f"Adam, lr {mnist['lr']:g} "
+                     f"annealed to 0 by a {mnist['schedule']} schedule",
+                     _effect(_validation(results_dir, "1.1-recipe", "SimpleCNN"),
+                             mnist["schedule"], "1.1-recipe") + " (SimpleCNN)"])
+    resnet = _spec(results_dir, "1.2", "ResNetCIFAR")
+    if resnet:
+        rows.append(["1.2 ResNets: schedule", "SGD lr 0.1, decayed over the epochs",
+                     f"SGD peak lr {resnet['lr']:g}, {resnet['schedule']} (warm-up over the "
+                     "first quarter of the steps, then annealed), per step", "not measured"])
+        blocks = resnet["model_kwargs"].get("blocks_per_stage", 1)
+        rows.append(["1.2 ResNets: depth", "a CNN with residual blocks",
+                     f"{blocks} BasicBlocks per stage",
+                     _effect(_validation(results_dir, "1.2-recipe", "ResNetCIFAR"),
+                             "two_blocks" if blocks == 2 else "one_block", "1.2-recipe")])
+    fc = _spec(results_dir, "1.2", "DeepFCNet")
+    if fc:
+        rows.append(["1.2 DeepFCNet: schedule", "Adam lr 0.001",
+                     f"Adam peak lr {fc['lr']:g}, {fc['schedule']}", "not measured"])
+    rows.append(["2.2 DeepCNN/ResidualCNN depth", "6 or more conv layers",
+                 "10 (`--deep-depth`)", "not measured for this family; the depth sweep (section "
+                 "`2.2-sweep`) varies depth in the CIFAR ResNet family"])
+    custom = _spec(results_dir, "3.1", "StandardCNN")
+    if custom:
+        rows.append(["3.1 schedule", "the 1.1 settings (Adam, lr 0.001)",
+                     f"Adam lr {custom['lr']:g}, {custom['schedule']} (1.1 itself anneals)",
+                     "measured by section `3.1-paired` (the same nets under the cosine), "
+                     "where it has run"])
+    bottleneck = _spec(results_dir, "3.2", "BottleneckResNet")
+    if bottleneck:
+        blocks = bottleneck["model_kwargs"].get("blocks_per_stage", 1)
+        rows.append(["3.2 Bottleneck depth", "a bottleneck block (depth not set)",
+                     f"{blocks} blocks per stage",
+                     _effect(_validation(results_dir, "3.2-recipe", "BottleneckResNet"),
+                             "two_blocks" if blocks == 2 else "one_block", "3.2-recipe")])
+        rows.append(["3.2 wide block", "a wide block", "pre-activation (BN-ReLU-conv, as in "
+                     "WRN), where Basic and Bottleneck are post-activation", "not measured"])
+    if not rows:
+        return None
+    return "\n\n".join([
+        "## Departures from the assignment's settings",
+        "Each deliberate change, the setting the runs used (read from their specs) and its "
+        "measured effect where a validation comparison measured it:",
+        md_table(["what", "the assignment", "this study", "measured effect"], rows)])
+
+
