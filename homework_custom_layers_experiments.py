@@ -157,6 +157,9 @@ SECTIONS = {"3.1": custom_specs, "3.1-paired": paired_specs, "3.2-recipe": resid
 
 
 def layers(args, device):
+    """3.1's layer study: skipped when --only picks some runs (it is not one of them)."""
+    if args.only:
+        return
     layer_study(args.results_dir, CUSTOM, device, force=args.force,
                 reps=3 if args.profile == "smoke" else 20)
 

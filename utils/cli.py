@@ -253,7 +253,7 @@ def main(description, sections, argv=None, extra_options=None, extras=None):
                 plan(specs, args.results_dir, device, execution_of(args, device), args.force)
                 return 0
             for name, work in (extras or {}).items():
-                if args.section in (name, "all") and (not args.only):
+                if args.section in (name, "all"):
                     work(args, device)
             failures = train_missing(specs, args, device)
         else:

@@ -126,13 +126,21 @@ def make_scheduler(spec, optimizer, total_steps):
     raise ValueError(f"unknown schedule {spec.schedule!r}")
 
 
-def training_step(model, optimizer, x, y, execution=Execution()):
-    """One plain step (forward, cross-entropy, backward, update), as the speed probes time it;
-    the runner's own loop adds traces and gradient snapshots around the same steps."""
+def forward_backward(model, optimizer, x, y, execution=Execution(), label_smoothing=0.0):
+    """Forward under the run's autocast, cross-entropy in float32, gradients in place of the
+    last step's; returns (loss, logits). The update is the caller's (the runner reads the
+    gradients between the two)."""
     with execution.autocast(x.device):
-        loss = nn.functional.cross_entropy(model(x).float(), y)
+        out = model(x)
+        loss = nn.functional.cross_entropy(out.float(), y, label_smoothing=label_smoothing)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
+    return loss, out
+
+
+def training_step(model, optimizer, x, y, execution=Execution()):
+    """One whole step (forward, backward, update), as the speed probes time it."""
+    loss, _ = forward_backward(model, optimizer, x, y, execution)
     optimizer.step()
     return loss
 
@@ -312,12 +320,8 @@ class Run:
                 if i == 1 and self.execution.compile and "compile_time_s" not in self.state:
                     first_step_s = timer.elapsed()
                 step = epoch * self.steps_per_epoch + i
-                with self.execution.autocast(self.device):
-                    out = self.forward(x)
-                    loss = nn.functional.cross_entropy(out.float(), y,
-                                                       label_smoothing=spec.label_smoothing)
-                self.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
+                loss, out = forward_backward(self.forward, self.optimizer, x, y,
+                                             self.execution, spec.label_smoothing)
                 # Kept on the device: reading them every step would stall a GPU.
                 losses[i] = loss.detach()
                 grad_norms[i] = nn.utils.get_total_norm(
