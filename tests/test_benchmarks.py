@@ -91,9 +91,17 @@ def test_arithmetic_floor_counts_two_flops_per_mac_and_backward_as_twice_forward
     assert arithmetic_floor_seconds(1e6, 1_000, 3e9) == pytest.approx(2.0)
 
 
-def test_matmul_peak_is_a_plausible_positive_rate():
-    peak = matmul_peak_flops("cpu", n=256, reps=3)
-    assert 1e8 < peak < 1e14
+def test_matmul_peak_is_two_n_cubed_over_the_fastest_timed_product(monkeypatch):
+    import itertools
+
+    from utils import measure
+
+    # A clock whose timed regions take 0.5 s, 0.25 s, 0.5 s, ...: the fastest is 0.25 s.
+    ticks = itertools.accumulate(itertools.cycle([1.0, 0.5, 1.0, 0.25]))
+    monkeypatch.setattr(measure.time, "perf_counter", lambda: next(ticks))
+    rates = measure.matmul_rates("cpu", n=64, reps=4)
+    assert sorted(rates) == pytest.approx(sorted([2 * 64 ** 3 / 0.5, 2 * 64 ** 3 / 0.25] * 2))
+    assert matmul_peak_flops("cpu", n=64, reps=4) == pytest.approx(2 * 64 ** 3 / 0.25)
 
 
 def test_gpu_check_stages_mnist_and_a_cifar_subset_that_load_there(fake_mnist_root, tmp_path,
