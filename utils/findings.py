@@ -4,7 +4,7 @@ zero is "unresolved", never ranked. `comparisons` returns numbers; `render` only
 import os
 import statistics
 
-from utils.reporting import md_table
+from utils.reporting import md_table, reading_rules
 from utils.results import group_by_name, load_section
 from utils.sections import BY_KEY, SECTIONS
 from utils.stats import compare_accuracies, resolved
@@ -131,7 +131,7 @@ def render(results_dir):
         "95 % interval over the test images, which leaves out seed-to-seed variation (so a "
         "single-seed verdict is weaker than it looks). A difference whose interval includes "
         "zero is unresolved. The sections below hold the details, the analyses and the plots.",
-        table, notes(results_dir, rows)] if x)
+        table, notes(results_dir, rows), reading_rules()] if x)
 
 
 def full_results_dir(results_dir):

@@ -8,6 +8,7 @@ import os
 import statistics
 
 from utils.gradient_flow import FLOW_FACTOR, flow_ratio, flow_verdict, metric, profile
+from utils.stability import ROBUST_FLOOR, ROBUST_K, SPIKE_WINDOW
 
 
 
@@ -140,7 +141,7 @@ def speed_table(groups):
 
 def param_sentences(groups):
     """Where each model keeps its parameters: the largest layer and the conv/linear split."""
-    out = []
+    rows = []
     for name, runs in groups.items():
         parts = runs[0].get("param_breakdown", [])
         if not parts:
@@ -149,11 +150,11 @@ def param_sentences(groups):
         biggest = max(parts, key=lambda p: p["params"])
         linear = sum(p["params"] for p in parts if p["type"] == "Linear")
         conv = sum(p["params"] for p in parts if p["type"].startswith("Conv"))
-        out.append(f"- **{name}** ({fmt_int(total)} parameters): the largest layer is "
-                   f"`{biggest['name']}` ({biggest['type']}, {fmt_int(biggest['params'])}, "
-                   f"{biggest['params'] / total:.0%} of the total); linear layers hold "
-                   f"{linear / total:.1%}, convolutions {conv / total:.1%}.")
-    return "\n".join(out)
+        rows.append([name, fmt_int(total), f"`{biggest['name']}` ({biggest['type']})",
+                     f"{fmt_int(biggest['params'])} ({biggest['params'] / total:.0%})",
+                     f"{linear / total:.1%}", f"{conv / total:.1%}"])
+    return md_table(["model", "parameters", "largest layer", "its parameters (share)",
+                     "in linear layers", "in convolutions"], rows)
 
 
 # Overfitting, scale-aware: the last epoch's test loss at least this fraction above its minimum.
@@ -186,10 +187,7 @@ def overfitting_sentences(groups):
              f"(epoch {m['last_epoch']})", f"{m['rise']:+.1%}",
              "yes" if m["overfits"] else "no"]
             for name, m in overfitting_measures(groups).items()]
-    return (f"Overfitting is called where the last epoch's test loss ended at least "
-            f"{OVERFIT_RISE:.0%} above its minimum (a relative rule: it means the same on MNIST's "
-            f"small losses as on CIFAR-10's). Histories are averaged over seeds.\n\n"
-            + md_table(["model", "final gap (eval train − test acc)",
+    return (md_table(["model", "final gap (eval train − test acc)",
                         "running gap, first → last epoch", "test loss: lowest → last",
                         "rise from lowest", "overfitting"], rows))
 
@@ -210,11 +208,19 @@ def gradient_flow_table(groups):
         rows.append([name + one_seed_note(runs), len(profile(snaps[0]["layers"])[0]),
                      metric(snaps[0]["layers"]), *cells,
                      " / ".join(str(p["step"]) for p in picks)])
-    rule = (f"Gradient flow, one rule for every network: per-weight gradient of the first weight "
-            f"layer after the input layer over that of the last before the classifier (main "
-            f"path; the input layer alone sees raw pixels); beyond a factor of {FLOW_FACTOR:g} "
-            f"either way it is called vanishing or exploding; — where fewer than two such "
-            f"layers exist.")
-    return rule + "\n\n" + md_table(
+    return md_table(
         ["model", "weight layers", "measure", "ratio at the start", "middle", "end",
          "steps sampled"], rows)
+
+
+def reading_rules():
+    """The rules every table of the report applies, stated once."""
+    return (f"**How to read it.** Overfitting: the last epoch's test loss ended at least "
+            f"{OVERFIT_RISE:.0%} above its lowest (a relative rule, the same on MNIST's small "
+            f"losses as on CIFAR-10's; histories averaged over seeds). Gradient flow: the "
+            f"per-weight gradient (‖grad‖/‖weight‖ where recorded, else mean absolute gradient) "
+            f"of the first weight layer after the input layer over that of the last before the "
+            f"classifier, on the main path; beyond a factor of {FLOW_FACTOR:g} either way it is "
+            f"vanishing or exploding (— where fewer than two such layers exist). Loss spikes: a "
+            f"step whose loss rises above the median of the {SPIKE_WINDOW} before by more than "
+            f"{ROBUST_K:g} robust standard deviations (MAD) and at least {ROBUST_FLOOR:g} nats.")
