@@ -94,11 +94,13 @@ def _show_image(ax, pixels):
 
 
 def _map_grid(rows, title, path, row_labels, first_col_images=None):
-    """A grid of 2-D maps: one row per entry of `rows` (each a list of maps)."""
+    """A grid of 2-D maps: one row per entry of `rows` (each a list of maps), every map of a row
+    on that row's colour scale (shown by the row's colour bar), so channels compare."""
     n_rows = len(rows)
     n_cols = max(len(r) for r in rows) + (1 if first_col_images else 0)
-    fig, axes = plt.subplots(n_rows, n_cols, figsize=(1.1 * n_cols + 1, 1.15 * n_rows + 0.8),
-                             squeeze=False)
+    # One narrow extra column holds each row's colour bar.
+    fig, axes = plt.subplots(n_rows, n_cols + 1, figsize=(1.1 * n_cols + 1.5, 1.15 * n_rows + 0.8),
+                             squeeze=False, gridspec_kw={"width_ratios": [1] * n_cols + [0.08]})
     for i, maps in enumerate(rows):
         offset = 0
         if first_col_images:
@@ -109,16 +111,19 @@ def _map_grid(rows, title, path, row_labels, first_col_images=None):
                 axes[i, 0].set_yticks([])
                 axes[i, 0].set_frame_on(False)
             offset = 1
+        low = min(np.min(m) for m in maps)
+        high = max(np.max(m) for m in maps)
         for j in range(n_cols - offset):
-            ax = axes[i, j + offset]
+            ax = axes[i, j + offset]  # (axes[i, -1] is the colour bar's)
             ax.set_xticks([])
             ax.set_yticks([])
             if j < len(maps):
-                ax.imshow(np.array(maps[j]), cmap="viridis")
+                image = ax.imshow(np.array(maps[j]), cmap="viridis", vmin=low, vmax=high)
                 if i == 0:
                     ax.set_title(f"ch {j}", fontsize=7)
             else:
                 ax.axis("off")
+        fig.colorbar(image, cax=axes[i, -1]).ax.tick_params(labelsize=6)
         axes[i, 0].set_ylabel(row_labels[i], fontsize=7)
     fig.suptitle(title)
     return _save(fig, path)
