@@ -161,9 +161,9 @@ def test_unwritable_results_dir_is_a_clear_error(tmp_path):
 
 def test_zero_seeds_or_epochs_is_a_clear_error(tmp_path):
     assert_clean_error(cli("--profile", "smoke", "--seeds", "0", *dirs(tmp_path)),
-                       "--seeds must be at least 1")
+                       "argument --seeds: must be at least 1")
     assert_clean_error(cli("--profile", "smoke", "--epochs", "0", *dirs(tmp_path)),
-                       "--epochs must be at least 1")
+                       "argument --epochs: must be at least 1")
 
 
 def test_bad_profile_is_rejected_by_argparse(tmp_path):
