@@ -17,7 +17,6 @@ shared machine that the training never saw, and flatter the ratio.
     python -m benchmarks.train_throughput                 # writes results/benchmarks/...
     python -m benchmarks.train_throughput --steps 10 --repeats 1 --out /tmp/look.json
 """
-import argparse
 import os
 import statistics
 import sys
@@ -29,6 +28,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from models import build_model  # noqa: E402
+from utils.cli import OneLineParser, int_in  # noqa: E402
 from utils.data import (STATS, DatasetUnavailable, TensorLoader,  # noqa: E402
                         default_data_root, load_split)
 from utils.execution import Execution  # noqa: E402
@@ -105,34 +105,20 @@ def train_rates(model_name, loader, device, steps, warmup, repeats, channels_las
     return rates, peaks
 
 
-def positive_int(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
-def non_negative_int(text):
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
-    return value
-
-
 def parse(argv):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = OneLineParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data-dir", default=default_data_root())
     p.add_argument("--device", choices=("cpu", "cuda"),
                    default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--amp", action="store_true",
                    help="bf16 autocast for training, and the peak measured in bf16")
-    p.add_argument("--steps", type=positive_int, default=20,
+    p.add_argument("--steps", type=int_in(1), default=20,
                    help="timed steps per repeat (at least)")
     p.add_argument("--min-seconds", type=float, default=2.0, help="timed seconds per repeat "
                    "(at least)")
-    p.add_argument("--warmup", type=non_negative_int, default=3)
-    p.add_argument("--repeats", type=positive_int, default=3)
-    p.add_argument("--workers", type=non_negative_int, nargs="*", default=[0, 2],
+    p.add_argument("--warmup", type=int_in(0), default=3)
+    p.add_argument("--repeats", type=int_in(1), default=3)
+    p.add_argument("--workers", type=int_in(0), nargs="*", default=[0, 2],
                    help="DataLoader num_workers settings of the usual pipeline (none: skip it)")
     p.add_argument("--only", nargs="+", choices=[c[0] for c in CASES], metavar="MODEL",
                    help=f"models to benchmark ({', '.join(c[0] for c in CASES)}); needs --out")
