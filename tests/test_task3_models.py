@@ -120,7 +120,7 @@ def _receptive_field_width(name, **kwargs):
 
 def test_a_bottleneck_net_sees_as_far_as_the_basic_one_only_at_two_blocks_per_stage():
     # One 3x3 convolution a bottleneck block against two a basic or wide block: the 3.2-recipe
-    # candidate of two blocks per stage is what evens the receptive fields out.
+    # study's two blocks per stage is what evens the receptive fields out.
     assert _receptive_field_width("BasicResNet") == _receptive_field_width("WideResNet") == 25
     assert _receptive_field_width("BottleneckResNet") == 11
     assert _receptive_field_width("BottleneckResNet", blocks_per_stage=2) == 25

@@ -64,10 +64,12 @@ def departures(results_dir):
     bottleneck = _spec(results_dir, "3.2", "BottleneckResNet")
     if bottleneck:
         blocks = bottleneck["model_kwargs"].get("blocks_per_stage", 1)
-        rows.append(["3.2 Bottleneck depth", "a bottleneck block (depth not set)",
-                     f"{blocks} blocks per stage",
+        rows.append(["3.2 depth", "one block of each type (depth not set)",
+                     f"{blocks} block{'s' * (blocks > 1)} per stage for every block type",
                      _effect(_validation(results_dir, "3.2-recipe", "BottleneckResNet"),
-                             "two_blocks" if blocks == 2 else "one_block", "3.2-recipe")])
+                             "two_blocks" if blocks == 2 else "one_block", "3.2-recipe")
+                     + " for the Bottleneck alone; not applied, so that the three compare at "
+                       "one depth"])
         rows.append(["3.2 wide block", "a wide block", "pre-activation (BN-ReLU-conv, as in "
                      "WRN), where Basic and Bottleneck are post-activation", "not measured"])
     if not rows:

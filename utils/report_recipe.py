@@ -49,8 +49,9 @@ def recipe_of(run, candidate_runs):
     return None
 
 
-def selection_block(candidate_runs, final_runs):
-    """Markdown: the validation table, the winner and whether the final runs use it."""
+def selection_block(candidate_runs, final_runs, not_applied=None):
+    """Markdown: the validation table, the winner and whether the final runs use it; for a
+    search whose winner is deliberately not applied, `not_applied` says why instead."""
     if not candidate_runs:
         return None
     table = _by_recipe(candidate_runs)
@@ -75,6 +76,8 @@ def selection_block(candidate_runs, final_runs):
     used = sorted({recipe_of(r, candidate_runs) for r in final_runs}, key=str)
     if winner is None:
         out.append("Not every candidate has finished for every model: no recipe chosen yet.")
+    elif not_applied:
+        out.append(f"Best mean validation accuracy: `{winner}`; not applied: {not_applied}")
     elif not final_runs:
         out.append(f"Best mean validation accuracy: `{winner}`; no final run has finished yet.")
     elif used == [winner]:

@@ -22,9 +22,9 @@ def render(results_dir):
                      f"`{r['committed_in']}`", r["superseded_by"]])
     return "\n\n".join([
         "## Superseded results (disclosed)",
-        "These final runs were replaced after their test accuracy was seen: each replacement "
-        "recipe was then chosen on a validation split carved from train (the `-recipe` "
-        "sections), but the search itself was prompted by a test result, so both are listed. "
-        "Files under `results/superseded/`, recovered from the git history:",
+        "These final runs were replaced after their test accuracy was seen: most by a recipe "
+        "then chosen on a validation split carved from train (the `-recipe` sections), but the "
+        "search itself was prompted by a test result, so both are listed; the last column says "
+        "what replaced each. Files under `results/superseded/`, recovered from the git history:",
         md_table(["run", "test acc then", "schedule", "model kwargs", "committed in",
                   "replaced by (commit message)"], rows)])
