@@ -7,15 +7,17 @@ from models.cnn_models import (CNN_3x3, CNN_5x5, CNN_7x7, CNN_Combo, DeepCNN, Me
                                ResidualCNN, ResNetCIFAR, ResNetCIFARRegularized, ResNetLike,
                                ShallowCNN, SimpleCNN)
 from models.depth_sweep import SweepResNet
-from models.custom_cnn import CNNWithCustomLayers, StandardCNN, SwappableCNN
+from models.custom_cnn import CNNWithCustomLayers, StandardCNN
 from models.fc_models import DeepFCNet, FCNet
 from models.residual_nets import BasicResNet, BottleneckResNet, WideResNet
 
 MODELS = {cls.__name__: cls for cls in (
     FCNet, SimpleCNN, ResNetLike, DeepFCNet, ResNetCIFAR, ResNetCIFARRegularized,
     CNN_3x3, CNN_5x5, CNN_7x7, CNN_Combo, ShallowCNN, MediumCNN, DeepCNN, ResidualCNN,
-    SwappableCNN, StandardCNN, CNNWithCustomLayers, BasicResNet, BottleneckResNet, WideResNet,
-    SweepResNet)}
+    StandardCNN, CNNWithCustomLayers, BasicResNet, BottleneckResNet, WideResNet, SweepResNet)}
+# 3.1's single-swap runs name their net "SwappableCNN" (its name when it was a class of its own):
+# SimpleCNN with one layer option set.
+MODELS["SwappableCNN"] = SimpleCNN
 
 
 def build_model(name, **kwargs):

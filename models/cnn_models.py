@@ -2,25 +2,39 @@
 import torch
 from torch import nn
 
+from models.custom_layers import MixPool2d, SEAttention, SwishBeta, WSConv2d
 from models.residual_blocks import BasicBlock
+from models.residual_nets import ResNetVariant
 
 
 class SimpleCNN(nn.Module):
-    """Three conv3x3+ReLU+maxpool stages (32, 64, 128 channels), then fc 1152 -> 128 -> 10.
+    """Three conv3x3 + activation + pool stages (32, 64, 128 channels), then fc 1152 -> 128 -> 10.
 
     On 28x28 MNIST the pools give 14, 7 and 3 pixels: 241,546 parameters, the reference's count.
+    Task 3.1 swaps its layers one at a time for the custom ones of models/custom_layers.py:
+    conv:      "standard" (nn.Conv2d) or "custom" (WSConv2d),
+    attention: False (none) or True (SEAttention after every conv stage's activation),
+    act:       "relu" (nn.ReLU) or "swish" (SwishBeta),
+    pool:      "max" (nn.MaxPool2d(2)) or "mix" (MixPool2d(2)).
     """
 
-    def __init__(self, in_channels=1, num_classes=10, widths=(32, 64, 128), image_size=28,
+    def __init__(self, conv="standard", attention=False, act="relu", pool="max",
+                 in_channels=1, num_classes=10, widths=(32, 64, 128), image_size=28,
                  hidden=128):
         super().__init__()
+        conv_cls = {"standard": nn.Conv2d, "custom": WSConv2d}[conv]
+        activation = {"relu": nn.ReLU, "swish": SwishBeta}[act]
+        pooling = {"max": nn.MaxPool2d, "mix": MixPool2d}[pool]
         layers, c, size = [], in_channels, image_size
         for w in widths:
-            layers += [nn.Conv2d(c, w, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2)]
+            layers += [conv_cls(c, w, 3, padding=1), activation()]
+            if attention:
+                layers.append(SEAttention(w))
+            layers.append(pooling(2))
             c, size = w, size // 2
         self.features = nn.Sequential(*layers)
         self.classifier = nn.Sequential(
-            nn.Flatten(), nn.Linear(c * size * size, hidden), nn.ReLU(inplace=True),
+            nn.Flatten(), nn.Linear(c * size * size, hidden), activation(),
             nn.Linear(hidden, num_classes))
 
     def forward(self, x):
@@ -48,7 +62,7 @@ class ResNetLike(nn.Module):
         return self.fc(torch.flatten(self.pool(x), 1))
 
 
-class ResNetCIFAR(nn.Module):
+class ResNetCIFAR(ResNetVariant):
     """A small CIFAR ResNet: conv3x3 stem, three stages of BasicBlocks (32, 64, 128 channels,
     strides 1, 2, 2), global average pooling, optional dropout, fc.
 
@@ -56,25 +70,9 @@ class ResNetCIFAR(nn.Module):
     every stage (Task 1.2 picks it on a validation split: see its script).
     """
 
-    def __init__(self, num_classes=10, widths=(32, 64, 128), blocks_per_stage=1, dropout=0.0,
-                 block=BasicBlock):
-        super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(3, widths[0], 3, padding=1, bias=False),
-                                  nn.BatchNorm2d(widths[0]), nn.ReLU(inplace=True))
-        stages, c = [], widths[0]
-        for i, w in enumerate(widths):
-            for j in range(blocks_per_stage):
-                stride = 2 if i > 0 and j == 0 else 1
-                stages.append(block(c, w, stride=stride))
-                c = w * block.expansion
-        self.stages = nn.Sequential(*stages)
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
-        self.fc = nn.Linear(c, num_classes)
-
-    def forward(self, x):
-        x = self.pool(self.stages(self.stem(x)))
-        return self.fc(self.dropout(torch.flatten(x, 1)))
+    def __init__(self, num_classes=10, widths=(32, 64, 128), blocks_per_stage=1, dropout=0.0):
+        super().__init__(BasicBlock, widths, blocks_per_stage, dropout=dropout,
+                         num_classes=num_classes)
 
 
 class ResNetCIFARRegularized(ResNetCIFAR):
