@@ -19,9 +19,6 @@ from utils.sections import folder, order
 KERNEL, DEPTH, DEPTH_SWEEP = folder("2.1"), folder("2.2"), folder("2.2-sweep")
 
 KERNEL_VARIANTS, DEPTH_VARIANTS = order("2.1"), order("2.2")
-# Runs that get 3 seeds in the full profile without --seeds: those whose full run took under
-# ~10 minutes on the 2-core CPU (the report then shows mean ± std). The rest get one.
-SEEDS = {"full": {n: 3 for n in [*KERNEL_VARIANTS, "ShallowCNN", "MediumCNN"]}}
 
 
 def kernel_specs(args):
@@ -34,7 +31,7 @@ def kernel_specs(args):
                              model_kwargs={"widths": list(widths)},
                              analyses=["first_layer", "receptive_field"],
                              meta={"param_budget": args.budget}, **CIFAR_CONV))
-    return for_profile(specs, args, SEEDS)
+    return for_profile(specs, args)
 
 
 def depth_specs(args):
@@ -44,7 +41,7 @@ def depth_specs(args):
     specs = [RunSpec(name=name, section=DEPTH, model=name, grad_snapshots=6,
                      model_kwargs=deep if name in ("DeepCNN", "ResidualCNN") else {},
                      analyses=["feature_maps"], **CIFAR_CONV) for name in DEPTH_VARIANTS]
-    return for_profile(specs, args, SEEDS)
+    return for_profile(specs, args)
 
 
 # The depth sweep (section "2.2-sweep"): the CIFAR ResNet family at 6n + 2 layers, each depth

@@ -24,9 +24,6 @@ MNIST_RECIPES = {"constant": {"schedule": "constant"},   # the assignment, liter
 # The validation split preferred the cosine for all three models (results/mnist_recipe/; the
 # report's 1.1 section shows the table and checks that the final runs use its winner).
 MNIST_SCHEDULE = "cosine"
-# Runs that get 3 seeds in the full profile without --seeds: those whose full run took under
-# ~10 minutes on the 2-core CPU (the report then shows mean ± std). The rest get one.
-SEEDS = {"full": {"FCNet": 3, "SimpleCNN": 3, "ResNetLike": 3, "DeepFCNet": 3}}
 
 
 def mnist_base_specs():
@@ -40,7 +37,7 @@ def mnist_base_specs():
 
 
 def mnist_specs(args):
-    return for_profile(mnist_base_specs(), args, SEEDS)
+    return for_profile(mnist_base_specs(), args)
 
 
 def mnist_recipe_specs(args):
@@ -70,7 +67,7 @@ def cifar_specs(args):
           "channels_last": False}
     specs = [RunSpec(name="DeepFCNet", section=CIFAR, model="DeepFCNet",
                      model_kwargs={"dropout": 0.3}, **fc), *cifar_resnet_specs()]
-    return for_profile(specs, args, SEEDS)
+    return for_profile(specs, args)
 
 
 def cifar_resnet_specs():

@@ -17,7 +17,7 @@ from models import build_model
 from utils.cli import int_in, main
 from utils.layer_study import layer_study
 from utils.param_search import widths_for_budget
-from utils.profiles import CIFAR_CONV, PROFILES, for_profile
+from utils.profiles import CIFAR_CONV, PROFILES, for_profile, seeded
 from utils.recipe import candidate_specs
 from utils.runner import RunSpec
 from utils.sections import folder
@@ -30,9 +30,6 @@ RESIDUAL_STABILITY = folder("3.2-stability")
 SWAPS = {"Swap_WSConv2d": {"conv": "custom"}, "Swap_SEAttention": {"attention": True},
          "Swap_SwishBeta": {"act": "swish"}, "Swap_MixPool2d": {"pool": "mix"}}
 RESIDUAL_VARIANTS = ["BasicResNet", "BottleneckResNet", "WideResNet"]
-# Runs that get 3 seeds in the full profile without --seeds: those whose full run took under
-# ~10 minutes on the 2-core CPU (the report then shows mean ± std). The rest get one.
-CUSTOM_SEEDS = {"full": {n: 3 for n in ["CNNWithCustomLayers", "StandardCNN", *SWAPS]}}
 
 
 def custom_specs(args):
@@ -48,24 +45,23 @@ def custom_specs(args):
              RunSpec(name="StandardCNN", model="StandardCNN", **common)]
     specs += [RunSpec(name=name, model="SwappableCNN", model_kwargs=kw, **common)
               for name, kw in SWAPS.items()]
-    return for_profile(specs, args, CUSTOM_SEEDS)
+    return for_profile(specs, args)
 
 
 # 3.1 with the power to see a difference (section "3.1-paired"): the same six nets under the
 # schedule 1.1's validation chose (cosine; the constant rate left a seed spread of 0.0025, four
 # times the 0.0006 of the same net under the cosine), with the same seeds for every net, so each
 # swap is compared with StandardCNN seed by seed (paired differences, 95 % t-interval).
-PAIRED_SEEDS = {"full": 5, "quick": 2, "smoke": 2}
+# Seeds: 5 in the full profile, 2 in the quick one (the section's seed policy).
 PAIRED_EPOCHS = {"quick": 2}  # quick: 2 epochs on its 12,000 images
 
 
 def paired_specs(args):
     specs = [replace(s, section=CUSTOM_PAIRED, schedule="cosine") for s in
              custom_specs(argparse.Namespace(profile=args.profile, seeds=1))]
-    seeds = args.seeds or PAIRED_SEEDS[args.profile]
     epochs = PAIRED_EPOCHS.get(args.profile)
-    return [replace(s, seed=k, **({"epochs": epochs} if epochs else {}))
-            for s in specs for k in range(seeds)]
+    return [replace(s, **({"epochs": epochs} if epochs else {}))
+            for s in seeded(specs, args.seeds, args.profile)]
 
 
 # Depth: every block type as built, one block per stage (like for like). A depth search on
@@ -87,7 +83,7 @@ def as_built_spec(model):
 def residual_specs(args):
     """3.2 on CIFAR-10 with the Task 1 CIFAR recipe: the three variants as built (different
     widths) and sized by the equal-parameter search to one budget (--residual-budget), each at
-    its variant's depth. Seeds: --seeds, else RESIDUAL_SEEDS."""
+    its variant's depth. Seeds: --seeds, else the section's seed policy (utils/sections.py)."""
     as_built = [as_built_spec(n) for n in RESIDUAL_VARIANTS]
     matched = []
     for n in RESIDUAL_VARIANTS:
@@ -96,7 +92,7 @@ def residual_specs(args):
         matched.append(RunSpec(name=f"{n}_matched", section=RESIDUAL, model=n,
                                model_kwargs={"widths": list(widths)},
                                meta={"param_budget": args.residual_budget}, **CIFAR_CONV))
-    return for_profile(as_built + matched, args, RESIDUAL_SEEDS)
+    return for_profile(as_built + matched, args)
 
 
 def residual_recipe_specs(args):
@@ -106,12 +102,6 @@ def residual_recipe_specs(args):
     return for_profile(candidate_specs([as_built_spec("BottleneckResNet")], DEPTH_CANDIDATES,
                                        RESIDUAL_RECIPE, validation=held_out), args)
 
-
-# Seeds of 3.2 runs when --seeds is not given: the comparison needs a spread for every variant,
-# so every variant as built gets the same number: 2 in the quick profile, 3 in the full one
-# (Basic ~30 s an epoch on the 2-core CPU, Wide ~80 s, the Bottleneck ~120 s).
-RESIDUAL_SEEDS = {"quick": {n: 2 for n in RESIDUAL_VARIANTS},
-                  "full": {n: 3 for n in RESIDUAL_VARIANTS}}
 
 
 # The stability test (section "3.2-stability"): each block type as built, trained at several

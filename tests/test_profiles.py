@@ -1,8 +1,21 @@
-"""Profiles scale a spec; seeds come from --seeds, else the script's per-profile defaults."""
+"""Profiles scale a spec; seeds come from --seeds, else the seed policy of the spec's section in
+the registry."""
 from argparse import Namespace
 
+import pytest
+
+from utils import sections
 from utils.profiles import PROFILES, for_profile
 from utils.runner import RunSpec
+
+
+@pytest.fixture(autouse=True)
+def a_section(monkeypatch):
+    """A registered section "s" whose policy gives Cheap 3 seeds in the full profile, and every
+    run 2 in the quick one."""
+    section = sections.Section("x", "s", "s", "x", "x.py",
+                               seeds={"full": {"Cheap": 3}, "quick": 2})
+    monkeypatch.setitem(sections.BY_FOLDER, "s", section)
 
 
 def specs():
@@ -10,21 +23,24 @@ def specs():
             for n in ("Cheap", "Costly")]
 
 
-def ids(args, defaults=None):
-    return [s.run_id for s in for_profile(specs(), args, defaults)]
+def ids(profile, seeds=None):
+    return [s.run_id for s in for_profile(specs(), Namespace(profile=profile, seeds=seeds))]
 
 
-def test_default_seeds_apply_per_profile_and_per_name():
-    defaults = {"full": {"Cheap": 3}}
-    assert ids(Namespace(profile="full", seeds=None), defaults) == [
-        "Cheap__seed0", "Cheap__seed1", "Cheap__seed2", "Costly__seed0"]
-    assert ids(Namespace(profile="quick", seeds=None), defaults) == [
-        "Cheap__seed0", "Costly__seed0"]
+def test_the_section_seed_policy_applies_per_profile_and_per_name():
+    assert ids("full") == ["Cheap__seed0", "Cheap__seed1", "Cheap__seed2", "Costly__seed0"]
+    assert ids("quick") == ["Cheap__seed0", "Cheap__seed1", "Costly__seed0", "Costly__seed1"]
+    assert ids("smoke") == ["Cheap__seed0", "Costly__seed0"]  # no policy: one seed
 
 
 def test_the_seeds_option_overrides_every_default():
-    assert ids(Namespace(profile="full", seeds=2), {"full": {"Cheap": 3}}) == [
+    assert ids("full", seeds=2) == [
         "Cheap__seed0", "Cheap__seed1", "Costly__seed0", "Costly__seed1"]
+
+
+def test_every_registered_section_has_a_policy_for_known_profiles_only():
+    for section in sections.SECTIONS:
+        assert set(section.seeds) <= set(PROFILES)
 
 
 def test_a_profile_sets_epochs_and_subsets_and_full_uses_every_image():

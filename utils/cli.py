@@ -18,10 +18,10 @@ from utils.execution import Execution, configure_backends, resolve_amp
 from utils.report import draw_plots, write_report
 from utils.results import RESULT_KEYS, BadResult, read_result, run_path, set_aside
 from utils.locks import RunLocked, run_lock
+from utils.profiles import PROFILES
 from utils.runner import CheckpointError, NonFiniteLoss, Run
 from utils.sections import BY_KEY
 
-PROFILES = ("full", "quick", "smoke")
 
 
 class UserError(Exception):
@@ -64,7 +64,7 @@ def build_parser(description, sections, extra_options=None):
     p = OneLineParser(description=description, formatter_class=_DefaultsHelp)
     p.add_argument("--section", choices=[*sections, "all"], default="all",
                    help="which part of the task to run")
-    p.add_argument("--profile", choices=PROFILES, default="full",
+    p.add_argument("--profile", choices=list(PROFILES), default="full",
                    help="full: the assignment's settings; quick: a documented reduction "
                         "(data subset, fewer epochs) for CPUs; smoke: seconds, for tests")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",

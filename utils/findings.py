@@ -4,7 +4,7 @@ zero is "unresolved", never ranked. `comparisons` returns numbers; `render` only
 import os
 import statistics
 
-from utils.reporting import md_table, reading_rules
+from utils.reporting import final, gap_of, md_table, reading_rules
 from utils.results import group_by_name, load_section
 from utils.sections import BY_KEY, SECTIONS
 from utils.stats import compare_accuracies, resolved
@@ -34,10 +34,6 @@ QUESTIONS = [
 ]
 
 
-def _accs(runs):
-    return [r["final"]["test_acc"] for r in runs]
-
-
 def comparisons(results_dir):
     """One dict per comparison whose two sides have finished runs."""
     out = []
@@ -47,11 +43,11 @@ def comparisons(results_dir):
         for a, b in pairs:
             if a not in groups or b not in groups:
                 continue
-            n = groups[a][0]["test_size"]
-            diff, low, high, method = compare_accuracies(_accs(groups[a]), _accs(groups[b]), n)
+            acc_a, acc_b = final(groups[a], "test_acc"), final(groups[b], "test_acc")
+            diff, low, high, method = compare_accuracies(acc_a, acc_b, groups[a][0]["test_size"])
             out.append({"section": key, "question": question, "a": a, "b": b,
-                        "acc_a": statistics.mean(_accs(groups[a])), "seeds_a": len(groups[a]),
-                        "acc_b": statistics.mean(_accs(groups[b])), "seeds_b": len(groups[b]),
+                        "acc_a": statistics.mean(acc_a), "seeds_a": len(groups[a]),
+                        "acc_b": statistics.mean(acc_b), "seeds_b": len(groups[b]),
                         "params_a": groups[a][0]["params"], "params_b": groups[b][0]["params"],
                         "difference": diff, "low": low, "high": high, "over": method,
                         "resolved": resolved(low, high)})
@@ -78,7 +74,7 @@ def _profile_note(results_dir):
 
 
 def _gap(runs):
-    return statistics.mean(r["final"]["train_acc_eval"] - r["final"]["test_acc"] for r in runs)
+    return statistics.mean(gap_of(r) for r in runs)
 
 
 def notes(results_dir, rows):
@@ -152,11 +148,12 @@ def agreement(results_dir, full_dir):
         names = [n for n in full if n in reduced]
         for i, a in enumerate(names):
             for b in names[i + 1:]:
-                diff, low, high, _ = compare_accuracies(_accs(full[a]), _accs(full[b]),
-                                                        full[a][0]["test_size"])
+                diff, low, high, _ = compare_accuracies(
+                    final(full[a], "test_acc"), final(full[b], "test_acc"), full[a][0]["test_size"])
                 if not resolved(low, high):
                     continue
-                quick_diff = statistics.mean(_accs(reduced[a])) - statistics.mean(_accs(reduced[b]))
+                quick_diff = (statistics.mean(final(reduced[a], "test_acc"))
+                              - statistics.mean(final(reduced[b], "test_acc")))
                 same = (quick_diff > 0) == (diff > 0)
                 pairs.append({"section": section.key, "a": a, "b": b, "full": diff,
                               "reduced": quick_diff, "same": same})

@@ -5,6 +5,8 @@ and every comparison, for CPU users. smoke: seconds, for tests.
 """
 from dataclasses import replace
 
+from utils.sections import BY_FOLDER
+
 PROFILES = {
     # validation: images held out of train when a recipe is tuned (utils/recipe.py)
     "full": dict(epochs=10, validation=5_000),
@@ -30,15 +32,13 @@ def scaled(spec, profile):
                    inference_batch=p.get("inference_batch", spec.inference_batch))
 
 
-def seeded(specs, seeds, default_seeds=None):
-    """One spec per seed 0..n-1: n = `seeds` (the --seeds option) when given, else the spec
-    name's entry in `default_seeds`, else 1."""
+def seeded(specs, seeds, profile):
+    """One spec per seed 0..n-1: n = `seeds` (the --seeds option) when given, else the seed
+    policy of the spec's section in the registry (utils/sections.py)."""
     return [replace(s, seed=k) for s in specs
-            for k in range(seeds or (default_seeds or {}).get(s.name, 1))]
+            for k in range(seeds or BY_FOLDER[s.section].default_seeds(profile, s.name))]
 
 
-def for_profile(specs, args, default_seeds=None):
-    """`specs` scaled to the profile and seeded. `default_seeds` maps a profile to {name: seeds}
-    for runs that get several seeds without --seeds (those cheap enough: see each script)."""
-    return seeded([scaled(s, args.profile) for s in specs], args.seeds,
-                  (default_seeds or {}).get(args.profile))
+def for_profile(specs, args):
+    """`specs` scaled to the profile and seeded."""
+    return seeded([scaled(s, args.profile) for s in specs], args.seeds, args.profile)

@@ -12,12 +12,12 @@ import re
 import sys
 
 from utils.reference import BEST_KERNEL, REFERENCE, TARGETS
-from utils.reporting import md_table, mean, mean_std
+from utils.reporting import final, md_table, mean, mean_std
 from utils.results import group_by_name, load_section
 from utils.sections import SECTIONS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PROFILES = [("quick", "results/quick"), ("full", "results")]
+RESULT_DIRS = [("quick", "results/quick"), ("full", "results")]  # (profile, results folder)
 
 
 def timing_table(root=ROOT):
@@ -29,7 +29,7 @@ def timing_table(root=ROOT):
     for section in SECTIONS:
         script, label, folder, order = (section.script, section.label, section.folder,
                                         section.order)
-        for profile, results in PROFILES:
+        for profile, results in RESULT_DIRS:
             runs = load_section(os.path.join(root, results), folder)
             if not runs:
                 continue
@@ -53,7 +53,7 @@ def timing_table(root=ROOT):
 
 
 def _acc_cell(runs):
-    return mean_std([r["final"]["test_acc"] for r in runs]) if runs else "—"
+    return mean_std(final(runs, "test_acc")) if runs else "—"
 
 
 def _met(value, target):
@@ -76,15 +76,15 @@ def headline_table(root=ROOT):
         targets, reference = TARGETS.get(folder, {}), REFERENCE.get(folder, {})
         for name in [*full, *(n for n in quick if n not in full)]:
             runs = full.get(name, [])
-            acc = mean([r["final"]["test_acc"] for r in runs]) if runs else None
+            acc = mean(final(runs, "test_acc")) if runs else None
             target = targets.get(name)
             rows.append([label, name, reference.get(name, {}).get("test_acc", "—"),
                          f"≥ {target:.3f}" if target else "—", _acc_cell(runs),
                          _met(acc, target),
                          _acc_cell(quick.get(name, []))])
         if BEST_KERNEL in targets and full:
-            best = max(full, key=lambda n: mean([r["final"]["test_acc"] for r in full[n]]))
-            acc = mean([r["final"]["test_acc"] for r in full[best]])
+            best = max(full, key=lambda n: mean(final(full[n], "test_acc")))
+            acc = mean(final(full[best], "test_acc"))
             rows.append([label, f"{BEST_KERNEL} ({best})",
                          max(v["test_acc"] for v in reference.values()),
                          f"≥ {targets[BEST_KERNEL]:.3f}", f"{acc:.4f}",

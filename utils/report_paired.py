@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from utils.plotting import _save  # noqa: E402
-from utils.reporting import image, md_table  # noqa: E402
+from utils.reporting import final, image, md_table  # noqa: E402
 from utils.results import group_by_name, load_section  # noqa: E402
 from utils.sections import BY_KEY, folder, order  # noqa: E402
 from utils.stats import mean_interval, resolved  # noqa: E402
@@ -65,7 +65,7 @@ def render(results_dir, plots_dir):
     hp = runs[0]["hyperparameters"]
     rows = []
     for name, model_runs in groups.items():
-        accs = [r["final"]["test_acc"] for r in model_runs]
+        accs = final(model_runs, "test_acc")
         spread = f" ± {statistics.stdev(accs):.4f}" if len(accs) > 1 else ""
         e = effects.get(name)
         rows.append([name, len(accs), f"{statistics.mean(accs):.4f}{spread}",

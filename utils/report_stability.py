@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from utils.plotting import _save  # noqa: E402
-from utils.reporting import image, md_table  # noqa: E402
+from utils.reporting import final, image, md_table  # noqa: E402
 from utils.results import load_section  # noqa: E402
 from utils.sections import BY_KEY, folder  # noqa: E402
 from utils.stability import largest_fall, robust_spikes  # noqa: E402
@@ -46,7 +46,7 @@ def draw(results_dir, plots_dir):
         return []
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for model, runs in blocks.items():
-        ax.plot([r["spec"]["lr"] for r in runs], [r["final"]["test_acc"] for r in runs],
+        ax.plot([r["spec"]["lr"] for r in runs], final(runs, "test_acc"),
                 marker="o", label=model)
     ax.set(xscale="log", xlabel="peak learning rate (one-cycle)", ylabel="test accuracy (last epoch)",
            title="3.2 stability: accuracy against the peak learning rate")

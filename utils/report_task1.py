@@ -4,8 +4,9 @@ import os
 from utils import plotting
 from utils.report_recipe import selection_block
 from utils.reference import REFERENCE
-from utils.reporting import (accuracy_table, environment_lines, gradient_flow_table, image,
-                             mean, overfitting_sentences, param_sentences, speed_table)
+from utils.reporting import (accuracy_table, environment_lines, final, gap_of,
+                             gradient_flow_table, image, mean, overfitting_sentences,
+                             param_sentences, speed_table)
 from utils.results import group_by_name, load_section
 from utils.sections import folder, order
 
@@ -147,10 +148,10 @@ def _regularisation_sentence(groups):
         return ""
 
     def gap(runs):
-        return mean([r["final"]["train_acc_eval"] - r["final"]["test_acc"] for r in runs])
+        return mean([gap_of(r) for r in runs])
 
     def acc(runs):
-        return mean([r["final"]["test_acc"] for r in runs])
+        return mean(final(runs, "test_acc"))
 
     return (f"Regularisation (dropout {b[0]['hyperparameters']['dropout']} on top of the same "
             f"weight decay and augmentation) changed the final gap by "

@@ -7,7 +7,7 @@ from utils.param_search import deviation
 from utils.receptive_field import extent_in_image
 from utils.reference import REFERENCE
 from utils.report_sweep import DEPTH_SWEEP
-from utils.reporting import (accuracy_table, environment_lines, fmt_int, fmt_macs,
+from utils.reporting import (accuracy_table, environment_lines, final, fmt_int, fmt_macs,
                              gradient_flow_table, image, mean, mean_history, mean_std, md_table,
                              one_seed_note, overfitting_sentences, speed_table)
 from utils.results import group_by_name, load_section
@@ -59,7 +59,7 @@ def _kernel_table(groups, budget):
         r0 = runs[0]
         rows.append([name, "×".join(map(str, r0["model_kwargs"]["widths"])), fmt_int(r0["params"]),
                      f"{deviation(r0['params'], budget):+.2%}", fmt_macs(r0["macs"]),
-                     mean_std([r["final"]["test_acc"] for r in runs]),
+                     mean_std(final(runs, "test_acc")),
                      fmt_int(ref[name]["params"]) if name in ref else "—",
                      f"{deviation(ref[name]['params'], budget):+.2%}" if name in ref else "—"])
     return md_table(["model", "widths", "params", "vs budget", "MACs/image", "test acc",
@@ -114,7 +114,7 @@ def _residual_sentences(groups):
         return ""
 
     def acc(runs):
-        return mean([r["final"]["test_acc"] for r in runs])
+        return mean(final(runs, "test_acc"))
 
     def start_ratio(runs):
         return flow_ratio(runs[0]["gradient_flow"][0]["layers"])

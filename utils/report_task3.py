@@ -7,7 +7,8 @@ from utils.layer_study import STUDY_FILE
 from utils.param_search import deviation
 from utils.reference import REFERENCE
 from utils.report_recipe import selection_block
-from utils.reporting import (accuracy_table, environment_lines, fmt_int, fmt_macs, image, mean,
+from utils.reporting import (accuracy_table, environment_lines, final, fmt_int, fmt_macs, image,
+                             mean,
                              mean_std, md_table, overfitting_sentences, seed_spread,
                              test_acc_of)
 from utils.results import group_by_name, load_section, read_json
@@ -89,7 +90,7 @@ def _difference(swap, standard):
 
 def _layer_table(study, custom):
     def test_acc(runs):
-        return mean_std([r["final"]["test_acc"] for r in runs]) if runs else "—"
+        return mean_std(final(runs, "test_acc")) if runs else "—"
 
     standard = custom.get("StandardCNN")
     rows, twins = [], []
@@ -151,7 +152,7 @@ def _custom_model_table(custom, baseline):
         rows.append([name, len(runs[0]["history"]), runs[0]["hyperparameters"]["schedule"],
                      fmt_int(runs[0]["params"]),
                      mean_std([r["final"]["train_acc"] for r in runs]),
-                     mean_std([r["final"]["test_acc"] for r in runs]),
+                     mean_std(final(runs, "test_acc")),
                      mean_std([r["final"]["train_time_s"] for r in runs], "{:.1f}"),
                      *_ref_cells(ref, ref_name)])
     return md_table(["model", "epochs", "lr schedule", "params", "train acc (running)",
@@ -220,7 +221,7 @@ def _residual_table(groups, budget=None):
                else "(16, 32, 64)", r0["model_kwargs"].get("blocks_per_stage", 1),
                fmt_int(r0["params"]), fmt_macs(r0["macs"]),
                mean_std([r["final"]["train_acc_eval"] for r in runs]),
-               mean_std([r["final"]["test_acc"] for r in runs]),
+               mean_std(final(runs, "test_acc")),
                mean_std([r["final"]["time_per_epoch_s"] for r in runs], "{:.1f}")]
         if budget:
             row.insert(5, f"{deviation(r0['params'], budget):+.2%}")
@@ -239,7 +240,7 @@ def _residual_table(groups, budget=None):
 def _ranking(groups, noise):
     """Test accuracy, best first, with each run's size, and the first-to-last gap against the
     seed-to-seed spread `noise` (None where no run has several seeds)."""
-    acc = {n: mean([r["final"]["test_acc"] for r in runs]) for n, runs in groups.items()}
+    acc = {n: mean(final(runs, "test_acc")) for n, runs in groups.items()}
     order = sorted(acc, key=acc.get, reverse=True)
     sentence = "Ranked by test accuracy: " + ", ".join(
         f"**{n}** {acc[n]:.4f} ({fmt_int(groups[n][0]['params'])} params, "
@@ -287,7 +288,7 @@ def stability_measures(groups):
                 after = next(h for h in r["history"] if h["epoch"] == epoch)["test_acc"]
                 falls.append({"fall": fall, "epoch": epoch, "seed": r["seed"],
                               "from": before, "to": after})
-        accs = [r["final"]["test_acc"] for r in runs]
+        accs = final(runs, "test_acc")
         out[name] = {"seeds": len(runs),
                      "spikes": [len(robust_spikes(r["trace"]["loss"])) for r in runs],
                      "steps": len(runs[0]["trace"]["loss"]),

@@ -109,7 +109,7 @@ def accuracy_table(groups, reference=None):
     rows = []
     for name, runs in groups.items():
         r0 = runs[0]
-        gaps = [r["final"]["train_acc_eval"] - r["final"]["test_acc"] for r in runs]
+        gaps = [gap_of(r) for r in runs]
         row = [name, fmt_int(r0["params"]), fmt_macs(r0["macs"]),
                mean_std(final(runs, "train_acc")), mean_std(final(runs, "train_acc_eval")),
                mean_std(final(runs, "test_acc")), mean_std(gaps),

@@ -2,12 +2,13 @@
 
 A section is what `--section` names (its key), the folder its result JSON go to under the
 results directory (`RunSpec.section` holds this folder), the folder of its plots, the label
-tables give it, the script that declares its runs, and the order its models appear in.
-`kind` says how its test numbers count: "final" runs answer the assignment (headline and
+tables give it, the script that declares its runs, the order its models appear in, and its
+seed policy: how many seeds a run gets when --seeds is not given, per profile (a number for
+every run, or {run name: number}; runs not named get one). `kind` says how its test numbers count: "final" runs answer the assignment (headline and
 targets), "recipe" runs are scored on a validation split to choose a final recipe, "study" runs
 are the further experiments (depth sweep, stability test, paired comparison).
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 TASK1 = "homework_cnn_vs_fc_comparison.py"
 TASK2 = "homework_cnn_architecture_analysis.py"
@@ -23,6 +24,22 @@ class Section:
     script: str
     order: tuple = ()
     kind: str = "final"
+    seeds: dict = field(default_factory=dict)
+
+    def default_seeds(self, profile, name):
+        policy = self.seeds.get(profile, 1)
+        return policy if isinstance(policy, int) else policy.get(name, 1)
+
+
+# Seed policies. Full profile: 3 seeds for the runs whose full run took under ~10 minutes on the
+# 2-core CPU (the report then shows mean ± std), and for every 3.2 variant as built (its
+# comparison needs a spread for each; 2 in the quick profile); the paired 3.1 comparison runs
+# the same seeds for all six nets. The rest get one.
+def _three(*names):
+    return {"full": {n: 3 for n in names}}
+
+
+_RESIDUAL = ("BasicResNet", "BottleneckResNet", "WideResNet")
 
 
 # In the order the timing table lists them: each recipe just before the runs it chose for.
@@ -30,31 +47,39 @@ SECTIONS = [
     Section("1.1-recipe", "mnist_recipe", "mnist_comparison", "1.1-recipe (validation)", TASK1,
             kind="recipe"),
     Section("1.1", "mnist_comparison", "mnist_comparison", "1.1 MNIST", TASK1,
-            ("FCNet", "SimpleCNN", "ResNetLike")),
+            ("FCNet", "SimpleCNN", "ResNetLike"),
+            seeds=_three("FCNet", "SimpleCNN", "ResNetLike")),
     Section("1.2-recipe", "cifar_recipe", "cifar_comparison", "1.2-recipe (validation)", TASK1,
             kind="recipe"),
     Section("1.2", "cifar_comparison", "cifar_comparison", "1.2 CIFAR-10", TASK1,
-            ("DeepFCNet", "ResNetCIFAR", "ResNetCIFARRegularized")),
+            ("DeepFCNet", "ResNetCIFAR", "ResNetCIFARRegularized"), seeds=_three("DeepFCNet")),
     Section("2.1", "kernel_size", "architecture_analysis", "2.1 kernel size", TASK2,
-            ("CNN_3x3", "CNN_5x5", "CNN_7x7", "CNN_Combo")),
+            ("CNN_3x3", "CNN_5x5", "CNN_7x7", "CNN_Combo"),
+            seeds=_three("CNN_3x3", "CNN_5x5", "CNN_7x7", "CNN_Combo")),
     Section("2.2", "depth", "architecture_analysis", "2.2 depth", TASK2,
-            ("ShallowCNN", "MediumCNN", "DeepCNN", "ResidualCNN")),
+            ("ShallowCNN", "MediumCNN", "DeepCNN", "ResidualCNN"),
+            seeds=_three("ShallowCNN", "MediumCNN")),
     Section("2.2-sweep", "depth_sweep", "architecture_analysis", "2.2 depth sweep", TASK2,
             kind="study"),
     Section("3.1", "custom_layers", "custom_layers", "3.1 custom layers", TASK3,
             ("CNNWithCustomLayers", "StandardCNN", "Swap_WSConv2d", "Swap_SEAttention",
-             "Swap_SwishBeta", "Swap_MixPool2d")),
+             "Swap_SwishBeta", "Swap_MixPool2d"),
+            seeds=_three("CNNWithCustomLayers", "StandardCNN", "Swap_WSConv2d",
+                         "Swap_SEAttention", "Swap_SwishBeta", "Swap_MixPool2d")),
     Section("3.1-paired", "custom_layers_paired", "custom_layers", "3.1 paired comparison",
-            TASK3, ("StandardCNN", "CNNWithCustomLayers"), kind="study"),
+            TASK3, ("StandardCNN", "CNNWithCustomLayers"), kind="study",
+            seeds={"full": 5, "quick": 2, "smoke": 2}),
     Section("3.2-recipe", "residual_recipe", "residual_blocks", "3.2-recipe (validation)", TASK3,
             kind="recipe"),
     Section("3.2", "residual_blocks", "residual_blocks", "3.2 residual blocks", TASK3,
             ("BasicResNet", "BottleneckResNet", "WideResNet", "BasicResNet_matched",
-             "BottleneckResNet_matched", "WideResNet_matched")),
+             "BottleneckResNet_matched", "WideResNet_matched"),
+            seeds={"full": {n: 3 for n in _RESIDUAL}, "quick": {n: 2 for n in _RESIDUAL}}),
     Section("3.2-stability", "residual_stability", "residual_blocks", "3.2 stability test",
             TASK3, kind="study"),
 ]
 BY_KEY = {s.key: s for s in SECTIONS}
+BY_FOLDER = {s.folder: s for s in SECTIONS}
 
 
 def folder(key):
