@@ -62,7 +62,7 @@ def receptive_fields(model, loader):
     grad_map = grad_map.cpu()
     centre = (rf.unit_centre(rows, cy), rf.unit_centre(rows, cx))
     return {"analytic": rows, "map": _round(grad_map / grad_map.max(), 3),
-            "unit": [cy, cx], "centre": list(centre),
+            "unit": [cy, cx], "centre": list(centre), "images": n,
             "radius_95": rf.mass_radius(grad_map, centre, 0.95),
             "radius_50": rf.mass_radius(grad_map, centre, 0.50),
             "nonzero_radius": rf.nonzero_radius(grad_map, centre),

@@ -9,6 +9,8 @@ import numpy as np  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from utils.receptive_field import extent_in_image  # noqa: E402
+
 
 def _save(fig, path):
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
@@ -166,9 +168,10 @@ def receptive_field_map(run, path):
     im = ax.imshow(grad, cmap="magma")
     fig.colorbar(im, ax=ax, label="mean |∂ centre unit / ∂ pixel| (max = 1)")
     analytic = rf["analytic"][-1]["rf"]
+    inside = [extent_in_image(c, analytic, n) for c, n in zip(rf["centre"], grad.shape)]
+    clipped = (f"; {inside[1]}×{inside[0]} inside the image" if min(inside) < analytic else "")
     for radius, color, style, label in (
-            (rf["analytic_radius"], "cyan", "--", f"analytic field ({analytic} px"
-             + (", beyond the image)" if analytic > grad.shape[0] else ")")),
+            (rf["analytic_radius"], "cyan", "--", f"analytic field ({analytic} px{clipped})"),
             (rf["radius_95"], "lime", "-", "95 % of gradient mass")):
         ax.add_patch(Rectangle((cx - radius - 0.5, cy - radius - 0.5), 2 * radius + 1,
                                2 * radius + 1, fill=False, color=color, lw=2, ls=style,
@@ -176,7 +179,7 @@ def receptive_field_map(run, path):
     ax.set(title=f"{run['name']}: effective receptive field", xlabel="input x (pixels)",
            ylabel="input y (pixels)", xlim=(-0.5, grad.shape[1] - 0.5),
            ylim=(grad.shape[0] - 0.5, -0.5))
-    ax.legend(loc="lower right", fontsize=7)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize=7, ncol=2)
     return _save(fig, path)
 
 

@@ -2,6 +2,7 @@
 import os
 
 from utils import plotting, report_sweep
+from utils.analysis import ERF_IMAGES
 from utils.gradient_flow import flow_ratio, flow_verdict, profile
 from utils.param_search import deviation
 from utils.receptive_field import extent_in_image
@@ -80,6 +81,14 @@ def _rf_tables(groups):
         out.append(f"*{name}*\n\n" + md_table(
             ["layer", "kernel", "stride", "padding", "receptive field", "jump", "start"], rows))
     return "\n\n".join(out)
+
+
+def _erf_images(groups):
+    """How many test images the ERFs averaged over: recorded by each run since the field was
+    added, else utils/analysis.py's ERF_IMAGES, which every earlier run used."""
+    return next((r["analyses"]["receptive_field"].get("images", ERF_IMAGES)
+                 for runs in groups.values() for r in runs
+                 if "receptive_field" in r.get("analyses", {})), ERF_IMAGES)
 
 
 def _erf_table(groups):
@@ -171,8 +180,8 @@ def render(results_dir, plots_dir):
             "adjacent units, start = centre of the first unit's field):",
             _rf_tables(kernels),
             "Empirical (effective) receptive field of the central unit of the last feature map: "
-            "mean |input gradient| over 64 test images after training; radii measured from "
-            "the unit's analytic centre:", _erf_table(kernels),
+            f"mean |input gradient| over {_erf_images(kernels)} test images after training; "
+            "radii measured from the unit's analytic centre:", _erf_table(kernels),
             "\n".join(img(f"erf_CNN_{s}.png", f"ERF {s}") for s in shorts),
             "**First-layer activations** (the same two test images for every model) **and "
             "kernels:**",

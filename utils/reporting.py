@@ -223,4 +223,7 @@ def reading_rules():
             f"classifier, on the main path; beyond a factor of {FLOW_FACTOR:g} either way it is "
             f"vanishing or exploding (— where fewer than two such layers exist). Loss spikes: a "
             f"step whose loss rises above the median of the {SPIKE_WINDOW} before by more than "
-            f"{ROBUST_K:g} robust standard deviations (MAD) and at least {ROBUST_FLOOR:g} nats.")
+            f"{ROBUST_K:g} robust standard deviations (MAD) and at least {ROBUST_FLOOR:g} nats. "
+            f"Reference columns (`ref.`): the published solution's numbers; its training times "
+            f"come from hardware it does not name, ours from the device each section's "
+            f"environment line names, so its accuracies compare with ours and its times do not.")
