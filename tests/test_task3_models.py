@@ -93,7 +93,7 @@ def _traced_run(loss, seed=0):
 
 
 def test_stability_counts_robust_spikes_and_the_largest_fall_in_test_accuracy():
-    from utils.report_task3 import _stability, stability_measures
+    from utils.report_task3 import stability_measures
     steady = [1.0] * 120
     spiky = [1.0] * 60 + [3.0] + [1.0] * 59  # one step far above the recent median
     falling = _traced_run(steady)
@@ -105,8 +105,6 @@ def test_stability_counts_robust_spikes_and_the_largest_fall_in_test_accuracy():
     f = m["Falling"]["largest_fall"]
     assert f["fall"] == pytest.approx(0.17) and (f["epoch"], f["from"], f["to"]) == (3, 0.59, 0.42)
     assert m["Steady"]["largest_fall"] is None
-    _, sentence = _stability({"Falling": [falling]})
-    assert "fell from 0.5900 to 0.4200 at epoch 3" in sentence
 
 
 def _receptive_field_width(name, **kwargs):
@@ -130,59 +128,58 @@ def test_a_bottleneck_net_sees_as_far_as_the_basic_one_only_at_two_blocks_per_st
     assert _receptive_field_width("BottleneckResNet", blocks_per_stage=2) == 25
 
 
-def test_the_report_names_each_variants_depth_and_says_when_they_differ():
-    from utils.report_task3 import _depth_sentence
+def test_the_report_reads_each_variants_depth_from_its_runs():
+    from utils.report_task3 import depths
 
     def runs(model, **kwargs):
         return [{"model": model, "model_kwargs": kwargs}]
-    same = {"BasicResNet": runs("BasicResNet"), "BottleneckResNet": runs("BottleneckResNet")}
-    assert _depth_sentence(same) == "All at the same depth in blocks: 1 block per stage."
-    deeper = {**same, "BottleneckResNet": runs("BottleneckResNet", blocks_per_stage=2),
-              "WideResNet_matched": runs("WideResNet", widths=[8, 16, 32])}
-    assert _depth_sentence(deeper) == ("Blocks per stage (3×3 convolutions per stage): "
-                                       "BasicResNet 1 (2), BottleneckResNet 2 (2), "
-                                       "WideResNet 1 (2).")
+    assert depths({"BasicResNet": runs("BasicResNet"),
+                   "BottleneckResNet": runs("BottleneckResNet", blocks_per_stage=2),
+                   "WideResNet_matched": runs("WideResNet", widths=[8, 16, 32])}) == \
+        {"BasicResNet": 1, "BottleneckResNet": 2, "WideResNet": 1}
 
 
-def test_the_residual_ranking_weighs_the_accuracy_gap_against_the_seed_spread():
-    from utils.report_task3 import _ranking
-    from utils.reporting import seed_spread
-
-    def run(acc, seed=0):
-        return {"seed": seed, "params": 1000, "macs": 2e6, "final": {"test_acc": acc}}
-    groups = {"Small": [run(0.80)], "Big": [run(0.83), run(0.85, seed=1)]}
-    noise = seed_spread(groups)
-    assert noise == pytest.approx(0.0141, abs=1e-4)  # the stdev of Big's two seeds
-    sentence = _ranking(groups, noise)
-    assert sentence.startswith("Ranked by test accuracy: **Big** 0.8400 (1,000 params")
-    assert "First to last: 0.0400, 2.8× the seed-to-seed standard deviation" in sentence
-    assert "no seed-to-seed spread" in _ranking({"A": [run(0.8)], "B": [run(0.7)]}, None)
+def _acc_runs(*accs, test_size=10_000):
+    return [{"seed": i, "params": 1000, "macs": 2e6, "test_size": test_size,
+             "final": {"test_acc": a}} for i, a in enumerate(accs)]
 
 
-def test_a_swaps_accuracy_difference_is_set_against_the_seed_spread_where_seeds_repeat():
-    from utils.report_task3 import _difference
+def test_the_residual_ranking_judges_each_neighbour_pair_by_its_own_interval():
+    from utils.report_task3 import ranking
+    order, pairs = ranking({"Small": _acc_runs(0.80, 0.81), "Big": _acc_runs(0.83, 0.85),
+                            "One": _acc_runs(0.70)})
+    assert order == [("Big", pytest.approx(0.84)), ("Small", pytest.approx(0.805)),
+                     ("One", pytest.approx(0.70))]
+    (a, b, diff, low, high, over), (c, d, diff2, low2, high2, over2) = pairs
+    # Two seeds a side: Welch over seeds, wide (t with ~1.6 degrees of freedom).
+    assert (a, b, over) == ("Big", "Small", "seeds") and diff == pytest.approx(0.035)
+    assert low < 0 < high
+    # One seed on a side: over the 10,000 test images, z * sqrt(p(1-p)/n + q(1-q)/n).
+    half = 1.959964 * ((0.805 * 0.195 + 0.70 * 0.30) / 10_000) ** 0.5
+    assert (c, d, over2) == ("Small", "One", "test images")
+    assert (low2, high2) == (pytest.approx(0.105 - half), pytest.approx(0.105 + half))
 
-    def runs(*accs):
-        return [{"seed": i, "final": {"test_acc": a}} for i, a in enumerate(accs)]
-    assert _difference(runs(0.990), runs(0.992)) == "-0.0020"
-    assert _difference(runs(0.990, 0.992), runs(0.991, 0.993)) == \
-        "-0.0010 (within the seed std 0.0014)"
-    assert _difference(runs(0.980, 0.982), runs(0.991, 0.993)) == \
-        "-0.0110 (7.8× the seed std 0.0014)"
-    assert _difference(None, runs(0.99)) == "—"
-    assert _difference(runs(0.99), runs(0.99 + 1e-6)) == "+0.0000"
+
+def test_a_swaps_effect_is_a_difference_with_its_95_percent_interval():
+    from utils.report_task3 import swap_effect
+    diff, low, high, over = swap_effect(_acc_runs(0.990, 0.992, 0.991),
+                                        _acc_runs(0.991, 0.993, 0.992))
+    assert over == "seeds" and diff == pytest.approx(-0.001)
+    # Welch with equal spreads (std 0.001, n = 3 a side): t(4 dof) = 2.776 × sqrt(2/3) × 0.001.
+    assert high - diff == pytest.approx(2.776 * (2 / 3) ** 0.5 * 0.001, rel=1e-3)
+    assert swap_effect(None, _acc_runs(0.99)) is None
 
 
 def test_late_movement_is_the_mean_over_seeds_of_the_last_epochs_test_accuracy_span():
-    from utils.report_task3 import _late_movement_sentence
+    from utils.report_task3 import late_movement
 
     def run(accs, schedule="constant"):
         return {"hyperparameters": {"schedule": schedule},
                 "history": [{"epoch": i + 1, "test_acc": a} for i, a in enumerate(accs)]}
     flat_start = [0.5] * 5
     custom = {"Net": [run(flat_start + [0.99, 0.98, 0.99, 0.97, 0.99]),    # span 0.02
-                      run(flat_start + [0.99, 0.99, 0.99, 0.98, 0.99])]}   # span 0.01
+                      run(flat_start + [0.99, 0.99, 0.99, 0.98, 0.99])],   # span 0.01
+              "Short": [run([0.9, 0.9])]}                                  # too short: left out
     baseline = {"SimpleCNN": [run(flat_start + [0.99] * 5, "cosine")]}
-    sentence = _late_movement_sentence(custom, baseline)
-    assert "Net 0.0150 (constant), SimpleCNN (Task 1) 0.0000 (cosine)" in sentence
-    assert _late_movement_sentence({"Short": [run([0.9, 0.9])]}, {}) == ""
+    assert late_movement(custom, baseline) == {
+        "Net": (pytest.approx(0.015), "constant"), "SimpleCNN (Task 1)": (0.0, "cosine")}

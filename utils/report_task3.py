@@ -8,12 +8,11 @@ from utils.param_search import deviation
 from utils.reference import REFERENCE
 from utils.report_recipe import selection_block
 from utils.reporting import (accuracy_table, environment_lines, final, fmt_int, fmt_macs, image,
-                             mean,
-                             mean_std, md_table, overfitting_sentences, seed_spread,
-                             test_acc_of)
+                             mean, mean_std, md_table, overfitting_sentences)
 from utils.results import group_by_name, load_section, read_json
 from utils.sections import folder, order
 from utils.stability import largest_fall, robust_spikes
+from utils.stats import compare_accuracies, resolved
 
 MNIST = folder("1.1")
 CUSTOM, RESIDUAL = folder("3.1"), folder("3.2")
@@ -73,19 +72,24 @@ def _gradcheck_table(study):
                       "×".join(map(str, g["input_shape"]))] for g in study["gradcheck"]])
 
 
-def _difference(swap, standard):
-    """Swap minus standard test accuracy; where seeds repeat, set against the typical
-    seed-to-seed standard deviation of test accuracy of the two."""
+def swap_effect(swap, standard):
+    """(swap − standard test accuracy, low, high, over): the 95 % interval of utils/stats.py
+    (Welch over seeds where both sides have several, else over the test images); None where
+    either side has not run."""
     if not swap or not standard:
+        return None
+    return compare_accuracies(final(swap, "test_acc"), final(standard, "test_acc"),
+                              standard[0]["test_size"])
+
+
+def _effect_cell(effect):
+    if effect is None:
         return "—"
-    # rounded first (+ 0.0 turns -0.0 into 0.0) so a tie never prints as "-0.0000"
-    diff = round(mean(map(test_acc_of, swap)) - mean(map(test_acc_of, standard)), 4) + 0.0
-    noise = seed_spread({"swap": swap, "standard": standard})
-    if not noise:
-        return f"{diff:+.4f}"
-    if abs(diff) <= noise:
-        return f"{diff:+.4f} (within the seed std {noise:.4f})"
-    return f"{diff:+.4f} ({abs(diff) / noise:.1f}× the seed std {noise:.4f})"
+    diff, low, high, over = effect
+    verdict = "" if resolved(low, high) else ", unresolved"
+    # + 0.0 turns a rounded -0.0 into 0.0, so a tie never prints as "-0.0000"
+    return (f"{round(diff, 4) + 0.0:+.4f} [{round(low, 4) + 0.0:+.4f}, "
+            f"{round(high, 4) + 0.0:+.4f}] (over {over}{verdict})")
 
 
 def _layer_table(study, custom):
@@ -102,7 +106,7 @@ def _layer_table(study, custom):
             f"{row['custom_forward_ms']:.2f} / {row['standard_forward_ms']:.2f}",
             f"{row['custom_fwd_bwd_ms']:.2f} / {row['standard_fwd_bwd_ms']:.2f}",
             f"{row['custom_fwd_bwd_ms'] / row['standard_fwd_bwd_ms']:.1f}×",
-            test_acc(swap), test_acc(standard), _difference(swap, standard)])
+            test_acc(swap), test_acc(standard), _effect_cell(swap_effect(swap, standard))])
         if "twin_fwd_bwd_ms" in row:
             twins.append([row["custom"], f"{row['custom_fwd_bwd_ms']:.2f}",
                           f"{row['twin_fwd_bwd_ms']:.2f}",
@@ -127,7 +131,8 @@ def _layer_table(study, custom):
             "recipe).\n\n" + md_table(
                 ["custom vs standard", "params (custom / standard)", "forward ms",
                  "forward+backward ms", "slowdown (fwd+bwd)", "test acc with swap",
-                 "test acc standard", "difference"], rows) + twin_table + examples)
+                 "test acc standard", "difference [95 % interval]"], rows)
+            + twin_table + examples)
 
 
 def _custom_model_table(custom, baseline):
@@ -177,17 +182,21 @@ def _late_span(runs, last=LATE_EPOCHS):
     return mean(spans)
 
 
-def _late_movement_sentence(custom, baseline):
-    """How far test accuracy still moves from epoch to epoch late in training: the size of the
-    noise a last-epoch number carries, under this section's schedule and under Task 1's."""
+def late_movement(custom, baseline):
+    """{net: (late span, lr schedule)}: how far test accuracy still moves from epoch to epoch
+    late in training, under this section's schedule and under Task 1's (SimpleCNN)."""
     groups = dict(custom)
     if "SimpleCNN" in baseline:
         groups["SimpleCNN (Task 1)"] = baseline["SimpleCNN"]
-    groups = {n: runs for n, runs in groups.items() if len(runs[0]["history"]) > LATE_EPOCHS}
-    if not groups:
+    return {n: (_late_span(runs), runs[0]["hyperparameters"]["schedule"])
+            for n, runs in groups.items() if len(runs[0]["history"]) > LATE_EPOCHS}
+
+
+def _late_movement_sentence(custom, baseline):
+    movement = late_movement(custom, baseline)
+    if not movement:
         return ""
-    parts = [f"{n} {_late_span(runs):.4f} ({runs[0]['hyperparameters']['schedule']})"
-             for n, runs in groups.items()]
+    parts = [f"{n} {span:.4f} ({schedule})" for n, (span, schedule) in movement.items()]
     return (f"Late-training movement: over the last {LATE_EPOCHS} epochs, test accuracy spanned "
             "(max − min, mean over seeds) " + ", ".join(parts) + ". A single last-epoch "
             "number carries noise of about this size; differences between swaps smaller than "
@@ -237,37 +246,48 @@ def _residual_table(groups, budget=None):
     return md_table(headers, rows)
 
 
-def _ranking(groups, noise):
-    """Test accuracy, best first, with each run's size, and the first-to-last gap against the
-    seed-to-seed spread `noise` (None where no run has several seeds)."""
+def ranking(groups):
+    """Nets by mean test accuracy, best first, and each neighbour pair's difference with its
+    95 % interval (utils/stats.py: Welch over seeds where both have several, else over the test
+    images): [(name, accuracy)], [(better, worse, diff, low, high, over)]."""
     acc = {n: mean(final(runs, "test_acc")) for n, runs in groups.items()}
     order = sorted(acc, key=acc.get, reverse=True)
-    sentence = "Ranked by test accuracy: " + ", ".join(
-        f"**{n}** {acc[n]:.4f} ({fmt_int(groups[n][0]['params'])} params, "
-        f"{fmt_macs(groups[n][0]['macs'])} MACs)" for n in order) + "."
-    if len(order) < 2:
+    pairs = [(a, b, *compare_accuracies(final(groups[a], "test_acc"),
+                                        final(groups[b], "test_acc"), groups[a][0]["test_size"]))
+             for a, b in zip(order, order[1:])]
+    return [(n, acc[n]) for n in order], pairs
+
+
+def _ranking_sentence(groups):
+    order, pairs = ranking(groups)
+    sentence = "By mean test accuracy: " + ", ".join(
+        f"**{n}** {acc:.4f} ({fmt_int(groups[n][0]['params'])} params, "
+        f"{fmt_macs(groups[n][0]['macs'])} MACs)" for n, acc in order) + "."
+    if not pairs:
         return sentence
-    gap = acc[order[0]] - acc[order[-1]]
-    if not noise:
-        return sentence + (f" First to last: {gap:.4f}; with one seed per run there is no "
-                           "seed-to-seed spread to judge it by.")
-    return sentence + (f" First to last: {gap:.4f}, {gap / noise:.1f}× the seed-to-seed "
-                       f"standard deviation of test accuracy where several seeds ran "
-                       f"({noise:.4f}).")
+    return sentence + " Neighbours apart by (95 % interval): " + "; ".join(
+        f"{a} − {b} {diff:+.4f} [{low:+.4f}, {high:+.4f}] over {over}"
+        + ("" if resolved(low, high) else ", unresolved")
+        for a, b, diff, low, high, over in pairs) + "."
+
+
+def depths(groups):
+    """{model: blocks per stage} over the runs of `groups` (matched runs share their model's)."""
+    return {runs[0]["model"]: runs[0]["model_kwargs"].get("blocks_per_stage", 1)
+            for runs in groups.values()}
+
+
+# 3x3 convolutions a block: what decides how far a stage sees.
+THREE_BY_THREE = {"BasicResNet": 2, "BottleneckResNet": 1, "WideResNet": 2}
 
 
 def _depth_sentence(groups):
-    """How deep each variant was built, in blocks per stage and 3×3 convolutions per stage."""
-    threes = {"BasicResNet": 2, "BottleneckResNet": 1, "WideResNet": 2}  # 3×3 convs a block
-    depths = {}
-    for runs in groups.values():
-        r0 = runs[0]
-        depths[r0["model"]] = r0["model_kwargs"].get("blocks_per_stage", 1)
-    if len(set(depths.values())) == 1:
-        n = next(iter(depths.values()))
+    blocks = depths(groups)
+    if len(set(blocks.values())) == 1:
+        n = next(iter(blocks.values()))
         return f"All at the same depth in blocks: {n} block{'s' * (n > 1)} per stage."
     return "Blocks per stage (3×3 convolutions per stage): " + ", ".join(
-        f"{m} {b} ({b * threes[m]})" for m, b in depths.items()) + "."
+        f"{m} {b} ({b * THREE_BY_THREE[m]})" for m, b in blocks.items()) + "."
 
 
 # A fall of test accuracy from one epoch to the next this large is reported as an event.
@@ -378,7 +398,7 @@ def render(results_dir, plots_dir):
             table, sentence = _stability(built)
             out += ["**As built** (base widths 16, 32, 64; the reference's accuracies beside "
                     "ours were after 20 epochs):", _residual_table(built),
-                    _ranking(built, seed_spread(residual)),
+                    _ranking_sentence(built),
                     "**Training stability:**", table, sentence,
                     "\n".join(img(f"{RESIDUAL}/as_built_{k}.png", f"as built {k}")
                               for k in ("loss_trace", "grad_norm_trace", "test_acc",
@@ -388,7 +408,7 @@ def render(results_dir, plots_dir):
             table, sentence = _stability(matched)
             out += [f"**At a matched parameter count** (budget {fmt_int(budget)}, widths from "
                     "the equal-parameter search):", _residual_table(matched, budget),
-                    _ranking(matched, seed_spread(residual)), table, sentence,
+                    _ranking_sentence(matched), table, sentence,
                     "\n".join(img(f"{RESIDUAL}/matched_{k}.png", f"matched {k}")
                               for k in ("loss_trace", "grad_norm_trace", "test_acc",
                                         "train_loss"))]

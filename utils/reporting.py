@@ -46,20 +46,9 @@ def mean_history(runs):
             for per_seed in epochs]
 
 
-def test_acc_of(run):
-    return run["final"]["test_acc"]
-
-
 def gap_of(run):
     """Eval-mode train accuracy − test accuracy at the end of a run."""
     return run["final"]["train_acc_eval"] - run["final"]["test_acc"]
-
-
-def seed_spread(groups, value=test_acc_of):
-    """Mean seed-to-seed standard deviation of `value` over the groups with several seeds;
-    None where every group has one run."""
-    stds = [statistics.stdev([value(r) for r in runs]) for runs in groups.values() if len(runs) > 1]
-    return mean(stds) if stds else None
 
 
 def seeds_note(runs):
