@@ -75,10 +75,17 @@ def test_candidates_are_the_final_specs_with_each_recipe_on_a_validation_split()
 def fake_run(model, recipe, acc, seed=0, schedule=None):
     overrides = {"schedule": schedule or recipe}
     return {"name": f"{model}_{recipe}", "seed": seed, "train_size": 55000, "test_size": 5000,
-            "final": {"test_acc": acc},
+            "evaluated_on": "validation", "final": {"test_acc": acc},
             "spec": {"schedule": schedule or recipe,
                      "meta": {"recipe": recipe, "tuned_model": model,
                               "recipe_overrides": overrides}}}
+
+
+def test_a_recipe_is_never_scored_on_a_run_evaluated_on_the_test_set():
+    from utils.report_recipe import validation_acc
+    assert validation_acc(fake_run("A", "cosine", 0.9)) == 0.9
+    with pytest.raises(ValueError):
+        validation_acc({**fake_run("A", "cosine", 0.9), "evaluated_on": "test"})
 
 
 def test_selection_takes_the_best_mean_over_models_not_the_best_single_run():

@@ -3,6 +3,7 @@ run measured it (a validation comparison of the recipe section that chose it), e
 measured". The settings in use are read from the result specs; the effects from the JSON."""
 import statistics
 
+from utils.report_recipe import validation_acc
 from utils.reporting import md_table
 from utils.results import load_section
 from utils.sections import folder
@@ -14,7 +15,7 @@ def _validation(results_dir, key, model):
     for r in load_section(results_dir, folder(key)):
         meta = r["spec"]["meta"]
         if meta.get("tuned_model") == model:
-            scores.setdefault(meta["recipe"], []).append(r["final"]["test_acc"])
+            scores.setdefault(meta["recipe"], []).append(validation_acc(r))
     return {k: statistics.mean(v) for k, v in scores.items()}
 
 

@@ -18,13 +18,23 @@ def _carries(value, override):
     return value == override
 
 
+def validation_acc(run):
+    """A recipe run's accuracy on the images it held out of the training split. The runner
+    writes whatever split a run was evaluated on to `final.test_acc` and names that split in
+    `evaluated_on`; recipe runs are evaluated on validation images, never on the test set."""
+    if run.get("evaluated_on") != "validation":
+        raise ValueError(f"{run.get('run_id')} was evaluated on {run.get('evaluated_on')!r}, "
+                         "not on a validation split")
+    return run["final"]["test_acc"]
+
+
 def _by_recipe(runs):
     """{recipe: {model: [validation accuracies over seeds]}} in the order runs were declared."""
     table = {}
     for r in runs:
         meta = r["spec"]["meta"]
         table.setdefault(meta["recipe"], {}).setdefault(meta["tuned_model"], []).append(
-            r["final"]["test_acc"])
+            validation_acc(r))
     return table
 
 
