@@ -1,8 +1,10 @@
 """Every deliberate departure from the assignment's settings, with its measured effect where a
 run measured it (a validation comparison of the recipe section that chose it), else "not
 measured". The settings in use are read from the result specs; the effects from the JSON."""
+import inspect
 import statistics
 
+from models import MODELS
 from utils.report_recipe import validation_acc
 from utils.reporting import md_table
 from utils.results import load_section
@@ -31,6 +33,12 @@ def _spec(results_dir, key, name):
     return runs[0]["spec"] if runs else None
 
 
+def _depth_of(spec):
+    """Conv layers of a 2.2 run: its `depth` argument, else its constructor's default."""
+    default = inspect.signature(MODELS[spec["model"]]).parameters["depth"].default
+    return spec["model_kwargs"].get("depth", default)
+
+
 def departures(results_dir):
     rows = []
     mnist = _spec(results_dir, "1.1", "SimpleCNN")
@@ -53,9 +61,11 @@ def departures(results_dir):
     if fc:
         rows.append(["1.2 DeepFCNet: schedule", "Adam lr 0.001",
                      f"Adam peak lr {fc['lr']:g}, {fc['schedule']}", "not measured"])
-    rows.append(["2.2 DeepCNN/ResidualCNN depth", "6 or more conv layers",
-                 "10 (`--deep-depth`)", "not measured for this family; the depth sweep (section "
-                 "`2.2-sweep`) varies depth in the CIFAR ResNet family"])
+    deep = _spec(results_dir, "2.2", "DeepCNN")
+    if deep:
+        rows.append(["2.2 DeepCNN/ResidualCNN depth", "6 or more conv layers",
+                     f"{_depth_of(deep)} (`--deep-depth`)", "not measured for this family; the "
+                     "depth sweep (section `2.2-sweep`) varies depth in the CIFAR ResNet family"])
     custom = _spec(results_dir, "3.1", "StandardCNN")
     if custom:
         rows.append(["3.1 schedule", "the 1.1 settings (Adam, lr 0.001)",

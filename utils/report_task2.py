@@ -201,7 +201,8 @@ def render(results_dir, plots_dir):
             "**Accuracy and time** (the reference's numbers beside ours):",
             accuracy_table(depth, REFERENCE[DEPTH]),
             "**Speed:**", speed_table(depth),
-            "**Vanishing / exploding gradients** (sampled at six evenly spaced steps from the "
+            f"**Vanishing / exploding gradients** (sampled at "
+            f"{len(next(iter(depth.values()))[0]['gradient_flow'])} evenly spaced steps from the "
             "first to the last; the plots show every conv weight's gradient norm):",
             gradient_flow_table(depth),
             "\n".join(img(f"grad_norm_{n}.png", f"gradient norms {n}") for n in depth),

@@ -219,28 +219,36 @@ def _scalar_sentences(custom):
 
 # --- 3.2 ----------------------------------------------------------------------------------------
 
+def _channels_into_fc(run):
+    """The last stage's output channels, read from the classifier's size in the run's parameter
+    breakdown (fc: channels × classes weights + classes biases)."""
+    fc = next(p["params"] for p in run["param_breakdown"] if p["name"] == "fc")
+    classes = len(run["classes"])
+    return (fc - classes) // classes
+
+
 def _residual_table(groups, budget=None):
     ref = REFERENCE[RESIDUAL]
     rows = []
     for name, runs in groups.items():
         r0 = runs[0]
         base = name.removesuffix("_matched")
-        widths = r0["model_kwargs"].get("widths", "default")
-        row = [name, r0["model"], "×".join(map(str, widths)) if widths != "default"
-               else "(16, 32, 64)", r0["model_kwargs"].get("blocks_per_stage", 1),
+        widths = r0["model_kwargs"].get("widths")
+        row = [name, r0["model"], "×".join(map(str, widths)) if widths else "default",
+               _channels_into_fc(r0), r0["model_kwargs"].get("blocks_per_stage", 1),
                fmt_int(r0["params"]), fmt_macs(r0["macs"]),
                mean_std([r["final"]["train_acc_eval"] for r in runs]),
                mean_std(final(runs, "test_acc")),
                mean_std([r["final"]["time_per_epoch_s"] for r in runs], "{:.1f}")]
         if budget:
-            row.insert(5, f"{deviation(r0['params'], budget):+.2%}")
+            row.insert(6, f"{deviation(r0['params'], budget):+.2%}")
         else:
             row += [fmt_int(ref[base]["params"]), ref[base]["test_acc"]]
         rows.append(row)
-    headers = ["run", "model", "widths", "blocks/stage", "params", "MACs/image",
-               "train acc (eval)", "test acc", "s/epoch"]
+    headers = ["run", "model", "widths", "channels into fc", "blocks/stage", "params",
+               "MACs/image", "train acc (eval)", "test acc", "s/epoch"]
     if budget:
-        headers.insert(5, "vs budget")
+        headers.insert(6, "vs budget")
     else:
         headers += ["ref. params", "ref. test acc (20 epochs)"]
     return md_table(headers, rows)
@@ -396,8 +404,8 @@ def render(results_dir, plots_dir):
                                     "Bottleneck's depth."))]
         if built:
             table, sentence = _stability(built)
-            out += ["**As built** (base widths 16, 32, 64; the reference's accuracies beside "
-                    "ours were after 20 epochs):", _residual_table(built),
+            out += ["**As built** (each constructor's default widths; the reference's "
+                    "accuracies beside ours were after 20 epochs):", _residual_table(built),
                     _ranking_sentence(built),
                     "**Training stability:**", table, sentence,
                     "\n".join(img(f"{RESIDUAL}/as_built_{k}.png", f"as built {k}")
