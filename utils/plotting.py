@@ -48,6 +48,32 @@ def curves(groups, key, title, ylabel, path):
     return _save(fig, path)
 
 
+def generalisation(groups, title, path):
+    """The overfitting question, one panel a model: training loss (running mean over each
+    epoch, in training mode) and test loss by epoch, means over seeds, log scale; the title of
+    each panel gives the final eval-mode train and test accuracy."""
+    fig, axes = plt.subplots(1, len(groups), figsize=(2.6 * len(groups) + 0.6, 3.0),
+                             sharey=True, squeeze=False)
+    for ax, (name, runs) in zip(axes[0], groups.items()):
+        for key, label, style in (("train_loss", "train (running)", "-"),
+                                  ("test_loss", "test", "--")):
+            values = history_matrix(runs, key).mean(1)
+            ax.plot(np.arange(1, len(values) + 1), values, style, marker="o", ms=2.5,
+                    label=label)
+        train = np.mean([r["final"]["train_acc_eval"] for r in runs])
+        test = np.mean([r["final"]["test_acc"] for r in runs])
+        ax.set_title(f"{name}\nacc: train (eval) {train:.3f}, test {test:.3f}", fontsize=8)
+        ax.set_yscale("log")
+        ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("loss (log scale)" + ("; mean over seeds" if any(
+        len(runs) > 1 for runs in groups.values()) else ""))
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle(title, fontsize=10)
+    return _save(fig, path)
+
+
 def confusion(run, path):
     """Row-normalised confusion matrix (each cell: the share of that true class predicted as
     that class, i.e. recall on the diagonal), with the image count under each share."""
@@ -173,9 +199,13 @@ def receptive_field_map(run, path):
     for radius, color, style, label in (
             (rf["analytic_radius"], "cyan", "--", f"analytic field ({analytic} px{clipped})"),
             (rf["radius_95"], "lime", "-", "95 % of gradient mass")):
-        ax.add_patch(Rectangle((cx - radius - 0.5, cy - radius - 0.5), 2 * radius + 1,
-                               2 * radius + 1, fill=False, color=color, lw=2, ls=style,
-                               label=label))
+        # Clipped to the image (a hair inside its frame), so a box larger than the image stays
+        # visible along the border instead of being drawn off the axes.
+        h, w = grad.shape
+        x0, x1 = max(cx - radius - 0.5, -0.3), min(cx + radius + 0.5, w - 0.7)
+        y0, y1 = max(cy - radius - 0.5, -0.3), min(cy + radius + 0.5, h - 0.7)
+        ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, color=color, lw=2,
+                               ls=style, label=label))
     ax.set(title=f"{run['name']}: effective receptive field", xlabel="input x (pixels)",
            ylabel="input y (pixels)", xlim=(-0.5, grad.shape[1] - 0.5),
            ylim=(grad.shape[0] - 0.5, -0.5))

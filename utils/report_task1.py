@@ -33,6 +33,9 @@ def draw(results_dir, plots_dir):
         for key, ylabel in CURVES:
             written.append(plotting.curves(groups, key, f"{label}: {ylabel} by epoch", ylabel,
                                            os.path.join(plots_dir, section, f"{key}.png")))
+        written.append(plotting.generalisation(
+            groups, f"{label}: train and test loss", os.path.join(plots_dir, section,
+                                                                  "overfitting.png")))
         if section == CIFAR:
             for name, runs in groups.items():
                 written.append(plotting.confusion(
@@ -123,6 +126,7 @@ def render(results_dir, plots_dir):
             speed_table(mnist), _speed_sentence(mnist, "FCNet", ["SimpleCNN", "ResNetLike"]),
             "**Where the parameters are:**", param_sentences(mnist),
             "**Overfitting:**", overfitting_sentences(mnist),
+            image(plots_dir, results_dir, f"{MNIST}/overfitting.png", "MNIST overfitting"),
             "**Learning curves:**", _curves_block(plots_dir, results_dir, MNIST, "MNIST"),
         ]
     if cifar:
@@ -136,6 +140,7 @@ def render(results_dir, plots_dir):
             _speed_sentence(cifar, "DeepFCNet", ["ResNetCIFAR", "ResNetCIFARRegularized"]),
             "**Where the parameters are:**", param_sentences(cifar),
             "**Overfitting:**", overfitting_sentences(cifar), _regularisation_sentence(cifar),
+            image(plots_dir, results_dir, f"{CIFAR}/overfitting.png", "CIFAR-10 overfitting"),
             "**Gradient flow** (mean |grad| per weight tensor, sampled at evenly spaced steps):",
             gradient_flow_table(cifar),
             "\n".join(image(plots_dir, results_dir, f"{CIFAR}/grad_flow_{n}.png",

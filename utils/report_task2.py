@@ -33,6 +33,9 @@ def draw(results_dir, plots_dir):
             for key, ylabel in CURVES:
                 written.append(plotting.curves(groups, key, f"CIFAR-10, {label}: {ylabel}",
                                                ylabel, _plot(plots_dir, f"{prefix}_{key}.png")))
+            written.append(plotting.generalisation(groups, f"CIFAR-10, {label}: train and test "
+                                                   "loss", _plot(plots_dir,
+                                                                 f"{prefix}_overfitting.png")))
     for name, runs in kernels.items():
         short = name.removeprefix("CNN_")
         written += [
@@ -175,7 +178,7 @@ def render(results_dir, plots_dir):
             f"**Parameter budget {fmt_int(budget)}** (with the reference's counts beside ours "
             "and how far each is from the budget):", _kernel_table(kernels, budget),
             "**Accuracy and time** (the reference's numbers beside ours):",
-            accuracy_table(kernels, REFERENCE[KERNEL]),
+            accuracy_table(kernels, REFERENCE[KERNEL]), "**Speed:**", speed_table(kernels),
             "**Receptive fields.** Analytic, per layer (size, jump = input pixels between "
             "adjacent units, start = centre of the first unit's field):",
             _rf_tables(kernels),
@@ -188,6 +191,7 @@ def render(results_dir, plots_dir):
             "\n".join(img(f"act_CNN_{s}.png", f"activations {s}") + "\n"
                       + img(f"kernels_CNN_{s}.png", f"kernels {s}") for s in shorts),
             "**Overfitting:**", overfitting_sentences(kernels),
+            img("kernel_overfitting.png", "kernel size overfitting"),
             "**Learning curves:**",
             "\n".join(img(f"kernel_{k}.png", f"kernel {k}") for k, _ in CURVES),
         ]
@@ -212,6 +216,7 @@ def render(results_dir, plots_dir):
             + img("residual_effect_train_loss.png", "residual effect train loss")
             if "DeepCNN" in depth and "ResidualCNN" in depth else "",
             "**Overfitting:**", overfitting_sentences(depth),
+            img("depth_overfitting.png", "depth overfitting"),
             "**Feature maps** (one test image through every stage):",
             "\n".join(img(f"fmap_{n}.png", f"feature maps {n}") for n in depth),
             "**Learning curves:**",

@@ -43,6 +43,9 @@ def draw(results_dir, plots_dir):
         for key, ylabel in (("test_acc", "test accuracy"), ("train_loss", "train loss")):
             written.append(plotting.curves(custom, key, f"MNIST, custom layers: {ylabel}", ylabel,
                                            os.path.join(plots_dir, CUSTOM, f"{key}.png")))
+        written.append(plotting.generalisation(custom, "MNIST, custom layers: train and test "
+                                               "loss", os.path.join(plots_dir, CUSTOM,
+                                                                    "overfitting.png")))
     if residual:
         built = {k: v for k, v in residual.items() if not k.endswith("_matched")}
         matched = {k: v for k, v in residual.items() if k.endswith("_matched")}
@@ -53,6 +56,9 @@ def draw(results_dir, plots_dir):
                 written.append(plotting.curves(
                     groups, key, f"Residual variants ({label.replace('_', ' ')}): {ylabel}",
                     ylabel, os.path.join(plots_dir, RESIDUAL, f"{label}_{key}.png")))
+            written.append(plotting.generalisation(
+                groups, f"Residual variants ({label.replace('_', ' ')}): train and test loss",
+                os.path.join(plots_dir, RESIDUAL, f"{label}_overfitting.png")))
             written.append(plotting.traces(
                 groups, "loss", f"Per-step training loss ({label.replace('_', ' ')})", "loss",
                 os.path.join(plots_dir, RESIDUAL, f"{label}_loss_trace.png")))
@@ -219,6 +225,11 @@ def _scalar_sentences(custom):
 
 # --- 3.2 ----------------------------------------------------------------------------------------
 
+def _kinds(residual):
+    """Which of the 3.2 groups (as built, matched) have runs."""
+    return {"matched" if n.endswith("_matched") else "as_built" for n in residual}
+
+
 def _channels_into_fc(run):
     """The last stage's output channels, read from the classifier's size in the run's parameter
     breakdown (fc: channels × classes weights + classes biases)."""
@@ -384,7 +395,9 @@ def render(results_dir, plots_dir):
                     _late_movement_sentence(custom, baseline), _scalar_sentences(custom),
                     "**All swap runs:**", accuracy_table(custom),
                     img(f"{CUSTOM}/test_acc.png", "custom test acc") + "\n"
-                    + img(f"{CUSTOM}/train_loss.png", "custom train loss")]
+                    + img(f"{CUSTOM}/train_loss.png", "custom train loss"),
+                    "**Overfitting:**", overfitting_sentences(custom),
+                    img(f"{CUSTOM}/overfitting.png", "custom layers overfitting")]
     out += [paired or ""]
     if residual:
         built = {k: v for k, v in residual.items() if not k.endswith("_matched")}
@@ -420,7 +433,9 @@ def render(results_dir, plots_dir):
                     "\n".join(img(f"{RESIDUAL}/matched_{k}.png", f"matched {k}")
                               for k in ("loss_trace", "grad_norm_trace", "test_acc",
                                         "train_loss"))]
-        out += ["**Overfitting:**", overfitting_sentences(residual)]
+        out += ["**Overfitting:**", overfitting_sentences(residual),
+                "\n".join(img(f"{RESIDUAL}/{k}_overfitting.png", f"{k} overfitting")
+                          for k in ("as_built", "matched") if k in _kinds(residual))]
     out += [stability or ""]
     out += ["**Measured on:**", "\n".join(environment_lines(
         [r for g in (custom, residual) for runs in g.values() for r in runs]))]

@@ -89,21 +89,20 @@ def environment_lines(runs):
 # --- analyses shared by the tasks: sentences computed from the numbers ---------------------
 
 def accuracy_table(groups, reference=None):
-    """Params, MACs, train/test accuracy, gap, time; the reference's numbers beside ours."""
-    headers = ["model", "params", "MACs/image", "train acc (last epoch, running)",
-               "train acc (eval)", "test acc", "gap (eval train − test)", "train time, s",
-               "s/epoch"]
+    """Params, train/test accuracy, gap, training time; the reference's numbers beside ours.
+    (MACs and time per epoch are in speed_table, not repeated here.)"""
+    headers = ["model", "params", "train acc (last epoch, running)", "train acc (eval)",
+               "test acc", "gap (eval train − test)", "train time, s"]
     if reference:
         headers += ["ref. train acc", "ref. test acc", "ref. train time, s"]
     rows = []
     for name, runs in groups.items():
         r0 = runs[0]
         gaps = [gap_of(r) for r in runs]
-        row = [name, fmt_int(r0["params"]), fmt_macs(r0["macs"]),
+        row = [name, fmt_int(r0["params"]),
                mean_std(final(runs, "train_acc")), mean_std(final(runs, "train_acc_eval")),
                mean_std(final(runs, "test_acc")), mean_std(gaps),
-               mean_std(final(runs, "train_time_s"), "{:.1f}"),
-               mean_std(final(runs, "time_per_epoch_s"), "{:.1f}")]
+               mean_std(final(runs, "train_time_s"), "{:.1f}")]
         if reference:
             ref = reference.get(name, {})
             row += [ref.get("train_acc", "—"), ref.get("test_acc", "—"),
@@ -113,12 +112,13 @@ def accuracy_table(groups, reference=None):
 
 
 def speed_table(groups):
-    headers = ["model", "params", "MACs/image", "s/epoch (train)",
-               "inference latency, ms (batch 1)", "inference throughput, img/s", "device"]
+    """Compute and time: MACs, seconds per training epoch, inference latency and throughput."""
+    headers = ["model", "MACs/image", "s/epoch (train)", "inference latency, ms (batch 1)",
+               "inference throughput, img/s", "device"]
     rows = []
     for name, runs in groups.items():
         r0 = runs[0]
-        rows.append([name, fmt_int(r0["params"]), fmt_macs(r0["macs"]),
+        rows.append([name, fmt_macs(r0["macs"]),
                      mean_std(final(runs, "time_per_epoch_s"), "{:.2f}"),
                      mean_std(final(runs, "inference_latency_ms"), "{:.3f}"),
                      mean_std(final(runs, "inference_throughput_img_s"), "{:,.0f}")
