@@ -88,3 +88,15 @@ def test_paired_effects_take_differences_seed_by_seed():
     assert effects["Swap_A"]["resolved"] and effects["Swap_A"]["seeds"] == 3
     assert not effects["Swap_B"]["resolved"]
     assert effects["Swap_B"]["low"] < 0 < effects["Swap_B"]["high"]
+
+
+def test_the_gradient_at_initialisation_is_judged_per_run_by_the_one_flow_rule():
+    from utils.report_sweep import init_flow
+    stem = {"stem.0.weight": layer(1.0, 1.0)}  # the input layer: left out of the ratio
+    steady = {**stem, "stages.0.conv1.weight": layer(1.0, 1.0),
+              "stages.1.conv2.weight": layer(1.0, 1.0)}
+    growing = {**stem, "stages.0.conv1.weight": layer(50.0, 1.0),
+               "stages.1.conv2.weight": layer(1.0, 1.0)}
+    flow = init_flow([run(20, True, True, 0.8, steady), run(56, False, True, 0.4, growing),
+                      run(56, True, False, 0.1, {})])
+    assert flow == {"steady": ["R20"], "exploding": ["P56"], "not measurable": ["R56n"]}

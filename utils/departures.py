@@ -33,7 +33,7 @@ def _spec(results_dir, key, name):
     return runs[0]["spec"] if runs else None
 
 
-def _depth_of(spec):
+def depth_of(spec):
     """Conv layers of a 2.2 run: its `depth` argument, else its constructor's default."""
     default = inspect.signature(MODELS[spec["model"]]).parameters["depth"].default
     return spec["model_kwargs"].get("depth", default)
@@ -64,7 +64,7 @@ def departures(results_dir):
     deep = _spec(results_dir, "2.2", "DeepCNN")
     if deep:
         rows.append(["2.2 DeepCNN/ResidualCNN depth", "6 or more conv layers",
-                     f"{_depth_of(deep)} (`--deep-depth`)", "not measured for this family; the "
+                     f"{depth_of(deep)} (`--deep-depth`)", "not measured for this family; the "
                      "depth sweep (section `2.2-sweep`) varies depth in the CIFAR ResNet family"])
     custom = _spec(results_dir, "3.1", "StandardCNN")
     if custom:

@@ -4,8 +4,11 @@ zero is "unresolved", never ranked. `comparisons` returns numbers; `render` only
 import os
 import statistics
 
+from utils import report_paired, report_stability, report_sweep
+from utils.departures import depth_of
+from utils.layer_study import STUDY_FILE
 from utils.reporting import final, gap_of, md_table, reading_rules
-from utils.results import group_by_name, load_section
+from utils.results import group_by_name, load_section, read_json
 from utils.sections import BY_KEY, SECTIONS
 from utils.stats import compare_accuracies, resolved
 
@@ -103,7 +106,108 @@ def notes(results_dir, rows):
         out.append(f"- 2.1: at one parameter budget a larger kernel buys spatial extent with "
                    f"channels: widths {'×'.join(map(str, w3))} for 3×3 against "
                    f"{'×'.join(map(str, w7))} for 7×7.")
+    out += [n for n in (_depth_note(by_pair, results_dir), _custom_note(rows, results_dir),
+                        _residual_note(by_pair, results_dir)) if n]
     return "\n".join(out)
+
+
+def _interval(c):
+    return f"{c['difference']:+.4f} [{c['low']:+.4f}, {c['high']:+.4f}]"
+
+
+def _said(c):
+    """'+0.0045 [-0.0047, +0.0137], unresolved' or the interval alone where it resolved."""
+    return _interval(c) + ("" if c["resolved"] else ", unresolved")
+
+
+def _depth_note(by_pair, results_dir):
+    """2.2: depth in the assignment's nets, then what the sweep showed about degradation,
+    skips and gradients (one seed each there: intervals over the test images)."""
+    parts = []
+    medium, deep = by_pair.get(("MediumCNN", "ShallowCNN")), by_pair.get(("DeepCNN", "MediumCNN"))
+    skips = by_pair.get(("ResidualCNN", "DeepCNN"))
+    if medium and deep:
+        parts.append(f"- 2.2 depth (BatchNorm after every conv): ShallowCNN → MediumCNN changed "
+                     f"test accuracy by {_said(medium)}, MediumCNN → DeepCNN "
+                     f"({deep_layers(results_dir)} conv layers) by {_said(deep)}"
+                     + (f"; skip connections at that depth by {_said(skips)}" if skips else "")
+                     + ".")
+    sweep = load_section(results_dir, BY_KEY["2.2-sweep"].folder)
+    if sweep:
+        verdicts = report_sweep.sweep_verdicts(sweep)
+        deepest = max(v["to"] for v in verdicts["depth_effect"]) if verdicts[
+            "depth_effect"] else None
+        steps = [v for v in verdicts["depth_effect"] if v["to"] == deepest and v["batchnorm"]]
+        skip = [v for v in verdicts["skip_effect"] if v["depth"] == deepest and v["batchnorm"]]
+        if steps:
+            parts.append("- 2.2 sweep (CIFAR ResNet family, one seed each, intervals over the "
+                         "test images): going deeper to " + f"{deepest} layers with BN, " + "; ".join(
+                             f"{'residual' if v['residual'] else 'plain'} {v['from']} → "
+                             f"{v['to']} {_said(v)}" for v in steps)
+                         + (f"; skips at {deepest} layers {_said(skip[0])}" if skip else "")
+                         + ". " + report_sweep.gradient_sentence(sweep))
+    return "\n".join(parts)
+
+
+def deep_layers(results_dir):
+    runs = load_section(results_dir, BY_KEY["2.2"].folder)
+    deep = [r for r in runs if r["name"] == "DeepCNN"]
+    return depth_of(deep[0]["spec"]) if deep else "the deep net's"
+
+
+def _custom_note(rows, results_dir):
+    """3.1: did any custom layer change accuracy, and what do they cost."""
+    swaps = [c for c in rows if c["section"] == "3.1" and c["a"].startswith("Swap_")]
+    if not swaps:
+        return None
+    changed = [c["a"] for c in swaps if c["resolved"]]
+    largest = max(swaps, key=lambda c: abs(c["difference"]))
+    which = f" ({', '.join(changed)})" if changed else ""
+    text = (f"- 3.1: {len(changed)} of {len(swaps)} single-layer swaps changed MNIST test "
+            f"accuracy resolvably{which}; the largest difference from StandardCNN: "
+            f"{largest['a']} {_said(largest)} ({largest['seeds_a']} seed"
+            f"{'s' * (largest['seeds_a'] > 1)})")
+    paired = report_paired.paired_effects(
+        load_section(results_dir, BY_KEY["3.1-paired"].folder))
+    if paired:
+        seeds = min(e["seeds"] for e in paired.values())
+        resolved_swaps = [n for n, e in paired.items() if e["resolved"]]
+        text += (f"; under the cosine schedule, paired by seed ({seeds} or more seeds), "
+                 f"{len(resolved_swaps)} of {len(paired)} nets differ resolvably from "
+                 "StandardCNN" + (f" ({', '.join(resolved_swaps)})" if resolved_swaps else ""))
+    study_path = os.path.join(results_dir, BY_KEY["3.1"].folder, STUDY_FILE)
+    if os.path.exists(study_path):
+        rows_ = read_json(study_path)["benchmark"]["rows"]
+        ratios = [r["custom_fwd_bwd_ms"] / r["standard_fwd_bwd_ms"] for r in rows_]
+        text += (f". Each custom layer's forward+backward costs {min(ratios):.1f}–"
+                 f"{max(ratios):.1f}× its standard analogue's")
+    return text + "."
+
+
+def _residual_note(by_pair, results_dir):
+    """3.2: the as-built ranking (each neighbour pair with its interval), the equal-budget
+    comparison and the stability test's highest stable learning rate per block."""
+    runs = group_by_name(load_section(results_dir, BY_KEY["3.2"].folder))
+    built = {n: r for n, r in runs.items() if not n.endswith("_matched")}
+    if len(built) < 2:
+        return None
+    pairs = [c for (a, b), c in by_pair.items() if a in built and b in built]
+    text = ("- 3.2: as built, " + "; ".join(
+        f"{c['a']} ({c['params_a']:,} params) − {c['b']} ({c['params_b']:,}) {_said(c)}"
+        for c in pairs))
+    matched = [c for (a, b), c in by_pair.items() if a.endswith("_matched")]
+    if matched:
+        text += ("; at one parameter budget, " + "; ".join(
+            f"{c['a']} − {c['b']} {_said(c)}" for c in matched))
+    blocks = report_stability.by_block(load_section(results_dir, BY_KEY["3.2-stability"].folder))
+    if blocks:
+        highest = {m: report_stability.block_verdicts(r)["highest_stable_lr"]
+                   for m, r in blocks.items()}
+        lrs = sorted({r["spec"]["lr"] for runs_ in blocks.values() for r in runs_})
+        text += (f". Stability (peak learning rates {', '.join(f'{x:g}' for x in lrs)}): the "
+                 "highest that trained without diverging was " + ", ".join(
+                     f"{m} {v:g}" if v is not None else f"{m} none" for m, v in highest.items()))
+    return text + "."
 
 
 def render(results_dir):

@@ -153,17 +153,35 @@ def findings(runs):
         out.append(f"- {_family(v['residual'], v['batchnorm'])}, {v['from']} → {v['to']} "
                    f"layers: {change} of test accuracy ({v['difference']:+.4f} "
                    f"[{v['low']:+.4f}, {v['high']:+.4f}]).")
-    flow = {}
-    for (depth, residual, bn), r in configs.items():
-        if r["gradient_flow"]:
-            flow.setdefault(flow_verdict(flow_ratio(r["gradient_flow"][0]["layers"])), []).append(
-                r["name"])
+    flow = init_flow(runs)
     for verdict in ("vanishing", "exploding", "not measurable"):
         if flow.get(verdict):
             out.append(f"- Gradient at initialisation {verdict}: {', '.join(flow[verdict])}.")
     diverged = [r["name"] for r in configs.values() if r["diverged"]]
     out.append(f"- Diverged: {', '.join(diverged) if diverged else 'none'}.")
     return "\n".join(out)
+
+
+def init_flow(runs):
+    """{verdict: [run names]} of the gradient-flow rule on each run's step-0 snapshot."""
+    flow = {}
+    for r in by_config(runs).values():
+        if r["gradient_flow"]:
+            flow.setdefault(flow_verdict(flow_ratio(r["gradient_flow"][0]["layers"])), []).append(
+                r["name"])
+    return flow
+
+
+def gradient_sentence(runs):
+    """One sentence: whose gradients vanish or explode at initialisation, and which runs
+    diverged."""
+    flow = init_flow(runs)
+    parts = [f"{verdict} for {', '.join(flow[verdict])}"
+             for verdict in ("vanishing", "exploding") if flow.get(verdict)]
+    diverged = [r["name"] for r in by_config(runs).values() if r["diverged"]]
+    return ("At initialisation the gradient is " + ("; ".join(parts) if parts else
+                                                     "neither vanishing nor exploding anywhere")
+            + (f"; diverged: {', '.join(diverged)}." if diverged else "."))
 
 
 def _pct(x):
