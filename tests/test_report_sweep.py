@@ -92,7 +92,8 @@ def test_paired_effects_take_differences_seed_by_seed():
 
 def test_the_gradient_at_initialisation_is_judged_per_run_by_the_one_flow_rule():
     from utils.report_sweep import init_flow
-    stem = {"stem.0.weight": layer(1.0, 1.0)}  # the input layer: left out of the ratio
+    stem = {"stem.0.weight": layer(1.0, 1.0),  # the input layer: left out of the ratio
+            "fc.weight": layer(1.0, 1.0)}      # the classifier: left out too
     steady = {**stem, "stages.0.conv1.weight": layer(1.0, 1.0),
               "stages.1.conv2.weight": layer(1.0, 1.0)}
     growing = {**stem, "stages.0.conv1.weight": layer(50.0, 1.0),
