@@ -1,4 +1,5 @@
-"""Convolutional nets for Task 1: SimpleCNN and ResNetLike (MNIST), ResNetCIFAR(+Regularized)."""
+"""Convolutional nets: SimpleCNN (1.1, and 3.1's net whose layers can be swapped), ResNetLike
+(MNIST), ResNetCIFAR(+Regularized) (CIFAR-10), and Task 2's kernel and depth variants."""
 import torch
 from torch import nn
 
