@@ -48,6 +48,33 @@ def curves(groups, key, title, ylabel, path):
     return _save(fig, path)
 
 
+def final_points(groups, title, path, baseline=None):
+    """Final test accuracy per net: each seed as a dot, the mean with its 95 % t-interval over
+    seeds as a bar (none where one seed ran); `baseline`'s mean as a dashed line."""
+    from utils.stats import mean_interval
+    fig, ax = plt.subplots(figsize=(6.4, 0.45 * len(groups) + 1.4))
+    names = list(groups)
+    for y, name in enumerate(names):
+        accs = [r["final"]["test_acc"] for r in groups[name]]
+        m, low, high = mean_interval(accs)
+        ax.plot(accs, [y] * len(accs), "o", ms=4, alpha=0.5, color="grey",
+                label="one seed" if y == 0 else None)
+        if len(accs) > 1:
+            ax.errorbar([m], [y], xerr=[[m - low], [high - m]], fmt="s", color="C0", capsize=4,
+                        label="mean, 95 % interval over seeds" if y == 0 else None)
+        else:
+            ax.plot([m], [y], "s", color="C0")
+    if baseline in groups:
+        ax.axvline(np.mean([r["final"]["test_acc"] for r in groups[baseline]]), ls="--",
+                   color="C1", lw=1, label=f"{baseline} mean")
+    ax.set_yticks(range(len(names)), names)
+    ax.invert_yaxis()
+    ax.set(title=title, xlabel="test accuracy at the last epoch")
+    ax.grid(alpha=0.3, axis="x")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3)
+    return _save(fig, path)
+
+
 def generalisation(groups, title, path):
     """The overfitting question, one panel a model: training loss (running mean over each
     epoch, in training mode) and test loss by epoch, means over seeds, log scale; the title of

@@ -40,9 +40,12 @@ def draw(results_dir, plots_dir):
     custom, baseline, residual = _groups(results_dir)
     written = []
     if custom:
-        for key, ylabel in (("test_acc", "test accuracy"), ("train_loss", "train loss")):
-            written.append(plotting.curves(custom, key, f"MNIST, custom layers: {ylabel}", ylabel,
-                                           os.path.join(plots_dir, CUSTOM, f"{key}.png")))
+        written.append(plotting.final_points(custom, "MNIST, custom layers: final test accuracy",
+                                             os.path.join(plots_dir, CUSTOM, "test_acc.png"),
+                                             baseline="StandardCNN"))
+        written.append(plotting.curves(custom, "train_loss", "MNIST, custom layers: train loss",
+                                       "train loss",
+                                       os.path.join(plots_dir, CUSTOM, "train_loss.png")))
         written.append(plotting.generalisation(custom, "MNIST, custom layers: train and test "
                                                "loss", os.path.join(plots_dir, CUSTOM,
                                                                     "overfitting.png")))
@@ -394,7 +397,7 @@ def render(results_dir, plots_dir):
                     _custom_model_table(custom, baseline),
                     _late_movement_sentence(custom, baseline), _scalar_sentences(custom),
                     "**All swap runs:**", accuracy_table(custom),
-                    img(f"{CUSTOM}/test_acc.png", "custom test acc") + "\n"
+                    img(f"{CUSTOM}/test_acc.png", "custom final test acc") + "\n"
                     + img(f"{CUSTOM}/train_loss.png", "custom train loss"),
                     "**Overfitting:**", overfitting_sentences(custom),
                     img(f"{CUSTOM}/overfitting.png", "custom layers overfitting")]
