@@ -389,11 +389,13 @@ def render(results_dir, plots_dir):
                     "**Each custom layer against its standard analogue:**",
                     _layer_table(study, custom)]
         if custom:
+            epochs = len(custom[next(iter(custom))][0]["history"])
+            five = ("; the 5-epoch row is epoch 5 of the "
+                    f"{epochs}-epoch run (constant learning rate, so it is the same training)"
+                    if epochs >= 5 else "")
             out += ["**CNNWithCustomLayers** (all four custom layers in SimpleCNN's layout) "
                     "next to StandardCNN (the same layout with standard layers, this section's "
-                    "recipe) and Task 1's SimpleCNN and FCNet (1.1's recipe); the 5-epoch row "
-                    "is epoch 5 of the 10-epoch run (constant learning rate, so it is the same "
-                    "training):",
+                    f"recipe) and Task 1's SimpleCNN and FCNet (1.1's recipe){five}:",
                     _custom_model_table(custom, baseline),
                     _late_movement_sentence(custom, baseline), _scalar_sentences(custom),
                     "**All swap runs:**", accuracy_table(custom),
