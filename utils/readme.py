@@ -11,7 +11,7 @@ import os
 import re
 import sys
 
-from utils.reference import BEST_KERNEL, REFERENCE, TARGETS
+from utils.reference import BEST_KERNEL
 from utils.reporting import final, md_table, mean, mean_std
 from utils.results import group_by_name, load_section
 from utils.sections import SECTIONS
@@ -73,7 +73,7 @@ def headline_table(root=ROOT):
         full = group_by_name(load_section(os.path.join(root, "results"), folder), order)
         quick = group_by_name(load_section(os.path.join(root, "results", "quick"), folder),
                               order)
-        targets, reference = TARGETS.get(folder, {}), REFERENCE.get(folder, {})
+        targets, reference = section.targets, section.reference
         for name in [*full, *(n for n in quick if n not in full)]:
             runs = full.get(name, [])
             acc = mean(final(runs, "test_acc")) if runs else None

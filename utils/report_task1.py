@@ -3,12 +3,11 @@ import os
 
 from utils import plotting
 from utils.report_recipe import selection_block
-from utils.reference import REFERENCE
 from utils.reporting import (accuracy_table, environment_lines, final, fmt_int, gap_of,
                              gradient_flow_table, image, mean, overfitting_sentences,
                              param_sentences, speed_table)
 from utils.results import group_by_name, load_section
-from utils.sections import folder, order
+from utils.sections import BY_KEY, folder, order
 
 MNIST, CIFAR = folder("1.1"), folder("1.2")
 # Recipe candidates, evaluated on a validation split (utils/recipe.py)
@@ -49,7 +48,7 @@ def _resnetlike_sentence(mnist):
     if "ResNetLike" not in mnist:
         return None
     ours = mnist["ResNetLike"][0]["params"]
-    ref = REFERENCE[MNIST].get("ResNetLike", {}).get("params")
+    ref = BY_KEY["1.1"].reference.get("ResNetLike", {}).get("params")
     same = f" (the reference's {fmt_int(ref)})" if ref == ours else ""
     return (f"ResNetLike uses stride-2 residual blocks (28 → 14 → 7 pixels): {fmt_int(ours)} "
             f"parameters{same}, at a fraction of the compute the same blocks cost at stride 1 "
@@ -120,7 +119,7 @@ def render(results_dir, plots_dir):
                             [r for runs in mnist.values() for r in runs]),
             _resnetlike_sentence(mnist),
             "**Accuracy** (the reference solution's numbers from the assignment beside ours):",
-            accuracy_table(mnist, REFERENCE[MNIST]),
+            accuracy_table(mnist, BY_KEY["1.1"].reference),
             "**Speed** (train time = sum of the training passes of all epochs, evaluation "
             "excluded; inference: eval mode, median of repeated timed calls after a warm-up):",
             speed_table(mnist), _speed_sentence(mnist, "FCNet", ["SimpleCNN", "ResNetLike"]),
@@ -135,7 +134,7 @@ def render(results_dir, plots_dir):
             selection_block(load_section(results_dir, CIFAR_RECIPE),
                             [r for n, runs in cifar.items() if n != "DeepFCNet" for r in runs]),
             "**Accuracy** (the reference's numbers beside ours):",
-            accuracy_table(cifar, REFERENCE[CIFAR]),
+            accuracy_table(cifar, BY_KEY["1.2"].reference),
             "**Speed:**", speed_table(cifar),
             _speed_sentence(cifar, "DeepFCNet", ["ResNetCIFAR", "ResNetCIFARRegularized"]),
             "**Where the parameters are:**", param_sentences(cifar),

@@ -6,7 +6,6 @@ from utils.analysis import ERF_IMAGES
 from utils.gradient_flow import flow_ratio, flow_verdict, profile
 from utils.param_search import deviation
 from utils.receptive_field import extent_in_image
-from utils.reference import REFERENCE
 from utils.report_sweep import DEPTH_SWEEP
 from utils.reporting import (accuracy_table, environment_lines, final, fmt_int, fmt_macs,
                              gradient_flow_table, image, mean, mean_history, mean_std, md_table,
@@ -57,7 +56,7 @@ def draw(results_dir, plots_dir):
 # --- 2.1 ----------------------------------------------------------------------------------------
 
 def _kernel_table(groups, budget):
-    ref = REFERENCE[KERNEL]
+    ref = BY_KEY["2.1"].reference
     rows = []
     for name, runs in groups.items():
         r0 = runs[0]
@@ -178,7 +177,7 @@ def render(results_dir, plots_dir):
             f"**Parameter budget {fmt_int(budget)}** (with the reference's counts beside ours "
             "and how far each is from the budget):", _kernel_table(kernels, budget),
             "**Accuracy and time** (the reference's numbers beside ours):",
-            accuracy_table(kernels, REFERENCE[KERNEL]), "**Speed:**", speed_table(kernels),
+            accuracy_table(kernels, BY_KEY["2.1"].reference), "**Speed:**", speed_table(kernels),
             "**Receptive fields.** Analytic, per layer (size, jump = input pixels between "
             "adjacent units, start = centre of the first unit's field):",
             _rf_tables(kernels),
@@ -203,7 +202,7 @@ def render(results_dir, plots_dir):
             "BatchNorm; PyTorch's default (Kaiming-uniform) initialisation everywhere. DeepCNN is "
             "ResidualCNN with its skip connections removed (`DepthCNN(residual=False)`).",
             "**Accuracy and time** (the reference's numbers beside ours):",
-            accuracy_table(depth, REFERENCE[DEPTH]),
+            accuracy_table(depth, BY_KEY["2.2"].reference),
             "**Speed:**", speed_table(depth),
             f"**Vanishing / exploding gradients** (sampled at "
             f"{len(next(iter(depth.values()))[0]['gradient_flow'])} evenly spaced steps from the "

@@ -5,12 +5,11 @@ import os
 from utils import plotting, report_paired, report_stability
 from utils.layer_study import STUDY_FILE
 from utils.param_search import deviation
-from utils.reference import REFERENCE
 from utils.report_recipe import selection_block
 from utils.reporting import (accuracy_table, environment_lines, final, fmt_int, fmt_macs, image,
                              mean, mean_std, md_table, overfitting_sentences)
 from utils.results import group_by_name, load_section, read_json
-from utils.sections import folder, order
+from utils.sections import BY_KEY, folder, order
 from utils.stability import largest_fall, robust_spikes
 from utils.stats import compare_accuracies, resolved
 
@@ -145,7 +144,7 @@ def _layer_table(study, custom):
 
 
 def _custom_model_table(custom, baseline):
-    ref = REFERENCE[CUSTOM]
+    ref = BY_KEY["3.1"].reference
     rows = []
     if "CNNWithCustomLayers" in custom:
         runs = custom["CNNWithCustomLayers"]
@@ -170,8 +169,8 @@ def _custom_model_table(custom, baseline):
                      mean_std([r["final"]["train_time_s"] for r in runs], "{:.1f}"),
                      *_ref_cells(ref, ref_name)])
     return md_table(["model", "epochs", "lr schedule", "params", "train acc (running)",
-                     "test acc", "train time, s", "ref. train acc", "ref. test acc", "ref. train time, s"],
-                    rows)
+                     "test acc", "train time, s", "ref. train acc", "ref. test acc",
+                     "ref. train time, s"], rows)
 
 
 def _ref_cells(ref, name):
@@ -242,7 +241,7 @@ def _channels_into_fc(run):
 
 
 def _residual_table(groups, budget=None):
-    ref = REFERENCE[RESIDUAL]
+    ref = BY_KEY["3.2"].reference
     rows = []
     for name, runs in groups.items():
         r0 = runs[0]

@@ -2,13 +2,17 @@
 
 A section is what `--section` names (its key), the folder its result JSON go to under the
 results directory (`RunSpec.section` holds this folder), the folder of its plots, the label
-tables give it, the script that declares its runs, the order its models appear in, and its
-seed policy: how many seeds a run gets when --seeds is not given, per profile (a number for
-every run, or {run name: number}; runs not named get one). `kind` says how its test numbers count: "final" runs answer the assignment (headline and
-targets), "recipe" runs are scored on a validation split to choose a final recipe, "study" runs
-are the further experiments (depth sweep, stability test, paired comparison).
+tables give it, the script that declares its runs, the order its models appear in, the
+reference solution's numbers and this project's targets for it, and its seed policy: how many
+seeds a run gets when --seeds is not given, per profile (a number for every run, or
+{run name: number}; runs not named get one). `kind` says how its test numbers count: "final"
+runs answer the assignment (headline and targets), "recipe" runs are scored on a validation
+split to choose a final recipe, "study" runs are the further experiments (depth sweep,
+stability test, paired comparison).
 """
 from dataclasses import dataclass, field
+
+from utils.reference import REFERENCE, TARGETS
 
 TASK1 = "homework_cnn_vs_fc_comparison.py"
 TASK2 = "homework_cnn_architecture_analysis.py"
@@ -25,6 +29,16 @@ class Section:
     order: tuple = ()
     kind: str = "final"
     seeds: dict = field(default_factory=dict)
+
+    @property
+    def reference(self):
+        """{model: the published solution's numbers} (utils/reference.py), or {}."""
+        return REFERENCE.get(self.folder, {})
+
+    @property
+    def targets(self):
+        """{model: the test accuracy this project set itself to reach} (utils/reference.py)."""
+        return TARGETS.get(self.folder, {})
 
     def default_seeds(self, profile, name):
         policy = self.seeds.get(profile, 1)
