@@ -63,7 +63,7 @@ def test_the_stability_test_finds_the_highest_rate_that_did_not_diverge():
         return {"spec": {"lr": lr}, "diverged": {"epoch": 2} if diverged else None,
                 "history": [{"epoch": i + 1, "test_acc": a} for i, a in enumerate(accs)],
                 "trace": {"loss": [1.0] * 60 + [5.0] + [1.0] * 10},
-                "final": {"test_acc": accs[-1] if accs else 0.1}}
+                "final": {"test_acc": accs[-1] if accs else 0.1}, "test_size": 10_000}
 
     v = block_verdicts([lr_run(0.1, False, [0.5, 0.6]), lr_run(0.4, False, [0.5, 0.3, 0.6]),
                         lr_run(0.8, True, [0.2])])

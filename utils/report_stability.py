@@ -12,6 +12,7 @@ from utils.reporting import final, image, md_table  # noqa: E402
 from utils.results import load_section  # noqa: E402
 from utils.sections import BY_KEY, folder  # noqa: E402
 from utils.stability import largest_fall, robust_spikes  # noqa: E402
+from utils.stats import wilson_interval  # noqa: E402
 
 RESIDUAL_STABILITY = folder("3.2-stability")
 PLOTS = BY_KEY["3.2-stability"].plots
@@ -35,7 +36,8 @@ def block_verdicts(runs_by_lr):
         rows.append({"lr": r["spec"]["lr"], "diverged": r["diverged"] is not None,
                      "largest_fall": fall, "fall_epoch": epoch,
                      "spikes": len(robust_spikes(r["trace"]["loss"])),
-                     "steps": len(r["trace"]["loss"]), "test_acc": r["final"]["test_acc"]})
+                     "steps": len(r["trace"]["loss"]), "test_acc": r["final"]["test_acc"],
+                     "test_size": r["test_size"]})
     stable = [row["lr"] for row in rows if not row["diverged"]]
     return {"highest_stable_lr": max(stable) if stable else None, "rows": rows}
 
@@ -48,11 +50,17 @@ def draw(results_dir, plots_dir):
     for model, runs in blocks.items():
         ax.plot([r["spec"]["lr"] for r in runs], final(runs, "test_acc"),
                 marker="o", label=model)
-    ax.set(xscale="log", xlabel="peak learning rate (one-cycle)", ylabel="test accuracy (last epoch)",
+    ax.set(xscale="log", xlabel="peak learning rate (one-cycle)",
+           ylabel="test accuracy (last epoch)",
            title="3.2 stability: accuracy against the peak learning rate")
     ax.grid(alpha=0.3, which="both")
     ax.legend()
     return [_save(fig, os.path.join(plots_dir, PLOTS, "stability_lr_sweep.png"))]
+
+
+def _with_interval(acc, n):
+    low, high = wilson_interval(round(acc * n), n)
+    return f"{acc:.4f} [{low:.4f}, {high:.4f}]"
 
 
 def render(results_dir, plots_dir):
@@ -69,7 +77,7 @@ def render(results_dir, plots_dir):
                 if i == 0 else ""
             rows.append([model if i == 0 else "", f"{row['lr']:g}",
                          "yes" if row["diverged"] else "no",
-                         f"{row['test_acc']:.4f}",
+                         _with_interval(row["test_acc"], row["test_size"]),
                          f"{row['largest_fall']:.4f} (epoch {row['fall_epoch']})"
                          if row["fall_epoch"] else "none",
                          f"{row['spikes']} of {row['steps']}", highest])
@@ -78,6 +86,7 @@ def render(results_dir, plots_dir):
         f"{hp['epochs']} epoch(s) on {runs[0]['train_size']:,} training images, one-cycle, "
         f"otherwise the 3.2 recipe; loss spikes as defined at the top, non-finite steps "
         f"included):",
-        md_table(["block", "peak lr", "diverged", "test acc", "largest fall in test acc",
+        md_table(["block", "peak lr", "diverged", "test acc [95 % interval over the test images]",
+                  "largest fall in test acc",
                   "loss spikes", "highest stable lr"], rows),
         image(plots_dir, results_dir, f"{PLOTS}/stability_lr_sweep.png", "lr sweep")])
