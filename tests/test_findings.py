@@ -2,6 +2,8 @@
 and unresolved wherever the interval includes zero."""
 import json
 
+import pytest
+
 from utils.findings import comparisons, render
 
 
@@ -31,7 +33,7 @@ def test_findings_use_seeds_where_both_sides_have_them_and_test_images_otherwise
 
 
 def test_agreement_counts_the_full_studys_resolved_orderings_a_quick_run_keeps(tmp_path):
-    from utils.findings import agreement_block, full_results_dir
+    from utils.findings import agreement, full_results_dir
 
     full, quick = tmp_path / "results", tmp_path / "results" / "quick"
     for seed in range(3):
@@ -42,8 +44,11 @@ def test_agreement_counts_the_full_studys_resolved_orderings_a_quick_run_keeps(t
     write(quick, "mnist_comparison", "SimpleCNN", 0, 0.96)   # flips the resolved ordering
     write(quick, "mnist_comparison", "ResNetLike", 0, 0.98)
     assert full_results_dir(str(quick)) == str(full)
-    text = agreement_block(str(quick))
+    result = agreement(str(quick), str(full))
     # Resolved in full: SimpleCNN > FCNet and ResNetLike > FCNet (SimpleCNN vs ResNetLike is
     # within the seed spread, so it does not count); the quick runs keep one of the two.
-    assert "Of the full profile's 2 resolved orderings" in text and "order 1 the same way" in text
-    assert "- 1.1: FCNet − SimpleCNN: -0.0080 → +0.0100" in text
+    assert (result["agree"], result["total"]) == (1, 2)
+    assert result["by_section"] == {"1.1": (1, 2)}
+    flip, = [p for p in result["pairs"] if not p["same"]]
+    assert (flip["a"], flip["b"]) == ("FCNet", "SimpleCNN")
+    assert flip["full"] == pytest.approx(-0.008) and flip["reduced"] == pytest.approx(0.01)
