@@ -214,13 +214,18 @@ def render(results_dir):
     rows = comparisons(results_dir)
     if not rows:
         return None
-    table = md_table(
-        ["section", "comparison (a − b)", "test acc a / b (seeds)", "difference [95 % CI]",
-         "interval over", "verdict"],
-        [[c["section"], f"{c['a']} − {c['b']}",
-          f"{c['acc_a']:.4f} ({c['seeds_a']}) / {c['acc_b']:.4f} ({c['seeds_b']})",
-          f"{c['difference']:+.4f} [{c['low']:+.4f}, {c['high']:+.4f}]", c["over"],
-          _verdict(c)] for c in rows])
+    headers = ["section", "comparison (a − b)", "test acc a / b (seeds)", "difference [95 % CI]",
+               "interval over", "verdict"]
+    cells = [[c["section"], f"{c['a']} − {c['b']}",
+              f"{c['acc_a']:.4f} ({c['seeds_a']}) / {c['acc_b']:.4f} ({c['seeds_b']})",
+              _interval(c), c["over"], _verdict(c)] for c in rows]
+    full_dir = full_results_dir(results_dir)
+    if full_dir:  # a reduced profile: each comparison beside the full study's
+        full = {(c["a"], c["b"]): c for c in comparisons(full_dir)}
+        headers += ["full profile: difference [95 % CI]", "full profile: verdict"]
+        for row, c in zip(cells, rows):
+            f = full.get((c["a"], c["b"]))
+            row += [_interval(f), _verdict(f)] if f else ["—", "not run"]
     resolved_count = sum(c["resolved"] for c in rows)
     return "\n\n".join(x for x in [
         "## Findings",
@@ -231,7 +236,7 @@ def render(results_dir):
         "95 % interval over the test images, which leaves out seed-to-seed variation (so a "
         "single-seed verdict is weaker than it looks). A difference whose interval includes "
         "zero is unresolved. The sections below hold the details, the analyses and the plots.",
-        table, notes(results_dir, rows), reading_rules()] if x)
+        md_table(headers, cells), notes(results_dir, rows), reading_rules()] if x)
 
 
 def full_results_dir(results_dir):
