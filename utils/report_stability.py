@@ -81,12 +81,17 @@ def render(results_dir, plots_dir):
                          f"{row['largest_fall']:.4f} (epoch {row['fall_epoch']})"
                          if row["fall_epoch"] else "none",
                          f"{row['spikes']} of {row['steps']}", highest])
-    return "\n\n".join([
+    lrs = sorted({r["spec"]["lr"] for model_runs in blocks.values() for r in model_runs})
+    edge = [block_verdicts(r)["highest_stable_lr"] for r in blocks.values()]
+    bound = (f"No block diverged at any rate up to {max(lrs):g}, the highest tried: the edge of "
+             "stability lies above it for all three." if all(e == max(lrs) for e in edge)
+             else "")
+    return "\n\n".join(x for x in [
         "**Stability test: a peak-learning-rate sweep** (one seed per rate; "
         f"{hp['epochs']} epoch(s) on {runs[0]['train_size']:,} training images, one-cycle, "
         f"otherwise the 3.2 recipe; loss spikes as defined at the top, non-finite steps "
         f"included):",
         md_table(["block", "peak lr", "diverged", "test acc [95 % interval over the test images]",
                   "largest fall in test acc",
-                  "loss spikes", "highest stable lr"], rows),
-        image(plots_dir, results_dir, f"{PLOTS}/stability_lr_sweep.png", "lr sweep")])
+                  "loss spikes", "highest stable lr"], rows), bound,
+        image(plots_dir, results_dir, f"{PLOTS}/stability_lr_sweep.png", "lr sweep")] if x)
