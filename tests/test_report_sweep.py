@@ -101,3 +101,22 @@ def test_the_gradient_at_initialisation_is_judged_per_run_by_the_one_flow_rule()
     flow = init_flow([run(20, True, True, 0.8, steady), run(56, False, True, 0.4, growing),
                       run(56, True, False, 0.1, {})])
     assert flow == {"steady": ["R20"], "exploding": ["P56"], "not measurable": ["R56n"]}
+
+
+def test_the_sweep_summary_says_whether_any_block_diverged_and_finds_the_largest_fall():
+    from utils.report_stability import summary
+
+    def lr_run(lr, accs, diverged=False):
+        return {"spec": {"lr": lr}, "diverged": {"epoch": 1} if diverged else None,
+                "history": [{"epoch": i + 1, "test_acc": a} for i, a in enumerate(accs)],
+                "trace": {"loss": [1.0] * 10}, "final": {"test_acc": accs[-1]},
+                "test_size": 10_000}
+    steady = {"A": [lr_run(0.1, [0.5, 0.6]), lr_run(0.8, [0.6, 0.5, 0.7])],
+              "B": [lr_run(0.1, [0.5, 0.2, 0.6]), lr_run(0.8, [0.5, 0.6])]}
+    s = summary(steady)
+    assert s["lrs"] == [0.1, 0.8] and s["none_diverged"]
+    block, row = s["largest_fall"]
+    assert (block, row["lr"], row["fall_epoch"]) == ("B", 0.1, 2)
+    assert row["largest_fall"] == pytest.approx(0.3)
+    steady["B"][1] = lr_run(0.8, [0.2], diverged=True)
+    assert not summary(steady)["none_diverged"]

@@ -201,21 +201,18 @@ def _residual_note(by_pair, results_dir):
             f"{c['a']} − {c['b']} {_said(c)}" for c in matched))
     blocks = report_stability.by_block(load_section(results_dir, BY_KEY["3.2-stability"].folder))
     if blocks:
-        highest = {m: report_stability.block_verdicts(r)["highest_stable_lr"]
-                   for m, r in blocks.items()}
-        lrs = sorted({r["spec"]["lr"] for runs_ in blocks.values() for r in runs_})
-        tried = f"peak learning rates {', '.join(f'{x:g}' for x in lrs)}"
-        if all(v == max(lrs) for v in highest.values()):
+        sweep = report_stability.summary(blocks)
+        tried = f"peak learning rates {', '.join(f'{x:g}' for x in sweep['lrs'])}"
+        if sweep["none_diverged"]:
             text += (f". Stability ({tried}): no block diverged at any rate tried, so the "
                      "sweep bounds the edge from below only")
         else:
             text += (f". Stability ({tried}): the highest that trained without diverging was "
-                     + ", ".join(f"{m} {v:g}" if v is not None else f"{m} none"
-                                 for m, v in highest.items()))
-        falls = [(m, row) for m, r in blocks.items()
-                 for row in report_stability.block_verdicts(r)["rows"] if row["fall_epoch"]]
-        if falls:
-            m, row = max(falls, key=lambda f: f[1]["largest_fall"])
+                     + ", ".join(f"{m} {v['highest_stable_lr']:g}"
+                                 if v["highest_stable_lr"] is not None else f"{m} none"
+                                 for m, v in sweep["verdicts"].items()))
+        if sweep["largest_fall"]:
+            m, row = sweep["largest_fall"]
             text += (f"; the largest epoch-to-epoch fall in test accuracy: {m} at lr "
                      f"{row['lr']:g}, {row['largest_fall']:.4f} at epoch {row['fall_epoch']}")
     return text + "."

@@ -12,7 +12,7 @@ from utils.reporting import final, image, md_table  # noqa: E402
 from utils.results import load_section  # noqa: E402
 from utils.sections import BY_KEY, folder  # noqa: E402
 from utils.stability import largest_fall, robust_spikes  # noqa: E402
-from utils.stats import wilson_interval  # noqa: E402
+from utils.stats import accuracy_interval  # noqa: E402
 
 RESIDUAL_STABILITY = folder("3.2-stability")
 PLOTS = BY_KEY["3.2-stability"].plots
@@ -58,8 +58,20 @@ def draw(results_dir, plots_dir):
     return [_save(fig, os.path.join(plots_dir, PLOTS, "stability_lr_sweep.png"))]
 
 
+def summary(blocks):
+    """The sweep as a whole: the rates tried, each block's verdicts, whether no block diverged
+    at any of them (the edge then lies above the highest), and the largest epoch-to-epoch fall
+    in test accuracy over all runs as (block, row), or None."""
+    verdicts = {m: block_verdicts(r) for m, r in blocks.items()}
+    lrs = sorted({r["spec"]["lr"] for runs in blocks.values() for r in runs})
+    falls = [(m, row) for m, v in verdicts.items() for row in v["rows"] if row["fall_epoch"]]
+    return {"lrs": lrs, "verdicts": verdicts,
+            "none_diverged": all(v["highest_stable_lr"] == lrs[-1] for v in verdicts.values()),
+            "largest_fall": max(falls, key=lambda f: f[1]["largest_fall"]) if falls else None}
+
+
 def _with_interval(acc, n):
-    low, high = wilson_interval(round(acc * n), n)
+    low, high = accuracy_interval(acc, n)
     return f"{acc:.4f} [{low:.4f}, {high:.4f}]"
 
 
@@ -69,9 +81,9 @@ def render(results_dir, plots_dir):
     if not blocks:
         return None
     hp = runs[0]["hyperparameters"]
+    sweep = summary(blocks)
     rows = []
-    for model, model_runs in blocks.items():
-        v = block_verdicts(model_runs)
+    for model, v in sweep["verdicts"].items():
         for i, row in enumerate(v["rows"]):
             highest = (f"{v['highest_stable_lr']:g}" if v["highest_stable_lr"] else "none") \
                 if i == 0 else ""
@@ -81,11 +93,8 @@ def render(results_dir, plots_dir):
                          f"{row['largest_fall']:.4f} (epoch {row['fall_epoch']})"
                          if row["fall_epoch"] else "none",
                          f"{row['spikes']} of {row['steps']}", highest])
-    lrs = sorted({r["spec"]["lr"] for model_runs in blocks.values() for r in model_runs})
-    edge = [block_verdicts(r)["highest_stable_lr"] for r in blocks.values()]
-    bound = (f"No block diverged at any rate up to {max(lrs):g}, the highest tried: the edge of "
-             "stability lies above it for all three." if all(e == max(lrs) for e in edge)
-             else "")
+    bound = (f"No block diverged at any rate up to {sweep['lrs'][-1]:g}, the highest tried: the "
+             "edge of stability lies above it for all three." if sweep["none_diverged"] else "")
     return "\n\n".join(x for x in [
         "**Stability test: a peak-learning-rate sweep** (one seed per rate; "
         f"{hp['epochs']} epoch(s) on {runs[0]['train_size']:,} training images, one-cycle, "

@@ -17,7 +17,7 @@ from utils.plotting import _save  # noqa: E402
 from utils.reporting import fmt_int, image, md_table  # noqa: E402
 from utils.results import load_section  # noqa: E402
 from utils.sections import BY_KEY, folder  # noqa: E402
-from utils.stats import accuracy_difference, resolved, wilson_interval  # noqa: E402
+from utils.stats import accuracy_difference, accuracy_interval, resolved  # noqa: E402
 
 DEPTH_SWEEP = folder("2.2-sweep")
 PLOTS = BY_KEY["2.2-sweep"].plots
@@ -37,8 +37,7 @@ def by_config(runs):
 
 
 def test_interval(run):
-    n = run["test_size"]
-    return wilson_interval(round(run["final"]["test_acc"] * n), n)
+    return accuracy_interval(run["final"]["test_acc"], run["test_size"])
 
 
 def sweep_verdicts(runs):

@@ -18,6 +18,11 @@ def wilson_interval(correct, n, z=Z95):
     return centre - half, centre + half
 
 
+def accuracy_interval(acc, n):
+    """95 % Wilson interval of an accuracy measured on n test images."""
+    return wilson_interval(round(acc * n), n)
+
+
 def accuracy_difference(acc_a, acc_b, n, z=Z95):
     """(a − b, low, high): 95 % interval of the difference of two accuracies over the same n
     test images, treated as independent samples (predictions per image are not stored, so the
