@@ -136,3 +136,65 @@ def test_gpu_check_summary_names_every_step_and_the_estimate():
     md = gpu_check.markdown(summary)
     assert "| ResNetCIFAR | 20,000 | 49.1 M | 1.5 % |" in md
     assert "estimated training time: 10.0 min" in md and "- study: FAILED (480 s)" in md
+
+
+def _smoke_run(data_root, results_dir, seed=0):
+    from utils.data import load_split
+    from utils.runner import Run, RunSpec
+
+    spec = RunSpec(name="FCNet", section="mnist_comparison", model="FCNet", dataset="mnist",
+                   epochs=2, train_subset=256, test_subset=128, profile="smoke", seed=seed)
+    data = (load_split("mnist", data_root, True), load_split("mnist", data_root, False))
+    return Run(spec, data, "cpu", str(results_dir), str(results_dir / ".ck"),
+               progress=False).execute()
+
+
+def test_a_rerun_with_the_same_threads_is_identical_to_the_committed_run(fake_mnist_root,
+                                                                         tmp_path):
+    from benchmarks import rerun_drift
+    from utils.results import run_path
+
+    _smoke_run(fake_mnist_root, tmp_path / "committed")
+    path = run_path(str(tmp_path / "committed"), "mnist_comparison", "FCNet__seed0")
+    drift = rerun_drift.rerun(path, fake_mnist_root, str(tmp_path / "rerun"))
+    assert drift["identical"] is True
+    assert drift["final_test_acc_diff"] == drift["max_test_acc_diff"] == 0.0
+    assert drift["epoch1_test_loss_diff"] == 0.0
+
+
+def test_drift_compares_every_epoch_and_reports_the_largest_gap():
+    from benchmarks.rerun_drift import compare
+
+    def result(accs, losses):
+        return {"run_id": "X__seed0", "section": "s",
+                "history": [{"test_acc": a, "test_loss": l} for a, l in zip(accs, losses)],
+                "final": {"test_acc": accs[-1]},
+                "environment": {"cpu": "cpu A", "threads": 2}}
+
+    drift = compare(result([0.50, 0.60, 0.70], [1.0, 0.9, 0.8]),
+                    result([0.50, 0.64, 0.69], [1.0000001, 0.9, 0.8]))
+    assert drift["identical"] is False
+    assert drift["final_test_acc_diff"] == pytest.approx(0.01)
+    assert drift["max_test_acc_diff"] == pytest.approx(0.04)
+    assert drift["epoch1_test_loss_diff"] == pytest.approx(1e-7)
+
+
+def test_quick_wall_sets_each_fresh_run_beside_the_committed_run_of_the_same_spec(
+        fake_mnist_root, tmp_path):
+    import shutil
+
+    from benchmarks.quick_wall import epoch_ratios
+    from utils.results import read_json, run_path, write_json_atomic
+
+    _smoke_run(fake_mnist_root, tmp_path / "committed")
+    shutil.copytree(tmp_path / "committed", tmp_path / "fresh")
+    fresh = run_path(str(tmp_path / "fresh"), "mnist_comparison", "FCNet__seed0")
+    record = read_json(fresh)
+    record["final"]["time_per_epoch_s"] *= 1.5  # this machine: 1.5x slower per epoch
+    write_json_atomic(fresh, record)
+    assert epoch_ratios(str(tmp_path / "fresh"), str(tmp_path / "committed")) == \
+        pytest.approx([1.5])
+    # A committed run of other settings is not a comparison.
+    record["spec"]["epochs"] = 3
+    write_json_atomic(fresh, record)
+    assert epoch_ratios(str(tmp_path / "fresh"), str(tmp_path / "committed")) == []

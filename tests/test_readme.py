@@ -50,3 +50,21 @@ def test_recipe_candidates_count_in_the_timings_but_never_in_the_headline(tmp_pa
         in timings
     assert "| **total of the finished runs above** | full | 1 | 2.0 |" in timings
     assert "FCNet_cosine" not in readme.headline_table(root=str(tmp_path))
+
+
+def test_quick_wall_block_states_the_measured_time_and_the_slower_machine_estimate(tmp_path):
+    from utils.results import write_json_atomic
+
+    assert "Not measured yet" in readme.quick_wall_block(str(tmp_path))
+    write_json_atomic(str(tmp_path / "results" / "benchmarks" / "quick_wall.json"), {
+        "total_wall_s": 600.0, "runs": 40, "matmul_peak_gflops": 150.0,
+        "environment": {"cpu": "cpu A", "threads": 2},
+        "scripts": [{"script": "a.py", "wall_s": 240.0}, {"script": "b.py", "wall_s": 360.0}],
+        "epoch_time_ratio_to_committed": {"runs_compared": 3, "median": 1.2, "min": 1.1,
+                                          "max": 1.4},
+        "slower_machine": {"factor": 1.8, "estimated_wall_s": 1080.0}})
+    block = readme.quick_wall_block(str(tmp_path))
+    assert "**10.0 min** for 40 runs" in block
+    assert "`a.py` 4.0, `b.py` 6.0" in block
+    assert "1.20× the committed runs' (median of 3; 1.10–1.40)" in block
+    assert "1.8× slower it would take about 18 min" in block

@@ -13,7 +13,7 @@ import sys
 
 from utils.reference import BEST_KERNEL
 from utils.reporting import final, md_table, mean, mean_std
-from utils.results import group_by_name, load_section
+from utils.results import group_by_name, load_section, read_json
 from utils.sections import SECTIONS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -105,7 +105,38 @@ def benchmark_table(root=ROOT):
     return table(path)
 
 
-BLOCKS = {"timings": timing_table, "headline": headline_table, "benchmark": benchmark_table}
+def quick_wall_block(root=ROOT):
+    """The quick study's measured wall time from nothing, and what a slower machine would take."""
+    path = os.path.join(root, "results", "benchmarks", "quick_wall.json")
+    if not os.path.exists(path):
+        return "Not measured yet: run `python -m benchmarks.quick_wall`."
+    record = read_json(path)
+    env, slower = record["environment"], record["slower_machine"]
+    scripts = ", ".join(f"`{s['script']}` {s['wall_s'] / 60:.1f}" for s in record["scripts"])
+    ratio = record["epoch_time_ratio_to_committed"]
+    compared = (f" Its times per epoch were {ratio['median']:.2f}× the committed runs' "
+                f"(median of {ratio['runs_compared']}; {ratio['min']:.2f}–{ratio['max']:.2f})."
+                if ratio["runs_compared"] else "")
+    return (f"The whole quick study trained from nothing (`python -m benchmarks.quick_wall`: the "
+            f"three scripts with `--profile quick` into an empty folder, plots and reports "
+            f"included) took **{record['total_wall_s'] / 60:.1f} min** for {record['runs']} runs "
+            f"on {env['cpu']}, {env['threads']} threads (float32 matmul peak "
+            f"{record['matmul_peak_gflops']:.0f} GFLOP/s, measured in the same process); by "
+            f"script, in minutes: {scripts}.{compared} On a machine {slower['factor']:g}× slower "
+            f"it would take about {slower['estimated_wall_s'] / 60:.0f} min.")
+
+
+def drift_block(root=ROOT):
+    from benchmarks.rerun_drift import table
+
+    path = os.path.join(root, "results", "benchmarks", "rerun_drift.json")
+    if not os.path.exists(path):
+        return "Not measured yet: run `python -m benchmarks.rerun_drift`."
+    return table(path)
+
+
+BLOCKS = {"timings": timing_table, "headline": headline_table, "benchmark": benchmark_table,
+          "quick_wall": quick_wall_block, "drift": drift_block}
 
 
 def render(text, root=ROOT):
