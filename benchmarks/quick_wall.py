@@ -37,14 +37,26 @@ DEFAULT_OUT = os.path.join("results", "benchmarks", "quick_wall.json")
 SLOWER = 1.8
 
 
+# What a training epoch's cost depends on: runs equal in these did the same work per epoch,
+# whatever they evaluated on (test and train-eval subsets) or how many epochs they ran.
+EPOCH_WORK = ("model", "model_kwargs", "dataset", "train_subset", "batch_size", "augment",
+              "channels_last", "optimizer")
+
+
+def same_epoch_work(a, b):
+    a, b = RunSpec(**a).as_dict(), RunSpec(**b).as_dict()
+    return all(a[k] == b[k] for k in EPOCH_WORK)
+
+
 def epoch_ratios(fresh_dir, committed_dir):
-    """Each fresh run's time per epoch over the committed run's of the same spec."""
+    """Each fresh run's time per epoch over the committed run's of the same name, seed and
+    training work per epoch."""
     ratios = []
     for section in SECTIONS:
         committed = {r["run_id"]: r for r in load_section(committed_dir, section.folder)}
         for run in load_section(fresh_dir, section.folder):
             old = committed.get(run["run_id"])
-            if old and RunSpec(**old["spec"]).matches(run["spec"]):
+            if old and same_epoch_work(old["spec"], run["spec"]):
                 ratios.append(run["final"]["time_per_epoch_s"]
                               / old["final"]["time_per_epoch_s"])
     return ratios

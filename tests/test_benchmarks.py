@@ -194,7 +194,11 @@ def test_quick_wall_sets_each_fresh_run_beside_the_committed_run_of_the_same_spe
     write_json_atomic(fresh, record)
     assert epoch_ratios(str(tmp_path / "fresh"), str(tmp_path / "committed")) == \
         pytest.approx([1.5])
-    # A committed run of other settings is not a comparison.
-    record["spec"]["epochs"] = 3
+    # Evaluated on other images, the epochs did the same work; trained on others, they did not.
+    record["spec"]["test_subset"] = 64
+    write_json_atomic(fresh, record)
+    assert epoch_ratios(str(tmp_path / "fresh"), str(tmp_path / "committed")) == \
+        pytest.approx([1.5])
+    record["spec"]["train_subset"] = 128
     write_json_atomic(fresh, record)
     assert epoch_ratios(str(tmp_path / "fresh"), str(tmp_path / "committed")) == []

@@ -56,4 +56,4 @@ def test_quick_keeps_mnist_at_its_own_epochs_and_the_spec_batch():
     mnist = RunSpec(name="Cheap", section="s", model="Cheap", dataset="mnist", batch_size=128)
     quick = for_profile([mnist], Namespace(profile="quick", seeds=1))[0]
     assert (quick.epochs, quick.train_subset, quick.test_subset, quick.batch_size) == (
-        3, 12_000, 5_000, 128)
+        3, 12_000, 2_000, 128)

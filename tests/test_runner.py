@@ -65,6 +65,18 @@ def test_a_run_writes_one_json_with_every_field_the_report_needs(synthetic_mnist
     assert len(on_disk["trace"]["loss"]) == 2 * 10  # 600 images / 64 per batch = 10 steps
 
 
+def test_the_clean_train_accuracy_is_measured_on_the_train_eval_subset(synthetic_mnist,
+                                                                      tmp_path):
+    whole = run(spec(epochs=1), synthetic_mnist, tmp_path, "whole").execute()
+    part = run(spec(epochs=1, train_eval_subset=100), synthetic_mnist, tmp_path, "part").execute()
+    assert (whole["train_size"], whole["train_eval_size"]) == (600, 600)
+    assert (part["train_size"], part["train_eval_size"]) == (600, 100)
+    # Training itself is the same run: only the end-of-run measurement looks at fewer images.
+    assert part["history"][0]["train_loss"] == whole["history"][0]["train_loss"]
+    assert part["hyperparameters"]["train_eval_subset"] == 100
+    assert "train_eval_subset" not in whole["hyperparameters"]
+
+
 def test_the_synthetic_task_is_learned(synthetic_mnist, tmp_path):
     result = run(spec(model="FCNet", name="FCNet", epochs=3), synthetic_mnist, tmp_path).execute()
     assert result["final"]["test_acc"] > 0.9

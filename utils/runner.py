@@ -56,6 +56,9 @@ class RunSpec:
     label_smoothing: float = 0.0  # training loss only; evaluation reports plain cross-entropy
     train_subset: int = None   # None: the whole split
     test_subset: int = None
+    # images of the training subset the trained model is evaluated on in eval mode at the end
+    # (train_acc_eval, the overfitting gap); None: all of them
+    train_eval_subset: int = None
     # >0: hold this many images out of train and evaluate on them instead of the test split
     # (recipe tuning); the test split is then never loaded into the run.
     validation: int = 0
@@ -95,6 +98,8 @@ class RunSpec:
                 "augmentation": "random shift (pad 4 + crop), horizontal flip"
                 if self.augment else "none",
                 "train_subset": self.train_subset, "test_subset": self.test_subset,
+                **({"train_eval_subset": self.train_eval_subset}
+                   if self.train_eval_subset else {}),
                 "channels_last": self.channels_last,
                 "loss": "CrossEntropyLoss" + (f" (label smoothing {self.label_smoothing})"
                                               if self.label_smoothing else ""),
@@ -219,7 +224,8 @@ class Run:
         test = subset(test, spec.test_subset, seed=0)
         self.train_loader = TensorLoader(train, spec.batch_size, shuffle=True,
                                          augment=spec.augment, seed=spec.seed, **common)
-        self.train_eval_loader = TensorLoader(train, EVAL_BATCH, **common)
+        self.train_eval_loader = TensorLoader(subset(train, spec.train_eval_subset, seed=0),
+                                              EVAL_BATCH, **common)
         self.test_loader = TensorLoader(test, EVAL_BATCH, **common)
         self.input_shape = tuple(train.images.shape[1:])
         self.evaluated_on = "validation" if spec.validation else "test"
@@ -427,6 +433,7 @@ class Run:
             "param_breakdown": measure.param_breakdown(model),
             "input_shape": list(self.input_shape),
             "train_size": len(self.train_loader.labels), "test_size": len(self.test_loader.labels),
+            "train_eval_size": len(self.train_eval_loader.labels),
             # "validation": every test_* number below is on images held out of train.
             "evaluated_on": self.evaluated_on,
             "hyperparameters": spec.hyperparameters(),
