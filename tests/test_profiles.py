@@ -46,7 +46,7 @@ def test_every_registered_section_has_a_policy_for_known_profiles_only():
 def test_a_profile_sets_epochs_and_subsets_and_full_uses_every_image():
     quick = for_profile(specs(), Namespace(profile="quick", seeds=None))[0]
     assert (quick.epochs, quick.train_subset, quick.test_subset, quick.batch_size) == (
-        2, 7_500, 2_000, 64)
+        2, 6_000, 2_000, 64)
     full = for_profile(specs(), Namespace(profile="full", seeds=None))[0]
     assert (full.epochs, full.train_subset, full.test_subset, full.batch_size) == (
         10, None, None, 128)
@@ -56,4 +56,4 @@ def test_quick_keeps_mnist_at_its_own_epochs_and_the_spec_batch():
     mnist = RunSpec(name="Cheap", section="s", model="Cheap", dataset="mnist", batch_size=128)
     quick = for_profile([mnist], Namespace(profile="quick", seeds=1))[0]
     assert (quick.epochs, quick.train_subset, quick.test_subset, quick.batch_size) == (
-        3, 12_000, 2_000, 128)
+        2, 12_000, 2_000, 128)
