@@ -23,7 +23,7 @@ sys.path.insert(0, ROOT)
 from utils.cli import OneLineParser, int_in  # noqa: E402
 from utils.data import default_data_root, load_split  # noqa: E402
 from utils.measure import environment  # noqa: E402
-from utils.reporting import md_table  # noqa: E402
+from utils.reporting import count, md_table  # noqa: E402
 from utils.results import read_json, run_path, write_json_atomic  # noqa: E402
 from utils.runner import Run, RunSpec  # noqa: E402
 
@@ -74,11 +74,11 @@ def table(path):
              f"{r['max_test_acc_diff']:.4f}", f"{r['epoch1_test_loss_diff']:.1e}",
              "yes" if r["identical"] else "no"] for r in record["runs"]]
     env = record["environment"]
-    return (f"Reruns on {env['cpu']}, {record['threads']} threads, from the committed specs "
-            f"(`python -m benchmarks.rerun_drift`):\n\n"
+    return (f"Reruns on {env['cpu']}, {count(record['threads'], 'thread')}, from the committed "
+            f"specs (`python -m benchmarks.rerun_drift`); differences are absolute:\n\n"
             + md_table(["profile", "run", "committed on", "committed acc", "rerun acc",
-                        "|Δ| last epoch", "largest |Δ| over epochs", "|Δ| epoch-1 test loss",
-                        "identical"], rows))
+                        "difference at the last epoch", "largest difference over epochs",
+                        "epoch-1 test loss difference", "identical"], rows))
 
 
 def main(argv=None):

@@ -65,6 +65,7 @@ def test_quick_wall_block_states_the_measured_time_and_the_slower_machine_estima
         "slower_machine": {"factor": 1.8, "estimated_wall_s": 1080.0}})
     block = readme.quick_wall_block(str(tmp_path))
     assert "**10.0 min** for 40 runs" in block
-    assert "`a.py` 4.0, `b.py` 6.0" in block
-    assert "1.20× the committed runs' (median of 3; 1.10–1.40)" in block
-    assert "1.8× slower it would take about 18 min" in block
+    assert "`a.py` 4.0, `b.py` 6.0: within the 20-minute budget" in block
+    assert "1.20× those of the runs committed before it" in block
+    assert "(median of 3; 1.10–1.40)" in block
+    assert "1.8× slower it would take about 18 min, within the budget" in block

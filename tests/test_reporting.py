@@ -57,3 +57,9 @@ def test_a_single_run_gets_no_seed_note():
 def test_a_gradient_sentence_from_one_of_several_seeds_names_that_seed():
     runs = [_run(0, [0.5], [0.6], [1.0]), _run(1, [0.7], [0.6], [1.2])]
     assert "| Net (seed 0) |" in gradient_flow_table({"Net": runs})
+
+
+def test_a_count_takes_its_noun_in_the_right_number():
+    from utils.reporting import count
+
+    assert [count(n, "epoch") for n in (1, 2, 0)] == ["1 epoch", "2 epochs", "0 epochs"]

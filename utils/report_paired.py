@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from utils.plotting import _save  # noqa: E402
-from utils.reporting import final, image, md_table  # noqa: E402
+from utils.reporting import count, final, image, md_table  # noqa: E402
 from utils.results import group_by_name, load_section  # noqa: E402
 from utils.sections import BY_KEY, folder, order  # noqa: E402
 from utils.stats import mean_interval, resolved  # noqa: E402
@@ -75,7 +75,7 @@ def render(results_dir, plots_dir):
                      "" if e is None else ("resolved" if e["resolved"] else "unresolved")])
     return "\n\n".join([
         f"**Paired comparison** (section `3.1-paired`: every net on the same seeds, "
-        f"{hp['schedule']} schedule from Adam lr {hp['lr']}, {hp['epochs']} epochs; each "
+        f"{hp['schedule']} schedule from Adam lr {hp['lr']}, {count(hp['epochs'], 'epoch')}; each "
         f"difference is taken seed by seed against {BASELINE}, with a 95 % Student-t interval "
         "over the seeds):",
         md_table(["net", "seeds", "test acc (mean ± sd)", f"− {BASELINE} [95 % CI]", "verdict"],

@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from utils.plotting import _save  # noqa: E402
-from utils.reporting import final, image, md_table  # noqa: E402
+from utils.reporting import count, final, image, md_table  # noqa: E402
 from utils.results import load_section  # noqa: E402
 from utils.sections import BY_KEY, folder  # noqa: E402
 from utils.stability import largest_fall, robust_spikes  # noqa: E402
@@ -97,7 +97,7 @@ def render(results_dir, plots_dir):
              "edge of stability lies above it for all three." if sweep["none_diverged"] else "")
     return "\n\n".join(x for x in [
         "**Stability test: a peak-learning-rate sweep** (one seed per rate; "
-        f"{hp['epochs']} epoch(s) on {runs[0]['train_size']:,} training images, one-cycle, "
+        f"{count(hp['epochs'], 'epoch')} on {runs[0]['train_size']:,} training images, one-cycle, "
         f"otherwise the 3.2 recipe; loss spikes as defined at the top, non-finite steps "
         f"included):",
         md_table(["block", "peak lr", "diverged", "test acc [95 % interval over the test images]",

@@ -61,6 +61,11 @@ def one_seed_note(runs):
     return f" (seed {runs[0]['seed']})" if len(runs) > 1 else ""
 
 
+def count(n, noun):
+    """"1 epoch", "2 epochs": a count with its noun in the right number."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def fmt_int(n):
     return f"{n:,}"
 
