@@ -50,7 +50,7 @@ def depth_specs(args):
 # becomes non-finite is a result here (it diverged), not an error. Depths and epochs per profile:
 # the full sweep's 12 runs take ~1.7 h on the 2-core CPU (--plan); quick keeps every comparison at
 # smaller depths on its data subset.
-# Quick trains its sweep on 2,500 of its 7,500 CIFAR images: 12 runs in ~2 minutes.
+# Quick trains its sweep on 2,500 of its 6,000 CIFAR images: 12 runs in ~2 minutes.
 SWEEP = {"full": dict(depths=(8, 20, 56), epochs=3),
          "quick": dict(depths=(8, 14, 20), epochs=2, train_subset=2_500),
          "smoke": dict(depths=(8, 14), epochs=1)}

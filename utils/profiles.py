@@ -10,19 +10,13 @@ from utils.sections import BY_FOLDER
 PROFILES = {
     # validation: images held out of train when a recipe is tuned (utils/recipe.py)
     "full": dict(epochs=10, validation=5_000),
-    # quick: the study a CPU user runs (issue 16: within 20 minutes on a 2-core CPU, ordering
-    # models as the full profile does). On CIFAR-10 a quick run is far from converged, so what
-    # buys agreement is optimisation steps per CPU-second: batch 64 doubles them per image at no
-    # higher cost per image on a 2-core CPU (a timed probe: 0.7-1.0x batch 128's time per image
-    # for MediumCNN, DeepCNN, BasicResNet, BottleneckResNet), and in a one-seed scratch test 2
-    # epochs over 7,500 images beat 3 over 5,000 at the same cost (batch 64: DeepCNN 0.431
-    # against 0.376, MediumCNN 0.401 against 0.381), with one evaluation fewer: fewer epochs
-    # over more images.
-    # Measured from nothing (benchmarks/quick_wall.py), a third of the quick study's time went
-    # to evaluation and the final measurements: the clean-train-set accuracy is measured on
-    # 2,000 training images (train_eval) and MNIST's test subset matches CIFAR's.
-    # The first quick of this design (7,500 CIFAR images, MNIST 3 epochs) took 22.7 min from
-    # nothing: CIFAR now trains on 6,000 images and MNIST for 2 epochs.
+    # quick: the study a CPU user runs, within 20 minutes on a 2-core CPU and ordering models as
+    # the full profile does (issue 16; benchmarks/quick_wall.py measures it). A quick CIFAR-10
+    # run is far from converged, so agreement is bought with optimisation steps per CPU-second:
+    # batch 64 doubles the steps at no higher cost per image on 2 cores, and fewer epochs over
+    # more images trained further at equal cost (one-seed probe, batch 64: 2 x 7,500 gave
+    # DeepCNN 0.431, 3 x 5,000 gave 0.376). Evaluation is kept small (2,000 test images, the
+    # eval-mode train accuracy on 2,000 training images): it had cost a third of the study.
     "quick": dict(epochs=2, mnist_train=12_000, mnist_test=2_000, cifar_epochs=2,
                   cifar_train=6_000, cifar_test=2_000, cifar_batch=64, train_eval=2_000,
                   inference_batch=256, validation=5_000),
