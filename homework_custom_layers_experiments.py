@@ -59,6 +59,9 @@ PAIRED = {"quick": dict(epochs=1, train_subset=6_000)}  # quick: 12 runs, ~1.5 m
 def paired_specs(args):
     specs = [replace(s, section=CUSTOM_PAIRED, schedule="cosine") for s in
              custom_specs(argparse.Namespace(profile=args.profile, seeds=1))]
+    # StandardCNN first and the all-custom net (three times a swap's training time) last: a run
+    # stopped part-way then leaves whole swaps paired with their baseline, not unpaired nets.
+    specs.sort(key=lambda s: (s.name != "StandardCNN", s.name == "CNNWithCustomLayers"))
     return [replace(s, **PAIRED.get(args.profile, {}))
             for s in seeded(specs, args.seeds, args.profile)]
 

@@ -1,7 +1,10 @@
 """The depth sweep's verdicts are numbers computed from the JSON: relative gradient ratios,
 accuracy differences with their intervals, and which of them are resolved."""
+import os
+
 import pytest
 
+from tests.conftest import ROOT
 from utils.gradient_flow import flow_ratio, flow_verdict
 from utils.report_sweep import sweep_verdicts
 
@@ -120,3 +123,20 @@ def test_the_sweep_summary_says_whether_any_block_diverged_and_finds_the_largest
     assert row["largest_fall"] == pytest.approx(0.3)
     steady["B"][1] = lr_run(0.8, [0.2], diverged=True)
     assert not summary(steady)["none_diverged"]
+
+
+def test_a_paired_section_still_running_names_the_nets_it_has_not_reached(tmp_path):
+    import shutil
+
+    from utils.report_paired import CUSTOM_PAIRED, render
+    committed = os.path.join(ROOT, "results", "quick", CUSTOM_PAIRED)
+    shutil.copytree(committed, tmp_path / CUSTOM_PAIRED)
+    assert "Not run yet" not in render(str(tmp_path), str(tmp_path))
+    for net in ("Swap_MixPool2d", "CNNWithCustomLayers"):
+        for path in (tmp_path / CUSTOM_PAIRED).glob(f"{net}__seed*.json"):
+            path.unlink()
+    pending = [line for line in render(str(tmp_path), str(tmp_path)).splitlines()
+               if line.startswith("Not run yet")]
+    assert len(pending) == 1
+    assert "Swap_MixPool2d" in pending[0] and "CNNWithCustomLayers" in pending[0]
+    assert "Swap_WSConv2d" not in pending[0]

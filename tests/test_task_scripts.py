@@ -108,3 +108,15 @@ def test_task3_compares_every_block_type_at_one_depth_and_keeps_the_bottleneck_s
     assert size("BottleneckResNet") == size("BottleneckResNet", **candidates[0].model_kwargs)
     assert sorted(s.run_id for s in finals if not s.name.endswith("_matched")) == sorted(
         f"{m}__seed{k}" for m in task3.RESIDUAL_VARIANTS for k in range(3))
+
+def test_task3_paired_runs_the_baseline_first_and_the_all_custom_net_last():
+    import argparse
+
+    import homework_custom_layers_experiments as task3
+    specs = task3.paired_specs(argparse.Namespace(profile="full", seeds=None))
+    names = list(dict.fromkeys(s.name for s in specs))
+    assert names == ["StandardCNN", *task3.SWAPS, "CNNWithCustomLayers"]
+    # Every net on the same five seeds, under the cosine schedule.
+    assert {s.name: sorted(x.seed for x in specs if x.name == s.name) for s in specs} == {
+        n: [0, 1, 2, 3, 4] for n in names}
+    assert {s.schedule for s in specs} == {"cosine"}
