@@ -69,3 +69,11 @@ def test_quick_wall_block_states_the_measured_time_and_the_slower_machine_estima
     assert "1.20× those of the runs committed before it" in block
     assert "(median of 3; 1.10–1.40)" in block
     assert "1.8× slower it would take about 18 min, within the budget" in block
+
+
+def test_a_section_finished_on_two_machines_names_both_with_their_runs():
+    def run(machine):
+        return {"environment": {"device_name": machine, "threads": 2}}
+    assert readme.machines([run("AMD EPYC")] * 2) == "AMD EPYC, 2 threads"
+    assert readme.machines([run("AMD EPYC")] * 2 + [run("Intel Xeon")]) == (
+        "AMD EPYC, 2 threads (2 runs); Intel Xeon, 2 threads (1 run)")

@@ -10,9 +10,10 @@ import argparse
 import os
 import re
 import sys
+from collections import Counter
 
 from utils.reference import BEST_KERNEL
-from utils.reporting import final, md_table, mean, mean_std
+from utils.reporting import count, final, md_table, mean, mean_std
 from utils.results import group_by_name, load_section, read_json
 from utils.sections import SECTIONS
 
@@ -40,16 +41,24 @@ def timing_table(root=ROOT):
             per_epoch = ", ".join(
                 f"{n} {sum(r['final']['time_per_epoch_s'] for r in rs) / len(rs):.1f}"
                 for n, rs in groups.items())
-            env = runs[0]["environment"]
             rows.append([f"`{script}` {label}", profile, len(runs), f"{wall / 60:.1f}",
-                         runs[0]["hyperparameters"]["epochs"], per_epoch,
-                         f"{env['device_name']}, {env['threads']} threads"])
+                         runs[0]["hyperparameters"]["epochs"], per_epoch, machines(runs)])
     if not rows:
         return "No finished runs yet."
     rows += [["**total of the finished runs above**", profile, count, f"{minutes:.1f}", "",
               "", ""] for profile, (count, minutes) in totals.items()]
     return md_table(["section", "profile", "runs", "wall time, min", "epochs",
                      "s/epoch by model", "measured on"], rows)
+
+
+def machines(runs):
+    """Where the runs were measured: the machine, or each machine with its number of runs when
+    a section was finished on another one (its times per epoch then mix the two)."""
+    counts = Counter(f"{r['environment']['device_name']}, {r['environment']['threads']} threads"
+                     for r in runs)
+    if len(counts) == 1:
+        return next(iter(counts))
+    return "; ".join(f"{machine} ({count(n, 'run')})" for machine, n in counts.items())
 
 
 def _acc_cell(runs):
