@@ -20,7 +20,7 @@ import torch
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from utils.cli import OneLineParser, _dataset, int_in  # noqa: E402
+from utils.cli import OneLineParser, cached_dataset, int_in  # noqa: E402
 from utils.data import default_data_root  # noqa: E402
 from utils.measure import environment  # noqa: E402
 from utils.reporting import count, md_table  # noqa: E402
@@ -59,9 +59,8 @@ def compare(committed, rerun):
 def rerun(path, data_dir, work):
     committed = read_json(path)
     spec = RunSpec(**committed["spec"])
-    # the scripts' cached loader: each dataset is read once however many runs use it
-    result = Run(spec, _dataset(spec.dataset, data_dir), "cpu", work, os.path.join(work, ".checkpoints"),
-                 progress=False).execute()
+    result = Run(spec, cached_dataset(spec.dataset, data_dir), "cpu", work,
+                 os.path.join(work, ".checkpoints"), progress=False).execute()
     return compare(committed, result)
 
 

@@ -163,7 +163,8 @@ def execution_of(args, device):
 
 
 @lru_cache(maxsize=None)
-def _dataset(name, root):
+def cached_dataset(name, root):
+    """(train, test) splits of a dataset, read once per process however many runs use it."""
     return load_split(name, root, train=True), load_split(name, root, train=False)
 
 
@@ -193,7 +194,7 @@ def train_missing(specs, args, device):
             skipped += 1
             continue
         print(f"{label}: {spec.model} on {spec.dataset}, {spec.epochs} epochs, {device}")
-        run = Run(spec, _dataset(spec.dataset, args.data_dir), device, args.results_dir,
+        run = Run(spec, cached_dataset(spec.dataset, args.data_dir), device, args.results_dir,
                   args.checkpoint_dir, progress=not args.no_progress,
                   execution=execution_of(args, device))
         try:

@@ -36,8 +36,8 @@ def timing_table(root=ROOT):
                 continue
             groups = group_by_name(runs, order)
             wall = sum(r["final"].get("wall_time_s", r["final"]["train_time_s"]) for r in runs)
-            count, minutes = totals.get(profile, (0, 0.0))
-            totals[profile] = (count + len(runs), minutes + wall / 60)
+            n_runs, minutes = totals.get(profile, (0, 0.0))
+            totals[profile] = (n_runs + len(runs), minutes + wall / 60)
             per_epoch = ", ".join(
                 f"{n} {sum(r['final']['time_per_epoch_s'] for r in rs) / len(rs):.1f}"
                 for n, rs in groups.items())
@@ -45,8 +45,8 @@ def timing_table(root=ROOT):
                          runs[0]["hyperparameters"]["epochs"], per_epoch, machines(runs)])
     if not rows:
         return "No finished runs yet."
-    rows += [["**total of the finished runs above**", profile, count, f"{minutes:.1f}", "",
-              "", ""] for profile, (count, minutes) in totals.items()]
+    rows += [["**total of the finished runs above**", profile, n_runs, f"{minutes:.1f}", "",
+              "", ""] for profile, (n_runs, minutes) in totals.items()]
     return md_table(["section", "profile", "runs", "wall time, min", "epochs",
                      "s/epoch by model", "measured on"], rows)
 
