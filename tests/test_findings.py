@@ -52,3 +52,24 @@ def test_agreement_counts_the_full_studys_resolved_orderings_a_quick_run_keeps(t
     flip, = [p for p in result["pairs"] if not p["same"]]
     assert (flip["a"], flip["b"]) == ("FCNet", "SimpleCNN")
     assert flip["full"] == pytest.approx(-0.008) and flip["reduced"] == pytest.approx(0.01)
+
+
+def test_paired_section_is_compared_seed_by_seed_and_kept_apart_from_the_constant_rate_one(
+        tmp_path):
+    # The seed moves both nets together (spread 0.003) while the swap adds 0.0006 on every
+    # seed: Welch over seeds could not see it, the differences taken seed by seed do.
+    for seed, shared in enumerate([0.990, 0.993, 0.996]):
+        write(tmp_path, "custom_layers_paired", "StandardCNN", seed, shared)
+        write(tmp_path, "custom_layers_paired", "Swap_SwishBeta", seed, shared + 0.0006)
+        write(tmp_path, "custom_layers", "StandardCNN", seed, shared)
+        write(tmp_path, "custom_layers", "Swap_SwishBeta", seed, shared + 0.0006)
+    write(tmp_path, "custom_layers_paired", "Swap_MixPool2d", 0, 0.999)  # one shared seed: left out
+    rows = {(c["section"], c["a"], c["b"]): c for c in comparisons(str(tmp_path))}
+    constant = rows[("3.1", "Swap_SwishBeta", "StandardCNN")]
+    paired = rows[("3.1-paired", "Swap_SwishBeta", "StandardCNN")]
+    assert constant["over"] == "seeds" and not constant["resolved"]
+    assert paired["over"] == "paired seeds" and paired["resolved"]
+    assert paired["difference"] == pytest.approx(0.0006)
+    assert (paired["seeds_a"], paired["acc_b"]) == (3, pytest.approx(0.993))
+    assert ("3.1-paired", "Swap_MixPool2d", "StandardCNN") not in rows
+    assert render(str(tmp_path)).count("| 3.1-paired | Swap_SwishBeta − StandardCNN |") == 1

@@ -13,6 +13,7 @@ from utils.sections import BY_KEY, SECTIONS
 from utils.stats import compare_accuracies, resolved
 
 PROFILE_DIRS = ("quick", "smoke")  # a reduced profile's results sit in results/<profile>/
+PAIRED = "3.1-paired"
 
 # (section key, the question it answers, the comparisons as (a, b) model pairs: a − b)
 QUESTIONS = [
@@ -54,7 +55,23 @@ def comparisons(results_dir):
                         "params_a": groups[a][0]["params"], "params_b": groups[b][0]["params"],
                         "difference": diff, "low": low, "high": high, "over": method,
                         "resolved": resolved(low, high)})
-    return out
+    keys = [s.key for s in SECTIONS]  # the paired rows go right after 3.1's
+    return sorted(out + paired_comparisons(results_dir), key=lambda c: keys.index(c["section"]))
+
+
+def paired_comparisons(results_dir):
+    """3.1-paired, in the same shape: each net minus StandardCNN seed by seed under the cosine
+    schedule, a Student-t interval over those differences (the shared seed's share of the noise
+    cancels, which is what gives this section its power). Nets with two or more shared seeds."""
+    runs = load_section(results_dir, BY_KEY[PAIRED].folder)
+    params = {r["name"]: r["params"] for r in runs}
+    base = report_paired.BASELINE
+    return [{"section": PAIRED, "question": "Custom layers, cosine schedule, paired by seed",
+             "a": name, "b": base, "acc_a": e["acc"], "seeds_a": e["seeds"],
+             "acc_b": e["baseline_acc"], "seeds_b": e["seeds"], "params_a": params[name],
+             "params_b": params[base], "difference": e["mean"], "low": e["low"],
+             "high": e["high"], "over": "paired seeds", "resolved": e["resolved"]}
+            for name, e in report_paired.paired_effects(runs).items() if e["seeds"] > 1]
 
 
 def _verdict(c):
@@ -83,7 +100,7 @@ def _gap(runs):
 def notes(results_dir, rows):
     """What the numbers say about why, each sentence printed only where its comparison resolved
     the way it explains."""
-    by_pair = {(c["a"], c["b"]): c for c in rows}
+    by_pair = {(c["a"], c["b"]): c for c in rows if c["section"] != PAIRED}
     out = []
     c = by_pair.get(("SimpleCNN", "FCNet"))
     if c and c["resolved"] and c["difference"] > 0:
@@ -167,14 +184,13 @@ def _custom_note(rows, results_dir):
             f"accuracy resolvably{which}; the largest difference from StandardCNN: "
             f"{largest['a']} {_said(largest)} ({largest['seeds_a']} seed"
             f"{'s' * (largest['seeds_a'] > 1)})")
-    paired = report_paired.paired_effects(
-        load_section(results_dir, BY_KEY["3.1-paired"].folder))
+    paired = [c for c in rows if c["section"] == PAIRED]
     if paired:
-        seeds = min(e["seeds"] for e in paired.values())
-        resolved_swaps = [n for n, e in paired.items() if e["resolved"]]
+        seeds = min(c["seeds_a"] for c in paired)
+        resolved_swaps = [f"{c['a']} {_interval(c)}" for c in paired if c["resolved"]]
         text += (f"; under the cosine schedule, paired by seed ({seeds} or more seeds), "
                  f"{len(resolved_swaps)} of {len(paired)} nets differ resolvably from "
-                 "StandardCNN" + (f" ({', '.join(resolved_swaps)})" if resolved_swaps else ""))
+                 "StandardCNN" + (f" ({'; '.join(resolved_swaps)})" if resolved_swaps else ""))
     study_path = os.path.join(results_dir, BY_KEY["3.1"].folder, STUDY_FILE)
     if os.path.exists(study_path):
         rows_ = read_json(study_path)["benchmark"]["rows"]
@@ -229,10 +245,10 @@ def render(results_dir):
               _interval(c), c["over"], _verdict(c)] for c in rows]
     full_dir = full_results_dir(results_dir)
     if full_dir:  # a reduced profile: each comparison beside the full study's
-        full = {(c["a"], c["b"]): c for c in comparisons(full_dir)}
+        full = {(c["section"], c["a"], c["b"]): c for c in comparisons(full_dir)}
         headers += ["full profile: difference [95 % CI]", "full profile: verdict"]
         for row, c in zip(cells, rows):
-            f = full.get((c["a"], c["b"]))
+            f = full.get((c["section"], c["a"], c["b"]))
             row += [_interval(f), _verdict(f)] if f else ["—", "not run"]
     resolved_count = sum(c["resolved"] for c in rows)
     return "\n\n".join(x for x in [
@@ -242,7 +258,8 @@ def render(results_dir):
         f"({resolved_count} of {len(rows)} resolved). Test accuracy at the last epoch; the "
         "interval is Welch's 95 % t-interval over seeds where both sides ran several, else a "
         "95 % interval over the test images, which leaves out seed-to-seed variation (so a "
-        "single-seed verdict is weaker than it looks). A difference whose interval includes "
+        "single-seed verdict is weaker than it looks); in 3.1-paired, where every net trained "
+        "on the same seeds, a Student-t interval over the seed-by-seed differences. A difference whose interval includes "
         "zero is unresolved. The sections below hold the details, the analyses and the plots.",
         md_table(headers, cells), notes(results_dir, rows), reading_rules()] if x)
 

@@ -21,19 +21,22 @@ BASELINE = ORDER[0]
 
 
 def paired_effects(runs, baseline=BASELINE):
-    """{name: {seeds, mean, low, high, resolved}} of test accuracy minus the baseline's on the same
-    seed, for every other net with at least one seed in common."""
+    """{name: {seeds, mean, low, high, resolved, acc, baseline_acc}} of test accuracy minus the
+    baseline's on the same seed, for every other net with at least one seed in common (acc and
+    baseline_acc: the two nets' mean over those shared seeds)."""
     groups = group_by_name(runs, ORDER)
     base = {r["seed"]: r["final"]["test_acc"] for r in groups.get(baseline, [])}
     out = {}
     for name, model_runs in groups.items():
         if name == baseline:
             continue
-        diffs = [r["final"]["test_acc"] - base[r["seed"]] for r in model_runs if r["seed"] in base]
-        if diffs:
-            m, lo, hi = mean_interval(diffs)
-            out[name] = {"seeds": len(diffs), "mean": m, "low": lo, "high": hi,
-                         "resolved": len(diffs) > 1 and resolved(lo, hi)}
+        pairs = [(r["final"]["test_acc"], base[r["seed"]]) for r in model_runs if r["seed"] in base]
+        if pairs:
+            m, lo, hi = mean_interval([a - b for a, b in pairs])
+            out[name] = {"seeds": len(pairs), "mean": m, "low": lo, "high": hi,
+                         "acc": statistics.mean(a for a, _ in pairs),
+                         "baseline_acc": statistics.mean(b for _, b in pairs),
+                         "resolved": len(pairs) > 1 and resolved(lo, hi)}
     return out
 
 
