@@ -16,7 +16,7 @@ def layer(norm, weight_norm):
 
 def run(depth, residual, bn, acc, snapshot=None):
     return {"model_kwargs": {"depth": depth, "residual": residual, "batchnorm": bn}, "seed": 0,
-            "test_size": 10_000, "final": {"test_acc": acc},
+            "test_size": 10_000, "final": {"test_acc": acc}, "classes": list("0123456789"),
             "gradient_flow": [{"layers": snapshot or {}}], "diverged": None,
             "name": f"{'R' if residual else 'P'}{depth}{'' if bn else 'n'}"}
 
@@ -57,6 +57,18 @@ def test_skip_and_depth_effects_carry_intervals_and_verdicts():
     assert plain["difference"] == pytest.approx(-0.10) and plain["resolved"]
     residual = next(e for e in v["depth_effect"] if e["residual"])
     assert not residual["resolved"]
+
+
+def test_two_nets_that_both_stayed_at_chance_are_said_to_have_learned_nothing():
+    runs = [run(20, False, False, 0.1000), run(56, False, False, 0.1000),
+            run(20, True, False, 0.5313), run(56, True, False, 0.0980)]
+    v = sweep_verdicts(runs)
+    plain = next(e for e in v["depth_effect"] if not e["residual"])
+    assert plain["both_at_chance"] and not plain["resolved"]
+    residual = next(e for e in v["depth_effect"] if e["residual"])
+    assert not residual["both_at_chance"] and residual["resolved"]  # 0.0980 is still chance
+    at56 = next(e for e in v["skip_effect"] if e["depth"] == 56)
+    assert at56["both_at_chance"]
 
 
 def test_the_stability_test_finds_the_highest_rate_that_did_not_diverge():

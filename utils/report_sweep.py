@@ -40,6 +40,13 @@ def test_interval(run):
     return accuracy_interval(run["final"]["test_acc"], run["test_size"])
 
 
+def at_chance(run):
+    """Whether the run's test accuracy is indistinguishable from guessing (one over the number
+    of classes, inside its 95 % interval): the net learned nothing."""
+    low, high = test_interval(run)
+    return low <= 1 / len(run["classes"]) <= high
+
+
 def sweep_verdicts(runs):
     """Every comparison the section states, as numbers: per depth and normalisation, residual
     minus plain; per family, deepest minus the depth before it (degradation)."""
@@ -50,7 +57,9 @@ def sweep_verdicts(runs):
     def diff(a, b):
         d, lo, hi = accuracy_difference(a["final"]["test_acc"], b["final"]["test_acc"],
                                         a["test_size"])
-        return {"difference": d, "low": lo, "high": hi, "resolved": resolved(lo, hi)}
+        # Two nets that both learned nothing tie at chance: "unresolved" would undersell that.
+        return {"difference": d, "low": lo, "high": hi, "resolved": resolved(lo, hi),
+                "both_at_chance": at_chance(a) and at_chance(b)}
 
     for depth in depths:
         for bn in (True, False):
@@ -140,14 +149,16 @@ def findings(runs):
     configs, verdicts = by_config(runs), sweep_verdicts(runs)
     out = []
     for v in verdicts["skip_effect"]:
-        what = (f"skips {'raised' if v['difference'] > 0 else 'lowered'} test accuracy by "
+        what = ("neither net learned (both at chance), so the skips' effect cannot be seen here"
+                if v["both_at_chance"] else f"skips {'raised' if v['difference'] > 0 else 'lowered'} test accuracy by "
                 f"{abs(v['difference']):.4f} [{v['low']:+.4f}, {v['high']:+.4f}]"
                 if v["resolved"] else
                 f"skips made no resolved difference ({v['difference']:+.4f} "
                 f"[{v['low']:+.4f}, {v['high']:+.4f}])")
         out.append(f"- {v['depth']} layers {'with' if v['batchnorm'] else 'without'} BN: {what}.")
     for v in verdicts["depth_effect"]:
-        change = ("no resolved change" if not v["resolved"] else
+        change = ("neither depth learned (both at chance): no change" if v["both_at_chance"]
+                  else "no resolved change" if not v["resolved"] else
                   ("a resolved gain" if v["difference"] > 0 else "a resolved loss"))
         out.append(f"- {_family(v['residual'], v['batchnorm'])}, {v['from']} → {v['to']} "
                    f"layers: {change} of test accuracy ({v['difference']:+.4f} "
@@ -188,7 +199,8 @@ def _pct(x):
 
 
 def _diff_cell(v):
-    verdict = "resolved" if v["resolved"] else "unresolved"
+    verdict = ("both at chance" if v["both_at_chance"] else
+               "resolved" if v["resolved"] else "unresolved")
     return f"{_pct(v['difference'])} [{_pct(v['low'])}, {_pct(v['high'])}] ({verdict})"
 
 
