@@ -105,6 +105,30 @@ def test_paired_effects_take_differences_seed_by_seed():
     assert effects["Swap_B"]["low"] < 0 < effects["Swap_B"]["high"]
 
 
+def test_paired_effects_widen_for_the_number_of_nets_compared():
+    from utils.report_paired import family_sentence, paired_effects
+
+    def r(name, seed, acc):
+        return {"name": name, "seed": seed, "final": {"test_acc": acc}}
+
+    base = [0.990, 0.992, 0.991]
+    runs = [r("StandardCNN", s, a) for s, a in enumerate(base)]
+    runs += [r("Swap_A", s, a + 0.002) for s, a in enumerate(base)]  # the same gain every seed
+    runs += [r("Swap_B", s, a + d) for s, (a, d) in enumerate(zip(base, [0.0015, 0.002, 0.0025]))]
+    runs += [r("Swap_C", s, a) for s, a in enumerate([0.991, 0.990, 0.992])]
+    runs += [r("Swap_D", 0, 0.999)]  # one seed: not among the comparisons made
+    effects = paired_effects(runs)
+    b = effects["Swap_B"]
+    # Three comparisons: each alone at 95 % (t = 4.30 on 2 df), corrected at 1 - 0.05/3 (7.65).
+    assert b["family"] == 3
+    assert (b["low"], b["high"]) == (pytest.approx(0.000758, abs=1e-6),
+                                     pytest.approx(0.003242, abs=1e-6))
+    assert b["resolved"] and not b["resolved_in_family"] and b["family_low"] < 0
+    assert effects["Swap_A"]["resolved_in_family"]
+    assert not effects["Swap_D"]["resolved_in_family"]
+    assert "1 of 3 stays resolved (Swap_A)" in family_sentence(effects)
+
+
 def test_the_gradient_at_initialisation_is_judged_per_run_by_the_one_flow_rule():
     from utils.report_sweep import init_flow
     stem = {"stem.0.weight": layer(1.0, 1.0),  # the input layer: left out of the ratio

@@ -186,11 +186,16 @@ def _custom_note(rows, results_dir):
             f"{'s' * (largest['seeds_a'] > 1)})")
     paired = [c for c in rows if c["section"] == PAIRED]
     if paired:
-        seeds = min(c["seeds_a"] for c in paired)
+        seeds = sorted({c["seeds_a"] for c in paired})
         resolved_swaps = [f"{c['a']} {_interval(c)}" for c in paired if c["resolved"]]
-        text += (f"; under the cosine schedule, paired by seed ({seeds} or more seeds), "
-                 f"{len(resolved_swaps)} of {len(paired)} nets differ resolvably from "
-                 "StandardCNN" + (f" ({'; '.join(resolved_swaps)})" if resolved_swaps else ""))
+        text += (f"; under the cosine schedule, paired by seed ("
+                 + (f"{seeds[0]} seeds each" if len(seeds) == 1 else
+                    f"{seeds[0]} or more seeds")
+                 + f"), {len(resolved_swaps)} of {len(paired)} nets "
+                 f"differ{'s' * (len(resolved_swaps) == 1)} resolvably from "
+                 "StandardCNN" + (f" ({'; '.join(resolved_swaps)})" if resolved_swaps else "")
+                 + "; " + report_paired.family_sentence(report_paired.paired_effects(
+                     load_section(results_dir, BY_KEY[PAIRED].folder))))
     study_path = os.path.join(results_dir, BY_KEY["3.1"].folder, STUDY_FILE)
     if os.path.exists(study_path):
         rows_ = read_json(study_path)["benchmark"]["rows"]
@@ -259,7 +264,9 @@ def render(results_dir):
         "interval is Welch's 95 % t-interval over seeds where both sides ran several, else a "
         "95 % interval over the test images, which leaves out seed-to-seed variation (so a "
         "single-seed verdict is weaker than it looks); in 3.1-paired, where every net trained "
-        "on the same seeds, a Student-t interval over the seed-by-seed differences. A difference whose interval includes "
+        "on the same seeds, a Student-t interval over the seed-by-seed differences. Each "
+        f"interval is for its comparison alone, not corrected for the {len(rows)} made here "
+        "(3.1-paired's section also gives verdicts corrected for its own). A difference whose interval includes "
         "zero is unresolved. The sections below hold the details, the analyses and the plots.",
         md_table(headers, cells), notes(results_dir, rows), reading_rules()] if x)
 

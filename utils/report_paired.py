@@ -18,25 +18,35 @@ CUSTOM_PAIRED = folder("3.1-paired")
 PLOTS = BY_KEY["3.1-paired"].plots
 ORDER = order("3.1-paired")  # then the swaps, alphabetically
 BASELINE = ORDER[0]
+FAMILY_ERROR = 0.05  # the chance of any false "resolved" among the section's comparisons
 
 
 def paired_effects(runs, baseline=BASELINE):
-    """{name: {seeds, mean, low, high, resolved, acc, baseline_acc}} of test accuracy minus the
-    baseline's on the same seed, for every other net with at least one seed in common (acc and
-    baseline_acc: the two nets' mean over those shared seeds)."""
+    """{name: {seeds, mean, low, high, resolved, acc, baseline_acc, family_low, family_high,
+    resolved_in_family}} of test accuracy minus the baseline's on the same seed, for every other
+    net with at least one seed in common (acc and baseline_acc: the two nets' mean over those
+    shared seeds). low/high is each comparison's own 95 % t-interval; family_low/high is
+    Bonferroni's, at 1 − 0.05/m for the m nets compared on two or more seeds, so that the chance
+    of any false "resolved" among them stays at 5 %."""
     groups = group_by_name(runs, ORDER)
     base = {r["seed"]: r["final"]["test_acc"] for r in groups.get(baseline, [])}
+    paired = {name: [(r["final"]["test_acc"], base[r["seed"]]) for r in model_runs
+                     if r["seed"] in base]
+              for name, model_runs in groups.items() if name != baseline}
+    paired = {name: pairs for name, pairs in paired.items() if pairs}
+    family = max(1, sum(len(pairs) > 1 for pairs in paired.values()))
     out = {}
-    for name, model_runs in groups.items():
-        if name == baseline:
-            continue
-        pairs = [(r["final"]["test_acc"], base[r["seed"]]) for r in model_runs if r["seed"] in base]
-        if pairs:
-            m, lo, hi = mean_interval([a - b for a, b in pairs])
-            out[name] = {"seeds": len(pairs), "mean": m, "low": lo, "high": hi,
-                         "acc": statistics.mean(a for a, _ in pairs),
-                         "baseline_acc": statistics.mean(b for _, b in pairs),
-                         "resolved": len(pairs) > 1 and resolved(lo, hi)}
+    for name, pairs in paired.items():
+        diffs = [a - b for a, b in pairs]
+        m, lo, hi = mean_interval(diffs)
+        _, family_lo, family_hi = mean_interval(diffs, 1 - FAMILY_ERROR / family)
+        several = len(pairs) > 1
+        out[name] = {"seeds": len(pairs), "mean": m, "low": lo, "high": hi,
+                     "acc": statistics.mean(a for a, _ in pairs),
+                     "baseline_acc": statistics.mean(b for _, b in pairs),
+                     "resolved": several and resolved(lo, hi), "family": family,
+                     "family_low": family_lo, "family_high": family_hi,
+                     "resolved_in_family": several and resolved(family_lo, family_hi)}
     return out
 
 
@@ -50,13 +60,36 @@ def draw(results_dir, plots_dir):
         e = effects[name]
         ax.plot([e["mean"]], [i], "o", color="C0" if e["resolved"] else "C7")
         if e["seeds"] > 1:
+            ax.plot([e["family_low"], e["family_high"]], [i, i], lw=6, alpha=0.25,
+                    color="C0" if e["resolved_in_family"] else "C7")
             ax.plot([e["low"], e["high"]], [i, i], color="C0" if e["resolved"] else "C7")
     ax.axvline(0, color="k", lw=0.8)
     ax.set(yticks=range(len(names)), yticklabels=names,
            xlabel=f"test accuracy − {BASELINE}'s on the same seed",
-           title="3.1 paired effects (line: 95 % t-interval over seeds; grey: unresolved)")
+           title="3.1 paired effects over seeds: 95 % t-interval (line), Bonferroni-\n"
+                 "corrected (band); grey where unresolved")
     ax.grid(alpha=0.3, axis="x")
     return [_save(fig, os.path.join(plots_dir, PLOTS, "paired_effects.png"))]
+
+
+def _interval(mean, low, high):
+    return f"{mean:+.4f} [{low:+.4f}, {high:+.4f}]"
+
+
+def _verdict(is_resolved):
+    return "resolved" if is_resolved else "unresolved"
+
+
+def family_sentence(effects):
+    """How many of the comparisons survive Bonferroni's correction for their number, or None."""
+    compared = {n: e for n, e in effects.items() if e["seeds"] > 1}
+    if not compared:
+        return None
+    m = next(iter(compared.values()))["family"]
+    kept = [n for n, e in compared.items() if e["resolved_in_family"]]
+    return (f"corrected for the {count(m, 'comparison')} (Bonferroni, each interval at "
+            f"{100 * (1 - FAMILY_ERROR / m):.2f} %), {len(kept)} of {len(compared)} "
+            f"stay{'s' * (len(kept) == 1)} resolved" + (f" ({', '.join(kept)})" if kept else ""))
 
 
 def render(results_dir, plots_dir):
@@ -71,21 +104,29 @@ def render(results_dir, plots_dir):
         accs = final(model_runs, "test_acc")
         spread = f" ± {statistics.stdev(accs):.4f}" if len(accs) > 1 else ""
         e = effects.get(name)
-        rows.append([name, len(accs), f"{statistics.mean(accs):.4f}{spread}",
-                     "baseline" if e is None else
-                     f"{e['mean']:+.4f} [{e['low']:+.4f}, {e['high']:+.4f}]" if e["seeds"] > 1
-                     else f"{e['mean']:+.4f} (one seed)",
-                     "" if e is None else ("resolved" if e["resolved"] else "unresolved")])
+        if e is None:
+            cells = ["baseline", "", "", ""]
+        elif e["seeds"] > 1:
+            cells = [_interval(e["mean"], e["low"], e["high"]), _verdict(e["resolved"]),
+                     _interval(e["mean"], e["family_low"], e["family_high"]),
+                     _verdict(e["resolved_in_family"])]
+        else:
+            cells = [f"{e['mean']:+.4f} (one seed)", "unresolved", "—", "unresolved"]
+        rows.append([name, len(accs), f"{statistics.mean(accs):.4f}{spread}", *cells])
     # A section still running (30 full runs, ~3 CPU-hours) says which nets it has not reached.
     missing = [n for n in order("3.1") if n not in groups]
     pending = ([f"Not run yet in these results: {', '.join(missing)} (`--section 3.1-paired` "
                 "resumes where it stopped)."] if missing else [])
+    family = family_sentence(effects)
     return "\n\n".join([
         f"**Paired comparison** (section `3.1-paired`: every net on the same seeds, "
         f"{hp['schedule']} schedule from Adam lr {hp['lr']}, {count(hp['epochs'], 'epoch')}; each "
         f"difference is taken seed by seed against {BASELINE}, with a 95 % Student-t interval "
-        "over the seeds):",
-        md_table(["net", "seeds", "test acc (mean ± sd)", f"− {BASELINE} [95 % CI]", "verdict"],
-                 rows),
+        "over the seeds, and beside it the same interval widened for the number of nets compared, "
+        "so that the chance of any false \"resolved\" among them stays at 5 %):",
+        md_table(["net", "seeds", "test acc (mean ± sd)", f"− {BASELINE} [95 % CI]", "verdict",
+                  "[Bonferroni CI]", "verdict, corrected"], rows),
+        *([f"Each comparison alone: {sum(e['resolved'] for e in effects.values())} of "
+           f"{len(effects)} resolved; {family}."] if family else []),
         *pending,
         image(plots_dir, results_dir, f"{PLOTS}/paired_effects.png", "paired effects")])
