@@ -78,7 +78,8 @@ def test_the_stability_test_finds_the_highest_rate_that_did_not_diverge():
         return {"spec": {"lr": lr}, "diverged": {"epoch": 2} if diverged else None,
                 "history": [{"epoch": i + 1, "test_acc": a} for i, a in enumerate(accs)],
                 "trace": {"loss": [1.0] * 60 + [5.0] + [1.0] * 10},
-                "final": {"test_acc": accs[-1] if accs else 0.1}, "test_size": 10_000}
+                "final": {"test_acc": accs[-1] if accs else 0.1}, "test_size": 10_000,
+                "classes": list("0123456789")}
 
     v = block_verdicts([lr_run(0.1, False, [0.5, 0.6]), lr_run(0.4, False, [0.5, 0.3, 0.6]),
                         lr_run(0.8, True, [0.2])])
@@ -86,6 +87,10 @@ def test_the_stability_test_finds_the_highest_rate_that_did_not_diverge():
     second = v["rows"][1]
     assert second["largest_fall"] == pytest.approx(0.2) and second["fall_epoch"] == 2
     assert second["spikes"] == 1 and second["steps"] == 71
+    # A loss that stays finite at a net that learned nothing (0.1005 is chance on 10 classes)
+    # is no more stable than a divergence.
+    v = block_verdicts([lr_run(0.1, False, [0.5, 0.6]), lr_run(0.4, False, [0.1, 0.1005])])
+    assert v["highest_stable_lr"] == 0.1 and not v["rows"][1]["learned"]
 
 
 def test_paired_effects_take_differences_seed_by_seed():
@@ -149,16 +154,18 @@ def test_the_sweep_summary_says_whether_any_block_diverged_and_finds_the_largest
         return {"spec": {"lr": lr}, "diverged": {"epoch": 1} if diverged else None,
                 "history": [{"epoch": i + 1, "test_acc": a} for i, a in enumerate(accs)],
                 "trace": {"loss": [1.0] * 10}, "final": {"test_acc": accs[-1]},
-                "test_size": 10_000}
+                "test_size": 10_000, "classes": list("0123456789")}
     steady = {"A": [lr_run(0.1, [0.5, 0.6]), lr_run(0.8, [0.6, 0.5, 0.7])],
               "B": [lr_run(0.1, [0.5, 0.2, 0.6]), lr_run(0.8, [0.5, 0.6])]}
     s = summary(steady)
-    assert s["lrs"] == [0.1, 0.8] and s["none_diverged"]
+    assert s["lrs"] == [0.1, 0.8] and s["all_trained"]
     block, row = s["largest_fall"]
     assert (block, row["lr"], row["fall_epoch"]) == ("B", 0.1, 2)
     assert row["largest_fall"] == pytest.approx(0.3)
     steady["B"][1] = lr_run(0.8, [0.2], diverged=True)
-    assert not summary(steady)["none_diverged"]
+    assert not summary(steady)["all_trained"]
+    steady["B"][1] = lr_run(0.8, [0.3, 0.1])  # finite loss, chance accuracy: did not train
+    assert not summary(steady)["all_trained"]
 
 
 def test_a_paired_section_still_running_names_the_nets_it_has_not_reached(tmp_path):

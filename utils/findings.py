@@ -224,14 +224,7 @@ def _residual_note(by_pair, results_dir):
     if blocks:
         sweep = report_stability.summary(blocks)
         tried = f"peak learning rates {', '.join(f'{x:g}' for x in sweep['lrs'])}"
-        if sweep["none_diverged"]:
-            text += (f". Stability ({tried}): no block diverged at any rate tried, so the "
-                     "sweep bounds the edge from below only")
-        else:
-            text += (f". Stability ({tried}): the highest that trained without diverging was "
-                     + ", ".join(f"{m} {v['highest_stable_lr']:g}"
-                                 if v["highest_stable_lr"] is not None else f"{m} none"
-                                 for m, v in sweep["verdicts"].items()))
+        text += f". Stability ({tried}): {report_stability.edge_sentence(sweep)}"
         if sweep["largest_fall"]:
             m, row = sweep["largest_fall"]
             text += (f"; the largest epoch-to-epoch fall in test accuracy: {m} at lr "

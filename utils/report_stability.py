@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from utils.plotting import _save  # noqa: E402
-from utils.reporting import count, final, image, md_table  # noqa: E402
+from utils.reporting import at_chance, count, final, image, md_table  # noqa: E402
 from utils.results import load_section  # noqa: E402
 from utils.sections import BY_KEY, folder  # noqa: E402
 from utils.stability import largest_fall, robust_spikes  # noqa: E402
@@ -28,17 +28,20 @@ def by_block(runs):
 
 
 def block_verdicts(runs_by_lr):
-    """Per block: the highest peak lr that trained through without diverging, and per lr the
-    divergence, the largest epoch-to-epoch fall in test accuracy and the robust loss spikes."""
+    """Per block: the highest peak lr that trained (no divergence, and a test accuracy above
+    chance at the end: a net whose loss stays finite but which learned nothing did not train),
+    and per lr the divergence, the largest epoch-to-epoch fall in test accuracy and the robust
+    loss spikes."""
     rows = []
     for r in runs_by_lr:
         fall, epoch = largest_fall(r["history"])
         rows.append({"lr": r["spec"]["lr"], "diverged": r["diverged"] is not None,
+                     "learned": not at_chance(r),
                      "largest_fall": fall, "fall_epoch": epoch,
                      "spikes": len(robust_spikes(r["trace"]["loss"])),
                      "steps": len(r["trace"]["loss"]), "test_acc": r["final"]["test_acc"],
                      "test_size": r["test_size"]})
-    stable = [row["lr"] for row in rows if not row["diverged"]]
+    stable = [row["lr"] for row in rows if not row["diverged"] and row["learned"]]
     return {"highest_stable_lr": max(stable) if stable else None, "rows": rows}
 
 
@@ -60,14 +63,31 @@ def draw(results_dir, plots_dir):
 
 def summary(blocks):
     """The sweep as a whole: the rates tried, each block's verdicts, whether no block diverged
-    at any of them (the edge then lies above the highest), and the largest epoch-to-epoch fall
+    at any of them and all trained (the edge then lies above the highest), and the largest epoch-to-epoch fall
     in test accuracy over all runs as (block, row), or None."""
     verdicts = {m: block_verdicts(r) for m, r in blocks.items()}
     lrs = sorted({r["spec"]["lr"] for runs in blocks.values() for r in runs})
     falls = [(m, row) for m, v in verdicts.items() for row in v["rows"] if row["fall_epoch"]]
     return {"lrs": lrs, "verdicts": verdicts,
-            "none_diverged": all(v["highest_stable_lr"] == lrs[-1] for v in verdicts.values()),
+            "all_trained": all(v["highest_stable_lr"] == lrs[-1] for v in verdicts.values()),
             "largest_fall": max(falls, key=lambda f: f[1]["largest_fall"]) if falls else None}
+
+
+def edge_sentence(sweep):
+    """Where each block stopped training, or that none did within the rates tried."""
+    if sweep["all_trained"]:
+        return (f"every block trained at every rate up to {sweep['lrs'][-1]:g}, the highest "
+                "tried, so the sweep bounds the edge of stability from below only")
+    return ("the highest peak rate at which each block still trained (no divergence, test "
+            "accuracy above chance): " + ", ".join(
+                f"{m} {_edge(v)}" for m, v in sweep["verdicts"].items()))
+
+
+def _edge(verdict):
+    highest, tried = verdict["highest_stable_lr"], max(row["lr"] for row in verdict["rows"])
+    if highest is None:
+        return "none"
+    return f"{highest:g}" + (" (the highest it was tried at)" if highest == tried else "")
 
 
 def _with_interval(acc, n):
@@ -88,13 +108,14 @@ def render(results_dir, plots_dir):
             highest = (f"{v['highest_stable_lr']:g}" if v["highest_stable_lr"] else "none") \
                 if i == 0 else ""
             rows.append([model if i == 0 else "", f"{row['lr']:g}",
-                         "yes" if row["diverged"] else "no",
+                         "yes" if row["diverged"] else
+                         "no" if row["learned"] else "no, but stayed at chance",
                          _with_interval(row["test_acc"], row["test_size"]),
                          f"{row['largest_fall']:.4f} (epoch {row['fall_epoch']})"
                          if row["fall_epoch"] else "none",
                          f"{row['spikes']} of {row['steps']}", highest])
-    bound = (f"No block diverged at any rate up to {sweep['lrs'][-1]:g}, the highest tried: the "
-             "edge of stability lies above it for all three." if sweep["none_diverged"] else "")
+    bound = edge_sentence(sweep)
+    bound = bound[0].upper() + bound[1:] + "."
     return "\n\n".join(x for x in [
         "**Stability test: a peak-learning-rate sweep** (one seed per rate; "
         f"{count(hp['epochs'], 'epoch')} on {runs[0]['train_size']:,} training images, one-cycle, "
@@ -102,5 +123,5 @@ def render(results_dir, plots_dir):
         f"included):",
         md_table(["block", "peak lr", "diverged", "test acc [95 % interval over the test images]",
                   "largest fall in test acc",
-                  "loss spikes", "highest stable lr"], rows), bound,
+                  "loss spikes", "highest lr that trained"], rows), bound,
         image(plots_dir, results_dir, f"{PLOTS}/stability_lr_sweep.png", "lr sweep")] if x)

@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 
 from utils.gradient_flow import FLOW_FACTOR, flow_ratio, flow_verdict, profile  # noqa: E402
 from utils.plotting import _save  # noqa: E402
-from utils.reporting import fmt_int, image, md_table  # noqa: E402
+from utils.reporting import at_chance, fmt_int, image, md_table  # noqa: E402
 from utils.results import load_section  # noqa: E402
 from utils.sections import BY_KEY, folder  # noqa: E402
 from utils.stats import accuracy_difference, accuracy_interval, resolved  # noqa: E402
@@ -38,13 +38,6 @@ def by_config(runs):
 
 def test_interval(run):
     return accuracy_interval(run["final"]["test_acc"], run["test_size"])
-
-
-def at_chance(run):
-    """Whether the run's test accuracy is indistinguishable from guessing (one over the number
-    of classes, inside its 95 % interval): the net learned nothing."""
-    low, high = test_interval(run)
-    return low <= 1 / len(run["classes"]) <= high
 
 
 def sweep_verdicts(runs):

@@ -9,6 +9,7 @@ import statistics
 
 from utils.gradient_flow import FLOW_FACTOR, flow_ratio, flow_verdict, metric, profile
 from utils.stability import ROBUST_FLOOR, ROBUST_K, SPIKE_WINDOW
+from utils.stats import accuracy_interval
 
 
 
@@ -44,6 +45,13 @@ def mean_history(runs):
     return [{k: mean([e[k] for e in per_seed]) if k != "epoch" else per_seed[0][k]
              for k in per_seed[0] if isinstance(per_seed[0][k], (int, float))}
             for per_seed in epochs]
+
+
+def at_chance(run):
+    """Whether the run's test accuracy is indistinguishable from guessing (one over the number
+    of classes, inside its 95 % interval over the test images): the net learned nothing."""
+    low, high = accuracy_interval(run["final"]["test_acc"], run["test_size"])
+    return low <= 1 / len(run["classes"]) <= high
 
 
 def gap_of(run):
