@@ -1,4 +1,5 @@
 """The Task 1 script as a user runs it: end to end, resumable, and clear about bad inputs."""
+import json
 import os
 import shutil
 import signal
@@ -102,6 +103,25 @@ def test_force_retrains_only_the_selected_run(smoke_mnist, fake_mnist_root):
     after = {p: (path / p).stat().st_mtime_ns for p in os.listdir(path)}
     assert after["FCNet__seed0.json"] != before["FCNet__seed0.json"]
     assert after["SimpleCNN__seed0.json"] == before["SimpleCNN__seed0.json"]
+
+
+def test_upgrade_evidence_retrains_only_results_without_predictions_and_keeps_the_old(
+        smoke_mnist, fake_mnist_root):
+    folder = smoke_mnist / "results" / "mnist_comparison"
+    old = json.loads((folder / "FCNet__seed0.json").read_text())
+    del old["predictions"]  # as an older version wrote it
+    (folder / "FCNet__seed0.json").write_text(json.dumps(old))
+    untouched = (folder / "SimpleCNN__seed0.json").read_bytes()
+    proc = cli("--section", "1.1", "--profile", "smoke", "--upgrade-evidence",
+               "--data-dir", fake_mnist_root, *dirs(smoke_mnist))
+    assert proc.returncode == 0, proc.stderr
+    assert "predictions" in json.loads((folder / "FCNet__seed0.json").read_text())
+    assert (folder / "SimpleCNN__seed0.json").read_bytes() == untouched
+    index = json.loads((smoke_mnist / "results" / "superseded" / "index.json").read_text())
+    [entry] = index["runs"]
+    assert entry["run_id"] == "FCNet__seed0" and entry["kind"] == "rerun"
+    kept = json.loads((smoke_mnist / "results" / "superseded" / entry["file"]).read_text())
+    assert kept == old
 
 
 def test_ctrl_c_leaves_a_checkpoint_and_the_same_command_resumes(fake_mnist_root, tmp_path):

@@ -1,10 +1,12 @@
 import json
 import os
 
+import numpy as np
 import pytest
 import torch
 
 import models
+from utils import measure, predictions
 from utils.results import read_json
 from utils.runner import (CheckpointError, NonFiniteLoss, Run, RunSpec, evaluate,
                           snapshot_steps)
@@ -212,8 +214,41 @@ def test_label_smoothing_changes_the_training_loss_only(synthetic_mnist, tmp_pat
     # Evaluation is plain cross-entropy whatever the training loss was.
     r = run(spec(model="FCNet", name="FCNet", epochs=1, label_smoothing=0.1), synthetic_mnist,
             tmp_path, "c")
-    loss, _, _ = evaluate(r.model, r.test_loader)
+    loss = evaluate(r.model, r.test_loader).loss
     x, y = next(iter(r.test_loader))
     with torch.no_grad():
         plain_ce = torch.nn.functional.cross_entropy(r.model.eval()(x), y).item()
     assert loss == pytest.approx(plain_ce, rel=1e-5)
+
+
+def test_a_run_records_each_test_image_prediction_compactly(synthetic_mnist, tmp_path):
+    result = run(spec(epochs=1), synthetic_mnist, tmp_path).execute()
+    stored = predictions.decode(result["predictions"])
+    labels = synthetic_mnist[1].labels.numpy()
+    assert stored["label"].tolist() == labels.tolist()  # the split's order (no test subset)
+    # the per-image record reproduces the run's own accuracy, confusion matrix and loss
+    assert stored["correct"].mean() == pytest.approx(result["final"]["test_acc"], abs=1e-12)
+    cm = np.zeros((10, 10), dtype=int)
+    np.add.at(cm, (stored["label"], stored["pred"]), 1)
+    assert cm.tolist() == result["confusion_matrix"]
+    nll = -stored["log_p_true"].astype(np.float64).mean()
+    assert nll == pytest.approx(result["final"]["test_loss"], rel=2e-3, abs=1e-4)
+    assert 0 <= result["final"]["test_ece"] <= 1
+
+
+def test_predictions_of_a_full_test_split_fit_in_50_kb():
+    g = np.random.default_rng(0)
+    labels = g.integers(0, 10, 10_000)
+    preds = np.where(g.random(10_000) < 0.9, labels, g.integers(0, 10, 10_000))
+    entry = predictions.encode(labels, preds, np.log(g.uniform(0.05, 1, 10_000)))
+    assert len(json.dumps(entry)) <= 50_000
+    back = predictions.decode(entry)
+    assert back["pred"].tolist() == preds.tolist() and back["correct"].mean() > 0.85
+
+
+def test_calibration_error_of_a_known_case():
+    # bin [0.8, 0.867): confidences 0.8 (x2), right once -> |0.5 - 0.8| = 0.3, weight 2/4;
+    # bin [0.933, 1]: confidences 1.0 (x2), right twice -> 0, weight 2/4
+    ece = measure.calibration_error(torch.tensor([0.8, 0.8, 1.0, 1.0]),
+                                    torch.tensor([True, False, True, True]))
+    assert ece == pytest.approx(0.15)

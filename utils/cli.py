@@ -21,6 +21,7 @@ from utils.locks import RunLocked, run_lock
 from utils.profiles import PROFILES
 from utils.runner import CheckpointError, NonFiniteLoss, Run
 from utils.sections import BY_KEY
+from utils.supersede import EVIDENCE, missing_evidence, supersede
 
 
 
@@ -86,6 +87,10 @@ def build_parser(description, sections, extra_options=None):
                    help="run only these models (names as in the report)")
     p.add_argument("--force", action="store_true",
                    help="retrain runs that already finished (with --plan: estimate them too)")
+    p.add_argument("--upgrade-evidence", action="store_true",
+                   help="retrain finished runs that lack per-image predictions or per-layer "
+                        "weight norms (older results), moving each old file to "
+                        "<results-dir>/superseded/ first; combine with --section / --only")
     p.add_argument("--report-only", action="store_true",
                    help="redraw plots and the report from existing JSON; train nothing")
     p.add_argument("--plan", action="store_true",
@@ -169,18 +174,30 @@ def cached_dataset(name, root):
 
 
 def finished_result(path, spec, label):
-    """Whether a finished result for `spec` is at `path`. A bad file there is set aside (renamed,
-    never deleted) so that the run trains again; a result of other settings is kept."""
+    """The finished result for `spec` at `path`, or None. A bad file there is set aside
+    (renamed, never deleted) so that the run trains again; a result of other settings is kept."""
     if not os.path.exists(path):
-        return False
+        return None
     try:
         # A run is recognised by its spec: a file without one cannot be matched, so retrain.
         result = read_result(path, {**RESULT_KEYS, "spec": dict})
     except BadResult as err:
         print(f"{label}: {err}; moved aside to {set_aside(path)} and retrained")
-        return False
+        return None
     if not spec.matches(result["spec"]):
         print(f"{label}: finished with other settings; kept (use --force to retrain)")
+    return result
+
+
+def needs_upgrade(result, path, args, label):
+    """With --upgrade-evidence, a finished result that lacks what this version records (per-image
+    predictions, weight norms) moves to <results>/superseded/ and its run trains again."""
+    missing = missing_evidence(result) if args.upgrade_evidence else []
+    if not missing:
+        return False
+    reason = "same spec rerun to record " + "; ".join(EVIDENCE[m] for m in missing)
+    moved = supersede(args.results_dir, path, reason)
+    print(f"{label}: lacks {', '.join(missing)}; moved to {moved} and retrained")
     return True
 
 
@@ -190,9 +207,11 @@ def train_missing(specs, args, device):
     for i, spec in enumerate(specs, 1):
         label = f"[{i}/{len(specs)}] {spec.run_id}"
         path = run_path(args.results_dir, spec.section, spec.run_id)
-        if not args.force and finished_result(path, spec, label):
-            skipped += 1
-            continue
+        if not args.force:
+            result = finished_result(path, spec, label)
+            if result is not None and not needs_upgrade(result, path, args, label):
+                skipped += 1
+                continue
         print(f"{label}: {spec.model} on {spec.dataset}, {spec.epochs} epochs, {device}")
         run = Run(spec, cached_dataset(spec.dataset, args.data_dir), device, args.results_dir,
                   args.checkpoint_dir, progress=not args.no_progress,
@@ -251,7 +270,8 @@ def main(description, sections, argv=None, extra_options=None, extras=None):
             specs = select_specs(args, sections)
             if args.plan:
                 from utils.plan import plan
-                plan(specs, args.results_dir, device, execution_of(args, device), args.force)
+                plan(specs, args.results_dir, device, execution_of(args, device), args.force,
+                     args.upgrade_evidence)
                 return 0
             for name, work in (extras or {}).items():
                 if args.section in (name, "all"):

@@ -18,8 +18,9 @@ from utils import measure
 from utils.reporting import md_table
 from utils.data import SHAPES
 from utils.execution import Execution
-from utils.results import run_path
+from utils.results import read_json, run_path
 from utils.runner import make_optimizer, training_step
+from utils.supersede import missing_evidence
 
 FULL_SIZES = {"mnist": 60_000, "cifar10": 50_000}
 
@@ -48,7 +49,16 @@ def arithmetic_floor_seconds(macs, images, peak_flops):
     return macs * 2 * 3 * images / peak_flops
 
 
-def plan(specs, results_dir, device, execution=Execution(), force=False):
+def will_skip(spec, results_dir, force=False, upgrade=False):
+    """Whether the command would keep this run's finished result rather than train it
+    (--upgrade-evidence retrains a result that lacks what this version records)."""
+    path = run_path(results_dir, spec.section, spec.run_id)
+    if force or not os.path.exists(path):
+        return False
+    return not (upgrade and missing_evidence(read_json(path)))
+
+
+def plan(specs, results_dir, device, execution=Execution(), force=False, upgrade=False):
     """Print one row per run and the total; returns the estimated total seconds."""
     rows, total, floor, cache = [], 0.0, 0.0, {}
     dtype = measure.peak_dtype(execution.amp)
@@ -62,7 +72,7 @@ def plan(specs, results_dir, device, execution=Execution(), force=False):
         step, params, macs = cache[key]
         n = spec.train_subset or FULL_SIZES[spec.dataset]
         per_epoch = step * -(-n // spec.batch_size)
-        done = not force and os.path.exists(run_path(results_dir, spec.section, spec.run_id))
+        done = will_skip(spec, results_dir, force, upgrade)
         cost = 0.0 if done else per_epoch * spec.epochs
         run_floor = 0.0 if done else arithmetic_floor_seconds(macs, n * spec.epochs, peak)
         total, floor = total + cost, floor + run_floor

@@ -13,6 +13,8 @@ def render(results_dir):
         return None
     with open(path) as f:
         runs = json.load(f)["runs"]
+    reruns = [r for r in runs if r.get("kind") == "rerun"]
+    runs = [r for r in runs if r.get("kind") != "rerun"]
     rows = []
     for r in runs:
         with open(os.path.join(results_dir, "superseded", r["file"])) as f:
@@ -27,4 +29,8 @@ def render(results_dir):
         "search itself was prompted by a test result, so both are listed; the last column says "
         "what replaced each. Files under `results/superseded/`, recovered from the git history:",
         md_table(["run", "test acc then", "schedule", "model kwargs", "committed in",
-                  "replaced by (commit message)"], rows)])
+                  "replaced by (commit message)"], rows)]
+        + ([f"{len(reruns)} more results were replaced by a rerun of the same spec, to record "
+            "what an older version did not (per-image predictions, weight norms); the old "
+            "files are kept there too, listed in `results/superseded/index.json`."]
+           if reruns else []))

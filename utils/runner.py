@@ -11,13 +11,14 @@ import os
 import tempfile
 import time
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
 from models import build_model
-from utils import measure
+from utils import measure, predictions
 from utils.analysis import run_analyses
 from utils.data import CLASSES, STATS, TensorLoader, holdout, subset
 from utils.execution import Execution
@@ -150,23 +151,36 @@ def training_step(model, optimizer, x, y, execution=Execution()):
     return loss
 
 
+class Evaluation(NamedTuple):
+    loss: float              # mean cross-entropy, nats
+    acc: float
+    preds: torch.Tensor      # predicted class per image, in the loader's order (CPU)
+    log_p_true: torch.Tensor  # log-probability given to the true class per image (CPU)
+    confidence: torch.Tensor  # the largest class probability per image (CPU)
+
+
 @torch.inference_mode()
 def evaluate(model, loader, execution=Execution()):
-    """Mean loss, accuracy and predictions over a loader, in eval mode. Sums stay on the device
-    and are read once at the end (float64: the same sum as adding each batch's on the host)."""
+    """Mean loss, accuracy and per-image predictions over a loader, in eval mode. Sums stay on
+    the device and are read once at the end (float64: the same sum as adding each batch's on the
+    host)."""
     model.eval()
     loss_sum = torch.zeros((), dtype=torch.float64, device=loader.device)
     correct = torch.zeros((), dtype=torch.long, device=loader.device)
-    preds = []
+    preds, log_p_true, confidence = [], [], []
     for x, y in loader:
         with execution.autocast(loader.device):
             out = model(x).float()
         loss_sum += nn.functional.cross_entropy(out, y, reduction="sum").double()
+        log_p = out.log_softmax(1)
         p = out.argmax(1)
         correct += (p == y).sum()
         preds.append(p)
+        log_p_true.append(log_p.gather(1, y[:, None])[:, 0])
+        confidence.append(log_p.max(1).values.exp())
     n = len(loader.labels)
-    return loss_sum.item() / n, correct.item() / n, torch.cat(preds).cpu()
+    return Evaluation(loss_sum.item() / n, correct.item() / n, torch.cat(preds).cpu(),
+                      torch.cat(log_p_true).cpu(), torch.cat(confidence).cpu())
 
 
 def confusion_matrix(labels, preds, num_classes):
@@ -241,7 +255,7 @@ class Run:
         self.optimizer = make_optimizer(spec, self.model)
         self.scheduler = make_scheduler(spec, self.optimizer, self.total_steps)
         self.grad_steps = set(snapshot_steps(self.total_steps, spec.grad_snapshots))
-        self.last_test = None  # (loss, acc, predictions) of the last evaluation, reused at the end
+        self.last_test = None  # the last epoch's Evaluation of the test split, reused at the end
         self.state = {"epoch": 0, "history": [], "gradient_flow": [],
                       "trace": {"loss": [], "grad_norm": []}, "train_time_s": 0.0}
 
@@ -389,9 +403,8 @@ class Run:
                 self.last_test = None
                 break
             with measure.Timer(self.device) as eval_timer:
-                test_loss, test_acc, preds = evaluate(self.model, self.test_loader,
-                                                      self.execution)
-            self.last_test = (test_loss, test_acc, preds)
+                self.last_test = evaluate(self.model, self.test_loader, self.execution)
+            test_loss, test_acc = self.last_test.loss, self.last_test.acc
             self.state["history"].append({
                 "epoch": epoch + 1, "train_loss": train_loss, "train_acc": train_acc,
                 "test_loss": test_loss, "test_acc": test_acc, "epoch_time_s": seconds,
@@ -415,9 +428,9 @@ class Run:
 
     def measure(self):
         spec, model = self.spec, self.model
-        train_loss, train_acc, _ = evaluate(model, self.train_eval_loader, self.execution)
-        test_loss, test_acc, preds = self.last_test or evaluate(model, self.test_loader,
-                                                                self.execution)
+        train_loss, train_acc, *_ = evaluate(model, self.train_eval_loader, self.execution)
+        test = self.last_test or evaluate(model, self.test_loader, self.execution)
+        test_loss, test_acc, preds = test.loss, test.acc, test.preds
         history = self.state["history"]
         # A run that diverged in its first epoch has no finished epoch to report.
         last = history[-1] if history else {"train_acc": None, "train_loss": None}
@@ -446,6 +459,9 @@ class Run:
                 "train_acc": last["train_acc"], "train_loss": last["train_loss"],
                 "train_acc_eval": train_acc, "train_loss_eval": _finite_or_none(train_loss),
                 "test_acc": test_acc, "test_loss": _finite_or_none(test_loss),
+                # expected calibration error over 15 equal-width confidence bins
+                "test_ece": _finite_or_none(measure.calibration_error(
+                    test.confidence, preds == self.test_loader.labels.cpu())),
                 "train_time_s": self.state["train_time_s"],
                 "time_per_epoch_s": self.state["train_time_s"] / max(1, len(history)),
                 # the first compiled step's extra time, kept out of the epoch times (--compile)
@@ -456,6 +472,9 @@ class Run:
             "trace": self.state["trace"],
             "classes": CLASSES[spec.dataset],
             "confusion_matrix": confusion_matrix(self.test_loader.labels, preds, 10),
+            # per image, in the test split's fixed order: paired comparisons across runs
+            "predictions": predictions.encode(self.test_loader.labels.cpu().numpy(),
+                                              preds.numpy(), test.log_p_true.numpy()),
             "environment": measure.environment(self.device),
             "execution": self.execution.as_dict(),
             "spec": spec.as_dict(),

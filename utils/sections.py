@@ -45,15 +45,19 @@ class Section:
         return policy if isinstance(policy, int) else policy.get(name, 1)
 
 
-# Seed policies. Full profile: 3 seeds for the runs whose full run took under ~10 minutes on the
-# 2-core CPU (the report then shows mean ± std), and for every 3.2 variant as built (its
-# comparison needs a spread for each; 2 in the quick profile); the paired 3.1 comparison runs
-# the same seeds for all six nets. The rest get one.
+# Seed policies. Full profile: 3 seeds for every run a verdict of the report rests on (the report
+# then shows mean ± std and compares over seeds; 2 for 3.2's as-built variants in the quick
+# profile); the paired 3.1 comparison runs the same seeds for all six nets. The rest get one.
 def _three(*names):
     return {"full": {n: 3 for n in names}}
 
 
 _RESIDUAL = ("BasicResNet", "BottleneckResNet", "WideResNet")
+_MATCHED = tuple(f"{n}_matched" for n in _RESIDUAL)
+# The depth sweep's BatchNorm nets (its degradation result) and the stability sweep's rates
+# around each block's edge (run names as the scripts build them).
+_SWEEP_BN = tuple(f"{kind}{depth}" for depth in (8, 20, 56) for kind in ("Plain", "Residual"))
+_EDGE = tuple(f"{n}_lr{lr}" for n in _RESIDUAL for lr in ("3.2", "6.4"))
 
 
 # In the order the timing table lists them: each recipe just before the runs it chose for.
@@ -66,15 +70,16 @@ SECTIONS = [
     Section("1.2-recipe", "cifar_recipe", "cifar_comparison", "1.2-recipe (validation)", TASK1,
             kind="recipe"),
     Section("1.2", "cifar_comparison", "cifar_comparison", "1.2 CIFAR-10", TASK1,
-            ("DeepFCNet", "ResNetCIFAR", "ResNetCIFARRegularized"), seeds=_three("DeepFCNet")),
+            ("DeepFCNet", "ResNetCIFAR", "ResNetCIFARRegularized"),
+            seeds=_three("DeepFCNet", "ResNetCIFAR", "ResNetCIFARRegularized")),
     Section("2.1", "kernel_size", "architecture_analysis", "2.1 kernel size", TASK2,
             ("CNN_3x3", "CNN_5x5", "CNN_7x7", "CNN_Combo"),
             seeds=_three("CNN_3x3", "CNN_5x5", "CNN_7x7", "CNN_Combo")),
     Section("2.2", "depth", "architecture_analysis", "2.2 depth", TASK2,
             ("ShallowCNN", "MediumCNN", "DeepCNN", "ResidualCNN"),
-            seeds=_three("ShallowCNN", "MediumCNN")),
+            seeds=_three("ShallowCNN", "MediumCNN", "DeepCNN", "ResidualCNN")),
     Section("2.2-sweep", "depth_sweep", "architecture_analysis", "2.2 depth sweep", TASK2,
-            kind="study"),
+            kind="study", seeds=_three(*_SWEEP_BN)),
     Section("3.1", "custom_layers", "custom_layers", "3.1 custom layers", TASK3,
             ("CNNWithCustomLayers", "StandardCNN", "Swap_WSConv2d", "Swap_SEAttention",
              "Swap_SwishBeta", "Swap_MixPool2d"),
@@ -88,9 +93,10 @@ SECTIONS = [
     Section("3.2", "residual_blocks", "residual_blocks", "3.2 residual blocks", TASK3,
             ("BasicResNet", "BottleneckResNet", "WideResNet", "BasicResNet_matched",
              "BottleneckResNet_matched", "WideResNet_matched"),
-            seeds={"full": {n: 3 for n in _RESIDUAL}, "quick": {n: 2 for n in _RESIDUAL}}),
+            seeds={"full": {n: 3 for n in _RESIDUAL + _MATCHED},
+                   "quick": {n: 2 for n in _RESIDUAL}}),
     Section("3.2-stability", "residual_stability", "residual_blocks", "3.2 stability test",
-            TASK3, kind="study"),
+            TASK3, kind="study", seeds=_three(*_EDGE)),
 ]
 BY_KEY = {s.key: s for s in SECTIONS}
 BY_FOLDER = {s.folder: s for s in SECTIONS}
