@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PROFILE ?= full
+# runs trained at once (through a local Ray cluster when above 1)
+WORKERS ?= 1
 # The datasets: ../shared/data when it is there (this project's machines), else ./data.
 DATA_ROOT ?= $(if $(wildcard ../shared/data),../shared/data,./data)
 export DATA_ROOT
@@ -22,7 +24,7 @@ setup: $(VENV)/.installed
 
 run: setup
 	@mkdir -p $(DATA_ROOT)  # the scripts refuse a missing data folder (a typo); ./data may download
-	@for s in $(SCRIPTS); do $(PY) $$s --profile $(PROFILE) || exit $$?; done
+	@for s in $(SCRIPTS); do $(PY) $$s --profile $(PROFILE) --workers $(WORKERS) || exit $$?; done
 	$(PY) -m utils.readme
 
 quick:

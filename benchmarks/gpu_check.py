@@ -32,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import tarfile
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -297,8 +298,10 @@ def main(argv=None):
         return 0
     unstage(args.data_dir)
     args.data_dir = os.path.abspath(args.data_dir)
-    work = os.path.join(os.path.abspath(args.out), "work")
-    shutil.rmtree(work, ignore_errors=True)
+    # A folder of its own making, so that removing it at the end can never touch a user's files
+    # (a --out that already holds a work/ folder keeps it).
+    os.makedirs(args.out, exist_ok=True)
+    work = tempfile.mkdtemp(prefix="work-", dir=os.path.abspath(args.out))
     summary = {"environment": environment(args.device), "small": args.small, "steps": {}}
     steps = {"smoke (amp on/off)": lambda: step_smoke(args, work),
              "determinism and kill-resume": lambda: step_determinism_and_resume(args, work),

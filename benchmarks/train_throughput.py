@@ -17,6 +17,7 @@ shared machine that the training never saw, and flatter the ratio.
     python -m benchmarks.train_throughput                 # writes results/benchmarks/...
     python -m benchmarks.train_throughput --steps 10 --repeats 1 --out /tmp/look.json
 """
+import json
 import os
 import statistics
 import sys
@@ -136,7 +137,20 @@ def parse(argv):
     folder = os.path.dirname(os.path.abspath(args.out))
     if os.path.exists(folder) and not os.path.isdir(folder) or os.path.isdir(args.out):
         p.error(f"--out {args.out} is not a file path in a folder")
+    if os.path.exists(args.out) and not is_throughput_record(args.out):
+        p.error(f"--out {args.out} exists and is not a record of this benchmark; it is left "
+                f"as it is: choose another path")
     return args
+
+
+def is_throughput_record(path):
+    """Whether `path` holds what this benchmark writes (the only file it may replace)."""
+    try:
+        with open(path) as f:
+            record = json.load(f)
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(record, dict) and set(record) == {"records", "environment"}
 
 
 def main(argv=None):

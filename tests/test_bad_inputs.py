@@ -4,6 +4,8 @@ traceback, and every finished result file is byte-identical afterwards."""
 import json
 import os
 import shutil
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -11,7 +13,7 @@ import torch
 import homework_cnn_architecture_analysis as task2
 import homework_cnn_vs_fc_comparison as task1
 import homework_custom_layers_experiments as task3
-from tests.conftest import write_fake_mnist
+from tests.conftest import ROOT, write_fake_mnist
 from utils import cli
 from utils.data import DatasetUnavailable, load_split
 from utils.locks import run_lock
@@ -214,3 +216,73 @@ def test_a_mistyped_data_dir_creates_nothing_there(tmp_path, capsys):
     assert run_task1("--data-dir", str(typo), *dirs(tmp_path)) == 2
     assert "that folder does not exist" in one_line_error(capsys)
     assert not (tmp_path / "shraed").exists()
+
+
+# --- second round (issue 30): nothing lost to a closed pipe, a console, --force or a tool ---
+
+def script_proc(*args, env=None, **popen):
+    return subprocess.Popen([sys.executable, os.path.join(ROOT, "homework_cnn_vs_fc_comparison.py"),
+                             "--no-progress", "--section", "1.1", "--profile", "smoke", *args],
+                            cwd=ROOT, env={**os.environ, **(env or {})}, **popen)
+
+
+def test_a_closed_pipe_costs_no_result(fake_mnist_root, tmp_path):
+    # as `script ... | head -1`: the reader is gone before the first line
+    proc = script_proc("--only", "FCNet", "SimpleCNN", "--data-dir", fake_mnist_root,
+                       *dirs(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=600) == 0, err
+    assert "Traceback" not in err and "Broken pipe" not in err
+    assert sorted(os.listdir(tmp_path / "results" / "mnist_comparison")) == [
+        "FCNet__seed0.json", "SimpleCNN__seed0.json"]
+
+
+def test_an_ascii_console_prints_without_killing_the_plan(fake_mnist_root, tmp_path):
+    proc = script_proc("--plan", "--only", "FCNet", "--data-dir", fake_mnist_root,
+                       *dirs(tmp_path), env={"PYTHONIOENCODING": "ascii", "LC_ALL": "C"},
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = (s.decode("ascii") for s in proc.communicate(timeout=300))
+    assert proc.returncode == 0, err
+    assert "FCNet__seed0" in out and "?" in out  # the table's "×" degraded, the rows kept
+
+
+def test_force_moves_the_old_result_aside_before_writing_the_new(fake_mnist_root, tmp_path,
+                                                                 capsys):
+    assert run_task1("--only", "FCNet", "--data-dir", fake_mnist_root, *dirs(tmp_path)) == 0
+    path = tmp_path / "results" / "mnist_comparison" / "FCNet__seed0.json"
+    first = path.read_bytes()
+    assert run_task1("--only", "FCNet", "--force", "--data-dir", fake_mnist_root,
+                     *dirs(tmp_path)) == 0
+    index = json.loads((tmp_path / "results" / "superseded" / "index.json").read_text())
+    [entry] = index["runs"]
+    assert entry["superseded_by"] == "retrained with --force"
+    assert (tmp_path / "results" / "superseded" / entry["file"]).read_bytes() == first
+    assert json.loads(path.read_text())["run_id"] == "FCNet__seed0"
+
+
+def test_gpu_check_never_deletes_a_work_folder_it_did_not_make(tmp_path, monkeypatch):
+    from benchmarks import gpu_check
+
+    mine = tmp_path / "work" / "important.txt"
+    mine.parent.mkdir()
+    mine.write_text("keep me")
+    for step in ("step_smoke", "step_determinism_and_resume", "step_study"):
+        monkeypatch.setattr(gpu_check, step, lambda args, work: {"ok": True})
+    for step in ("step_throughput", "step_plan"):
+        monkeypatch.setattr(gpu_check, step, lambda args: {"ok": True})
+    monkeypatch.setattr(gpu_check, "unstage", lambda data_dir: None)
+    assert gpu_check.main(["--out", str(tmp_path), "--device", "cpu"]) == 0
+    assert mine.read_text() == "keep me"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("work")] == ["work"]
+
+
+@pytest.mark.parametrize("content", ['{"name": "FCNet", "seed": 0, "final": {}}', "my notes"])
+def test_train_throughput_never_replaces_a_file_it_did_not_write(tmp_path, content, capsys):
+    from benchmarks import train_throughput
+
+    target = tmp_path / "FCNet__seed0.json"
+    target.write_text(content)
+    with pytest.raises(SystemExit) as stop:
+        train_throughput.main(["--out", str(target), "--only", "FCNet", "--device", "cpu"])
+    assert stop.value.code == 2 and target.read_text() == content

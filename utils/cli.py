@@ -12,14 +12,18 @@ import sys
 from functools import lru_cache
 
 import torch
+from tqdm.auto import tqdm
 
+from utils import console
 from utils.data import DatasetUnavailable, default_data_root, load_split
 from utils.execution import Execution, configure_backends, resolve_amp
 from utils.report import draw_plots, write_report
-from utils.results import RESULT_KEYS, BadResult, read_result, run_path, set_aside
-from utils.locks import RunLocked, run_lock
+from utils.results import (RESULT_KEYS, BadResult, read_result, run_path, set_aside,
+                           write_json_atomic)
+from utils.locks import RunLocked
 from utils.profiles import PROFILES
-from utils.runner import CheckpointError, NonFiniteLoss, Run
+from utils.launch import Job, LaunchError, Sequential
+from utils.runner import CheckpointError
 from utils.sections import BY_KEY
 from utils.supersede import EVIDENCE, missing_evidence, supersede
 
@@ -59,6 +63,17 @@ def int_in(low, high=None):
         return value
     parse.__name__ = "integer"
     return parse
+
+
+def gpu_share(text):
+    """An argparse type: a GPU count per run, more than 0 and at most 8."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value <= 8:
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most 8, not {text}")
+    return value
 
 
 def build_parser(description, sections, extra_options=None):
@@ -107,6 +122,16 @@ def build_parser(description, sections, extra_options=None):
     p.add_argument("--threads", type=int_in(1, 1024), default=None,
                    help="torch CPU threads (default: torch's choice)")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    p.add_argument("--workers", type=int_in(1, 1024), default=1,
+                   help="runs trained at once on this machine through a local Ray cluster "
+                        "(1: one after another in this process, without Ray); on a CPU each "
+                        "run gets cores / N threads unless --threads says otherwise")
+    p.add_argument("--ray-address", default=None, metavar="ADDR",
+                   help="send the runs to an existing Ray cluster (e.g. auto, or "
+                        "HEAD_IP:6379); results come back here and are written here")
+    p.add_argument("--gpus-per-run", type=gpu_share, default=1.0,
+                   help="cuda with --workers / --ray-address: the GPUs each run takes "
+                        "(0.5 packs two runs on one GPU)")
     if extra_options:
         extra_options(p)
     return p
@@ -189,58 +214,114 @@ def finished_result(path, spec, label):
     return result
 
 
-def needs_upgrade(result, path, args, label):
-    """With --upgrade-evidence, a finished result that lacks what this version records (per-image
-    predictions, weight norms) moves to <results>/superseded/ and its run trains again."""
+def upgrade_reason(result, args):
+    """With --upgrade-evidence, why a finished result that lacks what this version records
+    (per-image predictions, weight norms) is retrained; None when it is kept."""
     missing = missing_evidence(result) if args.upgrade_evidence else []
     if not missing:
-        return False
-    reason = "same spec rerun to record " + "; ".join(EVIDENCE[m] for m in missing)
-    moved = supersede(args.results_dir, path, reason)
-    print(f"{label}: lacks {', '.join(missing)}; moved to {moved} and retrained")
-    return True
+        return None
+    return "same spec rerun to record " + "; ".join(EVIDENCE[m] for m in missing)
+
+
+def replace_result(path, result, reason, results_dir):
+    """Write `result` at `path`; a file already there moves to <results>/superseded/ first (with
+    `reason`), or aside as <file>.bad-N when it is not readable: nothing is overwritten."""
+    if os.path.exists(path):
+        try:
+            read_result(path)
+            supersede(results_dir, path, reason)
+        except BadResult:
+            set_aside(path)
+    write_json_atomic(path, result)
 
 
 def train_missing(specs, args, device):
-    """Train every spec without a finished JSON (or all with --force). Returns failures."""
-    failures, skipped = [], 0
+    """Train every spec without a finished JSON (or all with --force) through the launcher the
+    options choose; the driver writes each result as it comes back. Returns the failures."""
+    labels, pending, reasons = {}, [], {}
     for i, spec in enumerate(specs, 1):
-        label = f"[{i}/{len(specs)}] {spec.run_id}"
+        label = labels[spec.run_id] = f"[{i}/{len(specs)}] {spec.run_id}"
         path = run_path(args.results_dir, spec.section, spec.run_id)
-        if not args.force:
-            result = finished_result(path, spec, label)
-            if result is not None and not needs_upgrade(result, path, args, label):
-                skipped += 1
-                continue
-        print(f"{label}: {spec.model} on {spec.dataset}, {spec.epochs} epochs, {device}")
-        run = Run(spec, cached_dataset(spec.dataset, args.data_dir), device, args.results_dir,
-                  args.checkpoint_dir, progress=not args.no_progress,
-                  execution=execution_of(args, device))
-        try:
-            with run_lock(run.checkpoint_path):
-                if args.force:
-                    run.discard_checkpoint()
-                result = run.execute()
-        except NonFiniteLoss as err:
-            print(f"error: {err}", file=sys.stderr)
-            failures.append(spec.run_id)
-            continue
-        except OSError as err:
-            raise UserError(f"cannot write {err.filename or 'a result'} "
-                            f"({err.strerror or type(err).__name__}) while finishing "
-                            f"{spec.run_id}; make room or choose writable --results-dir / "
-                            f"--checkpoint-dir folders. Finished results are untouched.") from err
-        f = result["final"]
-        if result["diverged"]:
-            print(f"    done: diverged at epoch {result['diverged']['epoch']}, "
-                  f"{result['evaluated_on']} acc {f['test_acc']:.4f}")
+        if args.force:
+            reasons[spec.run_id] = "retrained with --force"
         else:
-            print(f"    done: train acc {f['train_acc']:.4f}, {result['evaluated_on']} acc "
-                  f"{f['test_acc']:.4f}, {f['time_per_epoch_s']:.1f} s/epoch")
+            result = finished_result(path, spec, label)
+            if result is not None:
+                reasons[spec.run_id] = upgrade_reason(result, args)
+                if reasons[spec.run_id] is None:
+                    continue
+                print(f"{label}: {reasons[spec.run_id]}; the old result moves to "
+                      f"{os.path.join(args.results_dir, 'superseded')} when the new one is in")
+        pending.append(spec)
+    failures, current = [], []
+
+    def on_start(job):
+        current[:] = [job.spec.run_id]
+        print(f"{labels[job.spec.run_id]}: {job.spec.model} on {job.spec.dataset}, "
+              f"{job.spec.epochs} epochs, {device}")
+
+    def on_done(job, result):
+        # Written before anything is said about it: a closed console never costs a result.
+        replace_result(run_path(args.results_dir, job.spec.section, job.spec.run_id), result,
+                       reasons.get(job.spec.run_id), args.results_dir)
+        tqdm.write(done_line(labels[job.spec.run_id] if concurrent(args) else "   ", result),
+                   file=sys.stdout)
+
+    def on_failed(job, err):
+        tqdm.write(f"error: {err}", file=sys.stderr)
+        failures.append(job.spec.run_id)
+
+    jobs = [Job(spec, device, args.checkpoint_dir, execution_of(args, device),
+                threads=threads_per_run(args), progress=not args.no_progress
+                and not concurrent(args), restart=args.force) for spec in pending]
+    try:
+        launcher_of(args, device).run(jobs, lambda name: cached_dataset(name, args.data_dir),
+                                      on_start, on_done, on_failed)
+    except OSError as err:
+        raise UserError(f"cannot write {err.filename or 'a result'} "
+                        f"({err.strerror or type(err).__name__}) while finishing "
+                        f"{current[0] if current else 'a run'}; make room or choose writable "
+                        f"--results-dir / --checkpoint-dir folders. Finished results are "
+                        f"untouched.") from err
+    skipped = len(specs) - len(pending)
     if skipped:
         print(all_finished_note(specs, args) if skipped == len(specs) else
               f"{skipped} of {len(specs)} runs were already finished and kept")
     return failures
+
+
+def done_line(prefix, result):
+    f = result["final"]
+    if result["diverged"]:
+        return (f"{prefix} done: diverged at epoch {result['diverged']['epoch']}, "
+                f"{result['evaluated_on']} acc {f['test_acc']:.4f}")
+    return (f"{prefix} done: train acc {f['train_acc']:.4f}, {result['evaluated_on']} acc "
+            f"{f['test_acc']:.4f}, {f['time_per_epoch_s']:.1f} s/epoch")
+
+
+def concurrent(args):
+    """Whether runs go to Ray (several at once, or another machine's cluster)."""
+    return args.workers > 1 or args.ray_address is not None
+
+
+def threads_per_run(args):
+    """--threads, else with several local workers the cores shared out between them (the
+    sequential path keeps torch's own choice)."""
+    if args.threads or not concurrent(args):
+        return args.threads
+    return max(1, len(os.sched_getaffinity(0)) // args.workers)
+
+
+def launcher_of(args, device):
+    if not concurrent(args):
+        return Sequential()
+    from utils.launch_ray import RayLauncher  # Ray is imported only when asked for
+
+    cuda = torch.device(device).type == "cuda"
+    return RayLauncher(workers=args.workers, address=args.ray_address,
+                       cpus_per_run=threads_per_run(args) if args.ray_address else 1,
+                       gpus_per_run=args.gpus_per_run if cuda else 0,
+                       progress=not args.no_progress)
 
 
 def all_finished_note(specs, args):
@@ -259,6 +340,7 @@ def main(description, sections, argv=None, extra_options=None, extras=None):
     `sections` maps a section name to a function(args) -> [RunSpec]; `extra_options(parser)`
     adds a task's own options; `extras` maps a section to a function(args, device) for
     measurements that are not training runs (skipped by --report-only)."""
+    console.install()
     args = build_parser(description, sections, extra_options).parse_args(argv)
     try:
         if args.threads:
@@ -281,7 +363,7 @@ def main(description, sections, argv=None, extra_options=None, extras=None):
             failures = []
         draw_plots(BY_KEY[next(iter(sections))].script, args.results_dir, args.plots_dir)
         write_report(args.results_dir, args.plots_dir)
-    except (UserError, DatasetUnavailable, CheckpointError, RunLocked) as err:
+    except (UserError, DatasetUnavailable, CheckpointError, RunLocked, LaunchError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except OSError as err:  # plots or the report could not be written

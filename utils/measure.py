@@ -171,4 +171,7 @@ def environment(device):
     return {"torch": torch.__version__, "device": device.type, "device_name": name,
             "cpu": _cpu_model(), "threads": torch.get_num_threads(),
             "python": platform.python_version(), "git_commit": _git_commit(),
-            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            # the GPUs a launcher gave this run (Ray sets it per task); absent when unset
+            **({"cuda_visible_devices": os.environ["CUDA_VISIBLE_DEVICES"]}
+               if "CUDA_VISIBLE_DEVICES" in os.environ else {})}

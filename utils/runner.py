@@ -34,6 +34,9 @@ class NonFiniteLoss(RuntimeError):
         super().__init__(message)
         self.epoch, self.batch = epoch, batch
 
+    def __reduce__(self):  # pickled whole, so that a Ray worker's failure reaches the driver
+        return type(self), (str(self), self.epoch, self.batch)
+
 
 class CheckpointError(RuntimeError):
     """A checkpoint exists but does not load."""
@@ -383,6 +386,14 @@ class Run:
                 f"epoch is kept.", epoch + 1, batch + 1)
 
     def execute(self):
+        """Train, measure and write the result JSON; returns the result."""
+        result = self.train_and_measure()
+        write_json_atomic(self.result_path, result)
+        return result
+
+    def train_and_measure(self):
+        """The whole run without its result file: a worker of a launcher returns the result to
+        the driver, which writes it (utils/launch.py)."""
         start_epoch = self.try_resume()
         spec = self.spec
         if start_epoch:
@@ -423,7 +434,6 @@ class Run:
         # Everything this run cost: training, per-epoch evaluation, checkpoints, measurements.
         result["final"]["wall_time_s"] = (self.state.get("wall_time_s", 0.0)
                                           + time.perf_counter() - wall_start)
-        write_json_atomic(self.result_path, result)
         return result
 
     def measure(self):

@@ -1,0 +1,71 @@
+"""A console that never kills a run: text it cannot encode degrades to a replacement (an ASCII
+locale still shows the numbers), and a closed pipe (`script | head -1`) silences the console
+instead of raising in the middle of training. Files are written in UTF-8 elsewhere, whatever
+the locale; this only concerns what is printed."""
+import io
+import os
+import sys
+
+
+class _Forgiving(io.TextIOBase):
+    """Wraps a text stream: unencodable characters are replaced, and once the reader has gone
+    (BrokenPipeError) every later write is dropped quietly."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self.closed_pipe = False
+        encoding = getattr(stream, "encoding", None) or "utf-8"
+        self._encoding = encoding
+
+    def write(self, text):
+        if self.closed_pipe:
+            return len(text)
+        try:
+            text.encode(self._encoding)
+        except (UnicodeEncodeError, LookupError):
+            text = text.encode(self._encoding, errors="replace").decode(self._encoding)
+        try:
+            self._stream.write(text)
+        except BrokenPipeError:
+            self._reader_gone()
+        return len(text)
+
+    def flush(self):
+        if self.closed_pipe:
+            return
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._reader_gone()
+
+    def _reader_gone(self):
+        """Point the descriptor at /dev/null: what is still buffered, and the interpreter's own
+        flush at exit, then go nowhere instead of raising again."""
+        self.closed_pipe = True
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, io.UnsupportedOperation):
+            pass
+
+    def isatty(self):
+        return self._stream.isatty()
+
+    def fileno(self):
+        return self._stream.fileno()
+
+    @property
+    def encoding(self):
+        return self._encoding
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def install():
+    """Make sys.stdout and sys.stderr forgiving (idempotent)."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is not None and not isinstance(stream, _Forgiving):
+            setattr(sys, name, _Forgiving(stream))

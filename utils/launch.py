@@ -1,0 +1,60 @@
+"""Launchers: who trains the unfinished runs. The CLI decides what to train; a launcher decides
+where, and hands every result back to the driver, which writes it (so workers need no shared
+results folder). The runner does not know how it was launched.
+
+`Sequential` trains in this process, one run after another (the default, no Ray). The Ray
+launcher (utils/launch_ray.py, imported only for --workers > 1 or --ray-address) trains several
+at once. Another backend (SLURM through submitit, say) is one more class with the same `run`.
+"""
+from dataclasses import dataclass
+
+import torch
+
+from utils.execution import Execution, configure_backends
+from utils.locks import run_lock
+from utils.runner import NonFiniteLoss, Run, RunSpec
+
+
+class LaunchError(RuntimeError):
+    """The launcher could not start (no cluster at that address, Ray missing): one sentence."""
+
+
+@dataclass
+class Job:
+    """Everything a worker needs to train one spec, besides the data."""
+    spec: RunSpec
+    device: str
+    checkpoint_dir: str
+    execution: Execution = Execution()
+    threads: int = None       # torch CPU threads; None: leave the process's setting
+    progress: bool = True     # per-epoch tqdm bars
+    restart: bool = False     # --force: discard the checkpoint and train from the first epoch
+
+
+def train_job(job, data):
+    """Train one job in this process and return its result (not written: the driver does)."""
+    if job.threads:
+        torch.set_num_threads(job.threads)
+    configure_backends(job.device, job.execution.deterministic)
+    # results_dir is unused by train_and_measure; the checkpoint path is what matters here.
+    run = Run(job.spec, data, job.device, results_dir="", checkpoint_dir=job.checkpoint_dir,
+              progress=job.progress, execution=job.execution)
+    with run_lock(run.checkpoint_path):
+        if job.restart:
+            run.discard_checkpoint()
+        return run.train_and_measure()
+
+
+class Sequential:
+    """One run after another in this process: exceptions reach the caller as they happen, so a
+    full disk or Ctrl-C behaves exactly as without a launcher."""
+
+    def run(self, jobs, data_for, on_start, on_done, on_failed):
+        for job in jobs:
+            on_start(job)
+            try:
+                result = train_job(job, data_for(job.spec.dataset))
+            except NonFiniteLoss as err:  # this run stops; the others go on
+                on_failed(job, err)
+                continue
+            on_done(job, result)

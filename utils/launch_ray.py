@@ -1,0 +1,119 @@
+"""Several runs at once through Ray core tasks: a local cluster started for this command
+(--workers N) or an existing one (--ray-address). Each run is one task; its result comes back to
+the driver, which writes it, so the workers need no shared results folder. The datasets travel
+through Ray's object store, so they need no shared data folder either.
+
+A task whose worker dies (killed, lost node) is retried by Ray (max_retries); it resumes from its
+checkpoint when the retry lands where the checkpoint is (this machine, or shared storage given
+as --checkpoint-dir), and restarts from its first epoch otherwise. An exception inside a run
+(a NaN loss, a full disk) is not retried: that run is reported failed and the others go on.
+"""
+import os
+import sys
+
+# Every worker's epoch lines reach the driver's console and log: Ray would otherwise fold lines
+# that look alike across workers into "[repeated Nx]". Read when ray is imported.
+os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+# Leave CUDA_VISIBLE_DEVICES alone for tasks that ask for no GPU (Ray's future default; the
+# setting also silences its warning about the change).
+os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
+
+import ray  # noqa: E402
+from tqdm.auto import tqdm  # noqa: E402
+
+from utils.launch import LaunchError  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# What a remote cluster needs of this checkout to import utils and models: the code, not the
+# results, plots, virtual environment or datasets.
+UPLOAD_EXCLUDES = ["results", "plots", ".venv", "data", ".git", "*.pt", "*.png"]
+
+
+@ray.remote
+def _train_remote(job, data):
+    from utils.launch import train_job
+
+    result = train_job(job, data)
+    result["environment"]["ray_node_id"] = ray.get_runtime_context().get_node_id()
+    return result
+
+
+class RayLauncher:
+    """`workers`: slots of the local cluster this launcher starts (ignored with `address`).
+    `cpus_per_run`, `gpus_per_run`: what each task asks of the cluster (a fraction of a GPU packs
+    several runs on one). An already initialised Ray (a test's cluster) is used as it is."""
+
+    def __init__(self, workers=2, address=None, cpus_per_run=1, gpus_per_run=0, max_retries=3,
+                 progress=True):
+        self.workers, self.address = workers, address
+        self.cpus_per_run, self.gpus_per_run = cpus_per_run, gpus_per_run
+        self.max_retries, self.progress = max_retries, progress
+
+    def _start(self):
+        try:
+            self._init()
+        except (ConnectionError, OSError, RuntimeError, ValueError) as err:
+            where = f"the Ray cluster at {self.address}" if self.address else "a local Ray cluster"
+            raise LaunchError(f"could not start {where} ({type(err).__name__}: "
+                              f"{str(err).splitlines()[0][:160] if str(err) else 'no message'})"
+                              f"; check --ray-address, or that RAY_TMPDIR is a short writable "
+                              f"path (Ray's sockets need one), or run with --workers 1.") from err
+
+    def _init(self):
+        if self.address:
+            ray.init(address=self.address, log_to_driver=True,
+                     runtime_env={"working_dir": ROOT, "excludes": UPLOAD_EXCLUDES})
+        else:
+            import torch
+
+            ray.init(num_cpus=self.workers, num_gpus=torch.cuda.device_count(),
+                     include_dashboard=False, log_to_driver=True,
+                     runtime_env={"env_vars": {"PYTHONPATH": ROOT}})
+
+    def run(self, jobs, data_for, on_start, on_done, on_failed):
+        if not jobs:
+            return
+        started_here = not ray.is_initialized()
+        if started_here:
+            self._start()
+        pending, by_ref = [], {}
+        try:
+            data_refs = {}
+            # SPREAD: on a cluster, runs go to every node rather than filling the first.
+            options = dict(num_cpus=self.cpus_per_run, num_gpus=self.gpus_per_run,
+                           max_retries=self.max_retries, retry_exceptions=False,
+                           scheduling_strategy="SPREAD")
+            for job in jobs:
+                name = job.spec.dataset
+                if name not in data_refs:  # each dataset enters the object store once
+                    data_refs[name] = ray.put(data_for(name))
+                ref = _train_remote.options(name=job.spec.run_id, **options).remote(
+                    job, data_refs[name])
+                by_ref[ref] = job
+                pending.append(ref)
+            total = ray.cluster_resources().get("CPU", 0) // max(self.cpus_per_run, 1e-9)
+            print(f"dispatched {len(jobs)} runs to Ray ({int(total)} at once on "
+                  f"{len(ray.nodes())} node(s))", flush=True)
+            bar = tqdm(total=len(jobs), desc="runs", unit="run", disable=not self.progress,
+                       file=sys.stdout)
+            while pending:
+                [ref], pending = ray.wait(pending, num_returns=1)
+                job = by_ref[ref]
+                try:
+                    result = ray.get(ref)
+                except ray.exceptions.RayTaskError as err:  # the run itself raised
+                    on_failed(job, err.cause if err.cause is not None else err)
+                except ray.exceptions.RayError as err:  # its worker died beyond the retries
+                    on_failed(job, RuntimeError(f"{job.spec.run_id}: {type(err).__name__}; "
+                                                f"its checkpoint, if any, is kept"))
+                else:
+                    on_done(job, result)
+                bar.update()
+            bar.close()
+        except KeyboardInterrupt:
+            for ref in pending:  # stop what runs; each keeps the checkpoint of its last epoch
+                ray.cancel(ref, force=True)
+            raise
+        finally:
+            if started_here:
+                ray.shutdown()
