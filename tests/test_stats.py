@@ -1,8 +1,11 @@
 import math
 
+import numpy as np
 import pytest
 
-from utils.stats import accuracy_difference, mean_interval, resolved, wilson_interval
+from utils import predictions
+from utils.stats import (accuracy_difference, compare_runs, mcnemar_difference, mean_interval,
+                         resolved, wilson_interval)
 
 
 def test_wilson_interval_matches_the_textbook_value():
@@ -65,3 +68,37 @@ def test_welch_interval_and_the_choice_of_method():
     assert compare_accuracies(a, b, 10_000)[3] == "seeds"
     d, lo, hi, method = compare_accuracies([0.8835], [0.8788], 10_000)
     assert method == "test images" and lo < 0 < hi
+
+
+def test_mcnemar_interval_of_a_hand_computed_case():
+    # 100 images: 9 right under a alone, 1 under b alone, 90 alike (60 both right, 30 both wrong)
+    a = [1] * 9 + [0] * 1 + [1] * 60 + [0] * 30
+    b = [0] * 9 + [1] * 1 + [1] * 60 + [0] * 30
+    diff, low, high, p = mcnemar_difference(a, b)
+    assert diff == pytest.approx(0.08)
+    # exact McNemar: 2 P(X <= 1), X ~ Binomial(10, 1/2) = 2 (1 + 10) / 1024
+    assert p == pytest.approx(22 / 1024, abs=1e-12)
+    # Clopper-Pearson for 9 of 10: the upper end solves p^10 = 0.025 ... mapped by 10 (2π - 1)/100
+    upper_pi = 0.975 ** (1 / 10)
+    assert high == pytest.approx(10 * (2 * upper_pi - 1) / 100, abs=1e-9)
+    lower_pi = (low * 100 / 10 + 1) / 2  # ... the lower solves P(X >= 9 | π) = 0.025
+    assert 10 * lower_pi ** 9 * (1 - lower_pi) + lower_pi ** 10 == pytest.approx(0.025, abs=1e-9)
+    assert low > 0  # p < 0.05: the interval excludes zero
+
+
+def test_runs_with_predictions_are_compared_image_by_image():
+    labels = np.arange(200) % 10
+    right_a = np.r_[np.ones(150), np.zeros(50)].astype(bool)
+    right_b = np.r_[np.ones(140), np.zeros(60)].astype(bool)  # b is a minus 10 images
+
+    def run(right):
+        preds = np.where(right, labels, (labels + 1) % 10)
+        return {"final": {"test_acc": right.mean()}, "test_size": 200,
+                "predictions": predictions.encode(labels, preds, np.zeros(200))}
+
+    diff, low, high, method = compare_runs([run(right_a)], [run(right_b)])
+    assert method == "paired test images" and diff == pytest.approx(0.05)
+    # 10 discordant images, all for a: exact, resolved; the unpaired interval is not
+    assert low > 0
+    _, unpaired_low, _ = accuracy_difference(0.75, 0.70, 200)
+    assert unpaired_low < 0

@@ -10,7 +10,7 @@ from utils.layer_study import STUDY_FILE
 from utils.reporting import final, gap_of, md_table, reading_rules
 from utils.results import group_by_name, load_section, read_json
 from utils.sections import BY_KEY, SECTIONS
-from utils.stats import compare_accuracies, resolved
+from utils.stats import compare_accuracies, compare_runs, resolved
 
 PROFILE_DIRS = ("quick", "smoke")  # a reduced profile's results sit in results/<profile>/
 PAIRED = "3.1-paired"
@@ -48,7 +48,7 @@ def comparisons(results_dir):
             if a not in groups or b not in groups:
                 continue
             acc_a, acc_b = final(groups[a], "test_acc"), final(groups[b], "test_acc")
-            diff, low, high, method = compare_accuracies(acc_a, acc_b, groups[a][0]["test_size"])
+            diff, low, high, method = compare_runs(groups[a], groups[b])
             out.append({"section": key, "question": question, "a": a, "b": b,
                         "acc_a": statistics.mean(acc_a), "seeds_a": len(groups[a]),
                         "acc_b": statistics.mean(acc_b), "seeds_b": len(groups[b]),

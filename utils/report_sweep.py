@@ -17,7 +17,7 @@ from utils.plotting import _save  # noqa: E402
 from utils.reporting import at_chance, fmt_int, image, md_table  # noqa: E402
 from utils.results import load_section  # noqa: E402
 from utils.sections import BY_KEY, folder  # noqa: E402
-from utils.stats import accuracy_difference, accuracy_interval, resolved  # noqa: E402
+from utils.stats import accuracy_interval, compare_runs, resolved  # noqa: E402
 
 DEPTH_SWEEP = folder("2.2-sweep")
 PLOTS = BY_KEY["2.2-sweep"].plots
@@ -48,8 +48,7 @@ def sweep_verdicts(runs):
     out = {"skip_effect": [], "depth_effect": []}
 
     def diff(a, b):
-        d, lo, hi = accuracy_difference(a["final"]["test_acc"], b["final"]["test_acc"],
-                                        a["test_size"])
+        d, lo, hi, _ = compare_runs([a], [b])
         # Two nets that both learned nothing tie at chance: "unresolved" would undersell that.
         return {"difference": d, "low": lo, "high": hi, "resolved": resolved(lo, hi),
                 "both_at_chance": at_chance(a) and at_chance(b)}

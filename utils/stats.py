@@ -3,6 +3,7 @@ excludes zero; otherwise it is unresolved."""
 import math
 import statistics
 
+from scipy.stats import binomtest
 from scipy.stats import t as student_t
 
 Z95 = 1.959964  # the normal quantile of a two-sided 95 % interval
@@ -32,6 +33,27 @@ def accuracy_difference(acc_a, acc_b, n, z=Z95):
     return diff, diff - half, diff + half
 
 
+def mcnemar_difference(correct_a, correct_b, confidence=0.95):
+    """(a − b, low, high, p): the accuracy difference of two models over the same test images,
+    paired image by image. Only the discordant images carry information: b_only of them are right
+    under a alone (n10), the others under b alone (n01). Conditional on their number m, n10 is
+    Binomial(m, π) and a − b = m (2π − 1) / n, so the exact (Clopper-Pearson) interval of π maps
+    to an interval of the difference; p is the exact McNemar test of π = 1/2. The interval
+    excludes 0 exactly when p < 1 − confidence."""
+    n = len(correct_a)
+    if n != len(correct_b) or n == 0:
+        raise ValueError(f"paired over different test images ({n} and {len(correct_b)})")
+    n10 = sum(1 for a, b in zip(correct_a, correct_b) if a and not b)
+    n01 = sum(1 for a, b in zip(correct_a, correct_b) if b and not a)
+    m = n10 + n01
+    diff = (n10 - n01) / n
+    if m == 0:
+        return diff, 0.0, 0.0, 1.0
+    test = binomtest(n10, m, 0.5)
+    ci = test.proportion_ci(confidence_level=confidence, method="exact")
+    return diff, m * (2 * ci.low - 1) / n, m * (2 * ci.high - 1) / n, test.pvalue
+
+
 def mean_interval(values, confidence=0.95):
     """(mean, low, high): Student-t interval of the mean over seeds (needs two or more)."""
     m = statistics.mean(values)
@@ -58,6 +80,33 @@ def welch_interval(a, b, confidence=0.95):
     df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
     half = student_t.ppf((1 + confidence) / 2, df) * se
     return ma - mb, ma - mb - half, ma - mb + half
+
+
+def paired_correct(run_a, run_b):
+    """The per-image correctness of two runs when both recorded predictions on the same test
+    images (utils/predictions.py), else None."""
+    from utils import predictions
+
+    if "predictions" not in run_a or "predictions" not in run_b:
+        return None
+    a, b = predictions.decode(run_a["predictions"]), predictions.decode(run_b["predictions"])
+    if len(a["label"]) != len(b["label"]) or (a["label"] != b["label"]).any():
+        return None
+    return a["correct"].tolist(), b["correct"].tolist()
+
+
+def compare_runs(runs_a, runs_b):
+    """(difference, low, high, method) of test accuracy between two groups of seeds: Welch over
+    seeds where both sides have several; else, for one run a side with per-image predictions,
+    the exact McNemar interval over the same test images ("paired test images"); else the
+    independent binomial interval over the test images."""
+    acc_a = [r["final"]["test_acc"] for r in runs_a]
+    acc_b = [r["final"]["test_acc"] for r in runs_b]
+    if len(runs_a) == 1 and len(runs_b) == 1:
+        pair = paired_correct(runs_a[0], runs_b[0])
+        if pair is not None:
+            return (*mcnemar_difference(*pair)[:3], "paired test images")
+    return compare_accuracies(acc_a, acc_b, runs_a[0]["test_size"])
 
 
 def compare_accuracies(a, b, n):
