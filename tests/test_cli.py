@@ -234,3 +234,14 @@ def test_section_all_includes_the_recipe_sections_only_in_the_full_profile():
     assert chosen("all", "full") == ["candidate", "final"]
     assert chosen("all", "quick") == ["final"] and chosen("all", "smoke") == ["final"]
     assert chosen("1.1-recipe", "quick") == ["candidate"]
+
+
+def test_every_script_run_keeps_a_plain_text_log_of_what_it_printed(smoke_mnist):
+    proc = cli("--report-only", *dirs(smoke_mnist))
+    assert proc.returncode == 0
+    logs = sorted((smoke_mnist / "results" / "logs").glob("*.log"))
+    assert len(logs) >= 2  # the fixture's training run and this redraw
+    trained = next(p.read_text(encoding="utf-8") for p in logs
+                   if "epoch 1/1" in p.read_text(encoding="utf-8"))
+    assert "settings: " in trained and "profile=smoke" in trained
+    assert trained.count(" done: train acc") == 3 and "results in " in trained

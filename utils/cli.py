@@ -333,6 +333,20 @@ def all_finished_note(specs, args):
             f"this device); the results would replace those under {args.results_dir}.")
 
 
+def start_log(args):
+    """One plain-text log per script run under <results-dir>/logs/: the command, its settings,
+    then everything the console shows (git-ignored; README says so)."""
+    import datetime
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    script = os.path.splitext(os.path.basename(sys.argv[0]))[0] or "study"
+    path = os.path.join(args.results_dir, "logs",
+                        f"{script}-{now:%Y%m%dT%H%M%S}-{os.getpid()}.log")
+    settings = ", ".join(f"{k}={v}" for k, v in sorted(vars(args).items()))
+    console.start_log(path, f"{now.isoformat(timespec='seconds')} {' '.join(sys.argv)}\n"
+                            f"settings: {settings}")
+
+
 def main(description, sections, argv=None, extra_options=None, extras=None):
     """Parse, train what is missing, redraw the plots of the script the sections belong to
     (utils/sections.py) and the whole report. Returns the exit code.
@@ -346,6 +360,7 @@ def main(description, sections, argv=None, extra_options=None, extras=None):
         if args.threads:
             torch.set_num_threads(args.threads)
         resolve_dirs(args)
+        start_log(args)
         if not args.report_only:
             device = resolve_device(args.device)
             configure_backends(device, args.deterministic)

@@ -1,7 +1,11 @@
 """A console that never kills a run: text it cannot encode degrades to a replacement (an ASCII
 locale still shows the numbers), and a closed pipe (`script | head -1`) silences the console
 instead of raising in the middle of training. Files are written in UTF-8 elsewhere, whatever
-the locale; this only concerns what is printed."""
+the locale; this only concerns what is printed.
+
+`start_log` also copies every line the console shows (progress-bar redraws aside) into a plain
+UTF-8 log file, so what a run printed is kept after the terminal closes; a Ray worker's lines,
+forwarded to the driver's console, land there too."""
 import io
 import os
 import sys
@@ -18,6 +22,9 @@ class _Forgiving(io.TextIOBase):
         self._encoding = encoding
 
     def write(self, text):
+        if _log is not None and "\r" not in text:  # a tqdm redraw is not a line worth keeping
+            _log.write(text)
+            _log.flush()
         if self.closed_pipe:
             return len(text)
         try:
@@ -61,6 +68,21 @@ class _Forgiving(io.TextIOBase):
 
     def __getattr__(self, name):
         return getattr(self._stream, name)
+
+
+_log = None
+
+
+def start_log(path, header):
+    """Copy the console into `path` (UTF-8, appended), starting with `header`; returns the path."""
+    global _log
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    if _log is not None:
+        _log.close()
+    _log = open(path, "a", encoding="utf-8")
+    _log.write(header.rstrip("\n") + "\n")
+    _log.flush()
+    return path
 
 
 def install():
