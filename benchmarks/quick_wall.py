@@ -11,6 +11,7 @@ which is how a slower machine's time is estimated (README).
 
     python -m benchmarks.quick_wall                       # writes results/benchmarks/quick_wall.json
     python -m benchmarks.quick_wall --work /tmp/qw        # keep the fresh results there
+    python -m benchmarks.quick_wall --workers 2           # + the same study, 2 runs at once
 """
 import os
 import statistics
@@ -22,7 +23,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from utils.cli import OneLineParser  # noqa: E402
+from utils.cli import OneLineParser, int_in  # noqa: E402
 from utils.data import default_data_root  # noqa: E402
 from utils.measure import environment, matmul_peak_flops  # noqa: E402
 from utils.results import load_section, write_json_atomic  # noqa: E402
@@ -62,7 +63,7 @@ def epoch_ratios(fresh_dir, committed_dir):
     return ratios
 
 
-def measure(work, data_dir, threads=None):
+def measure(work, data_dir, threads=None, workers=1):
     results, plots = os.path.join(work, "results", "quick"), os.path.join(work, "plots", "quick")
     scripts = []
     start = time.perf_counter()
@@ -72,12 +73,15 @@ def measure(work, data_dir, threads=None):
                "--results-dir", results, "--plots-dir", plots, "--data-dir", data_dir]
         if threads:
             cmd += ["--threads", str(threads)]
+        if workers > 1:
+            cmd += ["--workers", str(workers)]
         code = subprocess.call(cmd, cwd=ROOT)
         scripts.append({"script": script, "wall_s": time.perf_counter() - t, "exit_code": code})
     total = time.perf_counter() - start
     runs = sum(len(load_section(results, s.folder)) for s in SECTIONS)
     ratios = epoch_ratios(results, os.path.join(ROOT, "results", "quick"))
     return {"profile": "quick", "total_wall_s": total, "runs": runs, "scripts": scripts,
+            "workers": workers,
             "environment": environment("cpu"),
             "matmul_peak_gflops": matmul_peak_flops("cpu") / 1e9,
             "epoch_time_ratio_to_committed": {
@@ -93,14 +97,22 @@ def main(argv=None):
                    help="folder for the fresh results and plots (default: a temporary one)")
     p.add_argument("--data-dir", default=default_data_root())
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads of every run")
+    p.add_argument("--workers", type=int_in(2, 64), default=None,
+                   help="also run the same study from nothing with N runs at once (one thread "
+                        "each, --workers N), right after the sequential one, and record the ratio")
     p.add_argument("--out", default=DEFAULT_OUT)
     args = p.parse_args(argv)
     work = args.work or tempfile.mkdtemp(prefix="quick_wall.")
     record = measure(work, args.data_dir, args.threads)
+    if args.workers:
+        side = measure(os.path.join(work, f"workers{args.workers}"), args.data_dir, threads=1,
+                       workers=args.workers)
+        record["concurrent"] = {**side, "speedup": record["total_wall_s"] / side["total_wall_s"]}
     fresh = os.path.join(work, "results", "quick")
     write_json_atomic(os.path.join(ROOT, args.out) if not os.path.isabs(args.out) else args.out,
                       record)
-    failed = [s["script"] for s in record["scripts"] if s["exit_code"]]
+    failed = [s["script"] for s in record["scripts"] + record.get("concurrent", {}).get(
+        "scripts", []) if s["exit_code"]]
     print(f"quick study from nothing: {record['total_wall_s'] / 60:.1f} min, {record['runs']} "
           f"runs; fresh results in {fresh}"
           + (f"; FAILED: {', '.join(failed)}" if failed else ""))

@@ -69,6 +69,12 @@ def test_quick_wall_block_states_the_measured_time_and_the_slower_machine_estima
     assert "1.20× those of the runs committed before it" in block
     assert "(median of 3; 1.10–1.40)" in block
     assert "1.8× slower it would take about 18 min, within the budget" in block
+    assert "Not yet measured with `--workers 2`" in block
+    record = readme.read_json(str(tmp_path / "results" / "benchmarks" / "quick_wall.json"))
+    record["concurrent"] = {"workers": 2, "total_wall_s": 450.0, "speedup": 600 / 450}
+    write_json_atomic(str(tmp_path / "results" / "benchmarks" / "quick_wall.json"), record)
+    assert "`--workers 2` (one thread a run, right after, same machine) took 7.5 min: " \
+        "**1.33×** faster" in readme.quick_wall_block(str(tmp_path))
 
 
 def test_a_section_finished_on_two_machines_names_both_with_their_runs():

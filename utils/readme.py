@@ -134,6 +134,12 @@ def quick_wall_block(root=ROOT):
                 f"before it that did the same training work per epoch (median of "
                 f"{ratio['runs_compared']}; {ratio['min']:.2f}–{ratio['max']:.2f})."
                 if ratio["runs_compared"] else "")
+    side = record.get("concurrent")
+    concurrent = (f" The same study with `--workers {side['workers']}` (one thread a run, right "
+                  f"after, same machine) took {side['total_wall_s'] / 60:.1f} min: "
+                  f"**{side['speedup']:.2f}×** faster." if side else
+                  " Not yet measured with `--workers 2` (`python -m benchmarks.quick_wall "
+                  "--workers 2`).")
     return (f"The whole quick study trained from nothing (`python -m benchmarks.quick_wall`: the "
             f"three scripts with `--profile quick` into an empty folder, plots and reports "
             f"included) took **{record['total_wall_s'] / 60:.1f} min** for {record['runs']} runs "
@@ -142,7 +148,7 @@ def quick_wall_block(root=ROOT):
             f"script, in minutes: {scripts}: {_within(record['total_wall_s'])} the "
             f"{BUDGET_MIN}-minute budget.{compared} On a machine {slower['factor']:g}× slower it "
             f"would take about {slower['estimated_wall_s'] / 60:.0f} min, "
-            f"{_within(slower['estimated_wall_s'])} the budget.")
+            f"{_within(slower['estimated_wall_s'])} the budget.{concurrent}")
 
 
 def drift_block(root=ROOT):
