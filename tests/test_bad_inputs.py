@@ -286,3 +286,30 @@ def test_train_throughput_never_replaces_a_file_it_did_not_write(tmp_path, conte
     with pytest.raises(SystemExit) as stop:
         train_throughput.main(["--out", str(target), "--only", "FCNet", "--device", "cpu"])
     assert stop.value.code == 2 and target.read_text() == content
+
+
+def test_a_copied_result_under_another_seed_name_counts_once(tmp_path, capsys):
+    from utils.results import load_section, write_json_atomic
+
+    run = {"name": "SimpleCNN", "seed": 0, "run_id": "SimpleCNN__seed0",
+           "final": {"test_acc": 0.0977}}
+    write_json_atomic(str(tmp_path / "sec" / "SimpleCNN__seed0.json"), run)
+    write_json_atomic(str(tmp_path / "sec" / "SimpleCNN__seed1.json"), run)  # a copy, seed 0
+    write_json_atomic(str(tmp_path / "sec" / "SimpleCNN__seed2.json"),
+                      {**run, "seed": 2, "run_id": "SimpleCNN__seed2"})
+    runs = load_section(str(tmp_path), "sec")
+    assert [r["seed"] for r in runs] == [0, 2]
+    assert "counted once" in capsys.readouterr().err
+
+
+def test_a_rerun_sets_a_copied_file_aside_and_trains_the_run_it_names(fake_mnist_root,
+                                                                      tmp_path, capsys):
+    assert run_task1("--only", "FCNet", "--data-dir", fake_mnist_root, *dirs(tmp_path)) == 0
+    folder = tmp_path / "results" / "mnist_comparison"
+    copy = (folder / "FCNet__seed0.json").read_bytes()
+    (folder / "FCNet__seed1.json").write_bytes(copy)
+    assert run_task1("--only", "FCNet", "--seeds", "2", "--data-dir", fake_mnist_root,
+                     *dirs(tmp_path)) == 0
+    assert json.loads((folder / "FCNet__seed1.json").read_text())["seed"] == 1
+    assert (folder / "FCNet__seed1.json.bad-1").read_bytes() == copy
+    assert (folder / "FCNet__seed0.json").read_bytes() == copy

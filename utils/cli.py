@@ -209,6 +209,12 @@ def finished_result(path, spec, label):
     except BadResult as err:
         print(f"{label}: {err}; moved aside to {set_aside(path)} and retrained")
         return None
+    if result["spec"].get("seed") != spec.seed or result["spec"].get("name") != spec.name:
+        # another run's file under this run's name (a copy): kept aside, this run trains
+        print(f"{label}: the file holds {result['spec'].get('name')} seed "
+              f"{result['spec'].get('seed')}, not this run; moved aside to {set_aside(path)} "
+              f"and retrained")
+        return None
     if not spec.matches(result["spec"]):
         print(f"{label}: finished with other settings; kept (use --force to retrain)")
     return result

@@ -69,15 +69,28 @@ _warned = set()
 def load_section(results_dir, section):
     """Every finished run of a section, ordered by run id. A bad file is left where it is and
     skipped with one warning (a report is still drawn from the others)."""
-    runs = []
+    runs = {}
     for path in sorted(glob.glob(os.path.join(results_dir, section, "*.json"))):
         try:
-            runs.append(read_result(path))
+            result = read_result(path)
         except BadResult as err:
             if path not in _warned:
                 _warned.add(path)
                 print(f"warning: skipped {err}; rerun its script to retrain it", file=sys.stderr)
-    return runs
+            continue
+        # A run is its name and seed as the file says inside, never the file's name: a copy
+        # under another name is the same run, counted once (the file named for it wins).
+        key = (result["name"], result["seed"])
+        named_for_it = os.path.basename(path) == f"{result['name']}__seed{result['seed']}.json"
+        if key in runs:
+            if path not in _warned:
+                _warned.add(path)
+                print(f"warning: {path} holds the same run as another file ({key[0]}, seed "
+                      f"{key[1]}); counted once", file=sys.stderr)
+            if not named_for_it:
+                continue
+        runs[key] = result
+    return sorted(runs.values(), key=lambda r: r.get("run_id", ""))
 
 
 def set_aside(path):
