@@ -7,6 +7,7 @@ on stderr and exit code 2; nothing finished is touched.
 """
 import argparse
 import dataclasses
+import datetime
 import os
 import sys
 from functools import lru_cache
@@ -104,8 +105,9 @@ def build_parser(description, sections, extra_options=None):
                    help="retrain runs that already finished (with --plan: estimate them too)")
     p.add_argument("--upgrade-evidence", action="store_true",
                    help="retrain finished runs that lack per-image predictions or per-layer "
-                        "weight norms (older results), moving each old file to "
-                        "<results-dir>/superseded/ first; combine with --section / --only")
+                        "weight norms (older results); each old file moves to "
+                        "<results-dir>/superseded/ once its new one is written; combine with "
+                        "--section / --only")
     p.add_argument("--report-only", action="store_true",
                    help="redraw plots and the report from existing JSON; train nothing")
     p.add_argument("--plan", action="store_true",
@@ -342,8 +344,6 @@ def all_finished_note(specs, args):
 def start_log(args):
     """One plain-text log per script run under <results-dir>/logs/: the command, its settings,
     then everything the console shows (git-ignored; README says so)."""
-    import datetime
-
     now = datetime.datetime.now(datetime.timezone.utc)
     script = os.path.splitext(os.path.basename(sys.argv[0]))[0] or "study"
     path = os.path.join(args.results_dir, "logs",

@@ -18,8 +18,7 @@ class _Forgiving(io.TextIOBase):
     def __init__(self, stream):
         self._stream = stream
         self.closed_pipe = False
-        encoding = getattr(stream, "encoding", None) or "utf-8"
-        self._encoding = encoding
+        self._encoding = getattr(stream, "encoding", None) or "utf-8"
 
     def write(self, text):
         if _log is not None and "\r" not in text:  # a tqdm redraw is not a line worth keeping

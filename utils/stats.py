@@ -3,8 +3,11 @@ excludes zero; otherwise it is unresolved."""
 import math
 import statistics
 
+import numpy as np
 from scipy.stats import binomtest
 from scipy.stats import t as student_t
+
+from utils import predictions
 
 Z95 = 1.959964  # the normal quantile of a two-sided 95 % interval
 
@@ -40,11 +43,11 @@ def mcnemar_difference(correct_a, correct_b, confidence=0.95):
     Binomial(m, π) and a − b = m (2π − 1) / n, so the exact (Clopper-Pearson) interval of π maps
     to an interval of the difference; p is the exact McNemar test of π = 1/2. The interval
     excludes 0 exactly when p < 1 − confidence."""
-    n = len(correct_a)
-    if n != len(correct_b) or n == 0:
-        raise ValueError(f"paired over different test images ({n} and {len(correct_b)})")
-    n10 = sum(1 for a, b in zip(correct_a, correct_b) if a and not b)
-    n01 = sum(1 for a, b in zip(correct_a, correct_b) if b and not a)
+    a, b = np.asarray(correct_a, dtype=bool), np.asarray(correct_b, dtype=bool)
+    n = len(a)
+    if n != len(b) or n == 0:
+        raise ValueError(f"paired over different test images ({n} and {len(b)})")
+    n10, n01 = int((a & ~b).sum()), int((b & ~a).sum())
     m = n10 + n01
     diff = (n10 - n01) / n
     if m == 0:
@@ -85,14 +88,12 @@ def welch_interval(a, b, confidence=0.95):
 def paired_correct(run_a, run_b):
     """The per-image correctness of two runs when both recorded predictions on the same test
     images (utils/predictions.py), else None."""
-    from utils import predictions
-
     if "predictions" not in run_a or "predictions" not in run_b:
         return None
     a, b = predictions.decode(run_a["predictions"]), predictions.decode(run_b["predictions"])
     if len(a["label"]) != len(b["label"]) or (a["label"] != b["label"]).any():
         return None
-    return a["correct"].tolist(), b["correct"].tolist()
+    return a["correct"], b["correct"]
 
 
 def compare_runs(runs_a, runs_b):
