@@ -22,7 +22,6 @@ Steps, each recorded in summary.json / summary.md (a failing step is recorded, n
 `--stage DIR` (here) writes what the GPU machine needs into DIR: MNIST's raw files gzipped by us
 (unpacked there by the check) and a real CIFAR-10 subset as packed tensors (utils/data.py).
 """
-import argparse
 import glob
 import gzip
 import os
@@ -41,7 +40,9 @@ sys.path.insert(0, ROOT)
 import torch  # noqa: E402
 
 from models import MODELS, build_model  # noqa: E402
-from utils.data import FOLDERS, SHAPES, STATS, Split, TensorLoader, pack  # noqa: E402
+from utils.cli import OneLineParser, int_in  # noqa: E402
+from utils.data import (FOLDERS, SHAPES, STATS, DatasetUnavailable, Split,  # noqa: E402
+                        TensorLoader, pack, require_data)
 from utils.execution import Execution  # noqa: E402
 from utils.measure import count_macs, environment, peak_dtype  # noqa: E402
 from utils.reporting import md_table  # noqa: E402
@@ -273,30 +274,42 @@ def unstage(data_dir):
 
 
 def parse(argv):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = OneLineParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--device", choices=("cuda", "cpu"),
                    default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--small", action="store_true",
                    help="tiny sizes and the smoke profile throughout: a dry run of every step")
     p.add_argument("--data-dir", default="gpu_data")
     p.add_argument("--out", default=os.path.join("results", "gpu_check"))
-    p.add_argument("--study-seconds", type=int, default=480,
+    p.add_argument("--study-seconds", type=int_in(1, 3600), default=480,
                    help="time for step 6, the full study as far as it gets")
     p.add_argument("--stage", metavar="DIR", help="prepare DIR to travel, then exit")
-    p.add_argument("--cifar-train", type=int, default=5000, help="--stage: CIFAR train images")
-    p.add_argument("--cifar-test", type=int, default=1000, help="--stage: CIFAR test images")
+    p.add_argument("--cifar-train", type=int_in(1, 50_000), default=5000,
+                   help="--stage: CIFAR train images")
+    p.add_argument("--cifar-test", type=int_in(1, 10_000), default=1000,
+                   help="--stage: CIFAR test images")
     args = p.parse_args(argv)
     if args.device == "cuda" and not torch.cuda.is_available():
         p.error("--device cuda was asked for but this torch sees no CUDA GPU; use --device cpu")
+    if args.stage and os.path.exists(args.stage) and not os.path.isdir(args.stage):
+        p.error(f"--stage {args.stage} is a file, not a folder to stage the data into")
+    if not args.stage and os.path.exists(args.out) and not os.path.isdir(args.out):
+        p.error(f"--out {args.out} is a file, not a folder for the check's summary")
     return args
 
 
 def main(argv=None):
     args = parse(argv)
+    if not args.stage:
+        unstage(args.data_dir)
+    try:  # every step needs both datasets: said before the first one runs, nothing created
+        require_data(args.data_dir, ["mnist", "cifar10"])
+    except DatasetUnavailable as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     if args.stage:
         print(f"staged {stage(args.stage, args.data_dir, args.cifar_train, args.cifar_test)}")
         return 0
-    unstage(args.data_dir)
     args.data_dir = os.path.abspath(args.data_dir)
     # A folder of its own making, so that removing it at the end can never touch a user's files
     # (a --out that already holds a work/ folder keeps it).

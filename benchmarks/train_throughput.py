@@ -31,7 +31,7 @@ sys.path.insert(0, ROOT)
 from models import build_model  # noqa: E402
 from utils.cli import OneLineParser, int_in  # noqa: E402
 from utils.data import (STATS, DatasetUnavailable, TensorLoader,  # noqa: E402
-                        default_data_root, load_split)
+                        default_data_root, load_split, require_data)
 from utils.execution import Execution  # noqa: E402
 from utils.measure import (count_macs, environment, matmul_rates, peak_dtype,  # noqa: E402
                            synchronize)
@@ -56,7 +56,7 @@ def usual_loader(dataset, root, augment, workers):
     steps = ([T.RandomCrop(32, padding=4), T.RandomHorizontalFlip()] if augment else [])
     tf = T.Compose(steps + [T.ToTensor(), T.Normalize(mean, std)])
     cls = {"mnist": torchvision.datasets.MNIST, "cifar10": torchvision.datasets.CIFAR10}[dataset]
-    ds = cls(root, train=True, download=True, transform=tf)
+    ds = cls(root, train=True, download=False, transform=tf)  # parse() checked it is there
     return torch.utils.data.DataLoader(ds, batch_size=BATCH, shuffle=True, num_workers=workers,
                                        persistent_workers=workers > 0)
 
@@ -137,6 +137,11 @@ def parse(argv):
     folder = os.path.dirname(os.path.abspath(args.out))
     if os.path.exists(folder) and not os.path.isdir(folder) or os.path.isdir(args.out):
         p.error(f"--out {args.out} is not a file path in a folder")
+    try:  # before any step: never a download, nor a folder made at a mistyped path
+        require_data(args.data_dir, sorted({c[1] for c in CASES
+                                            if not args.only or c[0] in args.only}))
+    except DatasetUnavailable as err:
+        p.error(str(err))
     if os.path.exists(args.out) and not is_throughput_record(args.out):
         p.error(f"--out {args.out} exists and is not a record of this benchmark; it is left "
                 f"as it is: choose another path")

@@ -79,3 +79,17 @@ needs_mnist = pytest.mark.skipif(not has_real("mnist"),
                                  reason="DATA_ROOT holds no MNIST (set DATA_ROOT=../shared/data)")
 needs_cifar = pytest.mark.skipif(not has_real("cifar10"),
                                  reason="DATA_ROOT holds no CIFAR-10")
+
+
+def result_record(name, seed=0, acc=0.5, section="sec", final=None, **fields):
+    """A run's result as the runner writes it, every field of the result schema present
+    (utils/results.py), with `final` and other fields overridden: for tests that write result
+    files by hand."""
+    return {"name": name, "seed": seed, "run_id": f"{name}__seed{seed}", "section": section,
+            "spec": {"name": name, "seed": seed}, "params": 1000, "macs": 10_000,
+            "train_size": 60_000, "test_size": 10_000, "history": [{"epoch": 1, "test_acc": acc}],
+            "environment": {},
+            "final": {"test_acc": acc, "train_acc_eval": acc, "train_time_s": 1.0,
+                      "time_per_epoch_s": 1.0, "test_loss": 1.0, "train_loss": 1.0,
+                      "train_acc": acc, **(final or {})},
+            **fields}

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import urllib.parse
 
 import pytest
 import torch
@@ -13,9 +14,10 @@ import torch
 import homework_cnn_architecture_analysis as task2
 import homework_cnn_vs_fc_comparison as task1
 import homework_custom_layers_experiments as task3
-from tests.conftest import ROOT, write_fake_mnist
+from tests.conftest import ROOT, _write_idx, result_record, write_fake_mnist
 from utils import cli
-from utils.data import DatasetUnavailable, load_split
+from utils.data import DatasetUnavailable, load_split, packed_path
+from utils.execution import Execution
 from utils.locks import run_lock
 from utils.runner import CheckpointError, Run, RunSpec
 
@@ -35,6 +37,14 @@ def one_line_error(capsys):
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: "), err
     return lines[0]
+
+
+def present_datasets(root):
+    """A data folder in which both datasets look present (what require_data checks)."""
+    (root / "MNIST" / "raw").mkdir(parents=True)
+    (root / "MNIST" / "raw" / "train-images-idx3-ubyte").write_bytes(b"")
+    (root / "cifar10-packed.pt").write_bytes(b"")
+    return str(root)
 
 
 def snapshot(folder):
@@ -58,26 +68,125 @@ def study(finished_fcnet, tmp_path):
 
 # --- result files ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("content", ['{"run_id": "FCNet__se', "", "[]", "{}"])
-def test_a_bad_result_file_is_skipped_by_the_report_and_set_aside_by_a_run(
-        content, study, fake_mnist_root, capsys):
-    bad = study / "results" / "mnist_comparison" / "SimpleCNN__seed0.json"
+def spoiled(change):
+    """A finished result's JSON text with `change(result)` applied: the wrong shapes a result
+    file can take (a hand edit, another tool, an older version of the study)."""
+    def make(real):
+        result = json.loads(real)
+        change(result)
+        return json.dumps(result)
+    return make
+
+
+WRONG_SHAPES = {  # what the file is -> (its content from the real file, the field named)
+    "truncated": (lambda real: real[:40], "is not readable JSON"),
+    "empty": (lambda real: "", "is not readable JSON"),
+    "a list": (lambda real: "[]", "holds a list"),
+    "an empty object": (lambda real: "{}", "lacks name"),
+    "accuracy as a string": (spoiled(lambda r: r["final"].update(test_acc="0.98")),
+                             "final.test_acc is str, not a number"),
+    "history null": (spoiled(lambda r: r.update(history=None)), "history is null, not a list"),
+    "history empty": (spoiled(lambda r: r.update(history=[])), "has an empty history"),
+    "an older version without spec": (spoiled(lambda r: r.pop("spec")), "lacks spec"),
+    "final empty": (spoiled(lambda r: r.update(final={})), "lacks final.test_acc"),
+    "no environment": (spoiled(lambda r: r.pop("environment")), "lacks environment"),
+}
+
+
+@pytest.mark.parametrize("shape", WRONG_SHAPES)
+def test_a_result_file_of_the_wrong_shape_is_skipped_by_the_report_and_set_aside_by_a_run(
+        shape, study, fake_mnist_root, capsys):
+    bad = study / "results" / "mnist_comparison" / "FCNet__seed0.json"
+    make, field = WRONG_SHAPES[shape]
+    content = make(bad.read_text())
     bad.write_text(content)
     good = snapshot(study / "results" / "mnist_comparison")
     good.pop(str(bad))
     assert run_task1("--report-only", *dirs(study)) == 0
     err = capsys.readouterr().err
-    assert f"warning: skipped {bad}" in err and "Traceback" not in err
+    assert f"warning: skipped {bad} {field}" in err and "Traceback" not in err
     assert bad.read_text() == content  # the report leaves it where it is
 
-    assert run_task1("--only", "SimpleCNN", "--data-dir", fake_mnist_root, *dirs(study)) == 0
+    assert run_task1("--only", "FCNet", "--data-dir", fake_mnist_root, *dirs(study)) == 0
     out = capsys.readouterr().out
-    assert "moved aside to" in out
-    assert (study / "results" / "mnist_comparison" / "SimpleCNN__seed0.json.bad-1").read_text() \
-        == content
-    assert json.loads(bad.read_text())["run_id"] == "SimpleCNN__seed0"  # retrained
+    assert f"{field}" in out and "moved aside to" in out
+    assert (study / "results" / "mnist_comparison" / "FCNet__seed0.json.bad-1").read_text() \
+        == content  # kept, byte for byte
+    assert json.loads(bad.read_text())["run_id"] == "FCNet__seed0"  # retrained
     after = snapshot(study / "results" / "mnist_comparison")
     assert all(after[p] == b for p, b in good.items())
+
+
+def test_seeds_trained_with_different_recipes_are_never_pooled(tmp_path, capsys):
+    from utils.results import load_section, write_json_atomic
+
+    for seed, epochs in ((0, 1), (1, 3), (2, 1)):
+        write_json_atomic(str(tmp_path / "sec" / f"FCNet__seed{seed}.json"), result_record(
+            "FCNet", seed, spec={"name": "FCNet", "seed": seed, "epochs": epochs, "lr": 0.001}))
+    assert [r["seed"] for r in load_section(str(tmp_path), "sec")] == [0, 2]
+    err = capsys.readouterr().err
+    assert "sec/FCNet__seed1" in err and "(epochs 3 vs 1)" in err
+
+
+def test_the_profile_of_a_results_folder_is_kept_apart_from_every_other(study, capsys):
+    results = study / "results"
+    assert (results / "PROFILE").read_text() == "smoke\n"
+    before = snapshot(results)
+    report = (results / "REPORT.md").read_bytes()
+    for mode in ([], ["--report-only"]):
+        assert run_task1(*mode, "--profile", "quick", *dirs(study)) == 2
+        assert "holds the smoke profile's results" in one_line_error(capsys)
+    assert snapshot(results) == before and (results / "REPORT.md").read_bytes() == report
+
+
+def test_a_folder_of_results_from_before_the_marker_is_recognised_by_its_results(study,
+                                                                                  capsys):
+    (study / "results" / "PROFILE").unlink()
+    assert run_task1("--report-only", "--profile", "full", *dirs(study)) == 2
+    assert "holds the smoke profile's results" in one_line_error(capsys)
+    assert run_task1("--report-only", *dirs(study)) == 0
+    assert (study / "results" / "PROFILE").read_text() == "smoke\n"
+
+
+# --- the layer study ------------------------------------------------------------------------
+
+@pytest.fixture
+def cheap_study(monkeypatch):
+    """layer_study() with its measurements replaced by constants (the file logic is tested)."""
+    from utils import layer_study as ls
+
+    monkeypatch.setattr(ls, "run_gradchecks", lambda: [{"layer": "x"}])
+    monkeypatch.setattr(ls, "run_benchmarks", lambda device, reps: {"rows": []})
+    monkeypatch.setattr(ls, "run_examples", lambda: [])
+    return ls
+
+
+@pytest.mark.parametrize("content", ['{"version": 2, "gr', "[]", '{"version": 2}'])
+def test_a_bad_layer_study_file_is_skipped_by_the_report_and_measured_again_by_a_run(
+        content, cheap_study, tmp_path, capsys):
+    from utils.results import STUDY_FILE, load_study
+
+    path = tmp_path / "custom_layers" / STUDY_FILE
+    path.parent.mkdir(parents=True)
+    path.write_text(content)
+    assert load_study(str(tmp_path), "custom_layers") is None
+    assert f"warning: skipped {path}" in capsys.readouterr().err
+    cheap_study.layer_study(str(tmp_path), "custom_layers", "cpu")
+    assert (path.parent / "layer_study.json.bad-1").read_text() == content
+    assert load_study(str(tmp_path), "custom_layers")["version"] == cheap_study.STUDY_VERSION
+
+
+def test_an_older_layer_study_moves_aside_before_it_is_measured_again(cheap_study, tmp_path):
+    from utils.results import STUDY_FILE
+
+    path = tmp_path / "custom_layers" / STUDY_FILE
+    path.parent.mkdir(parents=True)
+    older = json.dumps({"version": 1, "gradcheck": [], "benchmark": {"rows": []},
+                        "environment": {}})
+    path.write_text(older)
+    cheap_study.layer_study(str(tmp_path), "custom_layers", "cpu")
+    assert (path.parent / "layer_study.json.older-1").read_text() == older
+    assert json.loads(path.read_text())["version"] == cheap_study.STUDY_VERSION
 
 
 # --- checkpoints ----------------------------------------------------------------------------
@@ -87,8 +196,9 @@ def spec(**kw):
                              epochs=1, batch_size=100, inference_batch=16), **kw})
 
 
-def fresh_run(data, tmp_path, **kw):
-    return Run(spec(**kw), data, "cpu", str(tmp_path / "r"), str(tmp_path / "c"), progress=False)
+def fresh_run(data, tmp_path, execution=Execution(), **kw):
+    return Run(spec(**kw), data, "cpu", str(tmp_path / "r"), str(tmp_path / "c"), progress=False,
+               execution=execution)
 
 
 @pytest.mark.parametrize("payload", [torch.zeros(3), {"model": {}}, {"spec": 1, "state": 2}])
@@ -118,6 +228,17 @@ def test_a_checkpoint_of_other_settings_restarts_and_says_so(synthetic_mnist, tm
     first.save_checkpoint()
     assert fresh_run(synthetic_mnist, tmp_path, lr=0.5).try_resume() == 0
     assert "its checkpoint is of other settings" in capsys.readouterr().out
+
+
+def test_a_resume_in_other_execution_settings_starts_over_and_says_so(synthetic_mnist, tmp_path,
+                                                                       capsys):
+    first = fresh_run(synthetic_mnist, tmp_path, execution=Execution(amp=False))
+    first.state["epoch"] = 1
+    first.save_checkpoint()
+    # One run is trained in one precision: amp on over an amp-off checkpoint starts over.
+    assert fresh_run(synthetic_mnist, tmp_path, execution=Execution(amp=True)).try_resume() == 0
+    assert "other execution settings (amp False -> True)" in capsys.readouterr().out
+    assert fresh_run(synthetic_mnist, tmp_path, execution=Execution(amp=False)).try_resume() == 1
 
 
 # --- the file system after start-up -----------------------------------------------------------
@@ -197,6 +318,49 @@ def test_labels_outside_0_to_9_are_one_line_naming_them(tmp_path):
         load_split("mnist", root, train=True)
 
 
+def write_packed_cifar(root, images):
+    labels = torch.zeros(len(images), dtype=torch.long)
+    os.makedirs(root, exist_ok=True)
+    torch.save({"train": {"images": images, "labels": labels},
+                "test": {"images": images, "labels": labels}}, packed_path("cifar10", root))
+    return root
+
+
+@pytest.mark.parametrize("images, found", [
+    (torch.rand(8, 3, 32, 32) * 0.5, "float32 values "),                   # already normalised
+    (torch.full((8, 3, 32, 32), 1020, dtype=torch.int16), "int16 values 1020..1020"),
+    (torch.full((8, 3, 32, 32), float("nan")), "(24576 NaN, 0 inf)"),
+])
+def test_data_of_the_wrong_scale_or_with_holes_is_one_line_naming_what_it_holds(
+        images, found, tmp_path):
+    root = write_packed_cifar(str(tmp_path / "data"), images)
+    with pytest.raises(DatasetUnavailable, match="not uint8 pixels 0..255") as err:
+        load_split("cifar10", root, train=True)
+    assert found in str(err.value)
+
+
+def test_a_packed_subset_with_nan_pixels_stops_the_script_before_any_training(tmp_path, capsys):
+    images = torch.rand(50, 3, 32, 32)
+    images[0, 0, 0, 0] = float("nan")
+    root = write_packed_cifar(str(tmp_path / "data"), images)
+    code = cli.main("task 1", task1.SECTIONS, ["--no-progress", "--section", "1.2",
+                                               "--profile", "smoke", "--data-dir", root,
+                                               *dirs(tmp_path)])
+    line = one_line_error(capsys)
+    assert code == 2 and "holds float32 values" in line and "(1 NaN, 0 inf)" in line
+    assert not list((tmp_path / "results").rglob("*__seed*.json"))
+
+
+def test_a_recipe_section_on_a_subset_too_small_for_its_holdout_is_one_line(tmp_path, capsys):
+    images = torch.zeros(1000, 3, 32, 32, dtype=torch.uint8)
+    root = write_packed_cifar(str(tmp_path / "data"), images)
+    code = cli.main("task 1", task1.SECTIONS, ["--no-progress", "--section", "1.2-recipe",
+                                               "--profile", "full", "--data-dir", root,
+                                               *dirs(tmp_path)])
+    assert code == 2
+    assert "but CIFAR10 under" in one_line_error(capsys)
+
+
 def test_a_file_with_a_wrong_magic_number_says_the_files_are_there_but_damaged(tmp_path):
     root = write_fake_mnist(tmp_path / "data", image_magic=0x1234)
     with pytest.raises(DatasetUnavailable, match="files are under .* but do not load"):
@@ -272,7 +436,8 @@ def test_gpu_check_never_deletes_a_work_folder_it_did_not_make(tmp_path, monkeyp
     for step in ("step_throughput", "step_plan"):
         monkeypatch.setattr(gpu_check, step, lambda args: {"ok": True})
     monkeypatch.setattr(gpu_check, "unstage", lambda data_dir: None)
-    assert gpu_check.main(["--out", str(tmp_path), "--device", "cpu"]) == 0
+    data = present_datasets(tmp_path / "data")
+    assert gpu_check.main(["--out", str(tmp_path), "--device", "cpu", "--data-dir", data]) == 0
     assert mine.read_text() == "keep me"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("work")] == ["work"]
 
@@ -291,12 +456,11 @@ def test_train_throughput_never_replaces_a_file_it_did_not_write(tmp_path, conte
 def test_a_copied_result_under_another_seed_name_counts_once(tmp_path, capsys):
     from utils.results import load_section, write_json_atomic
 
-    run = {"name": "SimpleCNN", "seed": 0, "run_id": "SimpleCNN__seed0",
-           "final": {"test_acc": 0.0977}}
+    run = result_record("SimpleCNN", 0, acc=0.0977)
     write_json_atomic(str(tmp_path / "sec" / "SimpleCNN__seed0.json"), run)
     write_json_atomic(str(tmp_path / "sec" / "SimpleCNN__seed1.json"), run)  # a copy, seed 0
     write_json_atomic(str(tmp_path / "sec" / "SimpleCNN__seed2.json"),
-                      {**run, "seed": 2, "run_id": "SimpleCNN__seed2"})
+                      result_record("SimpleCNN", 2, acc=0.0977))
     runs = load_section(str(tmp_path), "sec")
     assert [r["seed"] for r in runs] == [0, 2]
     assert "counted once" in capsys.readouterr().err
@@ -313,3 +477,86 @@ def test_a_rerun_sets_a_copied_file_aside_and_trains_the_run_it_names(fake_mnist
     assert json.loads((folder / "FCNet__seed1.json").read_text())["seed"] == 1
     assert (folder / "FCNet__seed1.json.bad-1").read_bytes() == copy
     assert (folder / "FCNet__seed0.json").read_bytes() == copy
+
+
+# --- the tools around the scripts, and the report's links --------------------------------------
+
+def gpu_check_stopped(tmp_path, monkeypatch, argv, capsys):
+    """gpu_check.main on `argv`, every step replaced by one that fails the test if it runs."""
+    from benchmarks import gpu_check
+
+    def never(*args):
+        raise AssertionError("a step ran")
+    for step in ("step_smoke", "step_determinism_and_resume", "step_study", "step_throughput",
+                 "step_plan"):
+        monkeypatch.setattr(gpu_check, step, never)
+    try:
+        code = gpu_check.main(argv)
+    except SystemExit as stop:
+        code = stop.code
+    return code, one_line_error(capsys)
+
+
+def test_gpu_check_refuses_a_missing_data_folder_before_any_step(tmp_path, monkeypatch, capsys):
+    code, line = gpu_check_stopped(tmp_path, monkeypatch, [
+        "--device", "cpu", "--out", str(tmp_path / "out"), "--data-dir", str(tmp_path / "no")],
+        capsys)
+    assert code == 2 and "that folder does not exist" in line
+    assert not (tmp_path / "no").exists() and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("argv, phrase", [
+    (["--stage", "{file}"], "is a file, not a folder"),
+    (["--stage", "{dir}", "--cifar-train", "0"], "--cifar-train: must be between 1 and 50,000"),
+    (["--stage", "{dir}", "--data-dir", "{missing}"], "that folder does not exist"),
+])
+def test_gpu_check_stage_options_are_one_line(argv, phrase, tmp_path, monkeypatch, capsys):
+    (tmp_path / "a_file").write_text("mine")
+    names = {"file": str(tmp_path / "a_file"), "dir": str(tmp_path / "stage"),
+             "missing": str(tmp_path / "missing")}
+    code, line = gpu_check_stopped(tmp_path, monkeypatch,
+                                   [a.format(**names) for a in argv], capsys)
+    assert code == 2 and phrase in line
+    assert (tmp_path / "a_file").read_text() == "mine" and not (tmp_path / "stage").exists()
+
+
+def test_report_image_links_work_with_spaces_and_through_a_symlinked_folder(tmp_path):
+    from utils.reporting import image
+
+    real = tmp_path / "my study"
+    (real / "results").mkdir(parents=True)
+    (real / "plots (v2)" / "sec").mkdir(parents=True)
+    (real / "plots (v2)" / "sec" / "a b.png").write_bytes(b"png")
+    (tmp_path / "linked_results").symlink_to(real / "results")
+    link = image(str(real / "plots (v2)"), str(tmp_path / "linked_results"), "sec/a b.png", "x")
+    assert link == "![x](../plots%20%28v2%29/sec/a%20b.png)"
+    # followed the way a viewer does: from the folder REPORT.md really is in
+    target = urllib.parse.unquote(link[len("![x]("):-1])
+    assert (real / "results" / target).resolve() == (real / "plots (v2)" / "sec" / "a b.png")
+
+
+def test_plan_past_a_day_of_training_says_so(tmp_path, monkeypatch, capsys):
+    from models import build_model
+    from utils import plan
+
+    monkeypatch.setattr(plan, "probe_seconds_per_step",
+                        lambda spec, device, execution: (1.0, build_model("FCNet")))
+    total = plan.plan([spec(epochs=1000, batch_size=60)], str(tmp_path), "cpu")
+    assert total > plan.DAY_S
+    assert f"note: that is {total / plan.DAY_S:.1f} days of training" in capsys.readouterr().out
+
+
+def test_a_second_ctrl_c_during_the_shutdown_of_the_first_is_ignored(tmp_path, monkeypatch,
+                                                                     capsys):
+    import signal
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(cli, "train_missing", interrupted)
+    default = signal.getsignal(signal.SIGINT)
+    try:
+        assert run_task1("--data-dir", str(tmp_path), *dirs(tmp_path)) == 130
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, default)
+    assert "run the same command again to resume" in capsys.readouterr().err

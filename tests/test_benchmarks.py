@@ -62,11 +62,13 @@ def test_benchmark_cuda_without_cuda_and_an_out_under_a_file_are_one_line(tmp_pa
 
 
 def test_benchmark_with_a_missing_data_folder_is_one_line(tmp_path, capsys):
-    code = train_throughput.main(["--data-dir", str(tmp_path / "nothing"), "--only", "FCNet",
-                                  "--workers", "--out", str(tmp_path / "b.json")])
+    with pytest.raises(SystemExit) as stop:  # refused while parsing, before any step
+        train_throughput.main(["--data-dir", str(tmp_path / "nothing"), "--only", "FCNet",
+                               "--workers", "--out", str(tmp_path / "b.json")])
     err = capsys.readouterr().err
-    assert code == 2 and err.startswith("error: MNIST") and "Traceback" not in err
-    assert not (tmp_path / "b.json").exists()
+    assert stop.value.code == 2 and err.startswith("error: MNIST") and "Traceback" not in err
+    assert "that folder does not exist" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "b.json").exists() and not (tmp_path / "nothing").exists()
 
 
 def test_profiler_prints_the_most_expensive_operators(fake_mnist_root, capsys):

@@ -79,7 +79,8 @@ def test_a_second_run_skips_finished_runs_and_report_only_is_byte_identical(smok
     # One line says nothing was trained and how to retrain, instead of a line per run.
     assert again.stdout.count("all 3 runs of this selection are finished") == 1
     assert "--force" in again.stdout and "--plan --force" in again.stdout
-    redraw = cli("--report-only", "--data-dir", "/nonexistent", *dirs(smoke_mnist))
+    redraw = cli("--report-only", "--profile", "smoke", "--data-dir", "/nonexistent",
+                 *dirs(smoke_mnist))
     assert redraw.returncode == 0
     assert (smoke_mnist / "results" / "REPORT.md").read_bytes() == report
     assert (smoke_mnist / "results" / "mnist_comparison" / "FCNet__seed0.json").read_bytes() \
@@ -89,7 +90,7 @@ def test_a_second_run_skips_finished_runs_and_report_only_is_byte_identical(smok
 def test_report_only_redraws_deleted_plots_without_training(smoke_mnist):
     plot = smoke_mnist / "plots" / "mnist_comparison" / "test_acc.png"
     plot.unlink()
-    proc = cli("--report-only", *dirs(smoke_mnist))
+    proc = cli("--report-only", "--profile", "smoke", *dirs(smoke_mnist))
     assert proc.returncode == 0 and plot.exists()
     assert "epoch" not in proc.stdout
 
@@ -183,7 +184,9 @@ def test_zero_seeds_or_epochs_is_a_clear_error(tmp_path):
     assert_clean_error(cli("--profile", "smoke", "--seeds", "0", *dirs(tmp_path)),
                        "argument --seeds: must be at least 1")
     assert_clean_error(cli("--profile", "smoke", "--epochs", "0", *dirs(tmp_path)),
-                       "argument --epochs: must be at least 1")
+                       "argument --epochs: must be between 1 and 1,000, not 0")
+    assert_clean_error(cli("--profile", "smoke", "--epochs", "1000000000", *dirs(tmp_path)),
+                       "argument --epochs: must be between 1 and 1,000, not 1000000000")
 
 
 def test_bad_profile_is_rejected_by_argparse(tmp_path):
@@ -237,7 +240,7 @@ def test_section_all_includes_the_recipe_sections_only_in_the_full_profile():
 
 
 def test_every_script_run_keeps_a_plain_text_log_of_what_it_printed(smoke_mnist):
-    proc = cli("--report-only", *dirs(smoke_mnist))
+    proc = cli("--report-only", "--profile", "smoke", *dirs(smoke_mnist))
     assert proc.returncode == 0
     logs = sorted((smoke_mnist / "results" / "logs").glob("*.log"))
     assert len(logs) >= 2  # the fixture's training run and this redraw

@@ -4,17 +4,16 @@ import json
 
 import pytest
 
+from tests.conftest import result_record
 from utils.findings import comparisons, render
 
 
 def write(root, folder, name, seed, acc, params=1000):
     path = root / folder
     path.mkdir(parents=True, exist_ok=True)
-    (path / f"{name}__seed{seed}.json").write_text(json.dumps({
-        "name": name, "seed": seed, "run_id": f"{name}__seed{seed}", "test_size": 10_000,
-        "params": params, "profile": "full", "train_size": 60_000,
-        "hyperparameters": {"epochs": 10}, "model_kwargs": {},
-        "final": {"test_acc": acc, "train_acc_eval": acc + 0.01}}))
+    (path / f"{name}__seed{seed}.json").write_text(json.dumps(result_record(
+        name, seed, acc, params=params, profile="full", hyperparameters={"epochs": 10},
+        model_kwargs={}, final={"train_acc_eval": acc + 0.01})))
 
 
 def test_findings_use_seeds_where_both_sides_have_them_and_test_images_otherwise(tmp_path):

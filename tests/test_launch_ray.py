@@ -145,3 +145,30 @@ def test_one_worker_keeps_the_sequential_path_without_ray():
             "assert isinstance(cli.launcher_of(a, 'cpu'), Sequential); "
             "assert 'ray' not in sys.modules")
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
+
+
+def test_ctrl_c_under_ray_cancels_the_runs_and_keeps_their_checkpoints(fake_mnist_root,
+                                                                       tmp_path):
+    results = tmp_path / "r"
+    proc = subprocess.Popen(
+        [sys.executable, os.path.join(ROOT, "homework_cnn_vs_fc_comparison.py"), "--no-progress",
+         "--section", "1.1", "--profile", "smoke", "--workers", "2", "--epochs", "200",
+         "--only", "FCNet", "SimpleCNN", "--data-dir", fake_mnist_root,
+         "--results-dir", str(results), "--plots-dir", str(tmp_path / "p")],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "RAY_TMPDIR": tempfile.mkdtemp(prefix="ray", dir="/tmp"),
+             "RAY_ADDRESS": ""},
+        # a background shell starts its jobs with SIGINT ignored; a terminal's Ctrl-C is not
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    checkpoints = results / ".checkpoints" / "mnist_comparison"
+    deadline = time.time() + 240
+    while len(list(checkpoints.glob("*.pt"))) < 2:  # both runs mid-training
+        assert time.time() < deadline and proc.poll() is None
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-2000:]
+    assert "run the same command again to resume" in err and "Traceback" not in err
+    assert sorted(p.name for p in checkpoints.glob("*.pt")) == ["FCNet__seed0.pt",
+                                                                 "SimpleCNN__seed0.pt"]
+    assert not list((results / "mnist_comparison").glob("*.json"))  # none half-written

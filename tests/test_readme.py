@@ -1,4 +1,5 @@
 """README's measured numbers are generated from the committed result files, never typed."""
+from tests.conftest import result_record
 from utils import readme
 
 
@@ -18,7 +19,7 @@ def _write_run(root, folder, name, seed, acc):
     path = root / folder
     path.mkdir(parents=True, exist_ok=True)
     (path / f"{name}__seed{seed}.json").write_text(
-        json.dumps({"name": name, "seed": seed, "final": {"test_acc": acc}}))
+        json.dumps(result_record(name, seed, acc)))
 
 
 def test_headline_judges_each_target_on_the_mean_over_seeds(tmp_path):
@@ -40,11 +41,10 @@ def test_recipe_candidates_count_in_the_timings_but_never_in_the_headline(tmp_pa
     import json
     folder = tmp_path / "results" / "mnist_recipe"
     folder.mkdir(parents=True)
-    (folder / "FCNet_cosine__seed0.json").write_text(json.dumps({
-        "name": "FCNet_cosine", "seed": 0, "hyperparameters": {"epochs": 10},
-        "final": {"test_acc": 0.99, "wall_time_s": 120.0, "train_time_s": 100.0,
-                  "time_per_epoch_s": 10.0},
-        "environment": {"device_name": "a CPU", "threads": 2}}))
+    (folder / "FCNet_cosine__seed0.json").write_text(json.dumps(result_record(
+        "FCNet_cosine", 0, 0.99, hyperparameters={"epochs": 10},
+        final={"wall_time_s": 120.0, "train_time_s": 100.0, "time_per_epoch_s": 10.0},
+        environment={"device_name": "a CPU", "threads": 2})))
     timings = readme.timing_table(root=str(tmp_path))
     assert "| `homework_cnn_vs_fc_comparison.py` 1.1-recipe (validation) | full | 1 | 2.0 |" \
         in timings

@@ -8,7 +8,9 @@ on stderr and exit code 2; nothing finished is touched.
 import argparse
 import dataclasses
 import datetime
+import glob
 import os
+import signal
 import sys
 from functools import lru_cache
 
@@ -19,8 +21,8 @@ from utils import console
 from utils.data import DatasetUnavailable, default_data_root, load_split
 from utils.execution import Execution, configure_backends, resolve_amp
 from utils.report import draw_plots, write_report
-from utils.results import (RESULT_KEYS, BadResult, read_result, run_path, set_aside,
-                           write_json_atomic)
+from utils.results import (BadResult, read_json, read_result, run_path, set_aside,
+                           write_json_atomic, write_text_atomic)
 from utils.locks import RunLocked
 from utils.profiles import PROFILES
 from utils.launch import Job, LaunchError, Sequential
@@ -28,6 +30,15 @@ from utils.runner import CheckpointError
 from utils.sections import BY_KEY
 from utils.supersede import EVIDENCE, missing_evidence, supersede
 
+
+
+# A bound on --epochs: the longest run of the study trains 30; a thousand is days of CPU time
+# for the smallest net, and a typo of a few extra zeros must not start a run that never ends.
+MAX_EPOCHS = 1000
+
+# Which profile's results a results folder holds: written on first use, checked on every run,
+# so that no profile trains into, or draws its report and plots from, another's folder.
+PROFILE_MARKER = "PROFILE"
 
 
 class UserError(Exception):
@@ -97,7 +108,7 @@ def build_parser(description, sections, extra_options=None):
                    help="per-epoch checkpoints (default: <results-dir>/.checkpoints)")
     p.add_argument("--seeds", type=int_in(1), default=None,
                    help="number of seeds (0..N-1) per run; default 1 (or the section's own)")
-    p.add_argument("--epochs", type=int_in(1), default=None,
+    p.add_argument("--epochs", type=int_in(1, MAX_EPOCHS), default=None,
                    help="override the profile's number of epochs (results then say so)")
     p.add_argument("--only", nargs="+", metavar="NAME", default=None,
                    help="run only these models (names as in the report)")
@@ -162,6 +173,38 @@ def resolve_dirs(args):
         if not os.access(d, os.W_OK):
             raise UserError(f"{d} is not writable; choose a writable folder with "
                             f"--results-dir / --plots-dir / --checkpoint-dir.")
+    claim_profile(args.results_dir, args.profile)
+
+
+def claim_profile(results_dir, profile):
+    """Record the profile a results folder holds (or, for a folder written before the marker,
+    the profile its results say), and refuse a run of another profile in one line."""
+    marker = os.path.join(results_dir, PROFILE_MARKER)
+    marked = os.path.exists(marker)
+    try:
+        with open(marker) as f:
+            held = f.read().strip()
+    except FileNotFoundError:
+        held = profile_of_results(results_dir)
+    except (OSError, UnicodeDecodeError) as err:
+        raise UserError(f"cannot read {marker} ({type(err).__name__}); it names the profile "
+                        f"of the results there: remove it if it is not this study's.") from err
+    if held and held != profile:
+        raise UserError(f"{results_dir} holds the {held} profile's results ({marker}); a "
+                        f"--profile {profile} run would mix them: run with --profile {held} "
+                        f"or choose another --results-dir (and --plots-dir).")
+    if not marked:
+        write_text_atomic(marker, profile + "\n")
+
+
+def profile_of_results(results_dir):
+    """The profile the first result under a folder without a marker was trained in, or None."""
+    for path in sorted(glob.glob(os.path.join(results_dir, "*", "*__seed*.json"))):
+        try:
+            return read_json(path).get("profile")
+        except (OSError, ValueError, AttributeError):
+            continue
+    return None
 
 
 def is_recipe_section(name):
@@ -206,8 +249,9 @@ def finished_result(path, spec, label):
     if not os.path.exists(path):
         return None
     try:
-        # A run is recognised by its spec: a file without one cannot be matched, so retrain.
-        result = read_result(path, {**RESULT_KEYS, "spec": dict})
+        # A run is recognised by its spec: a file without one (an older version's) cannot be
+        # matched, so it moves aside, kept, and the run trains again.
+        result = read_result(path)
     except BadResult as err:
         print(f"{label}: {err}; moved aside to {set_aside(path)} and retrained")
         return None
@@ -220,6 +264,20 @@ def finished_result(path, spec, label):
     if not spec.matches(result["spec"]):
         print(f"{label}: finished with other settings; kept (use --force to retrain)")
     return result
+
+
+def check_holdouts(specs, data_dir):
+    """A recipe run holds images out of the training split; on a subset too small for that
+    (a packed copy of a few thousand images) say so in one line before anything trains."""
+    for spec in specs:
+        if spec.validation:
+            available = len(cached_dataset(spec.dataset, data_dir)[0].labels)
+            if spec.validation >= available:
+                raise UserError(
+                    f"{spec.run_id} holds out {spec.validation:,} validation images, but "
+                    f"{spec.dataset.upper()} under {data_dir} has only {available:,} training "
+                    f"images (a packed subset?); the recipe sections need the full training "
+                    f"split: skip them (--section) or point --data-dir at the whole dataset.")
 
 
 def upgrade_reason(result, args):
@@ -261,6 +319,7 @@ def train_missing(specs, args, device):
                 print(f"{label}: {reasons[spec.run_id]}; the old result moves to "
                       f"{os.path.join(args.results_dir, 'superseded')} when the new one is in")
         pending.append(spec)
+    check_holdouts(pending, args.data_dir)
     failures, current = [], []
 
     def on_start(job):
@@ -393,6 +452,9 @@ def main(description, sections, argv=None, extra_options=None, extras=None):
               f"--plots-dir folders. Finished results are untouched.", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        # The shutdown goes on (checkpoints kept, Ray stopped): a second Ctrl-C is ignored,
+        # never a traceback in the middle of it.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         print("\ninterrupted: finished runs are saved and the current one has a checkpoint "
               "from its last full epoch; run the same command again to resume.", file=sys.stderr)
         return 130

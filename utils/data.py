@@ -42,6 +42,22 @@ SHAPES = {"mnist": (1, 28, 28), "cifar10": (3, 32, 32)}
 NUM_CLASSES = 10
 
 
+def require_data(root, names):
+    """One sentence (DatasetUnavailable) when a dataset of `names` is not under `root`, in
+    torchvision's layout or as a packed subset: for tools that check before any step runs and
+    must never download or create folders there."""
+    for name in names:
+        folder = os.path.join(root, FOLDERS[name])
+        if not (os.path.isdir(folder) and os.listdir(folder)) and \
+                not os.path.exists(packed_path(name, root)):
+            where = ("that folder does not exist" if not os.path.isdir(root) else
+                     f"neither {FOLDERS[name]}/ nor {os.path.basename(packed_path(name, root))} "
+                     f"is there")
+            raise DatasetUnavailable(f"{name.upper()} is not under {os.path.abspath(root)} "
+                                     f"({where}); point --data-dir or DATA_ROOT at a folder "
+                                     f"holding it (for example ../shared/data).")
+
+
 def _torchvision_split(name, root, train):
     import torchvision  # imported here: tests on synthetic data never pay for it
 
@@ -70,6 +86,18 @@ def _torchvision_split(name, root, train):
             f"({type(err).__name__}); {hint}.") from err
 
 
+def describe_values(tensor):
+    """'float32 values 0.0..1.0 (3 NaN)': what a tensor holds, for a one-line error."""
+    values = tensor if tensor.dtype.is_floating_point else tensor.float()
+    bad = ~torch.isfinite(values)
+    finite = values[~bad]
+    span = (f"{finite.min().item():g}..{finite.max().item():g}" if finite.numel()
+            else "no finite value")
+    holes = f" ({int(torch.isnan(values).sum())} NaN, {int(torch.isinf(values).sum())} inf)" \
+        if bad.any() else ""
+    return f"{str(tensor.dtype).replace('torch.', '')} values {span}{holes}"
+
+
 def check_split(name, split, where):
     """Images of the dataset's shape and labels 0..9, or one sentence naming what is wrong."""
     if tuple(split.images.shape[1:]) != SHAPES[name] or len(split.images) != len(split.labels):
@@ -78,6 +106,15 @@ def check_split(name, split, where):
             f"{tuple(split.images.shape[1:])} ({len(split.images)} images, "
             f"{len(split.labels)} labels), not {SHAPES[name]}: the files are not the official "
             f"ones; replace them.")
+    if split.images.dtype != torch.uint8:
+        raise DatasetUnavailable(
+            f"{name.upper()} under {where} holds {describe_values(split.images)}, not uint8 "
+            f"pixels 0..255 (the scale the study normalises from): the files are already "
+            f"normalised, rescaled or not the official ones; replace them.")
+    if split.labels.dtype.is_floating_point or split.labels.dtype == torch.bool:
+        raise DatasetUnavailable(
+            f"{name.upper()} under {where} has labels of type {split.labels.dtype}, not "
+            f"integers 0..{NUM_CLASSES - 1}: the files are not the official ones; replace them.")
     if len(split.labels) and (split.labels.min() < 0 or split.labels.max() >= NUM_CLASSES):
         raise DatasetUnavailable(
             f"{name.upper()} under {where} has labels from {split.labels.min().item()} to "

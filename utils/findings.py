@@ -6,9 +6,8 @@ import statistics
 
 from utils import report_paired, report_stability, report_sweep
 from utils.departures import depth_of
-from utils.layer_study import STUDY_FILE
 from utils.reporting import final, gap_of, md_table, reading_rules
-from utils.results import group_by_name, load_section, read_json
+from utils.results import group_by_name, load_section, load_study
 from utils.sections import BY_KEY, SECTIONS
 from utils.stats import compare_accuracies, compare_runs, resolved
 
@@ -188,7 +187,7 @@ def _custom_note(rows, results_dir):
     if paired:
         seeds = sorted({c["seeds_a"] for c in paired})
         resolved_swaps = [f"{c['a']} {_interval(c)}" for c in paired if c["resolved"]]
-        text += (f"; under the cosine schedule, paired by seed ("
+        text += ("; under the cosine schedule, paired by seed ("
                  + (f"{seeds[0]} seeds each" if len(seeds) == 1 else
                     f"{seeds[0]} or more seeds")
                  + f"), {len(resolved_swaps)} of {len(paired)} nets "
@@ -196,9 +195,9 @@ def _custom_note(rows, results_dir):
                  "StandardCNN" + (f" ({'; '.join(resolved_swaps)})" if resolved_swaps else "")
                  + "; " + report_paired.family_sentence(report_paired.paired_effects(
                      load_section(results_dir, BY_KEY[PAIRED].folder))))
-    study_path = os.path.join(results_dir, BY_KEY["3.1"].folder, STUDY_FILE)
-    if os.path.exists(study_path):
-        rows_ = read_json(study_path)["benchmark"]["rows"]
+    study = load_study(results_dir, BY_KEY["3.1"].folder)
+    if study:
+        rows_ = study["benchmark"]["rows"]
         ratios = [r["custom_fwd_bwd_ms"] / r["standard_fwd_bwd_ms"] for r in rows_]
         text += (f". Each custom layer's forward+backward costs {min(ratios):.1f}–"
                  f"{max(ratios):.1f}× its standard analogue's")

@@ -9,6 +9,7 @@ as --checkpoint-dir), and restarts from its first epoch otherwise. An exception 
 (a NaN loss, a full disk) is not retried: that run is reported failed and the others go on.
 """
 import os
+import signal
 import sys
 
 # Every worker's epoch lines reach the driver's console and log: Ray would otherwise fold lines
@@ -111,6 +112,7 @@ class RayLauncher:
                 bar.update()
             bar.close()
         except KeyboardInterrupt:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C: quiet, not a traceback
             for ref in pending:  # stop what runs; each keeps the checkpoint of its last epoch
                 ray.cancel(ref, force=True)
             raise

@@ -15,9 +15,9 @@ from models import autograd_twins as twin
 from models.custom_layers import (MixPool2d, MixPoolFunction, SEAttention, SEFunction, SwishBeta,
                                   SwishBetaFunction, WSConv2d, WSConv2dFunction, standardise)
 from utils.measure import Timer, count_params, environment
-from utils.results import read_json, write_json_atomic
+from utils.results import (STUDY_FILE, STUDY_SCHEMA, BadResult, read_result, set_aside,
+                           write_json_atomic)
 
-STUDY_FILE = os.path.join("layers", "layer_study.json")
 
 
 def _f64(*shape, seed):
@@ -167,11 +167,19 @@ STUDY_VERSION = 2
 
 def layer_study(results_dir, section, device, force=False, reps=20):
     path = os.path.join(results_dir, section, STUDY_FILE)
-    if os.path.exists(path) and not force:
-        if read_json(path).get("version", 1) >= STUDY_VERSION:
-            print(f"layer study: finished, skipped ({path})")
-            return path
-        print("layer study: an older version; measuring again")
+    if os.path.exists(path):
+        # Never replaced in place: a bad or older file moves aside (kept) before the new one.
+        try:
+            version = read_result(path, STUDY_SCHEMA)["version"]
+        except BadResult as err:
+            print(f"layer study: {err}; moved aside to {set_aside(path)}; measuring again")
+        else:
+            if version >= STUDY_VERSION and not force:
+                print(f"layer study: finished, skipped ({path})")
+                return path
+            why = "remeasured with --force" if force else f"version {version}, older"
+            print(f"layer study: {why}; the old file moved aside to "
+                  f"{set_aside(path, 'older' if version < STUDY_VERSION else 'replaced')}")
     print("layer study: gradcheck of every custom backward, and timing against the autograd "
           "twins and the standard layers")
     write_json_atomic(path, {"version": STUDY_VERSION, "gradcheck": run_gradchecks(),

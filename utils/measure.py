@@ -139,7 +139,6 @@ def calibration_error(confidence, correct, bins=15):
     mean of |accuracy - mean confidence| in each bin (Guo et al., 2017)."""
     confidence, correct = confidence.double(), correct.double()
     which = (confidence * bins).long().clamp(0, bins - 1)
-    count = torch.zeros(bins, dtype=torch.float64).index_add_(0, which, torch.ones_like(correct))
     conf_sum = torch.zeros(bins, dtype=torch.float64).index_add_(0, which, confidence)
     acc_sum = torch.zeros(bins, dtype=torch.float64).index_add_(0, which, correct)
     return ((acc_sum - conf_sum).abs().sum() / len(correct)).item()

@@ -58,6 +58,9 @@ def will_skip(spec, results_dir, force=False, upgrade=False):
     return not (upgrade and missing_evidence(read_json(path)))
 
 
+DAY_S = 24 * 3600
+
+
 def plan(specs, results_dir, device, execution=Execution(), force=False, upgrade=False):
     """Print one row per run and the total; returns the estimated total seconds."""
     rows, total, floor, cache = [], 0.0, 0.0, {}
@@ -88,4 +91,7 @@ def plan(specs, results_dir, device, execution=Execution(), force=False, upgrade
     print(f"arithmetic floor at this device's measured {str(dtype).removeprefix('torch.')} "
           f"matmul peak "
           f"({peak / 1e9:.0f} GFLOP/s): {floor / 60:.1f} min")
+    if total > DAY_S:
+        print(f"note: that is {total / DAY_S:.1f} days of training on this device; check "
+              f"--epochs and the selection (--section, --only) before starting it")
     return total

@@ -3,12 +3,11 @@ import math
 import os
 
 from utils import plotting, report_paired, report_stability
-from utils.layer_study import STUDY_FILE
 from utils.param_search import deviation
 from utils.report_recipe import selection_block
 from utils.reporting import (accuracy_table, environment_lines, final, fmt_int, fmt_macs, image,
                              mean, mean_std, md_table, overfitting_sentences)
-from utils.results import group_by_name, load_section, read_json
+from utils.results import group_by_name, load_section, load_study
 from utils.sections import BY_KEY, folder, order
 from utils.stability import largest_fall, robust_spikes
 from utils.stats import compare_accuracies, resolved
@@ -31,8 +30,7 @@ def _groups(results_dir):
 
 
 def _study(results_dir):
-    path = os.path.join(results_dir, CUSTOM, STUDY_FILE)
-    return read_json(path) if os.path.exists(path) else None
+    return load_study(results_dir, CUSTOM)
 
 
 def draw(results_dir, plots_dir):

@@ -6,6 +6,7 @@ the same bytes.
 """
 import os
 import statistics
+import urllib.parse
 
 from utils.gradient_flow import FLOW_FACTOR, flow_ratio, flow_verdict, metric, profile
 from utils.stability import ROBUST_FLOOR, ROBUST_K, SPIKE_WINDOW
@@ -83,9 +84,12 @@ def fmt_macs(n):
 
 
 def image(plots_dir, report_dir, rel_path, alt):
-    """A markdown image whose path works from the report's folder."""
-    path = os.path.relpath(os.path.join(plots_dir, rel_path), report_dir)
-    return f"![{alt}]({path.replace(os.sep, '/')})"
+    """A markdown image whose path works from the report's folder: computed between the real
+    folders (a symlinked results or plots folder is followed, as the file system does for
+    '..'), and percent-encoded (a space or a '(' would end a markdown link)."""
+    path = os.path.relpath(os.path.realpath(os.path.join(plots_dir, rel_path)),
+                           os.path.realpath(report_dir))
+    return f"![{alt}]({urllib.parse.quote(path.replace(os.sep, '/'))})"
 
 
 def environment_lines(runs):

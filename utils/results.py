@@ -44,22 +44,67 @@ class BadResult(ValueError):
     """A result file that is not a finished run's JSON (truncated, empty, another shape)."""
 
 
-# What every reader of a result relies on; a file without them is not a finished run.
-RESULT_KEYS = {"name": str, "seed": int, "final": dict}
+class Number:
+    """A JSON number (int or float, never a bool) -- a type for the schemas below."""
 
 
-def read_result(path, required=RESULT_KEYS):
+class NumberOrNull:
+    """A JSON number or null (a loss that went non-finite is stored as null)."""
+
+
+def _is(value, kind):
+    if kind is Number:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind is NumberOrNull:
+        return value is None or _is(value, Number)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, kind)
+
+
+_KIND_NAMES = {Number: "a number", NumberOrNull: "a number or null", int: "an integer",
+               str: "a string", dict: "an object", list: "a list"}
+
+
+# What every reader of a result relies on, with its type: a file without it is not a finished
+# run of this study (an older version's file included: the warning names the field it lacks).
+RESULT_SCHEMA = {"name": str, "seed": int, "run_id": str, "section": str, "spec": dict,
+                 "params": int, "macs": int, "train_size": int, "test_size": int,
+                 "history": list, "final": dict, "environment": dict}
+FINAL_SCHEMA = {"test_acc": Number, "train_acc_eval": Number, "train_time_s": Number,
+                "time_per_epoch_s": Number, "test_loss": NumberOrNull,
+                "train_loss": NumberOrNull, "train_acc": NumberOrNull}
+
+
+def schema_problem(result, schema=RESULT_SCHEMA):
+    """The first field of `result` that breaks the result schema, as a phrase ("lacks spec",
+    "final.test_acc is a str, not a number"), or None when the file is a finished run."""
+    for prefix, fields, obj in (("", schema, result),
+                                ("final.", FINAL_SCHEMA if schema is RESULT_SCHEMA else {},
+                                 result.get("final"))):
+        for key, kind in fields.items():
+            if key not in obj:
+                return f"lacks {prefix}{key}"
+            if not _is(obj[key], kind):
+                found = "null" if obj[key] is None else type(obj[key]).__name__
+                return f"{prefix}{key} is {found}, not {_KIND_NAMES[kind]}"
+    if schema is RESULT_SCHEMA and not result["history"] and not result.get("diverged"):
+        return "has an empty history (no finished epoch) and did not diverge"
+    return None
+
+
+def read_result(path, required=RESULT_SCHEMA):
     """A finished run's result, or BadResult saying what is wrong with the file. `required` maps
-    the keys it must hold to their types."""
+    the keys it must hold to their types (the full result schema unless told otherwise)."""
     try:
         result = read_json(path)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValueError) as err:
         raise BadResult(f"{path} is not readable JSON ({type(err).__name__})") from err
     if not isinstance(result, dict):
         raise BadResult(f"{path} holds a {type(result).__name__}, not a run's result")
-    missing = [k for k, kind in required.items() if not isinstance(result.get(k), kind)]
-    if missing:
-        raise BadResult(f"{path} lacks {', '.join(missing)}: not a finished run's result")
+    problem = schema_problem(result, required)
+    if problem:
+        raise BadResult(f"{path} {problem}: not a finished run's result")
     return result
 
 
@@ -90,16 +135,76 @@ def load_section(results_dir, section):
             if not named_for_it:
                 continue
         runs[key] = result
-    return sorted(runs.values(), key=lambda r: r.get("run_id", ""))
+    return sorted(_one_recipe_per_name(runs.values()), key=lambda r: r.get("run_id", ""))
 
 
-def set_aside(path):
-    """Rename a bad result to <path>.bad-N (never overwriting an earlier one); returns the name."""
+def recipe_difference(spec_a, spec_b):
+    """The spec fields (not the seed) in which two runs' recipes differ, as 'epochs 1 vs 3';
+    a field only one spec records (added to the study since) counts as equal."""
+    return ", ".join(f"{key} {spec_a[key]!r} vs {spec_b[key]!r}" for key in sorted(spec_a)
+                     if key != "seed" and key in spec_b and spec_a[key] != spec_b[key])
+
+
+def _one_recipe_per_name(runs):
+    """The seeds of a name are pooled only when they share one recipe: the recipe most seeds
+    have is kept (on a tie, the lowest seed's) and every other run is left out with a warning
+    naming the field that differs."""
+    by_name = {}
+    for r in sorted(runs, key=lambda r: r["seed"]):
+        by_name.setdefault(r["name"], []).append(r)
+    kept = []
+    for name, seeds in by_name.items():
+        recipes = []  # [(a representative spec, [runs])]
+        for r in seeds:
+            for spec, members in recipes:
+                if not recipe_difference(spec, r["spec"]):
+                    members.append(r)
+                    break
+            else:
+                recipes.append((r["spec"], [r]))
+        main_spec, main = max(recipes, key=lambda kv: len(kv[1]))
+        kept += main
+        for spec, members in recipes:
+            for r in members if members is not main else []:
+                key = ("recipe", r["section"], r["run_id"])
+                if key not in _warned:
+                    _warned.add(key)
+                    print(f"warning: {r['section']}/{r['run_id']} was trained with another "
+                          f"recipe than the other seeds of {name} "
+                          f"({recipe_difference(r['spec'], main_spec)}); not pooled with them: "
+                          f"retrain it with the same settings (--force) or move it away",
+                          file=sys.stderr)
+    return kept
+
+
+def set_aside(path, tag="bad"):
+    """Rename a file to <path>.<tag>-N (never overwriting an earlier one); returns the name."""
     n = 1
-    while os.path.exists(f"{path}.bad-{n}"):
+    while os.path.exists(f"{path}.{tag}-{n}"):
         n += 1
-    os.replace(path, f"{path}.bad-{n}")
-    return f"{path}.bad-{n}"
+    os.replace(path, f"{path}.{tag}-{n}")
+    return f"{path}.{tag}-{n}"
+
+
+# The custom-layer study's measurements (gradchecks, timings), one file beside section 3.1's runs.
+STUDY_FILE = os.path.join("layers", "layer_study.json")
+STUDY_SCHEMA = {"version": int, "gradcheck": list, "benchmark": dict, "environment": dict}
+
+
+def load_study(results_dir, section):
+    """The layer study of a results folder, or None when it is absent or bad (one warning: the
+    report is drawn without it; the script set it aside and measures it again)."""
+    path = os.path.join(results_dir, section, STUDY_FILE)
+    if not os.path.exists(path):
+        return None
+    try:
+        return read_result(path, STUDY_SCHEMA)
+    except BadResult as err:
+        if path not in _warned:
+            _warned.add(path)
+            print(f"warning: skipped {err}; rerun its script to measure it again",
+                  file=sys.stderr)
+        return None
 
 
 def group_by_name(runs, order=None):

@@ -222,6 +222,15 @@ def load_checkpoint(path):
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
+def execution_change(stored, current):
+    """'amp False -> True, ...' for the execution settings a checkpoint ran with that differ
+    from this run's; '' when they agree (or the checkpoint predates recording them)."""
+    if not isinstance(stored, dict):
+        return ""
+    return ", ".join(f"{key} {stored.get(key)} -> {value}" for key, value in current.items()
+                     if stored.get(key) != value)
+
+
 class Run:
     """One spec's training, measurement and result file. `execute()` is the whole life cycle:
     resume from the checkpoint if one matches, train the remaining epochs, measure, write JSON."""
@@ -281,7 +290,8 @@ class Run:
             raise
 
     def _write_checkpoint(self, path):
-        torch.save({"spec": self.spec.as_dict(), "state": self.state,
+        torch.save({"spec": self.spec.as_dict(), "execution": self.execution.as_dict(),
+                    "state": self.state,
                     "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
                     "scheduler": self.scheduler.state_dict(),
                     "loader": self.train_loader.state_dict(),
@@ -307,6 +317,12 @@ class Run:
             # Settings changed since: start over rather than mix two recipes.
             tqdm.write(f"    its checkpoint is of other settings: starting {self.spec.run_id} "
                        f"from scratch (the next checkpoint replaces it)")
+            return 0
+        changed = execution_change(ckpt.get("execution"), self.execution.as_dict())
+        if changed:
+            # One run is trained in one way (one precision, compiled or not): never two halves.
+            tqdm.write(f"    its checkpoint ran with other execution settings ({changed}): "
+                       f"starting {self.spec.run_id} from scratch")
             return 0
         try:
             self.model.load_state_dict(ckpt["model"])
