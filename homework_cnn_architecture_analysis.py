@@ -14,7 +14,7 @@ from utils.cli import int_in, main
 from utils.param_search import widths_for_budget
 from utils.profiles import CIFAR_CONV, for_profile
 from utils.runner import RunSpec
-from utils.sections import folder, order
+from utils.sections import DEEP_DEPTH, folder, order
 
 KERNEL, DEPTH, DEPTH_SWEEP = folder("2.1"), folder("2.2"), folder("2.2-sweep")
 
@@ -37,7 +37,7 @@ def kernel_specs(args):
 def depth_specs(args):
     """2.2: 2, 4 and 10 (--deep-depth) conv layers, and the deep net with skip connections;
     gradient norms sampled at six points of training."""
-    deep = {"depth": args.deep_depth} if args.deep_depth != 10 else {}
+    deep = {"depth": args.deep_depth} if args.deep_depth != DEEP_DEPTH else {}
     specs = [RunSpec(name=name, section=DEPTH, model=name, grad_snapshots=6,
                      model_kwargs=deep if name in ("DeepCNN", "ResidualCNN") else {},
                      analyses=["feature_maps"], **CIFAR_CONV) for name in DEPTH_VARIANTS]
@@ -76,7 +76,7 @@ def options(parser):
     parser.add_argument("--budget", type=int_in(5_000, 200_000), default=20_000,
                         help="2.1: the parameter count every kernel variant is sized to (±2%%), "
                              "5,000 to 200,000")
-    parser.add_argument("--deep-depth", type=int_in(6, 56), default=10,
+    parser.add_argument("--deep-depth", type=int_in(6, 56), default=DEEP_DEPTH,
                         help="2.2: conv layers of DeepCNN and ResidualCNN, 6 to 56 (below 6 "
                              "ResidualCNN would have no skip connection)")
 

@@ -45,12 +45,11 @@ from utils.data import (FOLDERS, SHAPES, STATS, DatasetUnavailable, Split,  # no
                         TensorLoader, pack, require_data)
 from utils.execution import Execution  # noqa: E402
 from utils.measure import count_macs, environment, peak_dtype  # noqa: E402
-from utils.reporting import md_table  # noqa: E402
+from utils.markdown import md_table  # noqa: E402
+from utils.sections import SCRIPTS  # noqa: E402
 from utils.results import (BadResult, read_result, write_json_atomic,  # noqa: E402
                            write_text_atomic)
 
-SCRIPTS = ["homework_cnn_vs_fc_comparison.py", "homework_cnn_architecture_analysis.py",
-           "homework_custom_layers_experiments.py"]
 MNIST_MODELS = {"FCNet", "SimpleCNN", "ResNetLike", "SwappableCNN", "StandardCNN",
                 "CNNWithCustomLayers"}
 # The spec the determinism and resume checks train: a conv net with augmentation-free MNIST.

@@ -28,10 +28,8 @@ from utils.data import default_data_root  # noqa: E402
 from utils.measure import environment, matmul_peak_flops  # noqa: E402
 from utils.results import load_section, write_json_atomic  # noqa: E402
 from utils.runner import RunSpec  # noqa: E402
-from utils.sections import SECTIONS  # noqa: E402
+from utils.sections import SCRIPTS, SECTIONS  # noqa: E402
 
-SCRIPTS = ["homework_cnn_vs_fc_comparison.py", "homework_cnn_architecture_analysis.py",
-           "homework_custom_layers_experiments.py"]
 DEFAULT_OUT = os.path.join("results", "benchmarks", "quick_wall.json")
 # The slower machine the README answers for: the issue measured per-epoch times 1.1-2.1x the
 # committed ones on another machine of this kind.

@@ -23,7 +23,8 @@ sys.path.insert(0, ROOT)
 from utils.cli import OneLineParser, cached_dataset, int_in  # noqa: E402
 from utils.data import default_data_root  # noqa: E402
 from utils.measure import environment  # noqa: E402
-from utils.reporting import count, md_table  # noqa: E402
+from utils.markdown import md_table  # noqa: E402
+from utils.reporting import count  # noqa: E402
 from utils.results import read_json, run_path, write_json_atomic  # noqa: E402
 from utils.runner import Run, RunSpec  # noqa: E402
 

@@ -35,7 +35,7 @@ from utils.data import (STATS, DatasetUnavailable, TensorLoader,  # noqa: E402
 from utils.execution import Execution  # noqa: E402
 from utils.measure import (count_macs, environment, matmul_rates, peak_dtype,  # noqa: E402
                            synchronize)
-from utils.reporting import md_table  # noqa: E402
+from utils.markdown import md_table  # noqa: E402
 from utils.results import write_json_atomic  # noqa: E402
 from utils.runner import RunSpec, make_optimizer, training_step  # noqa: E402
 

@@ -7,7 +7,8 @@ from models import build_model
 from models.cnn_models import DepthCNN
 from utils import receptive_field as rf
 from utils.measure import count_params
-from utils.param_search import deviation, widths_for_budget
+from utils.param_search import widths_for_budget
+from utils.spec import deviation
 
 KERNELS = ["CNN_3x3", "CNN_5x5", "CNN_7x7", "CNN_Combo"]
 
@@ -121,10 +122,20 @@ def test_feature_layers_chain_to_the_trunk_output(name):
 
 
 def test_the_analytic_field_inside_the_image_follows_the_units_actual_centre():
-    from utils.receptive_field import extent_in_image
+    from utils.reporting import extent_in_image
 
     # CNN_5x5's central unit of its 8x8 map is centred at 17.5 px with a 32 px field: it spans
     # 2..33, so 30 px of it (2..31) fall inside a 32 px image, not 32.
     assert extent_in_image(17.5, 32, 32) == 30
     assert extent_in_image(15.5, 32, 32) == 32  # a unit at the image centre: 0..31
     assert extent_in_image(16.0, 5, 32) == 5 and extent_in_image(0.0, 5, 32) == 3
+
+
+def test_the_registrys_deep_depth_is_the_deep_nets_own_default():
+    import inspect
+
+    from models import MODELS
+    from utils.sections import DEEP_DEPTH
+
+    for name in ("DeepCNN", "ResidualCNN"):
+        assert inspect.signature(MODELS[name]).parameters["depth"].default == DEEP_DEPTH

@@ -14,7 +14,7 @@ import torch
 import homework_cnn_architecture_analysis as task2
 import homework_cnn_vs_fc_comparison as task1
 import homework_custom_layers_experiments as task3
-from tests.conftest import ROOT, _write_idx, result_record, write_fake_mnist
+from tests.conftest import ROOT, result_record, write_fake_mnist
 from utils import cli
 from utils.data import DatasetUnavailable, load_split, packed_path
 from utils.execution import Execution

@@ -6,7 +6,8 @@ from models import build_model
 from models.residual_blocks import BasicBlock, Bottleneck, WideBlock
 from utils.layer_study import run_benchmarks, run_gradchecks
 from utils.measure import count_params
-from utils.param_search import deviation, widths_for_budget
+from utils.param_search import widths_for_budget
+from utils.spec import deviation
 from utils.stability import rolling_mean
 
 

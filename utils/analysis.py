@@ -8,10 +8,10 @@ Models expose what the analyses need through two small methods:
 import torch
 
 from utils import receptive_field as rf
+from utils.spec import ERF_IMAGES
 
 SAMPLE_IMAGES = (0, 1)   # the same test images for every model
 MAX_CHANNELS = 16        # channels kept per layer (maps are for looking at, not for analysis)
-ERF_IMAGES = 64
 
 
 def _round(t, digits=4):

@@ -20,7 +20,6 @@ from tqdm.auto import tqdm
 from utils import console
 from utils.data import DatasetUnavailable, default_data_root, load_split
 from utils.execution import Execution, configure_backends, resolve_amp
-from utils.report import draw_plots, write_report
 from utils.results import (BadResult, read_json, read_result, run_path, set_aside,
                            write_json_atomic, write_text_atomic)
 from utils.locks import RunLocked
@@ -441,6 +440,9 @@ def main(description, sections, argv=None, extra_options=None, extras=None):
             failures = train_missing(specs, args, device)
         else:
             failures = []
+        # The report half (matplotlib, seaborn, scipy) loads only when it draws: --plan, a
+        # failed start and the training itself never pay for it.
+        from utils.report import draw_plots, write_report
         draw_plots(BY_KEY[next(iter(sections))].script, args.results_dir, args.plots_dir)
         write_report(args.results_dir, args.plots_dir)
     except (UserError, DatasetUnavailable, CheckpointError, RunLocked, LaunchError) as err:

@@ -1,14 +1,12 @@
 """Every deliberate departure from the assignment's settings, with its measured effect where a
 run measured it (a validation comparison of the recipe section that chose it), else "not
 measured". The settings in use are read from the result specs; the effects from the JSON."""
-import inspect
 import statistics
 
-from models import MODELS
 from utils.report_recipe import validation_acc
-from utils.reporting import md_table
+from utils.markdown import md_table
 from utils.results import load_section
-from utils.sections import folder
+from utils.sections import DEEP_DEPTH, folder
 
 
 def _validation(results_dir, key, model):
@@ -34,9 +32,8 @@ def _spec(results_dir, key, name):
 
 
 def depth_of(spec):
-    """Conv layers of a 2.2 run: its `depth` argument, else its constructor's default."""
-    default = inspect.signature(MODELS[spec["model"]]).parameters["depth"].default
-    return spec["model_kwargs"].get("depth", default)
+    """Conv layers of a 2.2 run: its `depth` argument, else the default (DEEP_DEPTH)."""
+    return spec["model_kwargs"].get("depth", DEEP_DEPTH)
 
 
 def departures(results_dir):

@@ -6,7 +6,8 @@ import statistics
 
 from utils import report_paired, report_stability, report_sweep
 from utils.departures import depth_of
-from utils.reporting import final, gap_of, md_table, reading_rules
+from utils.markdown import md_table
+from utils.reporting import final, gap_of, reading_rules
 from utils.results import group_by_name, load_section, load_study
 from utils.sections import BY_KEY, SECTIONS
 from utils.stats import compare_accuracies, compare_runs, resolved

@@ -49,8 +49,3 @@ def widths_for_budget(build, budget, ratios=(1, 2, 4), first_widths=range(4, 129
     if best is None:
         raise ValueError(f"no widths reach a budget of {budget} parameters")
     return best[1], best[2]
-
-
-def deviation(params, budget):
-    """How far a parameter count is from the budget, as a fraction of it."""
-    return (params - budget) / budget

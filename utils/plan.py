@@ -15,7 +15,7 @@ import torch
 
 from models import build_model
 from utils import measure
-from utils.reporting import md_table
+from utils.markdown import md_table
 from utils.data import SHAPES
 from utils.execution import Execution
 from utils.results import read_json, run_path

@@ -9,7 +9,7 @@ import numpy as np  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from utils.receptive_field import extent_in_image  # noqa: E402
+from utils.reporting import extent_in_image  # noqa: E402
 
 
 def _save(fig, path):

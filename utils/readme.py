@@ -13,7 +13,8 @@ import sys
 from collections import Counter
 
 from utils.reference import BEST_KERNEL
-from utils.reporting import count, final, md_table, mean, mean_std
+from utils.markdown import md_table
+from utils.reporting import count, final, mean, mean_std
 from utils.results import group_by_name, load_section, read_json
 from utils.sections import SECTIONS
 

@@ -67,14 +67,6 @@ def unit_centre(rows, index):
     return rows[-1]["start"] + index * rows[-1]["jump"]
 
 
-def extent_in_image(centre, rf, size):
-    """Pixels of an analytic field of `rf` pixels centred at `centre` (input-pixel coordinate)
-    that fall inside an image of `size` pixels, along one axis: a unit off the image's centre
-    loses more on one side than the other."""
-    low, high = centre - (rf - 1) / 2, centre + (rf - 1) / 2
-    return max(0, int(min(size - 1, high) - max(0, low) + 1))
-
-
 def empirical(feature_extractor, images):
     """Mean |d unit / d input| over `images` (N x C x H x W, normalised floats), summed over
     input channels, for the central unit of the feature map (sum over its channels, so that no

@@ -9,7 +9,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from utils.plotting import _save  # noqa: E402
-from utils.reporting import count, final, image, md_table  # noqa: E402
+from utils.markdown import md_table  # noqa: E402
+from utils.reporting import count, final, image  # noqa: E402
 from utils.results import group_by_name, load_section  # noqa: E402
 from utils.sections import BY_KEY, folder, order  # noqa: E402
 from utils.stats import mean_interval, resolved  # noqa: E402

@@ -4,8 +4,9 @@ of them), and `selection_block` prints the table, the winner and whether the fin
 """
 from dataclasses import fields
 
-from utils.reporting import md_table, mean
-from utils.runner import RunSpec
+from utils.markdown import md_table
+from utils.reporting import mean
+from utils.spec import RunSpec
 
 # A field missing from an older result's spec had its default when that run was made.
 _DEFAULTS = {f.name: f.default for f in fields(RunSpec)}

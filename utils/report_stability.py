@@ -8,7 +8,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from utils.plotting import _save  # noqa: E402
-from utils.reporting import at_chance, count, final, image, md_table  # noqa: E402
+from utils.markdown import md_table  # noqa: E402
+from utils.reporting import at_chance, count, final, image  # noqa: E402
 from utils.results import load_section  # noqa: E402
 from utils.sections import BY_KEY, folder  # noqa: E402
 from utils.stability import largest_fall, robust_spikes  # noqa: E402

@@ -4,7 +4,7 @@ that prompted it."""
 import json
 import os
 
-from utils.reporting import md_table
+from utils.markdown import md_table
 
 
 def render(results_dir):

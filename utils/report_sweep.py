@@ -14,7 +14,8 @@ import numpy as np  # noqa: E402
 
 from utils.gradient_flow import FLOW_FACTOR, flow_ratio, flow_verdict, profile  # noqa: E402
 from utils.plotting import _save  # noqa: E402
-from utils.reporting import at_chance, fmt_int, image, md_table  # noqa: E402
+from utils.markdown import md_table  # noqa: E402
+from utils.reporting import at_chance, fmt_int, image  # noqa: E402
 from utils.results import load_section  # noqa: E402
 from utils.sections import BY_KEY, folder  # noqa: E402
 from utils.stats import accuracy_interval, compare_runs, resolved  # noqa: E402

@@ -2,16 +2,15 @@
 import os
 
 from utils import plotting, report_sweep
-from utils.analysis import ERF_IMAGES
 from utils.gradient_flow import flow_ratio, flow_verdict, profile
-from utils.param_search import deviation
-from utils.receptive_field import extent_in_image
+from utils.markdown import md_table
 from utils.report_sweep import DEPTH_SWEEP
-from utils.reporting import (accuracy_table, environment_lines, final, fmt_int, fmt_macs,
-                             gradient_flow_table, image, mean, mean_history, mean_std, md_table,
-                             one_seed_note, overfitting_sentences, speed_table)
+from utils.reporting import (accuracy_table, environment_lines, extent_in_image, final,
+                             fmt_int, fmt_macs, gradient_flow_table, image, mean, mean_history,
+                             mean_std, one_seed_note, overfitting_sentences, speed_table)
 from utils.results import group_by_name, load_section
 from utils.sections import BY_KEY, folder, order
+from utils.spec import ERF_IMAGES, deviation
 
 KERNEL, DEPTH = folder("2.1"), folder("2.2")
 PLOTS = BY_KEY["2.1"].plots

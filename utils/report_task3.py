@@ -3,12 +3,13 @@ import math
 import os
 
 from utils import plotting, report_paired, report_stability
-from utils.param_search import deviation
+from utils.markdown import md_table
 from utils.report_recipe import selection_block
 from utils.reporting import (accuracy_table, environment_lines, final, fmt_int, fmt_macs, image,
-                             mean, mean_std, md_table, overfitting_sentences)
+                             mean, mean_std, overfitting_sentences)
 from utils.results import group_by_name, load_section, load_study
 from utils.sections import BY_KEY, folder, order
+from utils.spec import deviation
 from utils.stability import largest_fall, robust_spikes
 from utils.stats import compare_accuracies, resolved
 

@@ -8,16 +8,11 @@ import os
 import statistics
 import urllib.parse
 
+from utils.markdown import md_table
 from utils.gradient_flow import FLOW_FACTOR, flow_ratio, flow_verdict, metric, profile
 from utils.stability import ROBUST_FLOOR, ROBUST_K, SPIKE_WINDOW
 from utils.stats import accuracy_interval
 
-
-
-def md_table(headers, rows):
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def mean_std(values, fmt="{:.4f}"):
@@ -233,3 +228,11 @@ def reading_rules():
             f"Reference columns (`ref.`): the published solution's numbers; its training times "
             f"come from hardware it does not name, ours from the device each section's "
             f"environment line names, so its accuracies compare with ours and its times do not.")
+
+
+def extent_in_image(centre, rf, size):
+    """Pixels of an analytic field of `rf` pixels centred at `centre` (input-pixel coordinate)
+    that fall inside an image of `size` pixels, along one axis: a unit off the image's centre
+    loses more on one side than the other."""
+    low, high = centre - (rf - 1) / 2, centre + (rf - 1) / 2
+    return max(0, int(min(size - 1, high) - max(0, low) + 1))

@@ -3,14 +3,11 @@
 A spec is plain data (what to train, on what, how); everything a report needs later goes into
 the JSON, so plots and the report never need the model again.
 """
-import dataclasses
 import errno
-import json
 import math
 import os
 import tempfile
 import time
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import torch
@@ -23,6 +20,7 @@ from utils.analysis import run_analyses
 from utils.data import CLASSES, STATS, TensorLoader, holdout, subset
 from utils.execution import Execution
 from utils.results import run_path, write_json_atomic
+from utils.spec import RunSpec  # noqa: F401  (the spec lives with the result contract)
 
 EVAL_BATCH = 1000
 
@@ -40,74 +38,6 @@ class NonFiniteLoss(RuntimeError):
 
 class CheckpointError(RuntimeError):
     """A checkpoint exists but does not load."""
-
-
-@dataclass
-class RunSpec:
-    name: str                  # the model's name in tables and plots
-    section: str               # results/<section>/, plots/<section>/
-    model: str                 # a key of models.MODELS
-    dataset: str               # "mnist" or "cifar10"
-    model_kwargs: dict = field(default_factory=dict)
-    epochs: int = 10
-    batch_size: int = 128
-    optimizer: str = "adam"    # "adam" or "sgd"
-    lr: float = 1e-3
-    momentum: float = 0.9      # SGD only
-    weight_decay: float = 0.0
-    schedule: str = "constant"  # "constant", "cosine" (lr to 0, per step) or "onecycle"
-    augment: bool = False      # random shift (pad 4 + crop) and horizontal flip
-    label_smoothing: float = 0.0  # training loss only; evaluation reports plain cross-entropy
-    train_subset: int = None   # None: the whole split
-    test_subset: int = None
-    # images of the training subset the trained model is evaluated on in eval mode at the end
-    # (train_acc_eval, the overfitting gap); None: all of them
-    train_eval_subset: int = None
-    # >0: hold this many images out of train and evaluate on them instead of the test split
-    # (recipe tuning); the test split is then never loaded into the run.
-    validation: int = 0
-    channels_last: bool = False
-    profile: str = "full"
-    seed: int = 0
-    grad_snapshots: int = 4    # gradient-flow samples, evenly spread over training
-    inference_batch: int = 1024  # batch size of the throughput measurement
-    analyses: list = field(default_factory=list)  # names in utils.analysis.ANALYSES
-    meta: dict = field(default_factory=dict)  # facts about how the spec was made (e.g. budget)
-    # True where divergence is an outcome under study (the depth and learning-rate sweeps): a
-    # non-finite loss then ends training and the result records where; otherwise it is an error.
-    divergence_is_result: bool = False
-
-    def as_dict(self):
-        """The spec as it reads back from JSON (tuples become lists), for comparisons."""
-        return json.loads(json.dumps(dataclasses.asdict(self)))
-
-    def matches(self, stored):
-        """Whether a spec read back from a result or checkpoint describes this same run; fields
-        added to RunSpec since it was written take their defaults."""
-        try:
-            return RunSpec(**stored).as_dict() == self.as_dict()
-        except TypeError:  # a field this version no longer knows
-            return False
-
-    @property
-    def run_id(self):
-        return f"{self.name}__seed{self.seed}"
-
-    def hyperparameters(self):
-        return {"epochs": self.epochs, "batch_size": self.batch_size,
-                "optimizer": self.optimizer, "lr": self.lr,
-                "momentum": self.momentum if self.optimizer == "sgd" else None,
-                "weight_decay": self.weight_decay, "schedule": self.schedule,
-                "dropout": self.model_kwargs.get("dropout", 0.0),
-                "augmentation": "random shift (pad 4 + crop), horizontal flip"
-                if self.augment else "none",
-                "train_subset": self.train_subset, "test_subset": self.test_subset,
-                **({"train_eval_subset": self.train_eval_subset}
-                   if self.train_eval_subset else {}),
-                "channels_last": self.channels_last,
-                "loss": "CrossEntropyLoss" + (f" (label smoothing {self.label_smoothing})"
-                                              if self.label_smoothing else ""),
-                **({"validation_held_out": self.validation} if self.validation else {})}
 
 
 def make_optimizer(spec, model):
