@@ -48,10 +48,8 @@ def mnist_recipe_specs(args):
 
 
 # 1.2's ResNet depth, chosen on images held out of the CIFAR-10 training split (section
-# "1.2-recipe"). With one BasicBlock per stage the 10 epochs (~100 s each on the 2-core CPU) end
-# at 0.87 training accuracy: the net underfits, so the candidate is more capacity, two blocks per
-# stage (twice the MACs and the time). The depth is chosen on the plain ResNetCIFAR and shared by
-# the regularised one (the same net plus dropout).
+# "1.2-recipe"): one BasicBlock per stage underfits in 10 epochs, so the candidate is more
+# capacity. Chosen on the plain ResNetCIFAR and shared by the regularised one (DECISIONS.md).
 CIFAR_DEPTHS = {"one_block": {"model_kwargs": {"blocks_per_stage": 1}},
                 "two_blocks": {"model_kwargs": {"blocks_per_stage": 2}}}
 # Two blocks per stage won on validation (results/cifar_recipe/; the report's 1.2 section shows

@@ -66,14 +66,9 @@ def paired_specs(args):
             for s in seeded(specs, args.seeds, args.profile)]
 
 
-# Depth: every block type as built, one block per stage (like for like). A depth search on
-# images held out of the CIFAR-10 training split (section "3.2-recipe") was run for the
-# Bottleneck alone, after its as-built test accuracy (0.7717) missed an 0.80 target: at one
-# block per stage it has one 3x3 convolution a block where BasicBlock and WideBlock have two (a
-# receptive field of 11 pixels against their 25) and it underfits. Two blocks won there, but
-# applying a search run for one variant only made the comparison unlike for like, and running it
-# for Basic and Wide too would have deepened all three (~4 CPU-hours more), so its result is
-# reported as a study of the Bottleneck's depth and not applied.
+# Depth: every block type as built, one block per stage (like for like). The Bottleneck's depth
+# is searched on a validation split (section "3.2-recipe") and reported as a study, not applied:
+# deepening one variant only would make the comparison unlike for like (DECISIONS.md).
 DEPTH_CANDIDATES = {"one_block": {"model_kwargs": {"blocks_per_stage": 1}},
                     "two_blocks": {"model_kwargs": {"blocks_per_stage": 2}}}
 
@@ -106,14 +101,10 @@ def residual_recipe_specs(args):
 
 
 
-# The stability test (section "3.2-stability"): each block type as built, trained at several
-# peak learning rates of the one-cycle schedule; a run whose loss becomes non-finite is recorded
-# as diverged. Short runs: in the full profile 4 epochs on 20,000 training images (~1 h on the
-# 2-core CPU for the 21 runs), so that the test accuracy is measured four times a run. The rates
-# double from 0.05 (half the recipe's 0.1) to 3.2, past the 0.8 at which no block diverged in the
-# quick profile, so that the sweep can find where each block stops training; no block diverged
-# at 3.2 in the full profile either, so the sweep was extended by two more doublings (6.4, 12.8;
-# ~16 min more). Quick keeps the recipe's rate and 0.8 at 2 epochs on 2,500 images (~1.5 min).
+# The stability test (section "3.2-stability"): each block type as built, trained at doubling
+# peak rates of the one-cycle schedule; a non-finite loss is recorded as diverged. Short runs
+# (the test accuracy measured each epoch); the rates reach past where every block still trains
+# (DECISIONS.md). Quick keeps the recipe's rate and one that is high for every block.
 STABILITY = {"full": dict(lrs=(0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8), epochs=4,
                           train_subset=20_000),
              "quick": dict(lrs=(0.1, 0.8), epochs=2, train_subset=2_500),

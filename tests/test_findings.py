@@ -6,6 +6,7 @@ import pytest
 
 from tests.conftest import result_record
 from utils.findings import comparisons, render
+from utils.table import Results
 
 
 def write(root, folder, name, seed, acc, params=1000):
@@ -21,13 +22,13 @@ def test_findings_use_seeds_where_both_sides_have_them_and_test_images_otherwise
         write(tmp_path, "mnist_comparison", "FCNet", seed, fc, params=567_434)
         write(tmp_path, "mnist_comparison", "SimpleCNN", seed, cnn, params=241_546)
     write(tmp_path, "mnist_comparison", "ResNetLike", 0, 0.9940)
-    rows = {(c["a"], c["b"]): c for c in comparisons(str(tmp_path))}
+    rows = {(c["a"], c["b"]): c for c in comparisons(Results(str(tmp_path)))}
     cnn_fc = rows[("SimpleCNN", "FCNet")]
     assert cnn_fc["over"] == "seeds" and cnn_fc["resolved"]
     assert abs(cnn_fc["difference"] - 0.0084) < 1e-9
     one_seed = rows[("ResNetLike", "SimpleCNN")]
     assert one_seed["over"] == "test images" and not one_seed["resolved"]
-    text = render(str(tmp_path))
+    text = render(Results(str(tmp_path)))
     assert text.startswith("## Findings") and "2.3× fewer parameters" in text
 
 
@@ -43,7 +44,7 @@ def test_agreement_counts_the_full_studys_resolved_orderings_a_quick_run_keeps(t
     write(quick, "mnist_comparison", "SimpleCNN", 0, 0.96)   # flips the resolved ordering
     write(quick, "mnist_comparison", "ResNetLike", 0, 0.98)
     assert full_results_dir(str(quick)) == str(full)
-    result = agreement(str(quick), str(full))
+    result = agreement(Results(str(quick)), Results(str(full)))
     # Resolved in full: SimpleCNN > FCNet and ResNetLike > FCNet (SimpleCNN vs ResNetLike is
     # within the seed spread, so it does not count); the quick runs keep one of the two.
     assert (result["agree"], result["total"]) == (1, 2)
@@ -63,7 +64,7 @@ def test_paired_section_is_compared_seed_by_seed_and_kept_apart_from_the_constan
         write(tmp_path, "custom_layers", "StandardCNN", seed, shared)
         write(tmp_path, "custom_layers", "Swap_SwishBeta", seed, shared + 0.0006)
     write(tmp_path, "custom_layers_paired", "Swap_MixPool2d", 0, 0.999)  # one shared seed: left out
-    rows = {(c["section"], c["a"], c["b"]): c for c in comparisons(str(tmp_path))}
+    rows = {(c["section"], c["a"], c["b"]): c for c in comparisons(Results(str(tmp_path)))}
     constant = rows[("3.1", "Swap_SwishBeta", "StandardCNN")]
     paired = rows[("3.1-paired", "Swap_SwishBeta", "StandardCNN")]
     assert constant["over"] == "seeds" and not constant["resolved"]
@@ -71,4 +72,4 @@ def test_paired_section_is_compared_seed_by_seed_and_kept_apart_from_the_constan
     assert paired["difference"] == pytest.approx(0.0006)
     assert (paired["seeds_a"], paired["acc_b"]) == (3, pytest.approx(0.993))
     assert ("3.1-paired", "Swap_MixPool2d", "StandardCNN") not in rows
-    assert render(str(tmp_path)).count("| 3.1-paired | Swap_SwishBeta − StandardCNN |") == 1
+    assert render(Results(str(tmp_path))).count("| 3.1-paired | Swap_SwishBeta − StandardCNN |") == 1

@@ -12,7 +12,7 @@ from utils.sections import SCRIPTS
 REPORT_HALF = {"report", "report_task1", "report_task2", "report_task3", "report_sweep",
                "report_stability", "report_paired", "report_recipe", "report_superseded",
                "reporting", "findings", "departures", "plotting", "readme", "stats", "stability",
-               "gradient_flow"}
+               "gradient_flow", "table"}
 # What both halves use: the result-file contract, the section registry and what it is made of.
 SHARED = {"results", "sections", "spec", "markdown", "reference", "profiles", "predictions",
           "supersede"}

@@ -22,6 +22,14 @@ def _write_run(root, folder, name, seed, acc):
         json.dumps(result_record(name, seed, acc)))
 
 
+def _write_run_timed(root, folder, name, seed, wall_s):
+    import json
+    path = root / folder
+    path.mkdir(parents=True, exist_ok=True)
+    (path / f"{name}__seed{seed}.json").write_text(json.dumps(result_record(
+        name, seed, 0.98, final={"wall_time_s": wall_s})))
+
+
 def test_headline_judges_each_target_on_the_mean_over_seeds(tmp_path):
     # FCNet's target is 0.982: seeds 0.985 and 0.978 average 0.9815, which misses it.
     _write_run(tmp_path / "results", "mnist_comparison", "FCNet", 0, 0.985)
@@ -75,6 +83,14 @@ def test_quick_wall_block_states_the_measured_time_and_the_slower_machine_estima
     write_json_atomic(str(tmp_path / "results" / "benchmarks" / "quick_wall.json"), record)
     assert "`--workers 2` (one thread a run, right after, same machine) took 7.5 min: " \
         "**1.33×** faster" in readme.quick_wall_block(str(tmp_path))
+    # The full study's estimate: its committed runs' wall time (here 2 h + 1 h) over the speed-up.
+    for seed, hours in ((0, 2.0), (1, 1.0)):
+        _write_run_timed(tmp_path / "results", "mnist_comparison", "FCNet", seed, hours * 3600)
+    assert "committed runs took 3.0 h one after another; at this ratio `--workers 2` would " \
+        "take about 2.2 h" in readme.quick_wall_block(str(tmp_path))
+    record["concurrent"]["speedup"] = 0.97  # side by side did not pay on that machine
+    write_json_atomic(str(tmp_path / "results" / "benchmarks" / "quick_wall.json"), record)
+    assert "took 7.5 min: no faster (**0.97×**)" in readme.quick_wall_block(str(tmp_path))
 
 
 def test_a_section_finished_on_two_machines_names_both_with_their_runs():

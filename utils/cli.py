@@ -442,9 +442,8 @@ def main(description, sections, argv=None, extra_options=None, extras=None):
             failures = []
         # The report half (matplotlib, seaborn, scipy) loads only when it draws: --plan, a
         # failed start and the training itself never pay for it.
-        from utils.report import draw_plots, write_report
-        draw_plots(BY_KEY[next(iter(sections))].script, args.results_dir, args.plots_dir)
-        write_report(args.results_dir, args.plots_dir)
+        from utils.report import build
+        build(BY_KEY[next(iter(sections))].script, args.results_dir, args.plots_dir)
     except (UserError, DatasetUnavailable, CheckpointError, RunLocked, LaunchError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -5,14 +5,13 @@ import statistics
 
 from utils.report_recipe import validation_acc
 from utils.markdown import md_table
-from utils.results import load_section
 from utils.sections import DEEP_DEPTH, folder
 
 
-def _validation(results_dir, key, model):
+def _validation(results, key, model):
     """{recipe: mean validation accuracy of `model`} in a recipe section."""
     scores = {}
-    for r in load_section(results_dir, folder(key)):
+    for r in results.section(folder(key)):
         meta = r["spec"]["meta"]
         if meta.get("tuned_model") == model:
             scores.setdefault(meta["recipe"], []).append(validation_acc(r))
@@ -26,8 +25,8 @@ def _effect(scores, chosen, key):
     return f"validation accuracy {chosen} {scores[chosen]:.4f} against {others} (`{key}`)"
 
 
-def _spec(results_dir, key, name):
-    runs = [r for r in load_section(results_dir, folder(key)) if r["name"] == name]
+def _spec(results, key, name):
+    runs = [r for r in results.section(folder(key)) if r["name"] == name]
     return runs[0]["spec"] if runs else None
 
 
@@ -36,15 +35,15 @@ def depth_of(spec):
     return spec["model_kwargs"].get("depth", DEEP_DEPTH)
 
 
-def departures(results_dir):
+def departures(results):
     rows = []
-    mnist = _spec(results_dir, "1.1", "SimpleCNN")
+    mnist = _spec(results, "1.1", "SimpleCNN")
     if mnist:
         rows.append(["1.1 learning rate", "Adam, lr 0.001", f"Adam, lr {mnist['lr']:g} "
                      f"annealed to 0 by a {mnist['schedule']} schedule",
-                     _effect(_validation(results_dir, "1.1-recipe", "SimpleCNN"),
+                     _effect(_validation(results, "1.1-recipe", "SimpleCNN"),
                              mnist["schedule"], "1.1-recipe") + " (SimpleCNN)"])
-    resnet = _spec(results_dir, "1.2", "ResNetCIFAR")
+    resnet = _spec(results, "1.2", "ResNetCIFAR")
     if resnet:
         rows.append(["1.2 ResNets: schedule", "SGD lr 0.1, decayed over the epochs",
                      f"SGD peak lr {resnet['lr']:g}, {resnet['schedule']} (warm-up over the "
@@ -52,29 +51,29 @@ def departures(results_dir):
         blocks = resnet["model_kwargs"].get("blocks_per_stage", 1)
         rows.append(["1.2 ResNets: depth", "a CNN with residual blocks",
                      f"{blocks} BasicBlocks per stage",
-                     _effect(_validation(results_dir, "1.2-recipe", "ResNetCIFAR"),
+                     _effect(_validation(results, "1.2-recipe", "ResNetCIFAR"),
                              "two_blocks" if blocks == 2 else "one_block", "1.2-recipe")])
-    fc = _spec(results_dir, "1.2", "DeepFCNet")
+    fc = _spec(results, "1.2", "DeepFCNet")
     if fc:
         rows.append(["1.2 DeepFCNet: schedule", "Adam lr 0.001",
                      f"Adam peak lr {fc['lr']:g}, {fc['schedule']}", "not measured"])
-    deep = _spec(results_dir, "2.2", "DeepCNN")
+    deep = _spec(results, "2.2", "DeepCNN")
     if deep:
         rows.append(["2.2 DeepCNN/ResidualCNN depth", "6 or more conv layers",
                      f"{depth_of(deep)} (`--deep-depth`)", "not measured for this family; the "
                      "depth sweep (section `2.2-sweep`) varies depth in the CIFAR ResNet family"])
-    custom = _spec(results_dir, "3.1", "StandardCNN")
+    custom = _spec(results, "3.1", "StandardCNN")
     if custom:
         rows.append(["3.1 schedule", "the 1.1 settings (Adam, lr 0.001)",
                      f"Adam lr {custom['lr']:g}, {custom['schedule']} (1.1 itself anneals)",
                      "measured by section `3.1-paired` (the same nets under the cosine), "
                      "where it has run"])
-    bottleneck = _spec(results_dir, "3.2", "BottleneckResNet")
+    bottleneck = _spec(results, "3.2", "BottleneckResNet")
     if bottleneck:
         blocks = bottleneck["model_kwargs"].get("blocks_per_stage", 1)
         rows.append(["3.2 depth", "one block of each type (depth not set)",
                      f"{blocks} block{'s' * (blocks > 1)} per stage for every block type",
-                     _effect(_validation(results_dir, "3.2-recipe", "BottleneckResNet"),
+                     _effect(_validation(results, "3.2-recipe", "BottleneckResNet"),
                              "two_blocks" if blocks == 2 else "one_block", "3.2-recipe")
                      + " for the Bottleneck alone; not applied, so that the three compare at "
                        "one depth"])

@@ -8,9 +8,10 @@ from utils import report_paired, report_stability, report_sweep
 from utils.departures import depth_of
 from utils.markdown import md_table
 from utils.reporting import final, gap_of, reading_rules
-from utils.results import group_by_name, load_section, load_study
+from utils.results import group_by_name
 from utils.sections import BY_KEY, SECTIONS
 from utils.stats import compare_accuracies, compare_runs, resolved
+from utils.table import Results
 
 PROFILE_DIRS = ("quick", "smoke")  # a reduced profile's results sit in results/<profile>/
 PAIRED = "3.1-paired"
@@ -38,12 +39,12 @@ QUESTIONS = [
 ]
 
 
-def comparisons(results_dir):
+def comparisons(results):
     """One dict per comparison whose two sides have finished runs."""
     out = []
     for key, question, pairs in QUESTIONS:
         section = BY_KEY[key]
-        groups = group_by_name(load_section(results_dir, section.folder), section.order)
+        groups = group_by_name(results.section(section.folder), section.order)
         for a, b in pairs:
             if a not in groups or b not in groups:
                 continue
@@ -56,14 +57,14 @@ def comparisons(results_dir):
                         "difference": diff, "low": low, "high": high, "over": method,
                         "resolved": resolved(low, high)})
     keys = [s.key for s in SECTIONS]  # the paired rows go right after 3.1's
-    return sorted(out + paired_comparisons(results_dir), key=lambda c: keys.index(c["section"]))
+    return sorted(out + paired_comparisons(results), key=lambda c: keys.index(c["section"]))
 
 
-def paired_comparisons(results_dir):
+def paired_comparisons(results):
     """3.1-paired, in the same shape: each net minus StandardCNN seed by seed under the cosine
     schedule, a Student-t interval over those differences (the shared seed's share of the noise
     cancels, which is what gives this section its power). Nets with two or more shared seeds."""
-    runs = load_section(results_dir, BY_KEY[PAIRED].folder)
+    runs = results.section(BY_KEY[PAIRED].folder)
     params = {r["name"]: r["params"] for r in runs}
     base = report_paired.BASELINE
     return [{"section": PAIRED, "question": "Custom layers, cosine schedule, paired by seed",
@@ -80,8 +81,8 @@ def _verdict(c):
     return f"{c['a']} {'higher' if c['difference'] > 0 else 'lower'}"
 
 
-def _profile_note(results_dir):
-    runs = [r for s in BY_KEY.values() for r in load_section(results_dir, s.folder)[:1]]
+def _profile_note(results):
+    runs = [r for s in BY_KEY.values() for r in results.section(s.folder)[:1]]
     profiles = sorted({r.get("profile", "full") for r in runs})
     if profiles in ([], ["full"]):
         return ""
@@ -97,7 +98,7 @@ def _gap(runs):
     return statistics.mean(gap_of(r) for r in runs)
 
 
-def notes(results_dir, rows):
+def notes(results, rows):
     """What the numbers say about why, each sentence printed only where its comparison resolved
     the way it explains."""
     by_pair = {(c["a"], c["b"]): c for c in rows if c["section"] != PAIRED}
@@ -108,7 +109,7 @@ def notes(results_dir, rows):
                    f"fewer parameters ({c['params_a']:,} against {c['params_b']:,}): a "
                    "convolution shares its weights across positions and sees local "
                    "neighbourhoods, which the FC net has to learn position by position.")
-    cifar = group_by_name(load_section(results_dir, BY_KEY["1.2"].folder))
+    cifar = group_by_name(results.section(BY_KEY["1.2"].folder))
     if "ResNetCIFAR" in cifar and "ResNetCIFARRegularized" in cifar:
         c = by_pair.get(("ResNetCIFARRegularized", "ResNetCIFAR"))
         dropout = cifar["ResNetCIFARRegularized"][0]["model_kwargs"].get("dropout")
@@ -117,14 +118,14 @@ def notes(results_dir, rows):
                    f"by {c['difference']:+.4f} ({_verdict(c)}); the eval-mode train − test gap "
                    f"went from {_gap(cifar['ResNetCIFAR']):.4f} to "
                    f"{_gap(cifar['ResNetCIFARRegularized']):.4f}.")
-    kernels = group_by_name(load_section(results_dir, BY_KEY["2.1"].folder))
+    kernels = group_by_name(results.section(BY_KEY["2.1"].folder))
     if "CNN_3x3" in kernels and "CNN_7x7" in kernels:
         w3, w7 = (kernels[k][0]["model_kwargs"]["widths"] for k in ("CNN_3x3", "CNN_7x7"))
         out.append(f"- 2.1: at one parameter budget a larger kernel buys spatial extent with "
                    f"channels: widths {'×'.join(map(str, w3))} for 3×3 against "
                    f"{'×'.join(map(str, w7))} for 7×7.")
-    out += [n for n in (_depth_note(by_pair, results_dir), _custom_note(rows, results_dir),
-                        _residual_note(by_pair, results_dir)) if n]
+    out += [n for n in (_depth_note(by_pair, results), _custom_note(rows, results),
+                        _residual_note(by_pair, results)) if n]
     return "\n".join(out)
 
 
@@ -137,7 +138,7 @@ def _said(c):
     return _interval(c) + ("" if c["resolved"] else ", unresolved")
 
 
-def _depth_note(by_pair, results_dir):
+def _depth_note(by_pair, results):
     """2.2: depth in the assignment's nets, then what the sweep showed about degradation,
     skips and gradients (one seed each there: intervals over the test images)."""
     parts = []
@@ -146,10 +147,10 @@ def _depth_note(by_pair, results_dir):
     if medium and deep:
         parts.append(f"- 2.2 depth (BatchNorm after every conv): ShallowCNN → MediumCNN changed "
                      f"test accuracy by {_said(medium)}, MediumCNN → DeepCNN "
-                     f"({deep_layers(results_dir)} conv layers) by {_said(deep)}"
+                     f"({deep_layers(results)} conv layers) by {_said(deep)}"
                      + (f"; skip connections at that depth by {_said(skips)}" if skips else "")
                      + ".")
-    sweep = load_section(results_dir, BY_KEY["2.2-sweep"].folder)
+    sweep = results.section(BY_KEY["2.2-sweep"].folder)
     if sweep:
         verdicts = report_sweep.sweep_verdicts(sweep)
         deepest = max(v["to"] for v in verdicts["depth_effect"]) if verdicts[
@@ -166,13 +167,13 @@ def _depth_note(by_pair, results_dir):
     return "\n".join(parts)
 
 
-def deep_layers(results_dir):
-    runs = load_section(results_dir, BY_KEY["2.2"].folder)
+def deep_layers(results):
+    runs = results.section(BY_KEY["2.2"].folder)
     deep = [r for r in runs if r["name"] == "DeepCNN"]
     return depth_of(deep[0]["spec"]) if deep else "the deep net's"
 
 
-def _custom_note(rows, results_dir):
+def _custom_note(rows, results):
     """3.1: did any custom layer change accuracy, and what do they cost."""
     swaps = [c for c in rows if c["section"] == "3.1" and c["a"].startswith("Swap_")]
     if not swaps:
@@ -195,8 +196,8 @@ def _custom_note(rows, results_dir):
                  f"differ{'s' * (len(resolved_swaps) == 1)} resolvably from "
                  "StandardCNN" + (f" ({'; '.join(resolved_swaps)})" if resolved_swaps else "")
                  + "; " + report_paired.family_sentence(report_paired.paired_effects(
-                     load_section(results_dir, BY_KEY[PAIRED].folder))))
-    study = load_study(results_dir, BY_KEY["3.1"].folder)
+                     results.section(BY_KEY[PAIRED].folder))))
+    study = results.study(BY_KEY["3.1"].folder)
     if study:
         rows_ = study["benchmark"]["rows"]
         ratios = [r["custom_fwd_bwd_ms"] / r["standard_fwd_bwd_ms"] for r in rows_]
@@ -205,10 +206,10 @@ def _custom_note(rows, results_dir):
     return text + "."
 
 
-def _residual_note(by_pair, results_dir):
+def _residual_note(by_pair, results):
     """3.2: the as-built ranking (each neighbour pair with its interval), the equal-budget
     comparison and the stability test's highest stable learning rate per block."""
-    runs = group_by_name(load_section(results_dir, BY_KEY["3.2"].folder))
+    runs = group_by_name(results.section(BY_KEY["3.2"].folder))
     built = {n: r for n, r in runs.items() if not n.endswith("_matched")}
     if len(built) < 2:
         return None
@@ -220,7 +221,7 @@ def _residual_note(by_pair, results_dir):
     if matched:
         text += ("; at one parameter budget, " + "; ".join(
             f"{c['a']} − {c['b']} {_said(c)}" for c in matched))
-    blocks = report_stability.by_block(load_section(results_dir, BY_KEY["3.2-stability"].folder))
+    blocks = report_stability.by_block(results.section(BY_KEY["3.2-stability"].folder))
     if blocks:
         sweep = report_stability.summary(blocks)
         tried = f"peak learning rates {', '.join(f'{x:g}' for x in sweep['lrs'])}"
@@ -232,8 +233,8 @@ def _residual_note(by_pair, results_dir):
     return text + "."
 
 
-def render(results_dir):
-    rows = comparisons(results_dir)
+def render(results):
+    rows = comparisons(results)
     if not rows:
         return None
     headers = ["section", "comparison (a − b)", "test acc a / b (seeds)", "difference [95 % CI]",
@@ -241,9 +242,10 @@ def render(results_dir):
     cells = [[c["section"], f"{c['a']} − {c['b']}",
               f"{c['acc_a']:.4f} ({c['seeds_a']}) / {c['acc_b']:.4f} ({c['seeds_b']})",
               _interval(c), c["over"], _verdict(c)] for c in rows]
-    full_dir = full_results_dir(results_dir)
-    if full_dir:  # a reduced profile: each comparison beside the full study's
-        full = {(c["section"], c["a"], c["b"]): c for c in comparisons(full_dir)}
+    full_dir = full_results_dir(results.dir)
+    full_results = Results(full_dir) if full_dir else None
+    if full_results:  # a reduced profile: each comparison beside the full study's
+        full = {(c["section"], c["a"], c["b"]): c for c in comparisons(full_results)}
         headers += ["full profile: difference [95 % CI]", "full profile: verdict"]
         for row, c in zip(cells, rows):
             f = full.get((c["section"], c["a"], c["b"]))
@@ -251,7 +253,7 @@ def render(results_dir):
     resolved_count = sum(c["resolved"] for c in rows)
     return "\n\n".join(x for x in [
         "## Findings",
-        _profile_note(results_dir), agreement_block(results_dir),
+        _profile_note(results), agreement_block(results, full_results),
         f"Each question of the assignment, answered by the comparisons that decide it "
         f"({resolved_count} of {len(rows)} resolved). Test accuracy at the last epoch; the "
         "interval is Welch's 95 % t-interval over seeds where both sides ran several, else a "
@@ -261,7 +263,7 @@ def render(results_dir):
         f"interval is for its comparison alone, not corrected for the {len(rows)} made here "
         "(3.1-paired's section also gives verdicts corrected for its own). A difference whose interval includes "
         "zero is unresolved. The sections below hold the details, the analyses and the plots.",
-        md_table(headers, cells), notes(results_dir, rows), reading_rules()] if x)
+        md_table(headers, cells), notes(results, rows), reading_rules()] if x)
 
 
 def full_results_dir(results_dir):
@@ -271,14 +273,14 @@ def full_results_dir(results_dir):
     return parent if os.path.basename(os.path.normpath(results_dir)) in PROFILE_DIRS else None
 
 
-def agreement(results_dir, full_dir):
+def agreement(results, full_results):
     """How many of the full study's resolved orderings (pairs of models within a final section
-    whose full-profile difference is resolved) the runs in `results_dir` order the same way.
+    whose full-profile difference is resolved) the runs in `results` order the same way.
     Returns {"pairs": [...], "by_section": {key: (agree, total)}, "agree", "total"}."""
     pairs, by_section = [], {}
     for section in (s for s in SECTIONS if s.kind == "final"):
-        full = group_by_name(load_section(full_dir, section.folder), section.order)
-        reduced = group_by_name(load_section(results_dir, section.folder), section.order)
+        full = group_by_name(full_results.section(section.folder), section.order)
+        reduced = group_by_name(results.section(section.folder), section.order)
         names = [n for n in full if n in reduced]
         for i, a in enumerate(names):
             for b in names[i + 1:]:
@@ -297,11 +299,10 @@ def agreement(results_dir, full_dir):
             "agree": sum(p["same"] for p in pairs), "total": len(pairs)}
 
 
-def agreement_block(results_dir):
-    full_dir = full_results_dir(results_dir)
-    if full_dir is None:
+def agreement_block(results, full_results):
+    if full_results is None:
         return ""
-    a = agreement(results_dir, full_dir)
+    a = agreement(results, full_results)
     if not a["total"]:
         return ""
     per_section = ", ".join(f"{k} {agree}/{total}" for k, (agree, total) in a["by_section"].items())

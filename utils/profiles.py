@@ -11,12 +11,9 @@ PROFILES = {
     # validation: images held out of train when a recipe is tuned (utils/recipe.py)
     "full": dict(epochs=10, validation=5_000),
     # quick: the study a CPU user runs, within 20 minutes on a 2-core CPU and ordering models as
-    # the full profile does (issue 16; benchmarks/quick_wall.py measures it). A quick CIFAR-10
-    # run is far from converged, so agreement is bought with optimisation steps per CPU-second:
-    # batch 64 doubles the steps at no higher cost per image on 2 cores, and fewer epochs over
-    # more images trained further at equal cost (one-seed probe, batch 64: 2 x 7,500 gave
-    # DeepCNN 0.431, 3 x 5,000 gave 0.376). Evaluation is kept small (2,000 test images, the
-    # eval-mode train accuracy on 2,000 training images): it had cost a third of the study.
+    # the full profile does (benchmarks/quick_wall.py measures it). Its CIFAR-10 runs are far
+    # from converged, so it buys optimisation steps per CPU-second (batch 64) and keeps the
+    # evaluation small (DECISIONS.md).
     "quick": dict(epochs=2, mnist_train=12_000, mnist_test=2_000, cifar_epochs=2,
                   cifar_train=6_000, cifar_test=2_000, cifar_batch=64, train_eval=2_000,
                   inference_batch=256, validation=5_000),

@@ -15,24 +15,31 @@ from collections import Counter
 from utils.reference import BEST_KERNEL
 from utils.markdown import md_table
 from utils.reporting import count, final, mean, mean_std
-from utils.results import group_by_name, load_section, read_json
+from utils.results import group_by_name, read_json
+from utils.table import Results
 from utils.sections import SECTIONS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULT_DIRS = [("quick", "results/quick"), ("full", "results")]  # (profile, results folder)
 
 
-def timing_table(root=ROOT):
+def tables_of(root):
+    """{profile: its results table}, each folder read once for all of README's blocks."""
+    return {profile: Results(os.path.join(root, folder)) for profile, folder in RESULT_DIRS}
+
+
+def timing_table(root=ROOT, tables=None):
     """Per section and profile: runs, wall time (training + evaluation + measuring), the
     slowest model's time per epoch, and the device it was measured on."""
+    tables = tables or tables_of(root)
     rows, totals = [], {}
     # Every section costs time, the recipe ones (scored on validation) and the further studies
     # included; each recipe is listed just before the runs it chose for.
     for section in SECTIONS:
         script, label, folder, order = (section.script, section.label, section.folder,
                                         section.order)
-        for profile, results in RESULT_DIRS:
-            runs = load_section(os.path.join(root, results), folder)
+        for profile, _ in RESULT_DIRS:
+            runs = tables[profile].section(folder)
             if not runs:
                 continue
             groups = group_by_name(runs, order)
@@ -72,17 +79,17 @@ def _met(value, target):
     return "yes" if value >= target else "no"
 
 
-def headline_table(root=ROOT):
+def headline_table(root=ROOT, tables=None):
     """Per model: the reference's test accuracy, the project's target, the full profile's
     last-epoch test accuracy (mean ± std over seeds), whether it meets the target, and the
     quick profile's number."""
+    tables = tables or tables_of(root)
     rows = []
     # The assignment's own sections: recipes score on validation, studies have no reference.
     for section in (s for s in SECTIONS if s.kind == "final"):
         label, folder, order = section.label, section.folder, section.order
-        full = group_by_name(load_section(os.path.join(root, "results"), folder), order)
-        quick = group_by_name(load_section(os.path.join(root, "results", "quick"), folder),
-                              order)
+        full = group_by_name(tables["full"].section(folder), order)
+        quick = group_by_name(tables["quick"].section(folder), order)
         targets, reference = section.targets, section.reference
         for name in [*full, *(n for n in quick if n not in full)]:
             runs = full.get(name, [])
@@ -106,7 +113,7 @@ def headline_table(root=ROOT):
                      "meets target", "quick profile"], rows)
 
 
-def benchmark_table(root=ROOT):
+def benchmark_table(root=ROOT, tables=None):
     from benchmarks.train_throughput import table
 
     path = os.path.join(root, "results", "benchmarks", "train_throughput.json")
@@ -122,7 +129,7 @@ def _within(seconds):
     return "within" if seconds <= BUDGET_MIN * 60 else "over"
 
 
-def quick_wall_block(root=ROOT):
+def quick_wall_block(root=ROOT, tables=None):
     """The quick study's measured wall time from nothing, and what a slower machine would take."""
     path = os.path.join(root, "results", "benchmarks", "quick_wall.json")
     if not os.path.exists(path):
@@ -138,7 +145,9 @@ def quick_wall_block(root=ROOT):
     side = record.get("concurrent")
     concurrent = (f" The same study with `--workers {side['workers']}` (one thread a run, right "
                   f"after, same machine) took {side['total_wall_s'] / 60:.1f} min: "
-                  f"**{side['speedup']:.2f}×** faster." if side else
+                  f"{_speed(side['speedup'])}."
+                  f"{full_study_estimate(side, (tables or tables_of(root))['full'])}"
+                  if side else
                   " Not yet measured with `--workers 2` (`python -m benchmarks.quick_wall "
                   "--workers 2`).")
     return (f"The whole quick study trained from nothing (`python -m benchmarks.quick_wall`: the "
@@ -152,7 +161,26 @@ def quick_wall_block(root=ROOT):
             f"{_within(slower['estimated_wall_s'])} the budget.{concurrent}")
 
 
-def drift_block(root=ROOT):
+def _speed(ratio):
+    """'**1.33×** faster', or, when running side by side did not pay, 'no faster (**0.97×**)'."""
+    return f"**{ratio:.2f}×** faster" if ratio >= 1.005 else f"no faster (**{ratio:.2f}×**)"
+
+
+def full_study_estimate(side, full):
+    """The full study's committed wall time (its runs one after another, as recorded) and what
+    it would be at the quick study's measured --workers ratio: an estimate, since the full
+    profile's nets are larger than the quick subsets' runs."""
+    wall = sum(r["final"].get("wall_time_s", r["final"]["train_time_s"])
+               for section in SECTIONS for r in full.section(section.folder))
+    if not wall:
+        return ""
+    return (f" The full study's committed runs took {wall / 3600:.1f} h one after another; at "
+            f"this ratio `--workers {side['workers']}` would take about "
+            f"{wall / side['speedup'] / 3600:.1f} h (an estimate: the full profile's nets are "
+            f"larger and use two threads differently from the quick ones).")
+
+
+def drift_block(root=ROOT, tables=None):
     from benchmarks.rerun_drift import table
 
     path = os.path.join(root, "results", "benchmarks", "rerun_drift.json")
@@ -166,10 +194,11 @@ BLOCKS = {"timings": timing_table, "headline": headline_table, "benchmark": benc
 
 
 def render(text, root=ROOT):
+    tables = tables_of(root)
     for name, make in BLOCKS.items():
         pattern = re.compile(rf"(<!-- generated:{name} -->\n).*?(<!-- /generated:{name} -->)",
                              re.S)
-        text = pattern.sub(lambda m: m.group(1) + make(root) + "\n" + m.group(2), text)
+        text = pattern.sub(lambda m: m.group(1) + make(root, tables) + "\n" + m.group(2), text)
     return text
 
 

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from utils.plotting import _save  # noqa: E402
 from utils.markdown import md_table  # noqa: E402
 from utils.reporting import count, final, image  # noqa: E402
-from utils.results import group_by_name, load_section  # noqa: E402
+from utils.results import group_by_name  # noqa: E402
 from utils.sections import BY_KEY, folder, order  # noqa: E402
 from utils.stats import mean_interval, resolved  # noqa: E402
 
@@ -51,8 +51,8 @@ def paired_effects(runs, baseline=BASELINE):
     return out
 
 
-def draw(results_dir, plots_dir):
-    effects = paired_effects(load_section(results_dir, CUSTOM_PAIRED))
+def draw(results, plots_dir):
+    effects = paired_effects(results.section(CUSTOM_PAIRED))
     if not effects:
         return []
     fig, ax = plt.subplots(figsize=(6.4, 0.6 * len(effects) + 1.6))
@@ -93,8 +93,8 @@ def family_sentence(effects):
             f"stay{'s' * (len(kept) == 1)} resolved" + (f" ({', '.join(kept)})" if kept else ""))
 
 
-def render(results_dir, plots_dir):
-    runs = load_section(results_dir, CUSTOM_PAIRED)
+def render(results, plots_dir):
+    runs = results.section(CUSTOM_PAIRED)
     effects = paired_effects(runs)
     if not effects:
         return None
@@ -130,4 +130,4 @@ def render(results_dir, plots_dir):
         *([f"Each comparison alone: {sum(e['resolved'] for e in effects.values())} of "
            f"{len(effects)} resolved; {family}."] if family else []),
         *pending,
-        image(plots_dir, results_dir, f"{PLOTS}/paired_effects.png", "paired effects")])
+        image(plots_dir, results.dir, f"{PLOTS}/paired_effects.png", "paired effects")])

@@ -10,7 +10,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 from utils.plotting import _save  # noqa: E402
 from utils.markdown import md_table  # noqa: E402
 from utils.reporting import at_chance, count, final, image  # noqa: E402
-from utils.results import load_section  # noqa: E402
 from utils.sections import BY_KEY, folder  # noqa: E402
 from utils.stability import largest_fall, robust_spikes  # noqa: E402
 from utils.stats import accuracy_interval  # noqa: E402
@@ -46,8 +45,8 @@ def block_verdicts(runs_by_lr):
     return {"highest_stable_lr": max(stable) if stable else None, "rows": rows}
 
 
-def draw(results_dir, plots_dir):
-    blocks = by_block(load_section(results_dir, RESIDUAL_STABILITY))
+def draw(results, plots_dir):
+    blocks = by_block(results.section(RESIDUAL_STABILITY))
     if not blocks:
         return []
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
@@ -96,8 +95,8 @@ def _with_interval(acc, n):
     return f"{acc:.4f} [{low:.4f}, {high:.4f}]"
 
 
-def render(results_dir, plots_dir):
-    runs = load_section(results_dir, RESIDUAL_STABILITY)
+def render(results, plots_dir):
+    runs = results.section(RESIDUAL_STABILITY)
     blocks = by_block(runs)
     if not blocks:
         return None
@@ -125,4 +124,4 @@ def render(results_dir, plots_dir):
         md_table(["block", "peak lr", "diverged", "test acc [95 % interval over the test images]",
                   "largest fall in test acc",
                   "loss spikes", "highest lr that trained"], rows), bound,
-        image(plots_dir, results_dir, f"{PLOTS}/stability_lr_sweep.png", "lr sweep")] if x)
+        image(plots_dir, results.dir, f"{PLOTS}/stability_lr_sweep.png", "lr sweep")] if x)

@@ -7,8 +7,8 @@ import os
 from utils.markdown import md_table
 
 
-def render(results_dir):
-    path = os.path.join(results_dir, "superseded", "index.json")
+def render(results):
+    path = os.path.join(results.dir, "superseded", "index.json")
     if not os.path.exists(path):
         return None
     with open(path) as f:
@@ -17,7 +17,7 @@ def render(results_dir):
     runs = [r for r in runs if r.get("kind") != "rerun"]
     rows = []
     for r in runs:
-        with open(os.path.join(results_dir, "superseded", r["file"])) as f:
+        with open(os.path.join(results.dir, "superseded", r["file"])) as f:
             spec = json.load(f).get("spec", {})
         rows.append([f"`{r['section_folder']}/{r['run_id']}`", f"{r['test_acc']:.4f}",
                      spec.get("schedule", "—"), json.dumps(spec.get("model_kwargs", {})),

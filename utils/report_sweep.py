@@ -16,7 +16,6 @@ from utils.gradient_flow import FLOW_FACTOR, flow_ratio, flow_verdict, profile  
 from utils.plotting import _save  # noqa: E402
 from utils.markdown import md_table  # noqa: E402
 from utils.reporting import at_chance, fmt_int, image  # noqa: E402
-from utils.results import load_section  # noqa: E402
 from utils.sections import BY_KEY, folder  # noqa: E402
 from utils.stats import accuracy_interval, compare_runs, resolved  # noqa: E402
 
@@ -69,8 +68,8 @@ def sweep_verdicts(runs):
     return out
 
 
-def draw(results_dir, plots_dir):
-    configs = by_config(load_section(results_dir, DEPTH_SWEEP))
+def draw(results, plots_dir):
+    configs = by_config(results.section(DEPTH_SWEEP))
     if not configs:
         return []
     depths = sorted({d for d, _, _ in configs})
@@ -197,8 +196,8 @@ def _diff_cell(v):
     return f"{_pct(v['difference'])} [{_pct(v['low'])}, {_pct(v['high'])}] ({verdict})"
 
 
-def render(results_dir, plots_dir):
-    runs = load_section(results_dir, DEPTH_SWEEP)
+def render(results, plots_dir):
+    runs = results.section(DEPTH_SWEEP)
     configs = by_config(runs)
     if not configs:
         return None
@@ -252,8 +251,8 @@ def render(results_dir, plots_dir):
                  [[_family(v["residual"], v["batchnorm"]), f"{v['from']} → {v['to']}",
                    _diff_cell(v)] for v in verdicts["depth_effect"]])
         if verdicts["depth_effect"] else "",
-        image(plots_dir, results_dir, f"{PLOTS}/sweep_grad_init.png", "gradient at init") + "\n"
-        + image(plots_dir, results_dir, f"{PLOTS}/sweep_accuracy.png", "accuracy by depth")
-        + "\n" + image(plots_dir, results_dir, f"{PLOTS}/sweep_train_loss.png", "training loss"),
+        image(plots_dir, results.dir, f"{PLOTS}/sweep_grad_init.png", "gradient at init") + "\n"
+        + image(plots_dir, results.dir, f"{PLOTS}/sweep_accuracy.png", "accuracy by depth")
+        + "\n" + image(plots_dir, results.dir, f"{PLOTS}/sweep_train_loss.png", "training loss"),
     ]
     return "\n\n".join(x for x in lines if x)

@@ -6,7 +6,7 @@ from utils.report_recipe import selection_block
 from utils.reporting import (accuracy_table, environment_lines, final, fmt_int, gap_of,
                              gradient_flow_table, image, mean, overfitting_sentences,
                              param_sentences, speed_table)
-from utils.results import group_by_name, load_section
+from utils.results import group_by_name
 from utils.sections import BY_KEY, folder, order
 
 MNIST, CIFAR = folder("1.1"), folder("1.2")
@@ -18,15 +18,15 @@ CURVES = [("train_acc", "train accuracy (running, in-epoch)"), ("test_acc", "tes
           ("train_loss", "train loss"), ("test_loss", "test loss")]
 
 
-def _groups(results_dir, section, order):
-    return group_by_name(load_section(results_dir, section), order)
+def _groups(results, section, order):
+    return group_by_name(results.section(section), order)
 
 
-def draw(results_dir, plots_dir):
+def draw(results, plots_dir):
     """Every Task 1 plot whose runs exist; returns the paths written."""
     written = []
     for section, label in ((MNIST, "MNIST"), (CIFAR, "CIFAR-10")):
-        groups = _groups(results_dir, section, MNIST_ORDER if section == MNIST else CIFAR_ORDER)
+        groups = _groups(results, section, MNIST_ORDER if section == MNIST else CIFAR_ORDER)
         if not groups:
             continue
         for key, ylabel in CURVES:
@@ -106,16 +106,16 @@ def _speed_sentence(groups, fc, cnns):
             "(how often each weight is used per image): " + ", ".join(reuse) + ".")
 
 
-def render(results_dir, plots_dir):
-    mnist = _groups(results_dir, MNIST, MNIST_ORDER)
-    cifar = _groups(results_dir, CIFAR, CIFAR_ORDER)
+def render(results, plots_dir):
+    mnist = _groups(results, MNIST, MNIST_ORDER)
+    cifar = _groups(results, CIFAR, CIFAR_ORDER)
     if not mnist and not cifar:
         return None
     out = ["## Task 1 — CNN versus fully connected networks"]
     if mnist:
         out += [
             "### 1.1 MNIST", _hyper_line(mnist),
-            selection_block(load_section(results_dir, MNIST_RECIPE),
+            selection_block(results.section(MNIST_RECIPE),
                             [r for runs in mnist.values() for r in runs]),
             _resnetlike_sentence(mnist),
             "**Accuracy** (the reference solution's numbers from the assignment beside ours):",
@@ -125,13 +125,13 @@ def render(results_dir, plots_dir):
             speed_table(mnist), _speed_sentence(mnist, "FCNet", ["SimpleCNN", "ResNetLike"]),
             "**Where the parameters are:**", param_sentences(mnist),
             "**Overfitting:**", overfitting_sentences(mnist),
-            image(plots_dir, results_dir, f"{MNIST}/overfitting.png", "MNIST overfitting"),
-            "**Learning curves:**", _curves_block(plots_dir, results_dir, MNIST, "MNIST"),
+            image(plots_dir, results.dir, f"{MNIST}/overfitting.png", "MNIST overfitting"),
+            "**Learning curves:**", _curves_block(plots_dir, results.dir, MNIST, "MNIST"),
         ]
     if cifar:
         out += [
             "### 1.2 CIFAR-10", _per_model_settings(cifar),
-            selection_block(load_section(results_dir, CIFAR_RECIPE),
+            selection_block(results.section(CIFAR_RECIPE),
                             [r for n, runs in cifar.items() if n != "DeepFCNet" for r in runs]),
             "**Accuracy** (the reference's numbers beside ours):",
             accuracy_table(cifar, BY_KEY["1.2"].reference),
@@ -139,16 +139,16 @@ def render(results_dir, plots_dir):
             _speed_sentence(cifar, "DeepFCNet", ["ResNetCIFAR", "ResNetCIFARRegularized"]),
             "**Where the parameters are:**", param_sentences(cifar),
             "**Overfitting:**", overfitting_sentences(cifar), _regularisation_sentence(cifar),
-            image(plots_dir, results_dir, f"{CIFAR}/overfitting.png", "CIFAR-10 overfitting"),
+            image(plots_dir, results.dir, f"{CIFAR}/overfitting.png", "CIFAR-10 overfitting"),
             "**Gradient flow** (mean |grad| per weight tensor, sampled at evenly spaced steps):",
             gradient_flow_table(cifar),
-            "\n".join(image(plots_dir, results_dir, f"{CIFAR}/grad_flow_{n}.png",
+            "\n".join(image(plots_dir, results.dir, f"{CIFAR}/grad_flow_{n}.png",
                             f"gradient flow {n}") for n in cifar),
             "**Confusion matrices** (test set, seed 0):",
-            "\n".join(image(plots_dir, results_dir, f"{CIFAR}/conf_matrix_{n}.png",
+            "\n".join(image(plots_dir, results.dir, f"{CIFAR}/conf_matrix_{n}.png",
                             f"confusion matrix {n}") for n in cifar),
             _confusion_sentence(cifar),
-            "**Learning curves:**", _curves_block(plots_dir, results_dir, CIFAR, "CIFAR-10"),
+            "**Learning curves:**", _curves_block(plots_dir, results.dir, CIFAR, "CIFAR-10"),
         ]
     out += ["**Measured on:**", "\n".join(environment_lines(
         [r for g in (mnist, cifar) for runs in g.values() for r in runs]))]

@@ -8,7 +8,7 @@ from utils.report_sweep import DEPTH_SWEEP
 from utils.reporting import (accuracy_table, environment_lines, extent_in_image, final,
                              fmt_int, fmt_macs, gradient_flow_table, image, mean, mean_history,
                              mean_std, one_seed_note, overfitting_sentences, speed_table)
-from utils.results import group_by_name, load_section
+from utils.results import group_by_name
 from utils.sections import BY_KEY, folder, order
 from utils.spec import ERF_IMAGES, deviation
 
@@ -22,10 +22,10 @@ def _plot(plots_dir, name):
     return os.path.join(plots_dir, PLOTS, name)
 
 
-def draw(results_dir, plots_dir):
+def draw(results, plots_dir):
     written = []
-    kernels = group_by_name(load_section(results_dir, KERNEL), KERNEL_ORDER)
-    depth = group_by_name(load_section(results_dir, DEPTH), DEPTH_ORDER)
+    kernels = group_by_name(results.section(KERNEL), KERNEL_ORDER)
+    depth = group_by_name(results.section(DEPTH), DEPTH_ORDER)
     for prefix, groups, label in (("kernel", kernels, "kernel size"), ("depth", depth, "depth")):
         if groups:
             for key, ylabel in CURVES:
@@ -49,7 +49,7 @@ def draw(results_dir, plots_dir):
         for key, ylabel in (("test_acc", "test accuracy"), ("train_loss", "train loss")):
             written.append(plotting.curves(pair, key, f"Skip connections: {ylabel}", ylabel,
                                            _plot(plots_dir, f"residual_effect_{key}.png")))
-    return written + report_sweep.draw(results_dir, plots_dir)
+    return written + report_sweep.draw(results, plots_dir)
 
 
 # --- 2.1 ----------------------------------------------------------------------------------------
@@ -152,15 +152,15 @@ def _residual_sentences(groups):
     return "\n".join(lines)
 
 
-def render(results_dir, plots_dir):
-    kernels = group_by_name(load_section(results_dir, KERNEL), KERNEL_ORDER)
-    depth = group_by_name(load_section(results_dir, DEPTH), DEPTH_ORDER)
-    sweep = report_sweep.render(results_dir, plots_dir)
+def render(results, plots_dir):
+    kernels = group_by_name(results.section(KERNEL), KERNEL_ORDER)
+    depth = group_by_name(results.section(DEPTH), DEPTH_ORDER)
+    sweep = report_sweep.render(results, plots_dir)
     if not kernels and not depth and not sweep:
         return None
 
     def img(name, alt):
-        return image(plots_dir, results_dir, f"{PLOTS}/{name}", alt)
+        return image(plots_dir, results.dir, f"{PLOTS}/{name}", alt)
 
     out = ["## Task 2 — CNN architecture analysis (CIFAR-10)"]
     if kernels:
@@ -223,5 +223,5 @@ def render(results_dir, plots_dir):
     out += [sweep or ""]
     out += ["**Measured on:**", "\n".join(environment_lines(
         [r for g in (kernels, depth) for runs in g.values() for r in runs]
-        + load_section(results_dir, DEPTH_SWEEP)))]
+        + results.section(DEPTH_SWEEP)))]
     return "\n\n".join(x for x in out if x)

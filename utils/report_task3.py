@@ -7,7 +7,7 @@ from utils.markdown import md_table
 from utils.report_recipe import selection_block
 from utils.reporting import (accuracy_table, environment_lines, final, fmt_int, fmt_macs, image,
                              mean, mean_std, overfitting_sentences)
-from utils.results import group_by_name, load_section, load_study
+from utils.results import group_by_name
 from utils.sections import BY_KEY, folder, order
 from utils.spec import deviation
 from utils.stability import largest_fall, robust_spikes
@@ -22,20 +22,20 @@ SWAP_OF = {"WSConv2d": "Swap_WSConv2d", "SEAttention": "Swap_SEAttention",
            "SwishBeta": "Swap_SwishBeta", "MixPool2d": "Swap_MixPool2d"}
 
 
-def _groups(results_dir):
-    custom = group_by_name(load_section(results_dir, CUSTOM), CUSTOM_ORDER)
-    baseline = group_by_name([r for r in load_section(results_dir, MNIST)
+def _groups(results):
+    custom = group_by_name(results.section(CUSTOM), CUSTOM_ORDER)
+    baseline = group_by_name([r for r in results.section(MNIST)
                               if r["name"] in ("SimpleCNN", "FCNet")], ["SimpleCNN", "FCNet"])
-    residual = group_by_name(load_section(results_dir, RESIDUAL), RESIDUAL_ORDER)
+    residual = group_by_name(results.section(RESIDUAL), RESIDUAL_ORDER)
     return custom, baseline, residual
 
 
-def _study(results_dir):
-    return load_study(results_dir, CUSTOM)
+def _study(results):
+    return results.study(CUSTOM)
 
 
-def draw(results_dir, plots_dir):
-    custom, baseline, residual = _groups(results_dir)
+def draw(results, plots_dir):
+    custom, baseline, residual = _groups(results)
     written = []
     if custom:
         written.append(plotting.final_points(custom, "MNIST, custom layers: final test accuracy",
@@ -67,8 +67,8 @@ def draw(results_dir, plots_dir):
                 groups, "grad_norm", f"Per-step gradient norm ({label.replace('_', ' ')})",
                 "‖grad‖ (all parameters)",
                 os.path.join(plots_dir, RESIDUAL, f"{label}_grad_norm_trace.png"), log=True))
-    return (written + report_stability.draw(results_dir, plots_dir)
-            + report_paired.draw(results_dir, plots_dir))
+    return (written + report_stability.draw(results, plots_dir)
+            + report_paired.draw(results, plots_dir))
 
 
 # --- 3.1 ----------------------------------------------------------------------------------------
@@ -361,16 +361,16 @@ def _stability(groups):
                               "learning-rate sweep (section `3.2-stability`) tests it.")
 
 
-def render(results_dir, plots_dir):
-    custom, baseline, residual = _groups(results_dir)
-    study = _study(results_dir)
-    stability = report_stability.render(results_dir, plots_dir)
-    paired = report_paired.render(results_dir, plots_dir)
+def render(results, plots_dir):
+    custom, baseline, residual = _groups(results)
+    study = _study(results)
+    stability = report_stability.render(results, plots_dir)
+    paired = report_paired.render(results, plots_dir)
     if not custom and not residual and not study and not stability and not paired:
         return None
 
     def img(path, alt):
-        return image(plots_dir, results_dir, path, alt)
+        return image(plots_dir, results.dir, path, alt)
 
     out = ["## Task 3 — custom layers and residual block variants"]
     if custom or study:
@@ -411,7 +411,7 @@ def render(results_dir, plots_dir):
                 "each composed into a net of a stem, three stages at 32, 16 and 8 pixels and "
                 "a linear head, trained with the Task 1 CIFAR recipe. "
                 + _depth_sentence(residual),
-                selection_block(load_section(results_dir, RESIDUAL_RECIPE),
+                selection_block(results.section(RESIDUAL_RECIPE),
                                 built.get("BottleneckResNet", []), not_applied=(
                                     "this search ran for the Bottleneck alone (after its as-built "
                                     "test accuracy missed an 0.80 target), so applying it would "

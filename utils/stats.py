@@ -4,22 +4,19 @@ import math
 import statistics
 
 import numpy as np
-from scipy.stats import binomtest
-from scipy.stats import t as student_t
+from scipy import stats
 
 from utils import predictions
 
-Z95 = 1.959964  # the normal quantile of a two-sided 95 % interval
+Z95 = stats.norm.ppf(0.975)  # the normal quantile of a two-sided 95 % interval
 
 
-def wilson_interval(correct, n, z=Z95):
+def wilson_interval(correct, n, confidence=0.95):
     """95 % Wilson score interval of a proportion (an accuracy over n test images)."""
     if n == 0:
         return 0.0, 1.0
-    p = correct / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
+    ci = stats.binomtest(correct, n).proportion_ci(confidence_level=confidence, method="wilson")
+    return ci.low, ci.high
 
 
 def accuracy_interval(acc, n):
@@ -52,7 +49,7 @@ def mcnemar_difference(correct_a, correct_b, confidence=0.95):
     diff = (n10 - n01) / n
     if m == 0:
         return diff, 0.0, 0.0, 1.0
-    test = binomtest(n10, m, 0.5)
+    test = stats.binomtest(n10, m, 0.5)
     ci = test.proportion_ci(confidence_level=confidence, method="exact")
     return diff, m * (2 * ci.low - 1) / n, m * (2 * ci.high - 1) / n, test.pvalue
 
@@ -62,9 +59,10 @@ def mean_interval(values, confidence=0.95):
     m = statistics.mean(values)
     if len(values) < 2:
         return m, math.nan, math.nan
-    half = student_t.ppf((1 + confidence) / 2, len(values) - 1) * statistics.stdev(values) \
-        / math.sqrt(len(values))
-    return m, m - half, m + half
+    if statistics.stdev(values) == 0:
+        return m, m, m
+    ci = stats.ttest_1samp(values, 0.0).confidence_interval(confidence)
+    return m, ci.low, ci.high
 
 
 def resolved(low, high):
@@ -75,14 +73,11 @@ def resolved(low, high):
 def welch_interval(a, b, confidence=0.95):
     """(mean(a) − mean(b), low, high): Welch's t-interval for a difference of means over seeds
     (each side needs two or more values)."""
-    ma, mb = statistics.mean(a), statistics.mean(b)
-    va, vb = statistics.variance(a) / len(a), statistics.variance(b) / len(b)
-    se = math.sqrt(va + vb)
-    if se == 0:
-        return ma - mb, ma - mb, ma - mb
-    df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
-    half = student_t.ppf((1 + confidence) / 2, df) * se
-    return ma - mb, ma - mb - half, ma - mb + half
+    diff = statistics.mean(a) - statistics.mean(b)
+    if statistics.variance(a) == statistics.variance(b) == 0:
+        return diff, diff, diff
+    ci = stats.ttest_ind(a, b, equal_var=False).confidence_interval(confidence)
+    return diff, ci.low, ci.high
 
 
 def paired_correct(run_a, run_b):

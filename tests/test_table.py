@@ -1,0 +1,45 @@
+"""The results table reads each result file of a results folder once for a whole report build:
+the plots of a script's sections, every section of REPORT.md, the findings and departures."""
+import builtins
+import collections
+import os
+import shutil
+
+from tests.conftest import ROOT
+from utils.sections import SECTIONS, TASK1
+from utils.table import Results
+
+
+def counting_opens(monkeypatch):
+    opens = collections.Counter()
+    real_open = builtins.open
+
+    def counting(file, *args, **kwargs):
+        if str(file).endswith(".json"):
+            opens[os.path.realpath(str(file))] += 1
+        return real_open(file, *args, **kwargs)
+    monkeypatch.setattr(builtins, "open", counting)
+    return opens
+
+
+def test_a_report_build_opens_each_result_file_once(tmp_path, monkeypatch):
+    from utils import report
+
+    results = tmp_path / "results"
+    shutil.copytree(os.path.join(ROOT, "results", "quick"), results,
+                    ignore=shutil.ignore_patterns("logs", ".checkpoints"))
+    files = [os.path.realpath(p) for p in map(str, results.glob("*/*.json"))]
+    opens = counting_opens(monkeypatch)
+    report.build(TASK1, str(results), str(tmp_path / "plots"))
+    assert len(files) >= 50 and (results / "REPORT.md").exists()
+    assert {opens[f] for f in files} == {1}
+
+
+def test_the_table_has_a_row_per_run_with_its_final_numbers():
+    table = Results(os.path.join(ROOT, "results", "quick"))
+    frame = table.frame
+    runs = sum(len(table.section(s.folder)) for s in SECTIONS)
+    assert len(frame) == runs
+    fcnet = frame[(frame.folder == "mnist_comparison") & (frame.name == "FCNet")].iloc[0]
+    assert fcnet["final.test_acc"] == fcnet["result"]["final"]["test_acc"]
+    assert fcnet["params"] == fcnet["result"]["params"] and fcnet["seed"] == 0

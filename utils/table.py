@@ -1,0 +1,47 @@
+"""The results table: every result file of a results folder read exactly once, for the whole
+report build (REPORT.md, the plots, the findings, README's blocks).
+
+`Results(results_dir)` loads each section folder of the registry through the result-file
+contract (utils/results.py: the schema, one run per name and seed, one recipe per name) and
+keeps the runs; report code asks it for a section's runs or the layer study instead of reading
+the disk, and `frame` is the same runs as one pandas table, a row per run.
+"""
+import pandas as pd
+
+from utils.results import load_section, load_study
+from utils.sections import SECTIONS
+
+
+class Results:
+    def __init__(self, results_dir):
+        self.dir = results_dir
+        self._runs = {s.folder: load_section(results_dir, s.folder) for s in SECTIONS}
+        self._studies = {}
+        self._frame = None
+
+    def section(self, folder):
+        """The finished runs of a section folder, ordered by run id (a new list each call)."""
+        if folder not in self._runs:  # a folder outside the registry (tests, older layouts)
+            self._runs[folder] = load_section(self.dir, folder)
+        return list(self._runs[folder])
+
+    def study(self, folder):
+        """The layer study kept beside a section's runs, or None."""
+        if folder not in self._studies:
+            self._studies[folder] = load_study(self.dir, folder)
+        return self._studies[folder]
+
+    @property
+    def frame(self):
+        """One row per run: its folder, name, seed, what it was evaluated on, its final metrics,
+        sizes and machine; `result` holds the whole record (history, traces, predictions)."""
+        if self._frame is None:
+            rows = [{"folder": folder, "name": r["name"], "seed": r["seed"],
+                     "evaluated_on": r.get("evaluated_on", "test"), "params": r["params"],
+                     "macs": r["macs"], "train_size": r["train_size"],
+                     "test_size": r["test_size"], "machine": r["environment"].get("device_name"),
+                     "threads": r["environment"].get("threads"),
+                     **{f"final.{k}": v for k, v in r["final"].items()}, "result": r}
+                    for folder, runs in self._runs.items() for r in runs]
+            self._frame = pd.DataFrame(rows)
+        return self._frame
