@@ -28,6 +28,10 @@ def test_findings_use_seeds_where_both_sides_have_them_and_test_images_otherwise
     assert abs(cnn_fc["difference"] - 0.0084) < 1e-9
     one_seed = rows[("ResNetLike", "SimpleCNN")]
     assert one_seed["over"] == "test images" and not one_seed["resolved"]
+    # Holm over the three: the smallest p times 3, and never below a test's own p
+    ps = sorted(c["p"] for c in rows.values())
+    assert min(c["p_holm"] for c in rows.values()) == pytest.approx(min(1.0, 3 * ps[0]))
+    assert all(c["p_holm"] >= c["p"] for c in rows.values()) and cnn_fc["resolved_holm"]
     text = render(Results(str(tmp_path)))
     assert text.startswith("## Findings") and "2.3× fewer parameters" in text
 

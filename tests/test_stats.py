@@ -102,3 +102,25 @@ def test_runs_with_predictions_are_compared_image_by_image():
     assert low > 0
     _, unpaired_low, _ = accuracy_difference(0.75, 0.70, 200)
     assert unpaired_low < 0
+
+
+def test_holm_steps_down_from_the_smallest_p_and_never_lets_an_adjusted_p_fall():
+    from utils.stats import holm
+
+    # By hand: sorted 0.01, 0.02, 0.03, 0.5 -> 4 × 0.01, 3 × 0.02, max(0.06, 2 × 0.03), 1 × 0.5
+    assert holm([0.03, 0.5, 0.01, 0.02]) == pytest.approx([0.06, 0.5, 0.04, 0.06])
+    assert holm([0.04, 0.04]) == pytest.approx([0.08, 0.08])
+    assert holm([0.9, 0.8]) == pytest.approx([1.0, 1.0])  # capped at 1
+
+
+def test_each_tests_p_value_agrees_with_its_interval():
+    from utils.stats import compare_accuracies_p, mean_interval, mean_p
+
+    for a, b in (([0.71, 0.72, 0.70], [0.69, 0.70, 0.68]), ([0.5, 0.52], [0.51, 0.5])):
+        diff, low, high, over, p = compare_accuracies_p(a, b, 10_000)
+        assert over == "seeds" and (p < 0.05) == (low > 0 or high < 0)
+    diff, low, high, over, p = compare_accuracies_p([0.8835], [0.8788], 10_000)
+    assert over == "test images" and p == pytest.approx(0.305, abs=0.002) and low < 0 < high
+    diffs = [0.0012, 0.0006, 0.0015, 0.0011, 0.0016]
+    _, low, _ = mean_interval(diffs)
+    assert mean_p(diffs) < 0.05 and low > 0

@@ -10,11 +10,12 @@ from utils.markdown import md_table
 from utils.reporting import final, gap_of, reading_rules
 from utils.results import group_by_name
 from utils.sections import BY_KEY, SECTIONS
-from utils.stats import compare_accuracies, compare_runs, resolved
+from utils.stats import compare_accuracies, compare_runs_p, holm, resolved
 from utils.table import Results
 
 PROFILE_DIRS = ("quick", "smoke")  # a reduced profile's results sit in results/<profile>/
 PAIRED = "3.1-paired"
+FAMILY_ALPHA = 0.05  # the family-wise error rate Holm's correction keeps across the report
 
 # (section key, the question it answers, the comparisons as (a, b) model pairs: a − b)
 QUESTIONS = [
@@ -49,15 +50,19 @@ def comparisons(results):
             if a not in groups or b not in groups:
                 continue
             acc_a, acc_b = final(groups[a], "test_acc"), final(groups[b], "test_acc")
-            diff, low, high, method = compare_runs(groups[a], groups[b])
+            diff, low, high, method, p = compare_runs_p(groups[a], groups[b])
             out.append({"section": key, "question": question, "a": a, "b": b,
                         "acc_a": statistics.mean(acc_a), "seeds_a": len(groups[a]),
                         "acc_b": statistics.mean(acc_b), "seeds_b": len(groups[b]),
                         "params_a": groups[a][0]["params"], "params_b": groups[b][0]["params"],
                         "difference": diff, "low": low, "high": high, "over": method,
-                        "resolved": resolved(low, high)})
+                        "p": p, "resolved": resolved(low, high)})
     keys = [s.key for s in SECTIONS]  # the paired rows go right after 3.1's
-    return sorted(out + paired_comparisons(results), key=lambda c: keys.index(c["section"]))
+    rows = sorted(out + paired_comparisons(results), key=lambda c: keys.index(c["section"]))
+    # Error control across the report: Holm over every comparison it states.
+    for c, adjusted in zip(rows, holm([c["p"] for c in rows])):
+        c["p_holm"], c["resolved_holm"] = adjusted, adjusted < FAMILY_ALPHA
+    return rows
 
 
 def paired_comparisons(results):
@@ -71,8 +76,19 @@ def paired_comparisons(results):
              "a": name, "b": base, "acc_a": e["acc"], "seeds_a": e["seeds"],
              "acc_b": e["baseline_acc"], "seeds_b": e["seeds"], "params_a": params[name],
              "params_b": params[base], "difference": e["mean"], "low": e["low"],
-             "high": e["high"], "over": "paired seeds", "resolved": e["resolved"]}
+             "high": e["high"], "over": "paired seeds", "p": e["p"],
+             "resolved": e["resolved"]}
             for name, e in report_paired.paired_effects(runs).items() if e["seeds"] > 1]
+
+
+def _holm_verdict(c):
+    """The verdict after the report-wide correction, with the adjusted p."""
+    verdict = _verdict({**c, "resolved": c["resolved_holm"]})
+    return f"{verdict} ({_p(c['p_holm'])})"
+
+
+def _p(p):
+    return f"p = {p:.2g}" if p >= 0.001 else "p < 0.001"
 
 
 def _verdict(c):
@@ -238,10 +254,10 @@ def render(results):
     if not rows:
         return None
     headers = ["section", "comparison (a − b)", "test acc a / b (seeds)", "difference [95 % CI]",
-               "interval over", "verdict"]
+               "interval over", "verdict", f"Holm over all {len(rows)}"]
     cells = [[c["section"], f"{c['a']} − {c['b']}",
               f"{c['acc_a']:.4f} ({c['seeds_a']}) / {c['acc_b']:.4f} ({c['seeds_b']})",
-              _interval(c), c["over"], _verdict(c)] for c in rows]
+              _interval(c), c["over"], _verdict(c), _holm_verdict(c)] for c in rows]
     full_dir = full_results_dir(results.dir)
     full_results = Results(full_dir) if full_dir else None
     if full_results:  # a reduced profile: each comparison beside the full study's
@@ -260,9 +276,12 @@ def render(results):
         "95 % interval over the test images, which leaves out seed-to-seed variation (so a "
         "single-seed verdict is weaker than it looks); in 3.1-paired, where every net trained "
         "on the same seeds, a Student-t interval over the seed-by-seed differences. Each "
-        f"interval is for its comparison alone, not corrected for the {len(rows)} made here "
-        "(3.1-paired's section also gives verdicts corrected for its own). A difference whose interval includes "
-        "zero is unresolved. The sections below hold the details, the analyses and the plots.",
+        f"interval is for its comparison alone; the last column corrects for all {len(rows)} "
+        f"made here (Holm's step-down method on each test's p-value: the chance of any false "
+        f"resolution among them stays below {FAMILY_ALPHA * 100:g} %), which keeps "
+        f"{sum(c['resolved_holm'] for c in rows)} of the {resolved_count} resolved. A "
+        "difference whose interval includes zero is unresolved. The sections below hold the "
+        "details, the analyses and the plots.",
         md_table(headers, cells), notes(results, rows), reading_rules()] if x)
 
 

@@ -13,7 +13,7 @@ from utils.markdown import md_table  # noqa: E402
 from utils.reporting import count, final, image  # noqa: E402
 from utils.results import group_by_name  # noqa: E402
 from utils.sections import BY_KEY, folder, order  # noqa: E402
-from utils.stats import mean_interval, resolved  # noqa: E402
+from utils.stats import mean_interval, mean_p, resolved  # noqa: E402
 
 CUSTOM_PAIRED = folder("3.1-paired")
 PLOTS = BY_KEY["3.1-paired"].plots
@@ -43,6 +43,7 @@ def paired_effects(runs, baseline=BASELINE):
         _, family_lo, family_hi = mean_interval(diffs, 1 - FAMILY_ERROR / family)
         several = len(pairs) > 1
         out[name] = {"seeds": len(pairs), "mean": m, "low": lo, "high": hi,
+                     "p": mean_p(diffs) if several else 1.0,
                      "acc": statistics.mean(a for a, _ in pairs),
                      "baseline_acc": statistics.mean(b for _, b in pairs),
                      "resolved": several and resolved(lo, hi), "family": family,

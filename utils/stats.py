@@ -96,19 +96,57 @@ def compare_runs(runs_a, runs_b):
     seeds where both sides have several; else, for one run a side with per-image predictions,
     the exact McNemar interval over the same test images ("paired test images"); else the
     independent binomial interval over the test images."""
+    return compare_runs_p(runs_a, runs_b)[:4]
+
+
+def compare_runs_p(runs_a, runs_b):
+    """compare_runs and the two-sided p-value of the same test (its interval excludes 0 exactly
+    when p < 0.05), for error control across many comparisons (holm)."""
     acc_a = [r["final"]["test_acc"] for r in runs_a]
     acc_b = [r["final"]["test_acc"] for r in runs_b]
     if len(runs_a) == 1 and len(runs_b) == 1:
         pair = paired_correct(runs_a[0], runs_b[0])
         if pair is not None:
-            return (*mcnemar_difference(*pair)[:3], "paired test images")
-    return compare_accuracies(acc_a, acc_b, runs_a[0]["test_size"])
+            diff, low, high, p = mcnemar_difference(*pair)
+            return diff, low, high, "paired test images", p
+    return compare_accuracies_p(acc_a, acc_b, runs_a[0]["test_size"])
 
 
 def compare_accuracies(a, b, n):
     """(difference, low, high, method) of test accuracy between two groups of seeds, evaluated
     on the same n test images: Welch over seeds where both sides have several, else a binomial
     interval over the test images (which leaves out seed-to-seed variation: say so)."""
+    return compare_accuracies_p(a, b, n)[:4]
+
+
+def compare_accuracies_p(a, b, n):
+    """compare_accuracies and the two-sided p-value of the same test."""
     if len(a) > 1 and len(b) > 1:
-        return (*welch_interval(a, b), "seeds")
-    return (*accuracy_difference(statistics.mean(a), statistics.mean(b), n), "test images")
+        diff, low, high = welch_interval(a, b)
+        if statistics.variance(a) == statistics.variance(b) == 0:
+            return diff, low, high, "seeds", float(diff == 0)
+        return diff, low, high, "seeds", stats.ttest_ind(a, b, equal_var=False).pvalue
+    acc_a, acc_b = statistics.mean(a), statistics.mean(b)
+    diff, low, high = accuracy_difference(acc_a, acc_b, n)
+    se = math.sqrt((acc_a * (1 - acc_a) + acc_b * (1 - acc_b)) / n)
+    p = float(diff == 0) if se == 0 else 2 * stats.norm.sf(abs(diff) / se)
+    return diff, low, high, "test images", p
+
+
+def mean_p(values):
+    """Two-sided p-value of a Student-t test that the mean of `values` is 0 (two or more)."""
+    if statistics.stdev(values) == 0:
+        return float(statistics.mean(values) == 0)
+    return stats.ttest_1samp(values, 0.0).pvalue
+
+
+def holm(pvalues, alpha=0.05):
+    """Holm's step-down adjustment over a family of tests: adjusted p-values in the given
+    order (a test is resolved family-wise when its adjusted p < alpha; the chance of any false
+    resolution among them stays below alpha, whatever their dependence)."""
+    order = sorted(range(len(pvalues)), key=lambda i: pvalues[i])
+    adjusted, running = [0.0] * len(pvalues), 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (len(pvalues) - rank) * pvalues[i]))
+        adjusted[i] = running
+    return adjusted
