@@ -63,3 +63,20 @@ def test_a_count_takes_its_noun_in_the_right_number():
     from utils.reporting import count
 
     assert [count(n, "epoch") for n in (1, 2, 0)] == ["1 epoch", "2 epochs", "0 epochs"]
+
+
+def test_recall_per_class_orders_the_classes_by_what_convolution_adds():
+    from utils.report_task1 import calibration_table, class_recalls, class_recall_table
+
+    def net(cm, ece=None):
+        final = {"test_loss": 1.0, **({"test_ece": ece} if ece is not None else {})}
+        return [{"classes": ["cat", "ship"], "confusion_matrix": cm, "final": final}]
+    groups = {"DeepFCNet": net([[30, 70], [40, 60]], ece=0.05),
+              "ResNetCIFAR": net([[90, 10], [30, 70]])}
+    assert class_recalls(groups["ResNetCIFAR"]) == {"cat": [0.9], "ship": [0.7]}
+    table = class_recall_table(groups)
+    cat, ship = [line for line in table.splitlines() if line.startswith(("| cat", "| ship"))]
+    assert table.index("| cat") < table.index("| ship")  # +0.6 before +0.1
+    assert "+0.600 [" in cat and "+0.100 [" in ship and "least on ship (+0.100)" in table
+    calibration = calibration_table(groups)
+    assert "0.0500 (1 of 1 seeds)" in calibration and "not recorded" in calibration

@@ -2,12 +2,14 @@
 import os
 
 from utils import plotting
+from utils.markdown import md_table
 from utils.report_recipe import selection_block
 from utils.reporting import (accuracy_table, environment_lines, final, fmt_int, gap_of,
                              gradient_flow_table, image, mean, overfitting_sentences,
                              param_sentences, speed_table)
 from utils.results import group_by_name
 from utils.sections import BY_KEY, folder, order
+from utils.stats import compare_accuracies
 
 MNIST, CIFAR = folder("1.1"), folder("1.2")
 # Recipe candidates, evaluated on a validation split (utils/recipe.py)
@@ -148,6 +150,12 @@ def render(results, plots_dir):
             "\n".join(image(plots_dir, results.dir, f"{CIFAR}/conf_matrix_{n}.png",
                             f"confusion matrix {n}") for n in cifar),
             _confusion_sentence(cifar),
+            "**Recall per class**, the ResNet against the FC net (a class's test images; the "
+            "interval is Welch's over seeds where both sides ran several, else over the class's "
+            "test images):", class_recall_table(cifar),
+            "**Calibration** (test NLL in nats per image, the mean cross-entropy; expected "
+            "calibration error over 15 equal-width confidence bins, from the per-image "
+            "predictions):", calibration_table(cifar),
             "**Learning curves:**", _curves_block(plots_dir, results.dir, CIFAR, "CIFAR-10"),
         ]
     out += ["**Measured on:**", "\n".join(environment_lines(
@@ -170,6 +178,47 @@ def _regularisation_sentence(groups):
             f"weight decay and augmentation) changed the final gap by "
             f"{gap(b) - gap(a):+.4f} ({gap(a):+.4f} → {gap(b):+.4f}) and test accuracy by "
             f"{acc(b) - acc(a):+.4f}.")
+
+
+def class_recalls(runs):
+    """{class: [recall over that class's test images, one per seed]} from the confusion
+    matrices (rows: true class)."""
+    classes = runs[0]["classes"]
+    return {c: [r["confusion_matrix"][i][i] / max(1, sum(r["confusion_matrix"][i]))
+                for r in runs] for i, c in enumerate(classes)}
+
+
+def class_recall_table(groups, fc="DeepFCNet", conv="ResNetCIFAR"):
+    """Per class: each net's recall (mean over seeds) and conv − fc with its interval, the
+    classes ordered by that difference (where convolution helps most first)."""
+    if fc not in groups or conv not in groups:
+        return ""
+    recalls = {name: class_recalls(runs) for name, runs in groups.items()}
+    cm = groups[conv][0]["confusion_matrix"]
+    per_class = {c: sum(cm[i]) for i, c in enumerate(groups[conv][0]["classes"])}
+    rows = []
+    for c in recalls[conv]:
+        diff, low, high, over = compare_accuracies(recalls[conv][c], recalls[fc][c], per_class[c])
+        rows.append((diff, [c, *(f"{mean(recalls[n][c]):.3f}" for n in groups),
+                            f"{diff:+.3f} [{low:+.3f}, {high:+.3f}]", over]))
+    rows.sort(key=lambda r: -r[0])
+    best, worst = rows[0][1][0], rows[-1][1][0]
+    return (md_table(["class", *groups, f"{conv} − {fc} [95 % CI]", "interval over"],
+                     [cells for _, cells in rows])
+            + f"\n\nConvolution helps most on {best} ({rows[0][0]:+.3f}) and least on {worst} "
+              f"({rows[-1][0]:+.3f}).")
+
+
+def calibration_table(groups):
+    """Per net: test NLL and the expected calibration error (mean over the seeds that
+    recorded it; a run older than the per-image record has none)."""
+    rows = []
+    for name, runs in groups.items():
+        eces = [r["final"]["test_ece"] for r in runs if "test_ece" in r["final"]]
+        rows.append([name, f"{mean(final(runs, 'test_loss')):.3f}", len(runs),
+                     f"{mean(eces):.4f} ({len(eces)} of {len(runs)} seeds)" if eces else
+                     "not recorded (its runs predate the per-image record)"])
+    return md_table(["net", "test NLL (nats)", "seeds", "ECE, 15 bins"], rows)
 
 
 def _confusion_sentence(groups):
