@@ -269,7 +269,9 @@ def traces(groups, key, title, ylabel, path, window=25, log=False):
                         label=f"{name}: loss spikes ({len(spikes)})")
     if log:
         ax.set_yscale("log")
-    ax.set(title=title, xlabel="training step (batch of 128)", ylabel=ylabel)
+    batches = sorted({runs[0]["hyperparameters"]["batch_size"] for runs in groups.values()})
+    ax.set(title=title, ylabel=ylabel,
+           xlabel=f"training step (batch of {' / '.join(map(str, batches))})")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     return _save(fig, path)

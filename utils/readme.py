@@ -102,8 +102,9 @@ def headline_table(root=ROOT, tables=None):
         if BEST_KERNEL in targets and full:
             best = max(full, key=lambda n: mean(final(full[n], "test_acc")))
             acc = mean(final(full[best], "test_acc"))
-            rows.append([label, f"{BEST_KERNEL} ({best})",
-                         max(v["test_acc"] for v in reference.values()),
+            ref_best = max(reference, key=lambda n: reference[n]["test_acc"])
+            rows.append([label, f"{BEST_KERNEL} (ours {best}, the reference's {ref_best})",
+                         reference[ref_best]["test_acc"],
                          f"≥ {targets[BEST_KERNEL]:.3f}", f"{acc:.4f}",
                          _met(acc, targets[BEST_KERNEL]),
                          "—"])

@@ -211,7 +211,7 @@ def render(results, plots_dir):
         div = r["diverged"]
         rows.append([r["name"], depth, "yes" if residual else "no", "yes" if bn else "no",
                      fmt_int(r["params"]),
-                     "—" if r["final"]["train_acc_eval"] is None or div else
+                     "—" if r["final"]["train_acc_eval"] is None else
                      f"{r['final']['train_acc_eval']:.4f}",
                      f"{r['final']['test_acc']:.4f} [{lo:.4f}, {hi:.4f}]",
                      f"{init:.3g} ({flow_verdict(init)})" if init is not None else "—",
