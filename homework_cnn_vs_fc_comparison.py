@@ -12,7 +12,7 @@ from utils.cli import main
 from utils.profiles import CIFAR_CONV, PROFILES, for_profile
 from utils.recipe import candidate_specs
 from utils.runner import RunSpec
-from utils.sections import folder
+from utils.sections import DEPTH_RECIPES, folder
 
 MNIST, CIFAR = folder("1.1"), folder("1.2")
 MNIST_RECIPE, CIFAR_RECIPE = folder("1.1-recipe"), folder("1.2-recipe")
@@ -50,8 +50,6 @@ def mnist_recipe_specs(args):
 # 1.2's ResNet depth, chosen on images held out of the CIFAR-10 training split (section
 # "1.2-recipe"): one BasicBlock per stage underfits in 10 epochs, so the candidate is more
 # capacity. Chosen on the plain ResNetCIFAR and shared by the regularised one (DECISIONS.md).
-CIFAR_DEPTHS = {"one_block": {"model_kwargs": {"blocks_per_stage": 1}},
-                "two_blocks": {"model_kwargs": {"blocks_per_stage": 2}}}
 # Two blocks per stage won on validation (results/cifar_recipe/; the report's 1.2 section shows
 # the table and checks that the final runs use its winner).
 CIFAR_BLOCKS_PER_STAGE = 2
@@ -80,7 +78,7 @@ def cifar_recipe_specs(args):
     """ResNetCIFAR at every candidate depth, evaluated on a validation split."""
     held_out = PROFILES[args.profile]["validation"]
     plain = [s for s in cifar_resnet_specs() if s.name == "ResNetCIFAR"]
-    return for_profile(candidate_specs(plain, CIFAR_DEPTHS, CIFAR_RECIPE,
+    return for_profile(candidate_specs(plain, DEPTH_RECIPES, CIFAR_RECIPE,
                                        validation=held_out), args)
 
 

@@ -20,7 +20,7 @@ from utils.param_search import widths_for_budget
 from utils.profiles import CIFAR_CONV, PROFILES, for_profile, seeded
 from utils.recipe import candidate_specs
 from utils.runner import RunSpec
-from utils.sections import folder
+from utils.sections import DEPTH_RECIPES, folder
 
 CUSTOM, CUSTOM_PAIRED = folder("3.1"), folder("3.1-paired")
 RESIDUAL, RESIDUAL_RECIPE = folder("3.2"), folder("3.2-recipe")
@@ -69,8 +69,6 @@ def paired_specs(args):
 # Depth: every block type as built, one block per stage (like for like). The Bottleneck's depth
 # is searched on a validation split (section "3.2-recipe") and reported as a study, not applied:
 # deepening one variant only would make the comparison unlike for like (DECISIONS.md).
-DEPTH_CANDIDATES = {"one_block": {"model_kwargs": {"blocks_per_stage": 1}},
-                    "two_blocks": {"model_kwargs": {"blocks_per_stage": 2}}}
 
 
 def as_built_spec(model):
@@ -94,9 +92,9 @@ def residual_specs(args):
 
 def residual_recipe_specs(args):
     """The Bottleneck at one and at two blocks per stage, evaluated on a validation split: a
-    study of its depth, not applied to the final runs (see DEPTH_CANDIDATES)."""
+    study of its depth, not applied to the final runs (DECISIONS.md)."""
     held_out = PROFILES[args.profile]["validation"]
-    return for_profile(candidate_specs([as_built_spec("BottleneckResNet")], DEPTH_CANDIDATES,
+    return for_profile(candidate_specs([as_built_spec("BottleneckResNet")], DEPTH_RECIPES,
                                        RESIDUAL_RECIPE, validation=held_out), args)
 
 

@@ -5,7 +5,7 @@ import statistics
 
 from utils.report_recipe import validation_acc
 from utils.markdown import md_table
-from utils.sections import DEEP_DEPTH, folder
+from utils.sections import BLOCKS_PER_STAGE, DEEP_DEPTH, folder
 
 
 def _validation(results, key, model):
@@ -30,6 +30,11 @@ def _spec(results, key, name):
     return runs[0]["spec"] if runs else None
 
 
+def _depth_label(blocks):
+    """The depth recipe's label for a number of blocks per stage (the registry's names)."""
+    return next(label for label, n in BLOCKS_PER_STAGE.items() if n == blocks)
+
+
 def depth_of(spec):
     """Conv layers of a 2.2 run: its `depth` argument, else the default (DEEP_DEPTH)."""
     return spec["model_kwargs"].get("depth", DEEP_DEPTH)
@@ -52,7 +57,7 @@ def departures(results):
         rows.append(["1.2 ResNets: depth", "a CNN with residual blocks",
                      f"{blocks} BasicBlocks per stage",
                      _effect(_validation(results, "1.2-recipe", "ResNetCIFAR"),
-                             "two_blocks" if blocks == 2 else "one_block", "1.2-recipe")])
+                             _depth_label(blocks), "1.2-recipe")])
     fc = _spec(results, "1.2", "DeepFCNet")
     if fc:
         rows.append(["1.2 DeepFCNet: schedule", "Adam lr 0.001",
@@ -74,7 +79,7 @@ def departures(results):
         rows.append(["3.2 depth", "one block of each type (depth not set)",
                      f"{blocks} block{'s' * (blocks > 1)} per stage for every block type",
                      _effect(_validation(results, "3.2-recipe", "BottleneckResNet"),
-                             "two_blocks" if blocks == 2 else "one_block", "3.2-recipe")
+                             _depth_label(blocks), "3.2-recipe")
                      + " for the Bottleneck alone; not applied, so that the three compare at "
                        "one depth"])
         rows.append(["3.2 wide block", "a wide block", "pre-activation (BN-ReLU-conv, as in "

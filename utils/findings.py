@@ -17,27 +17,9 @@ PROFILE_DIRS = ("quick", "smoke")  # a reduced profile's results sit in results/
 PAIRED = "3.1-paired"
 FAMILY_ALPHA = 0.05  # the family-wise error rate Holm's correction keeps across the report
 
-# (section key, the question it answers, the comparisons as (a, b) model pairs: a − b)
-QUESTIONS = [
-    ("1.1", "MNIST: do the CNNs beat the fully connected net?",
-     [("SimpleCNN", "FCNet"), ("ResNetLike", "FCNet"), ("ResNetLike", "SimpleCNN")]),
-    ("1.2", "CIFAR-10: CNN vs FC, and what did regularisation do?",
-     [("ResNetCIFAR", "DeepFCNet"), ("ResNetCIFARRegularized", "ResNetCIFAR")]),
-    ("2.1", "Kernel size at an equal parameter budget",
-     [("CNN_3x3", "CNN_5x5"), ("CNN_3x3", "CNN_7x7"), ("CNN_3x3", "CNN_Combo"),
-      ("CNN_5x5", "CNN_7x7")]),
-    ("2.2", "Depth, and residual connections at equal depth",
-     [("MediumCNN", "ShallowCNN"), ("DeepCNN", "MediumCNN"), ("ResidualCNN", "DeepCNN")]),
-    ("3.1", "Custom layers against the standard ones (same net, one layer swapped)",
-     [("CNNWithCustomLayers", "StandardCNN"), ("Swap_WSConv2d", "StandardCNN"),
-      ("Swap_SEAttention", "StandardCNN"), ("Swap_SwishBeta", "StandardCNN"),
-      ("Swap_MixPool2d", "StandardCNN")]),
-    ("3.2", "Residual block variants as built",
-     [("WideResNet", "BasicResNet"), ("BottleneckResNet", "BasicResNet"),
-      ("WideResNet", "BottleneckResNet"),
-      ("WideResNet_matched", "BasicResNet_matched"),
-      ("BottleneckResNet_matched", "BasicResNet_matched")]),
-]
+# (section key, the question it answers, the comparisons as (a, b) model pairs: a − b), from
+# the registry
+QUESTIONS = [(s.key, s.question, s.comparisons) for s in SECTIONS if s.comparisons]
 
 
 def comparisons(results):

@@ -18,8 +18,6 @@ CUSTOM, RESIDUAL = folder("3.1"), folder("3.2")
 # The residual nets' depth candidates, evaluated on a validation split (utils/recipe.py)
 RESIDUAL_RECIPE = folder("3.2-recipe")
 CUSTOM_ORDER, RESIDUAL_ORDER = order("3.1"), order("3.2")
-SWAP_OF = {"WSConv2d": "Swap_WSConv2d", "SEAttention": "Swap_SEAttention",
-           "SwishBeta": "Swap_SwishBeta", "MixPool2d": "Swap_MixPool2d"}
 
 
 def _groups(results):
@@ -106,7 +104,7 @@ def _layer_table(study, custom):
     standard = custom.get("StandardCNN")
     rows, twins = [], []
     for row in study["benchmark"]["rows"]:
-        swap = custom.get(SWAP_OF[row["custom"]])
+        swap = custom.get(f"Swap_{row['custom']}")  # the net with only this layer swapped in
         rows.append([
             f"{row['custom']} vs {row['standard']}",
             f"{fmt_int(row['custom_params'])} / {fmt_int(row['standard_params'])}",

@@ -34,6 +34,10 @@ class Section:
     order: tuple = ()
     kind: str = "final"
     seeds: dict = field(default_factory=dict)
+    # The question of the assignment the section answers, and the comparisons (a, b) that
+    # decide it (a − b), as the findings table states them.
+    question: str = ""
+    comparisons: tuple = ()
 
     @property
     def reference(self):
@@ -71,25 +75,40 @@ SECTIONS = [
             kind="recipe"),
     Section("1.1", "mnist_comparison", "mnist_comparison", "1.1 MNIST", TASK1,
             ("FCNet", "SimpleCNN", "ResNetLike"),
-            seeds=_three("FCNet", "SimpleCNN", "ResNetLike")),
+            seeds=_three("FCNet", "SimpleCNN", "ResNetLike"),
+            question="MNIST: do the CNNs beat the fully connected net?",
+            comparisons=(("SimpleCNN", "FCNet"), ("ResNetLike", "FCNet"),
+                         ("ResNetLike", "SimpleCNN"))),
     Section("1.2-recipe", "cifar_recipe", "cifar_comparison", "1.2-recipe (validation)", TASK1,
             kind="recipe"),
     Section("1.2", "cifar_comparison", "cifar_comparison", "1.2 CIFAR-10", TASK1,
             ("DeepFCNet", "ResNetCIFAR", "ResNetCIFARRegularized"),
-            seeds=_three("DeepFCNet", "ResNetCIFAR", "ResNetCIFARRegularized")),
+            seeds=_three("DeepFCNet", "ResNetCIFAR", "ResNetCIFARRegularized"),
+            question="CIFAR-10: CNN vs FC, and what did regularisation do?",
+            comparisons=(("ResNetCIFAR", "DeepFCNet"), ("ResNetCIFARRegularized", "ResNetCIFAR"))),
     Section("2.1", "kernel_size", "architecture_analysis", "2.1 kernel size", TASK2,
             ("CNN_3x3", "CNN_5x5", "CNN_7x7", "CNN_Combo"),
-            seeds=_three("CNN_3x3", "CNN_5x5", "CNN_7x7", "CNN_Combo")),
+            seeds=_three("CNN_3x3", "CNN_5x5", "CNN_7x7", "CNN_Combo"),
+            question="Kernel size at an equal parameter budget",
+            comparisons=(("CNN_3x3", "CNN_5x5"), ("CNN_3x3", "CNN_7x7"), ("CNN_3x3", "CNN_Combo"),
+                         ("CNN_5x5", "CNN_7x7"))),
     Section("2.2", "depth", "architecture_analysis", "2.2 depth", TASK2,
             ("ShallowCNN", "MediumCNN", "DeepCNN", "ResidualCNN"),
-            seeds=_three("ShallowCNN", "MediumCNN", "DeepCNN", "ResidualCNN")),
+            seeds=_three("ShallowCNN", "MediumCNN", "DeepCNN", "ResidualCNN"),
+            question="Depth, and residual connections at equal depth",
+            comparisons=(("MediumCNN", "ShallowCNN"), ("DeepCNN", "MediumCNN"),
+                         ("ResidualCNN", "DeepCNN"))),
     Section("2.2-sweep", "depth_sweep", "architecture_analysis", "2.2 depth sweep", TASK2,
             kind="study", seeds=_three(*_SWEEP_BN)),
     Section("3.1", "custom_layers", "custom_layers", "3.1 custom layers", TASK3,
             ("CNNWithCustomLayers", "StandardCNN", "Swap_WSConv2d", "Swap_SEAttention",
              "Swap_SwishBeta", "Swap_MixPool2d"),
             seeds=_three("CNNWithCustomLayers", "StandardCNN", "Swap_WSConv2d",
-                         "Swap_SEAttention", "Swap_SwishBeta", "Swap_MixPool2d")),
+                         "Swap_SEAttention", "Swap_SwishBeta", "Swap_MixPool2d"),
+            question="Custom layers against the standard ones (same net, one layer swapped)",
+            comparisons=(("CNNWithCustomLayers", "StandardCNN"), ("Swap_WSConv2d", "StandardCNN"),
+                         ("Swap_SEAttention", "StandardCNN"), ("Swap_SwishBeta", "StandardCNN"),
+                         ("Swap_MixPool2d", "StandardCNN"))),
     Section("3.1-paired", "custom_layers_paired", "custom_layers", "3.1 paired comparison",
             TASK3, ("StandardCNN", "CNNWithCustomLayers"), kind="study",
             seeds={"full": 5, "quick": 2, "smoke": 2}),
@@ -99,11 +118,22 @@ SECTIONS = [
             ("BasicResNet", "BottleneckResNet", "WideResNet", "BasicResNet_matched",
              "BottleneckResNet_matched", "WideResNet_matched"),
             seeds={"full": {n: 3 for n in _RESIDUAL + _MATCHED},
-                   "quick": {n: 2 for n in _RESIDUAL}}),
+                   "quick": {n: 2 for n in _RESIDUAL}},
+            question="Residual block variants as built",
+            comparisons=(("WideResNet", "BasicResNet"), ("BottleneckResNet", "BasicResNet"),
+                         ("WideResNet", "BottleneckResNet"),
+                         ("WideResNet_matched", "BasicResNet_matched"),
+                         ("BottleneckResNet_matched", "BasicResNet_matched"))),
     Section("3.2-stability", "residual_stability", "residual_blocks", "3.2 stability test",
             TASK3, kind="study", seeds=_three(*_EDGE)),
 ]
 BY_KEY = {s.key: s for s in SECTIONS}
+
+# The ResNet depth candidates two recipe sections choose between (1.2-recipe for ResNetCIFAR,
+# 3.2-recipe for the Bottleneck): blocks per stage, by the recipe's label.
+BLOCKS_PER_STAGE = {"one_block": 1, "two_blocks": 2}
+DEPTH_RECIPES = {label: {"model_kwargs": {"blocks_per_stage": n}}
+                 for label, n in BLOCKS_PER_STAGE.items()}
 BY_FOLDER = {s.folder: s for s in SECTIONS}
 
 
