@@ -80,3 +80,10 @@ def test_recall_per_class_orders_the_classes_by_what_convolution_adds():
     assert "+0.600 [" in cat and "+0.100 [" in ship and "least on ship (+0.100)" in table
     calibration = calibration_table(groups)
     assert "0.0500 (1 of 1 seeds)" in calibration and "not recorded" in calibration
+
+
+def test_one_interval_formatter_for_differences_and_for_accuracies():
+    from utils.reporting import interval_text
+
+    assert interval_text(0.0084, 0.00714, 0.0096) == "+0.0084 [+0.0071, +0.0096]"
+    assert interval_text(0.5313, 0.52, 0.5426, signed=False) == "0.5313 [0.5200, 0.5426]"

@@ -7,7 +7,7 @@ import statistics
 from utils import report_paired, report_stability, report_sweep
 from utils.departures import depth_of
 from utils.markdown import md_table
-from utils.reporting import final, gap_of, reading_rules
+from utils.reporting import final, gap_of, interval_text, reading_rules
 from utils.results import group_by_name
 from utils.sections import BY_KEY, SECTIONS
 from utils.stats import compare_accuracies, compare_runs_p, holm, resolved
@@ -128,7 +128,7 @@ def notes(results, rows):
 
 
 def _interval(c):
-    return f"{c['difference']:+.4f} [{c['low']:+.4f}, {c['high']:+.4f}]"
+    return interval_text(c["difference"], c["low"], c["high"])
 
 
 def _said(c):

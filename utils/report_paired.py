@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from utils.plotting import _save  # noqa: E402
 from utils.markdown import md_table  # noqa: E402
-from utils.reporting import count, final, image  # noqa: E402
+from utils.reporting import count, final, image, interval_text  # noqa: E402
 from utils.results import group_by_name  # noqa: E402
 from utils.sections import BY_KEY, folder, order  # noqa: E402
 from utils.stats import mean_interval, mean_p, resolved  # noqa: E402
@@ -74,10 +74,6 @@ def draw(results, plots_dir):
     return [_save(fig, os.path.join(plots_dir, PLOTS, "paired_effects.png"))]
 
 
-def _interval(mean, low, high):
-    return f"{mean:+.4f} [{low:+.4f}, {high:+.4f}]"
-
-
 def _verdict(is_resolved):
     return "resolved" if is_resolved else "unresolved"
 
@@ -109,8 +105,8 @@ def render(results, plots_dir):
         if e is None:
             cells = ["baseline", "", "", ""]
         elif e["seeds"] > 1:
-            cells = [_interval(e["mean"], e["low"], e["high"]), _verdict(e["resolved"]),
-                     _interval(e["mean"], e["family_low"], e["family_high"]),
+            cells = [interval_text(e["mean"], e["low"], e["high"]), _verdict(e["resolved"]),
+                     interval_text(e["mean"], e["family_low"], e["family_high"]),
                      _verdict(e["resolved_in_family"])]
         else:
             cells = [f"{e['mean']:+.4f} (one seed)", "unresolved", "—", "unresolved"]

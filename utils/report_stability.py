@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from utils.plotting import _save  # noqa: E402
 from utils.markdown import md_table  # noqa: E402
-from utils.reporting import at_chance, count, final, image  # noqa: E402
+from utils.reporting import at_chance, count, final, image, interval_text  # noqa: E402
 from utils.sections import BY_KEY, folder  # noqa: E402
 from utils.stability import largest_fall, robust_spikes  # noqa: E402
 from utils.stats import accuracy_interval  # noqa: E402
@@ -91,8 +91,7 @@ def _edge(verdict):
 
 
 def _with_interval(acc, n):
-    low, high = accuracy_interval(acc, n)
-    return f"{acc:.4f} [{low:.4f}, {high:.4f}]"
+    return interval_text(acc, *accuracy_interval(acc, n), signed=False)
 
 
 def render(results, plots_dir):

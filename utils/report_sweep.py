@@ -15,7 +15,7 @@ import numpy as np  # noqa: E402
 from utils.gradient_flow import FLOW_FACTOR, flow_ratio, flow_verdict, profile  # noqa: E402
 from utils.plotting import _save  # noqa: E402
 from utils.markdown import md_table  # noqa: E402
-from utils.reporting import at_chance, fmt_int, image  # noqa: E402
+from utils.reporting import at_chance, fmt_int, image, interval_text  # noqa: E402
 from utils.sections import BY_KEY, folder  # noqa: E402
 from utils.stats import accuracy_interval, compare_runs, resolved  # noqa: E402
 
@@ -145,16 +145,16 @@ def findings(runs):
                 if v["both_at_chance"] else f"skips {'raised' if v['difference'] > 0 else 'lowered'} test accuracy by "
                 f"{abs(v['difference']):.4f} [{v['low']:+.4f}, {v['high']:+.4f}]"
                 if v["resolved"] else
-                f"skips made no resolved difference ({v['difference']:+.4f} "
-                f"[{v['low']:+.4f}, {v['high']:+.4f}])")
+                f"skips made no resolved difference "
+                f"({interval_text(v['difference'], v['low'], v['high'])})")
         out.append(f"- {v['depth']} layers {'with' if v['batchnorm'] else 'without'} BN: {what}.")
     for v in verdicts["depth_effect"]:
         change = ("neither depth learned (both at chance): no change" if v["both_at_chance"]
                   else "no resolved change" if not v["resolved"] else
                   ("a resolved gain" if v["difference"] > 0 else "a resolved loss"))
         out.append(f"- {_family(v['residual'], v['batchnorm'])}, {v['from']} → {v['to']} "
-                   f"layers: {change} of test accuracy ({v['difference']:+.4f} "
-                   f"[{v['low']:+.4f}, {v['high']:+.4f}]).")
+                   f"layers: {change} of test accuracy "
+                   f"({interval_text(v['difference'], v['low'], v['high'])}).")
     flow = init_flow(runs)
     for verdict in ("vanishing", "exploding", "not measurable"):
         if flow.get(verdict):
@@ -186,14 +186,10 @@ def gradient_sentence(runs):
             + (f"; diverged: {', '.join(diverged)}." if diverged else "."))
 
 
-def _pct(x):
-    return f"{x:+.4f}"
-
-
 def _diff_cell(v):
     verdict = ("both at chance" if v["both_at_chance"] else
                "resolved" if v["resolved"] else "unresolved")
-    return f"{_pct(v['difference'])} [{_pct(v['low'])}, {_pct(v['high'])}] ({verdict})"
+    return f"{interval_text(v['difference'], v['low'], v['high'])} ({verdict})"
 
 
 def render(results, plots_dir):
@@ -213,7 +209,7 @@ def render(results, plots_dir):
                      fmt_int(r["params"]),
                      "—" if r["final"]["train_acc_eval"] is None else
                      f"{r['final']['train_acc_eval']:.4f}",
-                     f"{r['final']['test_acc']:.4f} [{lo:.4f}, {hi:.4f}]",
+                     interval_text(r['final']['test_acc'], lo, hi, signed=False),
                      f"{init:.3g} ({flow_verdict(init)})" if init is not None else "—",
                      f"{late:.3g} ({flow_verdict(late)})" if late is not None else "—",
                      f"epoch {div['epoch']}, batch {div['batch']}" if div else "no"])

@@ -6,7 +6,7 @@ from utils import plotting, report_paired, report_stability
 from utils.markdown import md_table
 from utils.report_recipe import selection_block
 from utils.reporting import (accuracy_table, environment_lines, final, fmt_int, fmt_macs, image,
-                             mean, mean_std, overfitting_sentences)
+                             interval_text, mean, mean_std, overfitting_sentences)
 from utils.results import group_by_name
 from utils.sections import BY_KEY, folder, order
 from utils.spec import deviation
@@ -93,8 +93,8 @@ def _effect_cell(effect):
     diff, low, high, over = effect
     verdict = "" if resolved(low, high) else ", unresolved"
     # + 0.0 turns a rounded -0.0 into 0.0, so a tie never prints as "-0.0000"
-    return (f"{round(diff, 4) + 0.0:+.4f} [{round(low, 4) + 0.0:+.4f}, "
-            f"{round(high, 4) + 0.0:+.4f}] (over {over}{verdict})")
+    tidy = [round(x, 4) + 0.0 for x in (diff, low, high)]
+    return f"{interval_text(*tidy)} (over {over}{verdict})"
 
 
 def _layer_table(study, custom):
@@ -284,7 +284,7 @@ def _ranking_sentence(groups):
     if not pairs:
         return sentence
     return sentence + " Neighbours apart by (95 % interval): " + "; ".join(
-        f"{a} − {b} {diff:+.4f} [{low:+.4f}, {high:+.4f}] over {over}"
+        f"{a} − {b} {interval_text(diff, low, high)} over {over}"
         + ("" if resolved(low, high) else ", unresolved")
         for a, b, diff, low, high, over in pairs) + "."
 

@@ -15,6 +15,13 @@ from utils.stats import accuracy_interval
 
 
 
+def interval_text(value, low, high, signed=True):
+    """'+0.0084 [+0.0071, +0.0096]': a number and its 95 % interval, as every table and
+    sentence of the report prints them (signed for differences, plain for accuracies)."""
+    f = "{:+.4f}" if signed else "{:.4f}"
+    return f"{f.format(value)} [{f.format(low)}, {f.format(high)}]"
+
+
 def mean_std(values, fmt="{:.4f}"):
     """'m' for one value, 'm ± s (n=k)' for several (sample std)."""
     if len(values) == 1:
