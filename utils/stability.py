@@ -1,6 +1,8 @@
 """Training-stability measures computed from a run's per-step traces (pure functions of JSON)."""
 import statistics
 
+from scipy.stats import median_abs_deviation
+
 SPIKE_WINDOW = 50     # steps in the rolling median a loss is compared with
 
 
@@ -33,7 +35,7 @@ def robust_spikes(losses, window=SPIKE_WINDOW, k=ROBUST_K, floor=ROBUST_FLOOR):
         if len(before) < window // 2:
             continue
         median = statistics.median(before)
-        mad = statistics.median(abs(v - median) for v in before)
+        mad = median_abs_deviation(before)
         if losses[i] - median > max(k * MAD_SCALE * mad, floor):
             spikes.append(i)
     return spikes
