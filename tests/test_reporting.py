@@ -87,3 +87,16 @@ def test_one_interval_formatter_for_differences_and_for_accuracies():
 
     assert interval_text(0.0084, 0.00714, 0.0096) == "+0.0084 [+0.0071, +0.0096]"
     assert interval_text(0.5313, 0.52, 0.5426, signed=False) == "0.5313 [0.5200, 0.5426]"
+
+
+def test_times_are_never_averaged_across_machines():
+    from utils.reporting import per_machine
+
+    def run(machine, s):
+        return {"environment": {"device_name": machine, "threads": 2},
+                "final": {"time_per_epoch_s": s}}
+    assert per_machine([run("AMD", 10.0), run("AMD", 12.0)], "time_per_epoch_s") == \
+        "11.0 ± 1.4 (n=2)"
+    assert per_machine([run("AMD", 108.6), run("Intel", 127.1), run("Intel", 130.3)],
+                       "time_per_epoch_s") == \
+        "108.6 on AMD (2 threads); 128.7 ± 2.3 (n=2) on Intel (2 threads)"

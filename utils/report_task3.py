@@ -6,7 +6,8 @@ from utils import plotting, report_paired, report_stability
 from utils.markdown import md_table
 from utils.report_recipe import selection_block
 from utils.reporting import (accuracy_table, environment_lines, final, fmt_int, fmt_macs, image,
-                             interval_text, mean, mean_std, overfitting_sentences)
+                             interval_text, mean, mean_std, overfitting_sentences,
+                             per_machine)
 from utils.results import group_by_name
 from utils.sections import BY_KEY, folder, order
 from utils.spec import deviation
@@ -249,7 +250,7 @@ def _residual_table(groups, budget=None):
                fmt_int(r0["params"]), fmt_macs(r0["macs"]),
                mean_std([r["final"]["train_acc_eval"] for r in runs]),
                mean_std(final(runs, "test_acc")),
-               mean_std([r["final"]["time_per_epoch_s"] for r in runs], "{:.1f}")]
+               per_machine(runs, "time_per_epoch_s")]
         if budget:
             row.insert(6, f"{deviation(r0['params'], budget):+.2%}")
         else:

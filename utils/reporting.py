@@ -121,7 +121,7 @@ def accuracy_table(groups, reference=None):
         row = [name, fmt_int(r0["params"]),
                mean_std(final(runs, "train_acc")), mean_std(final(runs, "train_acc_eval")),
                mean_std(final(runs, "test_acc")), mean_std(gaps),
-               mean_std(final(runs, "train_time_s"), "{:.1f}")]
+               per_machine(runs, "train_time_s")]
         if reference:
             ref = reference.get(name, {})
             row += [ref.get("train_acc", "—"), ref.get("test_acc", "—"),
@@ -130,20 +130,40 @@ def accuracy_table(groups, reference=None):
     return md_table(headers, rows)
 
 
+def machine_of(run):
+    e = run["environment"]
+    return f"{e['device_name']} ({e['threads']} threads)"
+
+
+def per_machine(runs, key, fmt="{:.1f}"):
+    """A final time of `runs` as mean ± std per machine, never averaged across machines: the
+    plain mean_std where all ran on one, else each machine's value with its name."""
+    by_machine = {}
+    for r in runs:
+        by_machine.setdefault(machine_of(r), []).append(r["final"][key])
+    if len(by_machine) == 1:
+        return mean_std(next(iter(by_machine.values())), fmt)
+    return "; ".join(f"{mean_std(v, fmt)} on {m}" for m, v in by_machine.items())
+
+
 def speed_table(groups):
-    """Compute and time: MACs, seconds per training epoch, inference latency and throughput."""
+    """Compute and time: MACs, seconds per training epoch, inference latency and throughput.
+    Times are never averaged across machines: a model whose seeds ran on several gets a row
+    per machine (device and threads)."""
     headers = ["model", "MACs/image", "s/epoch (train)", "inference latency, ms (batch 1)",
                "inference throughput, img/s", "device"]
     rows = []
     for name, runs in groups.items():
-        r0 = runs[0]
-        rows.append([name, fmt_macs(r0["macs"]),
-                     mean_std(final(runs, "time_per_epoch_s"), "{:.2f}"),
-                     mean_std(final(runs, "inference_latency_ms"), "{:.3f}"),
-                     mean_std(final(runs, "inference_throughput_img_s"), "{:,.0f}")
-                     + f" (batch {r0['final']['inference_throughput_batch']})",
-                     f"{r0['environment']['device_name']} "
-                     f"({r0['environment']['threads']} threads)"])
+        by_machine = {}
+        for r in runs:
+            by_machine.setdefault(machine_of(r), []).append(r)
+        for machine, same in by_machine.items():
+            r0 = same[0]
+            rows.append([name, fmt_macs(r0["macs"]),
+                         mean_std(final(same, "time_per_epoch_s"), "{:.2f}"),
+                         mean_std(final(same, "inference_latency_ms"), "{:.3f}"),
+                         mean_std(final(same, "inference_throughput_img_s"), "{:,.0f}")
+                         + f" (batch {r0['final']['inference_throughput_batch']})", machine])
     return md_table(headers, rows)
 
 
