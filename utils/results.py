@@ -78,7 +78,7 @@ FINAL_SCHEMA = {"test_acc": Number, "train_acc_eval": Number, "train_time_s": Nu
 
 def schema_problem(result, schema=RESULT_SCHEMA):
     """The first field of `result` that breaks the result schema, as a phrase ("lacks spec",
-    "final.test_acc is a str, not a number"), or None when the file is a finished run."""
+    "final.test_acc is str, not a number"), or None when the file is a finished run."""
     for prefix, fields, obj in (("", schema, result),
                                 ("final.", FINAL_SCHEMA if schema is RESULT_SCHEMA else {},
                                  result.get("final"))):
