@@ -135,15 +135,21 @@ def machine_of(run):
     return f"{e['device_name']} ({e['threads']} threads)"
 
 
+def by_machine(runs):
+    """{machine: [runs]}, in the order the runs first name each machine."""
+    out = {}
+    for r in runs:
+        out.setdefault(machine_of(r), []).append(r)
+    return out
+
+
 def per_machine(runs, key, fmt="{:.1f}"):
     """A final time of `runs` as mean ± std per machine, never averaged across machines: the
     plain mean_std where all ran on one, else each machine's value with its name."""
-    by_machine = {}
-    for r in runs:
-        by_machine.setdefault(machine_of(r), []).append(r["final"][key])
-    if len(by_machine) == 1:
-        return mean_std(next(iter(by_machine.values())), fmt)
-    return "; ".join(f"{mean_std(v, fmt)} on {m}" for m, v in by_machine.items())
+    groups = {m: final(same, key) for m, same in by_machine(runs).items()}
+    if len(groups) == 1:
+        return mean_std(next(iter(groups.values())), fmt)
+    return "; ".join(f"{mean_std(v, fmt)} on {m}" for m, v in groups.items())
 
 
 def speed_table(groups):
@@ -154,10 +160,7 @@ def speed_table(groups):
                "inference throughput, img/s", "device"]
     rows = []
     for name, runs in groups.items():
-        by_machine = {}
-        for r in runs:
-            by_machine.setdefault(machine_of(r), []).append(r)
-        for machine, same in by_machine.items():
+        for machine, same in by_machine(runs).items():
             r0 = same[0]
             rows.append([name, fmt_macs(r0["macs"]),
                          mean_std(final(same, "time_per_epoch_s"), "{:.2f}"),
