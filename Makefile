@@ -25,7 +25,7 @@ setup: $(VENV)/.installed
 run: setup
 	@mkdir -p $(DATA_ROOT)  # the scripts refuse a missing data folder (a typo); ./data may download
 	@for s in $(SCRIPTS); do $(PY) $$s --profile $(PROFILE) --workers $(WORKERS) || exit $$?; done
-	$(PY) -m utils.readme
+	$(PY) -m utils.report.readme
 
 quick:
 	$(MAKE) run PROFILE=quick
@@ -37,4 +37,4 @@ test: setup
 	$(PY) -m pytest -q tests
 
 readme: setup
-	$(PY) -m utils.readme
+	$(PY) -m utils.report.readme

@@ -10,10 +10,10 @@ import sys
 from dataclasses import replace
 
 from models import build_model
-from utils.cli import int_in, main
-from utils.param_search import widths_for_budget
+from utils.train.cli import int_in, main
+from utils.train.param_search import widths_for_budget
 from utils.profiles import CIFAR_CONV, for_profile
-from utils.runner import RunSpec
+from utils.train.runner import RunSpec
 from utils.sections import DEEP_DEPTH, folder, order
 
 KERNEL, DEPTH, DEPTH_SWEEP = folder("2.1"), folder("2.2"), folder("2.2-sweep")

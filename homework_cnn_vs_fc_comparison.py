@@ -8,10 +8,10 @@ results/{mnist_comparison,cifar_comparison}/, draws plots/ and regenerates resul
 """
 import sys
 
-from utils.cli import main
+from utils.train.cli import main
 from utils.profiles import CIFAR_CONV, PROFILES, for_profile
-from utils.recipe import candidate_specs
-from utils.runner import RunSpec
+from utils.train.recipe import candidate_specs
+from utils.train.runner import RunSpec
 from utils.sections import DEPTH_RECIPES, folder
 
 MNIST, CIFAR = folder("1.1"), folder("1.2")

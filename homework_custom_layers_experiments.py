@@ -14,12 +14,12 @@ import sys
 from dataclasses import replace
 
 from models import build_model
-from utils.cli import int_in, main
-from utils.layer_study import layer_study
-from utils.param_search import widths_for_budget
+from utils.train.cli import int_in, main
+from utils.train.layer_study import layer_study
+from utils.train.param_search import widths_for_budget
 from utils.profiles import CIFAR_CONV, PROFILES, for_profile, seeded
-from utils.recipe import candidate_specs
-from utils.runner import RunSpec
+from utils.train.recipe import candidate_specs
+from utils.train.runner import RunSpec
 from utils.sections import DEPTH_RECIPES, folder
 
 CUSTOM, CUSTOM_PAIRED = folder("3.1"), folder("3.1-paired")

@@ -20,7 +20,7 @@ Steps, each recorded in summary.json / summary.md (a failing step is recorded, n
      <out>/results, packed as results.tar.gz.
 
 `--stage DIR` (here) writes what the GPU machine needs into DIR: MNIST's raw files gzipped by us
-(unpacked there by the check) and a real CIFAR-10 subset as packed tensors (utils/data.py).
+(unpacked there by the check) and a real CIFAR-10 subset as packed tensors (utils/train/data.py).
 """
 import glob
 import gzip
@@ -40,11 +40,11 @@ sys.path.insert(0, ROOT)
 import torch  # noqa: E402
 
 from models import MODELS, build_model  # noqa: E402
-from utils.cli import OneLineParser, int_in  # noqa: E402
-from utils.data import (FOLDERS, SHAPES, STATS, DatasetUnavailable, Split,  # noqa: E402
+from utils.train.cli import OneLineParser, int_in  # noqa: E402
+from utils.train.data import (FOLDERS, SHAPES, STATS, DatasetUnavailable, Split,  # noqa: E402
                         TensorLoader, pack, require_data)
-from utils.execution import Execution  # noqa: E402
-from utils.measure import count_macs, environment, peak_dtype  # noqa: E402
+from utils.train.execution import Execution  # noqa: E402
+from utils.train.measure import count_macs, environment, peak_dtype  # noqa: E402
 from utils.markdown import md_table  # noqa: E402
 from utils.sections import SCRIPTS  # noqa: E402
 from utils.results import (BadResult, read_result, write_json_atomic,  # noqa: E402
@@ -172,8 +172,8 @@ def step_plan(args):
     import importlib
     import io
 
-    from utils.cli import build_parser
-    from utils.plan import plan
+    from utils.train.cli import build_parser
+    from utils.train.plan import plan
 
     specs = []
     for name in SCRIPTS:

@@ -14,8 +14,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from models import build_model  # noqa: E402
-from utils.data import STATS, TensorLoader, default_data_root, load_split  # noqa: E402
-from utils.runner import training_step  # noqa: E402
+from utils.train.data import STATS, TensorLoader, default_data_root, load_split  # noqa: E402
+from utils.train.runner import training_step  # noqa: E402
 
 
 def main(argv=None):

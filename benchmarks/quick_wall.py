@@ -23,11 +23,11 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from utils.cli import OneLineParser, int_in  # noqa: E402
-from utils.data import default_data_root  # noqa: E402
-from utils.measure import environment, matmul_peak_flops  # noqa: E402
+from utils.train.cli import OneLineParser, int_in  # noqa: E402
+from utils.train.data import default_data_root  # noqa: E402
+from utils.train.measure import environment, matmul_peak_flops  # noqa: E402
 from utils.results import load_section, write_json_atomic  # noqa: E402
-from utils.runner import RunSpec  # noqa: E402
+from utils.train.runner import RunSpec  # noqa: E402
 from utils.sections import SCRIPTS, SECTIONS  # noqa: E402
 
 DEFAULT_OUT = os.path.join("results", "benchmarks", "quick_wall.json")

@@ -20,13 +20,13 @@ import torch
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from utils.cli import OneLineParser, cached_dataset, int_in  # noqa: E402
-from utils.data import default_data_root  # noqa: E402
-from utils.measure import environment  # noqa: E402
+from utils.train.cli import OneLineParser, cached_dataset, int_in  # noqa: E402
+from utils.train.data import default_data_root  # noqa: E402
+from utils.train.measure import environment  # noqa: E402
 from utils.markdown import md_table  # noqa: E402
-from utils.reporting import count  # noqa: E402
+from utils.report.common import count  # noqa: E402
 from utils.results import read_json, run_path, write_json_atomic  # noqa: E402
-from utils.runner import Run, RunSpec  # noqa: E402
+from utils.train.runner import Run, RunSpec  # noqa: E402
 
 # Cheap runs that still train for several epochs: the drift a profile shows on them is what its
 # other runs show, and rerunning them costs minutes (MNIST and CIFAR-10, MLP, CNN and ResNet).

@@ -6,7 +6,7 @@ lr 1e-3) and batch size 128 for at least --steps steps and --min-seconds seconds
       RandomCrop(32, padding=4), RandomHorizontalFlip, ToTensor, Normalize; MNIST: ToTensor,
       Normalize) + DataLoader(batch_size=128, shuffle=True), NCHW float32, num_workers 0 and 2;
   (b) the project's path: the split as one uint8 tensor, batched shuffling/augmentation/
-      normalisation (utils/data.py), channels_last for conv nets.
+      normalisation (utils/train/data.py), channels_last for conv nets.
 Images/s is the median over repeats of (steps done x 128) / wall time, after warm-up steps. The
 achieved arithmetic rate, MACs x 2 (FLOPs) x 3 (forward + backward) x images/s, is compared
 with this machine's matmul rate in the dtype that runs (float32, or bfloat16 with --amp),
@@ -29,15 +29,15 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from models import build_model  # noqa: E402
-from utils.cli import OneLineParser, int_in  # noqa: E402
-from utils.data import (STATS, DatasetUnavailable, TensorLoader,  # noqa: E402
+from utils.train.cli import OneLineParser, int_in  # noqa: E402
+from utils.train.data import (STATS, DatasetUnavailable, TensorLoader,  # noqa: E402
                         default_data_root, load_split, require_data)
-from utils.execution import Execution  # noqa: E402
-from utils.measure import (count_macs, environment, matmul_rates, peak_dtype,  # noqa: E402
+from utils.train.execution import Execution  # noqa: E402
+from utils.train.measure import (count_macs, environment, matmul_rates, peak_dtype,  # noqa: E402
                            synchronize)
 from utils.markdown import md_table  # noqa: E402
 from utils.results import write_json_atomic  # noqa: E402
-from utils.runner import RunSpec, make_optimizer, training_step  # noqa: E402
+from utils.train.runner import RunSpec, make_optimizer, training_step  # noqa: E402
 
 # (model, dataset, augment, channels_last in the project's path)
 CASES = [("FCNet", "mnist", False, False), ("SimpleCNN", "mnist", False, True),

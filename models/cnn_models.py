@@ -107,7 +107,7 @@ class KernelCNN(nn.Module):
     """Three conv-BN-ReLU stages with 2x2 max pooling after the first two, global average
     pooling and a linear classifier. Only the conv kernels differ between the variants:
     `kernel` is 3, 5, 7 or "combo" (MixedConv 1x1 + 3x3); `widths` are set by the
-    equal-parameter search in utils/param_search.py."""
+    equal-parameter search in utils/train/param_search.py."""
 
     def __init__(self, kernel=3, widths=(16, 32, 64), num_classes=10, in_channels=3):
         super().__init__()
@@ -126,7 +126,7 @@ class KernelCNN(nn.Module):
     def forward(self, x):
         return self.fc(torch.flatten(self.pool(self.features(x)), 1))
 
-    # For utils/analysis.py: the conv trunk, and its stages (conv-BN-ReLU[-pool]) in order.
+    # For utils/train/analysis.py: the conv trunk, and its stages (conv-BN-ReLU[-pool]) in order.
     def trunk(self):
         return self.features
 
@@ -194,7 +194,7 @@ class DepthCNN(nn.Module):
     def forward(self, x):
         return self.fc(torch.flatten(self.pool(self.stages(self.stem(x))), 1))
 
-    # For utils/analysis.py.
+    # For utils/train/analysis.py.
     def trunk(self):
         return nn.Sequential(self.stem, self.stages)
 

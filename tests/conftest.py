@@ -10,7 +10,7 @@ import torch
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from utils.data import FOLDERS, Split  # noqa: E402
+from utils.train.data import FOLDERS, Split  # noqa: E402
 
 
 def learnable_images(n, channels, size, seed=0):

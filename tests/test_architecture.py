@@ -5,9 +5,9 @@ from torch import nn
 
 from models import build_model
 from models.cnn_models import DepthCNN
-from utils import receptive_field as rf
-from utils.measure import count_params
-from utils.param_search import widths_for_budget
+from utils.train import receptive_field as rf
+from utils.train.measure import count_params
+from utils.train.param_search import widths_for_budget
 from utils.spec import deviation
 
 KERNELS = ["CNN_3x3", "CNN_5x5", "CNN_7x7", "CNN_Combo"]
@@ -122,7 +122,7 @@ def test_feature_layers_chain_to_the_trunk_output(name):
 
 
 def test_the_analytic_field_inside_the_image_follows_the_units_actual_centre():
-    from utils.reporting import extent_in_image
+    from utils.report.common import extent_in_image
 
     # CNN_5x5's central unit of its 8x8 map is centred at 17.5 px with a 32 px field: it spans
     # 2..33, so 30 px of it (2..31) fall inside a 32 px image, not 32.

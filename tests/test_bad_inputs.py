@@ -15,11 +15,11 @@ import homework_cnn_architecture_analysis as task2
 import homework_cnn_vs_fc_comparison as task1
 import homework_custom_layers_experiments as task3
 from tests.conftest import ROOT, result_record, write_fake_mnist
-from utils import cli
-from utils.data import DatasetUnavailable, load_split, packed_path
-from utils.execution import Execution
-from utils.locks import run_lock
-from utils.runner import CheckpointError, Run, RunSpec
+from utils.train import cli
+from utils.train.data import DatasetUnavailable, load_split, packed_path
+from utils.train.execution import Execution
+from utils.train.locks import run_lock
+from utils.train.runner import CheckpointError, Run, RunSpec
 
 
 def run_task1(*argv):
@@ -153,7 +153,7 @@ def test_a_folder_of_results_from_before_the_marker_is_recognised_by_its_results
 @pytest.fixture
 def cheap_study(monkeypatch):
     """layer_study() with its measurements replaced by constants (the file logic is tested)."""
-    from utils import layer_study as ls
+    from utils.train import layer_study as ls
 
     monkeypatch.setattr(ls, "run_gradchecks", lambda: [{"layer": "x"}])
     monkeypatch.setattr(ls, "run_benchmarks", lambda device, reps: {"rows": []})
@@ -521,7 +521,7 @@ def test_gpu_check_stage_options_are_one_line(argv, phrase, tmp_path, monkeypatc
 
 
 def test_report_image_links_work_with_spaces_and_through_a_symlinked_folder(tmp_path):
-    from utils.reporting import image
+    from utils.report.common import image
 
     real = tmp_path / "my study"
     (real / "results").mkdir(parents=True)
@@ -537,7 +537,7 @@ def test_report_image_links_work_with_spaces_and_through_a_symlinked_folder(tmp_
 
 def test_plan_past_a_day_of_training_says_so(tmp_path, monkeypatch, capsys):
     from models import build_model
-    from utils import plan
+    from utils.train import plan
 
     monkeypatch.setattr(plan, "probe_seconds_per_step",
                         lambda spec, device, execution: (1.0, build_model("FCNet")))

@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from benchmarks import profile_epoch, train_throughput
-from utils.cli import main as cli_main
-from utils.measure import matmul_peak_flops
-from utils.plan import arithmetic_floor_seconds
+from utils.train.cli import main as cli_main
+from utils.train.measure import matmul_peak_flops
+from utils.train.plan import arithmetic_floor_seconds
 
 
 def test_throughput_benchmark_writes_a_record_per_model(fake_mnist_root, tmp_path, capsys):
@@ -96,7 +96,7 @@ def test_arithmetic_floor_counts_two_flops_per_mac_and_backward_as_twice_forward
 def test_matmul_peak_is_two_n_cubed_over_the_fastest_timed_product(monkeypatch):
     import itertools
 
-    from utils import measure
+    from utils.train import measure
 
     # A clock whose timed regions take 0.5 s, 0.25 s, 0.5 s, ...: the fastest is 0.25 s.
     ticks = itertools.accumulate(itertools.cycle([1.0, 0.5, 1.0, 0.25]))
@@ -109,7 +109,7 @@ def test_matmul_peak_is_two_n_cubed_over_the_fastest_timed_product(monkeypatch):
 def test_gpu_check_stages_mnist_and_a_cifar_subset_that_load_there(fake_mnist_root, tmp_path,
                                                                     monkeypatch):
     from benchmarks import gpu_check
-    from utils import data
+    from utils.train import data
 
     # The fake root has no CIFAR: stand a packed one in for the official files.
     monkeypatch.setattr(gpu_check, "pack", lambda *args: None)
@@ -141,8 +141,8 @@ def test_gpu_check_summary_names_every_step_and_the_estimate():
 
 
 def _smoke_run(data_root, results_dir, seed=0):
-    from utils.data import load_split
-    from utils.runner import Run, RunSpec
+    from utils.train.data import load_split
+    from utils.train.runner import Run, RunSpec
 
     spec = RunSpec(name="FCNet", section="mnist_comparison", model="FCNet", dataset="mnist",
                    epochs=2, train_subset=256, test_subset=128, profile="smoke", seed=seed)

@@ -227,7 +227,7 @@ def test_recipe_section_tunes_on_held_out_training_images_and_reports_the_choice
 def test_section_all_includes_the_recipe_sections_only_in_the_full_profile():
     from argparse import Namespace
 
-    from utils.cli import select_specs
+    from utils.train.cli import select_specs
     sections = {"1.1-recipe": lambda a: ["candidate"], "1.1": lambda a: ["final"]}
 
     def chosen(section, profile):

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from tests.conftest import ROOT
-from utils.cli import build_parser
+from utils.train.cli import build_parser
 from utils.results import read_json
 
 SCRIPTS = ["homework_cnn_vs_fc_comparison", "homework_cnn_architecture_analysis",

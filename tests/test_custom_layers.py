@@ -124,7 +124,7 @@ def test_mix_pool_spans_max_and_average_pooling():
 
 
 def test_the_layer_study_measures_twins_memory_and_the_simple_examples():
-    from utils.layer_study import TwinLayer, run_examples, saved_bytes
+    from utils.train.layer_study import TwinLayer, run_examples, saved_bytes
 
     x = torch.randn(2, 4, 6, 6)
     for layer in (WSConv2d(4, 4, 3, padding=1), SEAttention(4, 2), SwishBeta(), MixPool2d(2)):

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from utils.data import Split, TensorLoader, random_flip, random_shift
+from utils.train.data import Split, TensorLoader, random_flip, random_shift
 
 
 def indexed_split(n, size=8):
@@ -123,7 +123,7 @@ def test_augmentation_drawn_once_an_epoch_equals_drawing_it_batch_by_batch():
 
 
 def test_a_packed_subset_loads_in_place_of_the_official_files(fake_mnist_root, tmp_path):
-    from utils.data import load_split, pack
+    from utils.train.data import load_split, pack
 
     pack("mnist", fake_mnist_root, str(tmp_path), train_images=100, test_images=40)
     train, test = load_split("mnist", str(tmp_path), True), load_split("mnist", str(tmp_path), False)

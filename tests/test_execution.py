@@ -5,9 +5,9 @@ import time
 import pytest
 import torch
 
-from utils.cli import UserError, resolve_device
-from utils.execution import Execution, configure_backends, resolve_amp
-from utils.runner import Run, RunSpec
+from utils.train.cli import UserError, resolve_device
+from utils.train.execution import Execution, configure_backends, resolve_amp
+from utils.train.runner import Run, RunSpec
 
 
 def test_amp_auto_is_off_on_the_cpu_and_on_for_a_bf16_gpu():

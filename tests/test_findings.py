@@ -5,8 +5,8 @@ import json
 import pytest
 
 from tests.conftest import result_record
-from utils.findings import comparisons, render
-from utils.table import Results
+from utils.report.findings import comparisons, render
+from utils.report.table import Results
 
 
 def write(root, folder, name, seed, acc, params=1000):
@@ -37,7 +37,7 @@ def test_findings_use_seeds_where_both_sides_have_them_and_test_images_otherwise
 
 
 def test_agreement_counts_the_full_studys_resolved_orderings_a_quick_run_keeps(tmp_path):
-    from utils.findings import agreement, full_results_dir
+    from utils.report.findings import agreement, full_results_dir
 
     full, quick = tmp_path / "results", tmp_path / "results" / "quick"
     for seed in range(3):

@@ -15,13 +15,13 @@ import torch
 
 from tests.conftest import ROOT
 from tests.test_runner import comparable
-from utils.launch import Job, train_job
-from utils.runner import RunSpec
+from utils.train.launch import Job, train_job
+from utils.train.runner import RunSpec
 
 ray = pytest.importorskip("ray")
 from ray.cluster_utils import Cluster  # noqa: E402
 
-from utils.launch_ray import RayLauncher  # noqa: E402
+from utils.train.launch_ray import RayLauncher  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +94,7 @@ def test_a_killed_worker_is_retried_and_its_run_finishes_the_same(cluster, synth
     job = Job(spec(name="SimpleCNN", model="SimpleCNN", epochs=4, channels_last=True), "cpu",
               str(tmp_path / "ckpt"), threads=1, progress=False)
     ckpt = tmp_path / "ckpt" / "sec" / "SimpleCNN__seed0.pt"
-    from utils.launch_ray import _train_remote
+    from utils.train.launch_ray import _train_remote
 
     ref = _train_remote.options(num_cpus=1, max_retries=2).remote(job, synthetic_mnist)
     deadline = time.time() + 120
@@ -140,7 +140,7 @@ def test_the_script_starts_its_own_local_cluster_for_workers(fake_mnist_root, tm
 
 
 def test_one_worker_keeps_the_sequential_path_without_ray():
-    code = ("import sys; from utils import cli; from utils.launch import Sequential; "
+    code = ("import sys; from utils.train import cli; from utils.train.launch import Sequential; "
             "a = cli.build_parser('', {'x': None}).parse_args([]); "
             "assert isinstance(cli.launcher_of(a, 'cpu'), Sequential); "
             "assert 'ray' not in sys.modules")

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from models import MODELS, build_model
-from utils.measure import count_macs, count_params
+from utils.train.measure import count_macs, count_params
 
 MNIST_SHAPE, CIFAR_SHAPE = (1, 28, 28), (3, 32, 32)
 

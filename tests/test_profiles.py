@@ -6,7 +6,7 @@ import pytest
 
 from utils import sections
 from utils.profiles import PROFILES, for_profile
-from utils.runner import RunSpec
+from utils.train.runner import RunSpec
 
 
 @pytest.fixture(autouse=True)

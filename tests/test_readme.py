@@ -1,6 +1,6 @@
 """README's measured numbers are generated from the committed result files, never typed."""
 from tests.conftest import result_record
-from utils import readme
+from utils.report import readme
 
 
 def test_readme_generated_blocks_match_the_result_files():

@@ -1,7 +1,7 @@
 """Learning on the real datasets (skipped when DATA_ROOT holds none)."""
 from tests.conftest import needs_cifar, needs_mnist, real_data_root
-from utils.data import load_split
-from utils.runner import Run, RunSpec
+from utils.train.data import load_split
+from utils.train.runner import Run, RunSpec
 
 
 @needs_mnist

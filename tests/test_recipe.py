@@ -3,10 +3,10 @@ import pytest
 import torch
 
 from tests.conftest import learnable_images
-from utils.data import holdout
-from utils.recipe import candidate_specs
-from utils.report_recipe import recipe_of, selection, selection_block
-from utils.runner import Run, RunSpec, make_optimizer, make_scheduler
+from utils.train.data import holdout
+from utils.train.recipe import candidate_specs
+from utils.report.recipe import recipe_of, selection, selection_block
+from utils.train.runner import Run, RunSpec, make_optimizer, make_scheduler
 
 
 def test_holdout_splits_train_into_disjoint_parts_the_same_way_every_time():
@@ -82,7 +82,7 @@ def fake_run(model, recipe, acc, seed=0, schedule=None):
 
 
 def test_a_recipe_is_never_scored_on_a_run_evaluated_on_the_test_set():
-    from utils.report_recipe import validation_acc
+    from utils.report.recipe import validation_acc
     assert validation_acc(fake_run("A", "cosine", 0.9)) == 0.9
     with pytest.raises(ValueError):
         validation_acc({**fake_run("A", "cosine", 0.9), "evaluated_on": "test"})

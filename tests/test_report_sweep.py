@@ -5,8 +5,8 @@ import os
 import pytest
 
 from tests.conftest import ROOT
-from utils.gradient_flow import flow_ratio, flow_verdict
-from utils.report_sweep import sweep_verdicts
+from utils.report.gradient_flow import flow_ratio, flow_verdict
+from utils.report.sweep import sweep_verdicts
 
 
 def layer(norm, weight_norm):
@@ -34,7 +34,7 @@ def test_flow_ratio_is_relative_gradient_after_the_stem_over_the_last_conv():
 
 
 def test_older_results_without_weight_norms_use_mean_abs_gradient_per_weight():
-    from utils.gradient_flow import MEAN_ABS, metric
+    from utils.report.gradient_flow import MEAN_ABS, metric
 
     snap = {"net.1.weight": {"mean_abs": 8.0}, "net.5.weight": {"mean_abs": 2.0},
             "net.9.weight": {"mean_abs": 0.1}, "net.13.weight": {"mean_abs": 4.0}}
@@ -72,7 +72,7 @@ def test_two_nets_that_both_stayed_at_chance_are_said_to_have_learned_nothing():
 
 
 def test_the_stability_test_finds_the_highest_rate_that_did_not_diverge():
-    from utils.report_stability import block_verdicts
+    from utils.report.stability_rates import block_verdicts
 
     def lr_run(lr, diverged, accs):
         return {"spec": {"lr": lr}, "diverged": {"epoch": 2} if diverged else None,
@@ -94,7 +94,7 @@ def test_the_stability_test_finds_the_highest_rate_that_did_not_diverge():
 
 
 def test_paired_effects_take_differences_seed_by_seed():
-    from utils.report_paired import paired_effects
+    from utils.report.paired import paired_effects
 
     def r(name, seed, acc):
         return {"name": name, "seed": seed, "final": {"test_acc": acc}}
@@ -111,7 +111,7 @@ def test_paired_effects_take_differences_seed_by_seed():
 
 
 def test_paired_effects_widen_for_the_number_of_nets_compared():
-    from utils.report_paired import family_sentence, paired_effects
+    from utils.report.paired import family_sentence, paired_effects
 
     def r(name, seed, acc):
         return {"name": name, "seed": seed, "final": {"test_acc": acc}}
@@ -135,7 +135,7 @@ def test_paired_effects_widen_for_the_number_of_nets_compared():
 
 
 def test_the_gradient_at_initialisation_is_judged_per_run_by_the_one_flow_rule():
-    from utils.report_sweep import init_flow
+    from utils.report.sweep import init_flow
     stem = {"stem.0.weight": layer(1.0, 1.0),  # the input layer: left out of the ratio
             "fc.weight": layer(1.0, 1.0)}      # the classifier: left out too
     steady = {**stem, "stages.0.conv1.weight": layer(1.0, 1.0),
@@ -148,7 +148,7 @@ def test_the_gradient_at_initialisation_is_judged_per_run_by_the_one_flow_rule()
 
 
 def test_the_sweep_summary_says_whether_any_block_diverged_and_finds_the_largest_fall():
-    from utils.report_stability import summary
+    from utils.report.stability_rates import summary
 
     def lr_run(lr, accs, diverged=False):
         return {"spec": {"lr": lr}, "diverged": {"epoch": 1} if diverged else None,
@@ -171,8 +171,8 @@ def test_the_sweep_summary_says_whether_any_block_diverged_and_finds_the_largest
 def test_a_paired_section_still_running_names_the_nets_it_has_not_reached(tmp_path):
     import shutil
 
-    from utils.report_paired import CUSTOM_PAIRED, render
-    from utils.table import Results
+    from utils.report.paired import CUSTOM_PAIRED, render
+    from utils.report.table import Results
     committed = os.path.join(ROOT, "results", "quick", CUSTOM_PAIRED)
     shutil.copytree(committed, tmp_path / CUSTOM_PAIRED)
     assert "Not run yet" not in render(Results(str(tmp_path)), str(tmp_path))

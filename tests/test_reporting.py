@@ -1,7 +1,7 @@
 """Report sentences over several seeds speak for all of them, or name the one they use."""
 import pytest
 
-from utils.reporting import gradient_flow_table, mean_history, overfitting_sentences
+from utils.report.common import gradient_flow_table, mean_history, overfitting_sentences
 
 
 TWO_SEEDS = ([0.5, 0.9], [0.6, 0.8], [1.0, 0.5]), ([0.7, 0.9], [0.6, 0.6], [1.2, 0.7])
@@ -31,7 +31,7 @@ def test_the_mean_history_cuts_runs_to_the_shortest():
 
 
 def test_overfitting_uses_every_seed_and_a_relative_rise_of_the_test_loss():
-    from utils.reporting import overfitting_measures
+    from utils.report.common import overfitting_measures
 
     runs = [_run(seed, *curves) for seed, curves in enumerate(TWO_SEEDS)]
     m = overfitting_measures({"Net": runs})["Net"]
@@ -60,13 +60,13 @@ def test_a_gradient_sentence_from_one_of_several_seeds_names_that_seed():
 
 
 def test_a_count_takes_its_noun_in_the_right_number():
-    from utils.reporting import count
+    from utils.report.common import count
 
     assert [count(n, "epoch") for n in (1, 2, 0)] == ["1 epoch", "2 epochs", "0 epochs"]
 
 
 def test_recall_per_class_orders_the_classes_by_what_convolution_adds():
-    from utils.report_task1 import calibration_table, class_recalls, class_recall_table
+    from utils.report.task1 import calibration_table, class_recalls, class_recall_table
 
     def net(cm, ece=None):
         final = {"test_loss": 1.0, **({"test_ece": ece} if ece is not None else {})}
@@ -83,14 +83,14 @@ def test_recall_per_class_orders_the_classes_by_what_convolution_adds():
 
 
 def test_one_interval_formatter_for_differences_and_for_accuracies():
-    from utils.reporting import interval_text
+    from utils.report.common import interval_text
 
     assert interval_text(0.0084, 0.00714, 0.0096) == "+0.0084 [+0.0071, +0.0096]"
     assert interval_text(0.5313, 0.52, 0.5426, signed=False) == "0.5313 [0.5200, 0.5426]"
 
 
 def test_times_are_never_averaged_across_machines():
-    from utils.reporting import per_machine
+    from utils.report.common import per_machine
 
     def run(machine, s):
         return {"environment": {"device_name": machine, "threads": 2},

@@ -6,9 +6,10 @@ import pytest
 import torch
 
 import models
-from utils import measure, predictions
+from utils.train import measure
+from utils import predictions
 from utils.results import read_json
-from utils.runner import (CheckpointError, NonFiniteLoss, Run, RunSpec, evaluate,
+from utils.train.runner import (CheckpointError, NonFiniteLoss, Run, RunSpec, evaluate,
                           snapshot_steps)
 
 REQUIRED_FIELDS = ["name", "model", "dataset", "profile", "seed", "params", "macs",

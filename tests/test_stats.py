@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from utils import predictions
-from utils.stats import (accuracy_difference, compare_runs, mcnemar_difference, mean_interval,
+from utils.report.stats import (accuracy_difference, compare_runs, mcnemar_difference, mean_interval,
                          resolved, wilson_interval)
 
 
@@ -33,7 +33,7 @@ def test_mean_interval_uses_student_t_over_seeds():
 
 
 def test_robust_spikes_ignore_a_falling_loss_and_catch_a_jump():
-    from utils.stability import robust_spikes
+    from utils.report.stability import robust_spikes
 
     # A loss falling from 0.5 to 0.001 with log-normal noise (sigma 0.3): a ratio-to-median rule
     # would count noisy steps of the tiny tail as spikes; the robust rule counts none.
@@ -48,7 +48,7 @@ def test_robust_spikes_ignore_a_falling_loss_and_catch_a_jump():
 
 
 def test_largest_fall_in_test_accuracy():
-    from utils.stability import largest_fall
+    from utils.report.stability import largest_fall
 
     history = [{"epoch": 1, "test_acc": 0.40}, {"epoch": 2, "test_acc": 0.59},
                {"epoch": 3, "test_acc": 0.42}, {"epoch": 4, "test_acc": 0.70}]
@@ -58,7 +58,7 @@ def test_largest_fall_in_test_accuracy():
 
 
 def test_welch_interval_and_the_choice_of_method():
-    from utils.stats import compare_accuracies, welch_interval
+    from utils.report.stats import compare_accuracies, welch_interval
 
     a, b = [0.9937, 0.9930, 0.9944], [0.9853, 0.9846, 0.9860]
     diff, low, high = welch_interval(a, b)
@@ -105,7 +105,7 @@ def test_runs_with_predictions_are_compared_image_by_image():
 
 
 def test_holm_steps_down_from_the_smallest_p_and_never_lets_an_adjusted_p_fall():
-    from utils.stats import holm
+    from utils.report.stats import holm
 
     # By hand: sorted 0.01, 0.02, 0.03, 0.5 -> 4 × 0.01, 3 × 0.02, max(0.06, 2 × 0.03), 1 × 0.5
     assert holm([0.03, 0.5, 0.01, 0.02]) == pytest.approx([0.06, 0.5, 0.04, 0.06])
@@ -114,7 +114,7 @@ def test_holm_steps_down_from_the_smallest_p_and_never_lets_an_adjusted_p_fall()
 
 
 def test_each_tests_p_value_agrees_with_its_interval():
-    from utils.stats import compare_accuracies_p, mean_interval, mean_p
+    from utils.report.stats import compare_accuracies_p, mean_interval, mean_p
 
     for a, b in (([0.71, 0.72, 0.70], [0.69, 0.70, 0.68]), ([0.5, 0.52], [0.51, 0.5])):
         diff, low, high, over, p = compare_accuracies_p(a, b, 10_000)

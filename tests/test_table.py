@@ -7,7 +7,7 @@ import shutil
 
 from tests.conftest import ROOT
 from utils.sections import SECTIONS, TASK1
-from utils.table import Results
+from utils.report.table import Results
 
 
 def counting_opens(monkeypatch):
@@ -23,7 +23,7 @@ def counting_opens(monkeypatch):
 
 
 def test_a_report_build_opens_each_result_file_once(tmp_path, monkeypatch):
-    from utils import report
+    from utils.report import build as report
 
     results = tmp_path / "results"
     shutil.copytree(os.path.join(ROOT, "results", "quick"), results,

@@ -4,11 +4,11 @@ import torch
 
 from models import build_model
 from models.residual_blocks import BasicBlock, Bottleneck, WideBlock
-from utils.layer_study import run_benchmarks, run_gradchecks
-from utils.measure import count_params
-from utils.param_search import widths_for_budget
+from utils.train.layer_study import run_benchmarks, run_gradchecks
+from utils.train.measure import count_params
+from utils.train.param_search import widths_for_budget
 from utils.spec import deviation
-from utils.stability import rolling_mean
+from utils.report.stability import rolling_mean
 
 
 def test_3_1s_nets_are_simplecnn_with_its_layer_options():
@@ -94,7 +94,7 @@ def _traced_run(loss, seed=0):
 
 
 def test_stability_counts_robust_spikes_and_the_largest_fall_in_test_accuracy():
-    from utils.report_task3 import stability_measures
+    from utils.report.task3 import stability_measures
     steady = [1.0] * 120
     spiky = [1.0] * 60 + [3.0] + [1.0] * 59  # one step far above the recent median
     falling = _traced_run(steady)
@@ -112,7 +112,7 @@ def _receptive_field_width(name, **kwargs):
     """Columns of a 64x64 input that reach the central unit of the last stage (empirically)."""
     from torch import nn
 
-    from utils.receptive_field import empirical
+    from utils.train.receptive_field import empirical
     torch.manual_seed(0)
     model = build_model(name, **kwargs)
     grad_map, _ = empirical(nn.Sequential(model.stem, model.stages, model.head),
@@ -130,7 +130,7 @@ def test_a_bottleneck_net_sees_as_far_as_the_basic_one_only_at_two_blocks_per_st
 
 
 def test_the_report_reads_each_variants_depth_from_its_runs():
-    from utils.report_task3 import depths
+    from utils.report.task3 import depths
 
     def runs(model, **kwargs):
         return [{"model": model, "model_kwargs": kwargs}]
@@ -146,7 +146,7 @@ def _acc_runs(*accs, test_size=10_000):
 
 
 def test_the_residual_ranking_judges_each_neighbour_pair_by_its_own_interval():
-    from utils.report_task3 import ranking
+    from utils.report.task3 import ranking
     order, pairs = ranking({"Small": _acc_runs(0.80, 0.81), "Big": _acc_runs(0.83, 0.85),
                             "One": _acc_runs(0.70)})
     assert order == [("Big", pytest.approx(0.84)), ("Small", pytest.approx(0.805)),
@@ -162,7 +162,7 @@ def test_the_residual_ranking_judges_each_neighbour_pair_by_its_own_interval():
 
 
 def test_a_swaps_effect_is_a_difference_with_its_95_percent_interval():
-    from utils.report_task3 import swap_effect
+    from utils.report.task3 import swap_effect
     diff, low, high, over = swap_effect(_acc_runs(0.990, 0.992, 0.991),
                                         _acc_runs(0.991, 0.993, 0.992))
     assert over == "seeds" and diff == pytest.approx(-0.001)
@@ -172,7 +172,7 @@ def test_a_swaps_effect_is_a_difference_with_its_95_percent_interval():
 
 
 def test_late_movement_is_the_mean_over_seeds_of_the_last_epochs_test_accuracy_span():
-    from utils.report_task3 import late_movement
+    from utils.report.task3 import late_movement
 
     def run(accs, schedule="constant"):
         return {"hyperparameters": {"schedule": schedule},

@@ -8,7 +8,7 @@ from dataclasses import replace
 from utils.sections import BY_FOLDER
 
 PROFILES = {
-    # validation: images held out of train when a recipe is tuned (utils/recipe.py)
+    # validation: images held out of train when a recipe is tuned (utils/train/recipe.py)
     "full": dict(epochs=10, validation=5_000),
     # quick: the study a CPU user runs, within 20 minutes on a 2-core CPU and ordering models as
     # the full profile does (benchmarks/quick_wall.py measures it). Its CIFAR-10 runs are far

@@ -34,7 +34,7 @@ class RunSpec:
     seed: int = 0
     grad_snapshots: int = 4    # gradient-flow samples, evenly spread over training
     inference_batch: int = 1024  # batch size of the throughput measurement
-    analyses: list = field(default_factory=list)  # names in utils.analysis.ANALYSES
+    analyses: list = field(default_factory=list)  # names in utils.train.analysis.ANALYSES
     meta: dict = field(default_factory=dict)  # facts about how the spec was made (e.g. budget)
     # True where divergence is an outcome under study (the depth and learning-rate sweeps): a
     # non-finite loss then ends training and the result records where; otherwise it is an error.
@@ -73,7 +73,7 @@ class RunSpec:
                 **({"validation_held_out": self.validation} if self.validation else {})}
 
 
-# Test images the effective receptive field is averaged over (utils/analysis.py); results record
+# Test images the effective receptive field is averaged over (utils/train/analysis.py); results record
 # it since it became an option, and a result without it used this number.
 ERF_IMAGES = 64
 

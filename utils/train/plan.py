@@ -14,12 +14,12 @@ import statistics
 import torch
 
 from models import build_model
-from utils import measure
+from utils.train import measure
 from utils.markdown import md_table
-from utils.data import SHAPES
-from utils.execution import Execution
+from utils.train.data import SHAPES
+from utils.train.execution import Execution
 from utils.results import read_json, run_path
-from utils.runner import make_optimizer, training_step
+from utils.train.runner import make_optimizer, training_step
 from utils.supersede import missing_evidence
 
 FULL_SIZES = {"mnist": 60_000, "cifar10": 50_000}

@@ -8,12 +8,12 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from utils.plotting import _save  # noqa: E402
+from utils.report.plotting import _save  # noqa: E402
 from utils.markdown import md_table  # noqa: E402
-from utils.reporting import count, final, image, interval_text  # noqa: E402
+from utils.report.common import count, final, image, interval_text  # noqa: E402
 from utils.results import group_by_name  # noqa: E402
 from utils.sections import BY_KEY, folder, order  # noqa: E402
-from utils.stats import mean_interval, mean_p, resolved  # noqa: E402
+from utils.report.stats import mean_interval, mean_p, resolved  # noqa: E402
 
 CUSTOM_PAIRED = folder("3.1-paired")
 PLOTS = BY_KEY["3.1-paired"].plots

@@ -14,7 +14,7 @@ from torch.nn import functional as F
 from models import autograd_twins as twin
 from models.custom_layers import (MixPool2d, MixPoolFunction, SEAttention, SEFunction, SwishBeta,
                                   SwishBetaFunction, WSConv2d, WSConv2dFunction, standardise)
-from utils.measure import Timer, count_params, environment
+from utils.train.measure import Timer, count_params, environment
 from utils.results import (STUDY_FILE, STUDY_SCHEMA, BadResult, read_result, set_aside,
                            write_json_atomic)
 

@@ -17,15 +17,15 @@ from functools import lru_cache
 import torch
 from tqdm.auto import tqdm
 
-from utils import console
-from utils.data import DatasetUnavailable, default_data_root, load_split
-from utils.execution import Execution, configure_backends, resolve_amp
+from utils.train import console
+from utils.train.data import DatasetUnavailable, default_data_root, load_split
+from utils.train.execution import Execution, configure_backends, resolve_amp
 from utils.results import (BadResult, read_json, read_result, run_path, set_aside,
                            write_json_atomic, write_text_atomic)
-from utils.locks import RunLocked
+from utils.train.locks import RunLocked
 from utils.profiles import PROFILES
-from utils.launch import Job, LaunchError, Sequential
-from utils.runner import CheckpointError
+from utils.train.launch import Job, LaunchError, Sequential
+from utils.train.runner import CheckpointError
 from utils.sections import BY_KEY
 from utils.supersede import EVIDENCE, missing_evidence, supersede
 
@@ -207,7 +207,7 @@ def profile_of_results(results_dir):
 
 
 def is_recipe_section(name):
-    """A section that compares candidate recipes on a validation split (utils/recipe.py). It
+    """A section that compares candidate recipes on a validation split (utils/train/recipe.py). It
     exists to choose the full profile's recipe, so `--section all` includes it only there;
     any profile runs it when it is named."""
     return name.endswith("-recipe")
@@ -381,7 +381,7 @@ def threads_per_run(args):
 def launcher_of(args, device):
     if not concurrent(args):
         return Sequential()
-    from utils.launch_ray import RayLauncher  # Ray is imported only when asked for
+    from utils.train.launch_ray import RayLauncher  # Ray is imported only when asked for
 
     cuda = torch.device(device).type == "cuda"
     return RayLauncher(workers=args.workers, address=args.ray_address,
@@ -430,7 +430,7 @@ def main(description, sections, argv=None, extra_options=None, extras=None):
             configure_backends(device, args.deterministic)
             specs = select_specs(args, sections)
             if args.plan:
-                from utils.plan import plan
+                from utils.train.plan import plan
                 plan(specs, args.results_dir, device, execution_of(args, device), args.force,
                      args.upgrade_evidence)
                 return 0
@@ -442,7 +442,7 @@ def main(description, sections, argv=None, extra_options=None, extras=None):
             failures = []
         # The report half (matplotlib, seaborn, scipy) loads only when it draws: --plan, a
         # failed start and the training itself never pay for it.
-        from utils.report import build
+        from utils.report.build import build
         build(BY_KEY[next(iter(sections))].script, args.results_dir, args.plots_dir)
     except (UserError, DatasetUnavailable, CheckpointError, RunLocked, LaunchError) as err:
         print(f"error: {err}", file=sys.stderr)

@@ -4,14 +4,15 @@ zero is "unresolved", never ranked. `comparisons` returns numbers; `render` only
 import os
 import statistics
 
-from utils import report_paired, report_stability, report_sweep
-from utils.departures import depth_of
+from utils.report import (paired as report_paired, stability_rates as report_stability,
+                          sweep as report_sweep)
+from utils.report.departures import depth_of
 from utils.markdown import md_table
-from utils.reporting import final, gap_of, interval_text, reading_rules
+from utils.report.common import final, gap_of, interval_text, reading_rules
 from utils.results import group_by_name
 from utils.sections import BY_KEY, SECTIONS
-from utils.stats import compare_accuracies, compare_runs_p, holm, resolved
-from utils.table import Results
+from utils.report.stats import compare_accuracies, compare_runs_p, holm, resolved
+from utils.report.table import Results
 
 PROFILE_DIRS = ("quick", "smoke")  # a reduced profile's results sit in results/<profile>/
 PAIRED = "3.1-paired"

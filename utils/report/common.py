@@ -1,4 +1,4 @@
-"""Markdown building blocks and the analyses the task sections share (utils/report.py
+"""Markdown building blocks and the analyses the task sections share (utils/report/build.py
 assembles REPORT.md from the sections).
 
 The report is a pure function of the result JSON: regenerating it from unchanged files gives
@@ -9,9 +9,9 @@ import statistics
 import urllib.parse
 
 from utils.markdown import md_table
-from utils.gradient_flow import FLOW_FACTOR, flow_ratio, flow_verdict, metric, profile
-from utils.stability import ROBUST_FLOOR, ROBUST_K, SPIKE_WINDOW
-from utils.stats import accuracy_interval
+from utils.report.gradient_flow import FLOW_FACTOR, flow_ratio, flow_verdict, metric, profile
+from utils.report.stability import ROBUST_FLOOR, ROBUST_K, SPIKE_WINDOW
+from utils.report.stats import accuracy_interval
 
 
 
@@ -224,7 +224,7 @@ def overfitting_sentences(groups):
 
 
 def gradient_flow_table(groups):
-    """Per model: the flow ratio (utils/gradient_flow.py) at the first, middle and last sampled
+    """Per model: the flow ratio (utils/report/gradient_flow.py) at the first, middle and last sampled
     step, each with its verdict; one rule for every section."""
     rows = []
     for name, runs in groups.items():

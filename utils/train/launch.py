@@ -3,16 +3,16 @@ where, and hands every result back to the driver, which writes it (so workers ne
 results folder). The runner does not know how it was launched.
 
 `Sequential` trains in this process, one run after another (the default, no Ray). The Ray
-launcher (utils/launch_ray.py, imported only for --workers > 1 or --ray-address) trains several
+launcher (utils/train/launch_ray.py, imported only for --workers > 1 or --ray-address) trains several
 at once. Another backend (SLURM through submitit, say) is one more class with the same `run`.
 """
 from dataclasses import dataclass
 
 import torch
 
-from utils.execution import Execution, configure_backends
-from utils.locks import run_lock
-from utils.runner import NonFiniteLoss, Run, RunSpec
+from utils.train.execution import Execution, configure_backends
+from utils.train.locks import run_lock
+from utils.train.runner import NonFiniteLoss, Run, RunSpec
 
 
 class LaunchError(RuntimeError):

@@ -2,7 +2,7 @@
 
 A task declares its final specs and a few recipe candidates (named overrides of spec fields);
 `candidate_specs` turns them into runs that hold images out of train and evaluate on those.
-utils/report_recipe.py reads the finished runs back and names the winner.
+utils/report/recipe.py reads the finished runs back and names the winner.
 """
 from dataclasses import replace
 

@@ -2,21 +2,21 @@
 import math
 import os
 
-from utils import plotting, report_paired, report_stability
+from utils.report import plotting, paired as report_paired, stability_rates as report_stability
 from utils.markdown import md_table
-from utils.report_recipe import selection_block
-from utils.reporting import (accuracy_table, environment_lines, final, fmt_int, fmt_macs, image,
+from utils.report.recipe import selection_block
+from utils.report.common import (accuracy_table, environment_lines, final, fmt_int, fmt_macs, image,
                              interval_text, mean, mean_std, overfitting_sentences,
                              per_machine)
 from utils.results import group_by_name
 from utils.sections import BY_KEY, folder, order
 from utils.spec import deviation
-from utils.stability import largest_fall, robust_spikes
-from utils.stats import compare_accuracies, resolved
+from utils.report.stability import largest_fall, robust_spikes
+from utils.report.stats import compare_accuracies, resolved
 
 MNIST = folder("1.1")
 CUSTOM, RESIDUAL = folder("3.1"), folder("3.2")
-# The residual nets' depth candidates, evaluated on a validation split (utils/recipe.py)
+# The residual nets' depth candidates, evaluated on a validation split (utils/train/recipe.py)
 RESIDUAL_RECIPE = folder("3.2-recipe")
 CUSTOM_ORDER, RESIDUAL_ORDER = order("3.1"), order("3.2")
 
@@ -79,7 +79,7 @@ def _gradcheck_table(study):
 
 
 def swap_effect(swap, standard):
-    """(swap − standard test accuracy, low, high, over): the 95 % interval of utils/stats.py
+    """(swap − standard test accuracy, low, high, over): the 95 % interval of utils/report/stats.py
     (Welch over seeds where both sides have several, else over the test images); None where
     either side has not run."""
     if not swap or not standard:
@@ -267,7 +267,7 @@ def _residual_table(groups, budget=None):
 
 def ranking(groups):
     """Nets by mean test accuracy, best first, and each neighbour pair's difference with its
-    95 % interval (utils/stats.py: Welch over seeds where both have several, else over the test
+    95 % interval (utils/report/stats.py: Welch over seeds where both have several, else over the test
     images): [(name, accuracy)], [(better, worse, diff, low, high, over)]."""
     acc = {n: mean(final(runs, "test_acc")) for n, runs in groups.items()}
     order = sorted(acc, key=acc.get, reverse=True)
@@ -314,7 +314,7 @@ NOTABLE_FALL = 0.05
 
 
 def stability_measures(groups):
-    """Per net: robust loss spikes per seed (utils/stability.py), the largest epoch-to-epoch fall
+    """Per net: robust loss spikes per seed (utils/report/stability.py), the largest epoch-to-epoch fall
     in test accuracy over its seeds (with the seed, the epoch and the accuracies around it), the
     largest gradient norm, and the test accuracy's range over seeds."""
     out = {}

@@ -15,10 +15,11 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from models import build_model
-from utils import measure, predictions
-from utils.analysis import run_analyses
-from utils.data import CLASSES, STATS, TensorLoader, holdout, subset
-from utils.execution import Execution
+from utils.train import measure
+from utils import predictions
+from utils.train.analysis import run_analyses
+from utils.train.data import CLASSES, STATS, TensorLoader, holdout, subset
+from utils.train.execution import Execution
 from utils.results import run_path, write_json_atomic
 from utils.spec import RunSpec  # noqa: F401  (the spec lives with the result contract)
 
@@ -339,7 +340,7 @@ class Run:
 
     def train_and_measure(self):
         """The whole run without its result file: a worker of a launcher returns the result to
-        the driver, which writes it (utils/launch.py)."""
+        the driver, which writes it (utils/train/launch.py)."""
         start_epoch = self.try_resume()
         spec = self.spec
         if start_epoch:

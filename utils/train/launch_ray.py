@@ -22,9 +22,9 @@ os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
 import ray  # noqa: E402
 from tqdm.auto import tqdm  # noqa: E402
 
-from utils.launch import LaunchError  # noqa: E402
+from utils.train.launch import LaunchError  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # What a remote cluster needs of this checkout to import utils and models: the code, not the
 # results, plots, virtual environment or datasets.
 UPLOAD_EXCLUDES = ["results", "plots", ".venv", "data", ".git", "*.pt", "*.png"]
@@ -32,7 +32,7 @@ UPLOAD_EXCLUDES = ["results", "plots", ".venv", "data", ".git", "*.pt", "*.png"]
 
 @ray.remote
 def _train_remote(job, data):
-    from utils.launch import train_job
+    from utils.train.launch import train_job
 
     result = train_job(job, data)
     result["environment"]["ray_node_id"] = ray.get_runtime_context().get_node_id()

@@ -7,12 +7,12 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from utils.plotting import _save  # noqa: E402
+from utils.report.plotting import _save  # noqa: E402
 from utils.markdown import md_table  # noqa: E402
-from utils.reporting import at_chance, count, final, image, interval_text  # noqa: E402
+from utils.report.common import at_chance, count, final, image, interval_text  # noqa: E402
 from utils.sections import BY_KEY, folder  # noqa: E402
-from utils.stability import largest_fall, robust_spikes  # noqa: E402
-from utils.stats import accuracy_interval  # noqa: E402
+from utils.report.stability import largest_fall, robust_spikes  # noqa: E402
+from utils.report.stats import accuracy_interval  # noqa: E402
 
 RESIDUAL_STABILITY = folder("3.2-stability")
 PLOTS = BY_KEY["3.2-stability"].plots

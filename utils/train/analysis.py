@@ -7,7 +7,7 @@ Models expose what the analyses need through two small methods:
 """
 import torch
 
-from utils import receptive_field as rf
+from utils.train import receptive_field as rf
 from utils.spec import ERF_IMAGES
 
 SAMPLE_IMAGES = (0, 1)   # the same test images for every model

@@ -1,18 +1,18 @@
 """Task 1 (CNN vs FC on MNIST and CIFAR-10): its plots and its report section, from the JSON."""
 import os
 
-from utils import plotting
+from utils.report import plotting
 from utils.markdown import md_table
-from utils.report_recipe import selection_block
-from utils.reporting import (accuracy_table, environment_lines, final, fmt_int, gap_of,
+from utils.report.recipe import selection_block
+from utils.report.common import (accuracy_table, environment_lines, final, fmt_int, gap_of,
                              gradient_flow_table, image, mean, overfitting_sentences,
                              param_sentences, speed_table)
 from utils.results import group_by_name
 from utils.sections import BY_KEY, folder, order
-from utils.stats import compare_accuracies
+from utils.report.stats import compare_accuracies
 
 MNIST, CIFAR = folder("1.1"), folder("1.2")
-# Recipe candidates, evaluated on a validation split (utils/recipe.py)
+# Recipe candidates, evaluated on a validation split (utils/train/recipe.py)
 MNIST_RECIPE, CIFAR_RECIPE = folder("1.1-recipe"), folder("1.2-recipe")
 PLAIN_LOSS = "CrossEntropyLoss"
 MNIST_ORDER, CIFAR_ORDER = order("1.1"), order("1.2")

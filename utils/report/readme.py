@@ -1,7 +1,7 @@
 """Regenerates the blocks of README.md that hold measured numbers, from the result JSON.
 
-    python -m utils.readme          # rewrite README.md in place
-    python -m utils.readme --check  # exit 1 if README.md is out of date (used by the tests)
+    python -m utils.report.readme          # rewrite README.md in place
+    python -m utils.report.readme --check  # exit 1 if README.md is out of date (used by the tests)
 
 A block sits between `<!-- generated:NAME -->` and `<!-- /generated:NAME -->`; everything
 outside the markers is hand-written prose.
@@ -14,12 +14,12 @@ from collections import Counter
 
 from utils.reference import BEST_KERNEL
 from utils.markdown import md_table
-from utils.reporting import count, final, mean, mean_std
+from utils.report.common import count, final, mean, mean_std
 from utils.results import group_by_name, read_json
-from utils.table import Results
+from utils.report.table import Results
 from utils.sections import SECTIONS
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RESULT_DIRS = [("quick", "results/quick"), ("full", "results")]  # (profile, results folder)
 
 
@@ -213,7 +213,7 @@ def main(argv=None):
     new = render(text)
     if args.check:
         if new != text:
-            print("README.md is out of date: run python -m utils.readme", file=sys.stderr)
+            print("README.md is out of date: run python -m utils.report.readme", file=sys.stderr)
             return 1
         return 0
     with open(path, "w") as f:

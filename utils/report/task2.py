@@ -1,11 +1,11 @@
 """Task 2 (kernel size and depth on CIFAR-10): its plots and its report section, from the JSON."""
 import os
 
-from utils import plotting, report_sweep
-from utils.gradient_flow import flow_ratio, flow_verdict, profile
+from utils.report import plotting, sweep as report_sweep
+from utils.report.gradient_flow import flow_ratio, flow_verdict, profile
 from utils.markdown import md_table
-from utils.report_sweep import DEPTH_SWEEP
-from utils.reporting import (accuracy_table, environment_lines, extent_in_image, final,
+from utils.report.sweep import DEPTH_SWEEP
+from utils.report.common import (accuracy_table, environment_lines, extent_in_image, final,
                              fmt_int, fmt_macs, gradient_flow_table, image, mean, mean_history,
                              mean_std, one_seed_note, overfitting_sentences, speed_table)
 from utils.results import group_by_name
@@ -86,7 +86,7 @@ def _rf_tables(groups):
 
 def _erf_images(groups):
     """How many test images the ERFs averaged over: recorded by each run since the field was
-    added, else utils/analysis.py's ERF_IMAGES, which every earlier run used."""
+    added, else utils/train/analysis.py's ERF_IMAGES, which every earlier run used."""
     return next((r["analyses"]["receptive_field"].get("images", ERF_IMAGES)
                  for runs in groups.values() for r in runs
                  if "receptive_field" in r.get("analyses", {})), ERF_IMAGES)
@@ -172,7 +172,7 @@ def render(results, plots_dir):
             "first two), global average pooling, a linear classifier; only the kernels differ "
             "(CNN_Combo: each layer is a 1×1 branch with a quarter of the channels beside a 3×3 "
             "branch, concatenated). Widths come from an equal-parameter search "
-            "(`utils/param_search.py`).",
+            "(`utils/train/param_search.py`).",
             f"**Parameter budget {fmt_int(budget)}** (with the reference's counts beside ours "
             "and how far each is from the budget):", _kernel_table(kernels, budget),
             "**Accuracy and time** (the reference's numbers beside ours):",

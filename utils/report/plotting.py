@@ -9,7 +9,7 @@ import numpy as np  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from utils.reporting import extent_in_image  # noqa: E402
+from utils.report.common import extent_in_image  # noqa: E402
 
 
 def _save(fig, path):
@@ -51,7 +51,7 @@ def curves(groups, key, title, ylabel, path):
 def final_points(groups, title, path, baseline=None):
     """Final test accuracy per net: each seed as a dot, the mean with its 95 % t-interval over
     seeds as a bar (none where one seed ran); `baseline`'s mean as a dashed line."""
-    from utils.stats import mean_interval
+    from utils.report.stats import mean_interval
     fig, ax = plt.subplots(figsize=(6.4, 0.45 * len(groups) + 1.4))
     names = list(groups)
     for y, name in enumerate(names):
@@ -251,10 +251,10 @@ def feature_maps(run, path):
 
 def traces(groups, key, title, ylabel, path, window=25, log=False):
     """Per-step trace of every model (seed 0): faint raw values, bold rolling mean, and for the
-    loss the robust spikes (utils/stability.py) marked."""
-    from utils.stability import rolling_mean
+    loss the robust spikes (utils/report/stability.py) marked."""
+    from utils.report.stability import rolling_mean
 
-    from utils.stability import robust_spikes
+    from utils.report.stability import robust_spikes
 
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for (name, runs), color in zip(groups.items(), plt.cm.tab10.colors):

@@ -6,7 +6,7 @@ width the last-stage width is found by bisection. Among the candidates within `t
 budget, the one closest to the nominal width ratios wins (so a variant is not made absurdly
 thin in one stage to hit the count); if none is within it, the closest count wins.
 """
-from utils.measure import count_params
+from utils.train.measure import count_params
 
 
 def _bisect_last(build, prefix, budget):

@@ -3,7 +3,7 @@ run measured it (a validation comparison of the recipe section that chose it), e
 measured". The settings in use are read from the result specs; the effects from the JSON."""
 import statistics
 
-from utils.report_recipe import validation_acc
+from utils.report.recipe import validation_acc
 from utils.markdown import md_table
 from utils.sections import BLOCKS_PER_STAGE, DEEP_DEPTH, folder
 

@@ -12,12 +12,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from utils.gradient_flow import FLOW_FACTOR, flow_ratio, flow_verdict, profile  # noqa: E402
-from utils.plotting import _save  # noqa: E402
+from utils.report.gradient_flow import FLOW_FACTOR, flow_ratio, flow_verdict, profile  # noqa: E402
+from utils.report.plotting import _save  # noqa: E402
 from utils.markdown import md_table  # noqa: E402
-from utils.reporting import at_chance, fmt_int, image, interval_text  # noqa: E402
+from utils.report.common import at_chance, fmt_int, image, interval_text  # noqa: E402
 from utils.sections import BY_KEY, folder  # noqa: E402
-from utils.stats import accuracy_interval, compare_runs, resolved  # noqa: E402
+from utils.report.stats import accuracy_interval, compare_runs, resolved  # noqa: E402
 
 DEPTH_SWEEP = folder("2.2-sweep")
 PLOTS = BY_KEY["2.2-sweep"].plots
