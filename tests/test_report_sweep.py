@@ -17,7 +17,7 @@ def layer(norm, weight_norm):
 def run(depth, residual, bn, acc, snapshot=None):
     return {"model_kwargs": {"depth": depth, "residual": residual, "batchnorm": bn}, "seed": 0,
             "test_size": 10_000, "final": {"test_acc": acc}, "classes": list("0123456789"),
-            "gradient_flow": [{"layers": snapshot or {}}], "diverged": None,
+            "gradient_flow": [{"layers": snapshot or {}}], "diverged": None, "spec": {"lr": 0.1},
             "name": f"{'R' if residual else 'P'}{depth}{'' if bn else 'n'}"}
 
 
@@ -27,20 +27,51 @@ def test_flow_ratio_is_relative_gradient_after_the_stem_over_the_last_conv():
             "stages.0.shortcut.0.weight": layer(9.0, 1.0),  # off the main path
             "stages.1.conv2.weight": layer(2e-2, 4.0), "fc.weight": layer(7.0, 1.0)}
     assert flow_ratio(snap) == pytest.approx((1e-6 / 2.0) / (2e-2 / 4.0))
-    assert flow_verdict(flow_ratio(snap)) == "vanishing"
-    assert flow_verdict(20.0) == "exploding" and flow_verdict(0.5) == "steady"
+    assert flow_verdict(snap, lr=0.1) == "vanishing"
+    snap["stages.0.conv1.weight"] = layer(0.2, 2.0)      # ratio 20
+    assert flow_verdict(snap, lr=0.1) == "exploding"
+    snap["stages.0.conv1.weight"] = layer(5e-3, 2.0)     # ratio 0.5
+    assert flow_verdict(snap, lr=0.1) == "steady"
     snap["stages.1.conv2.weight"] = layer(None, 4.0)
-    assert flow_ratio(snap) is None and flow_verdict(None) == "not measurable"
+    assert flow_ratio(snap) is None and flow_verdict(snap, lr=0.1) == "not measurable"
 
 
-def test_older_results_without_weight_norms_use_mean_abs_gradient_per_weight():
-    from utils.report.gradient_flow import MEAN_ABS, metric
+def test_a_uniform_explosion_is_exploding_on_the_absolute_scale():
+    from utils.report.gradient_flow import largest_step
 
-    snap = {"net.1.weight": {"mean_abs": 8.0}, "net.5.weight": {"mean_abs": 2.0},
-            "net.9.weight": {"mean_abs": 0.1}, "net.13.weight": {"mean_abs": 4.0}}
-    # An FC net: the input layer (net.1) and the classifier (net.13) are left out.
-    assert metric(snap) == MEAN_ABS and flow_ratio(snap) == pytest.approx(20.0)
-    assert flow_verdict(flow_ratio(snap)) == "exploding"
+    # Every layer's step is 1,000 times its weights: the ratio is 1, one step at lr 0.1 is 100x.
+    snap = {"stem.0.weight": layer(1e3, 1.0), "stages.0.conv1.weight": layer(1e4, 1.0),
+            "stages.2.conv2.weight": layer(2e4, 2.0), "fc.weight": layer(1.0, 1.0)}
+    assert flow_ratio(snap) == pytest.approx(1.0)
+    assert largest_step(snap, lr=0.1) == pytest.approx(1e3)
+    assert flow_verdict(snap, lr=0.1) == "exploding"
+    # The same gradients at lr 1e-5 move the weights by a tenth of their size: steady.
+    assert flow_verdict(snap, lr=1e-5) == "steady"
+
+
+def test_the_committed_residual56_without_batchnorm_explodes_at_its_first_step():
+    import json
+
+    from utils.report.gradient_flow import largest_step
+
+    path = os.path.join(ROOT, "results", "depth_sweep", "Residual56_noBN__seed0.json")
+    with open(path) as f:
+        r = json.load(f)
+    layers = r["gradient_flow"][0]["layers"]
+    assert 0.1 < flow_ratio(layers) < 10       # the ratio alone would call it steady
+    assert largest_step(layers, r["spec"]["lr"]) > 100
+    assert flow_verdict(layers, r["spec"]["lr"]) == "exploding" and r["diverged"]
+
+
+def test_older_results_without_weight_norms_get_no_flow_verdict():
+    from utils.report.gradient_flow import NOT_RECORDED
+
+    snap = {"net.1.weight": {"mean_abs": 8.0, "norm": 3.0},
+            "net.5.weight": {"mean_abs": 2.0, "norm": 1.0},
+            "net.9.weight": {"mean_abs": 0.1, "norm": 2.0}}
+    # mean |grad| shrinks as a layer grows: its ratio would compare layer sizes, so none is given
+    assert flow_ratio(snap) is None
+    assert flow_verdict(snap, lr=0.1) == NOT_RECORDED
 
 
 def test_skip_and_depth_effects_carry_intervals_and_verdicts():

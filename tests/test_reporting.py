@@ -7,12 +7,13 @@ from utils.report.common import gradient_flow_table, mean_history, overfitting_s
 TWO_SEEDS = ([0.5, 0.9], [0.6, 0.8], [1.0, 0.5]), ([0.7, 0.9], [0.6, 0.6], [1.2, 0.7])
 
 
-def _run(seed, train_accs, test_accs, test_losses):
+def _run(seed, train_accs, test_accs, test_losses, test_size=10_000):
     history = [{"epoch": i + 1, "train_acc": a, "test_acc": b, "test_loss": c, "train_loss": 1.0}
                for i, (a, b, c) in enumerate(zip(train_accs, test_accs, test_losses))]
-    grads = [{"step": 0, "layers": {"first.weight": {"mean_abs": 2.0},
-                                    "last.weight": {"mean_abs": 1.0}}}]
-    return {"seed": seed, "history": history, "gradient_flow": grads,
+    grads = [{"step": 0, "layers": {"first.weight": {"norm": 2.0, "weight_norm": 1.0},
+                                    "last.weight": {"norm": 1.0, "weight_norm": 1.0}}}]
+    return {"seed": seed, "history": history, "gradient_flow": grads, "spec": {"lr": 0.1},
+            "test_size": test_size,
             "final": {"train_acc_eval": train_accs[-1], "test_acc": test_accs[-1]}}
 
 
@@ -30,22 +31,40 @@ def test_the_mean_history_cuts_runs_to_the_shortest():
     assert len(mean_history(runs)) == 1
 
 
-def test_overfitting_uses_every_seed_and_a_relative_rise_of_the_test_loss():
+def test_overfitting_averages_every_seed_and_reads_the_peak_and_the_lowest_loss():
     from utils.report.common import overfitting_measures
 
     runs = [_run(seed, *curves) for seed, curves in enumerate(TWO_SEEDS)]
     m = overfitting_measures({"Net": runs})["Net"]
-    # running gap at epoch 1: mean train 0.6 − mean test 0.6; at epoch 2: 0.9 − 0.7
-    assert m["running_first"] == pytest.approx(0.0) and m["running_last"] == pytest.approx(0.2)
-    # final eval gap: mean of (0.9 − 0.8) and (0.9 − 0.6)
+    # final eval gap: mean of (0.9 − 0.8) and (0.9 − 0.6); mean test acc 0.6 → 0.7: peak last
     assert m["gap"] == pytest.approx(0.2)
+    assert (m["peak_epoch"], m["peak_acc"], m["fall"]) == (2, pytest.approx(0.7), 0.0)
+    assert (m["min_epoch"], m["min_loss"]) == (2, pytest.approx(0.6))
+    assert m["verdict"] == "no"
     assert "Net (mean of 2 seeds)" in overfitting_sentences({"Net": runs})
-    # A test loss 0.010 -> 0.012 (+20 %) overfits; 1.00 -> 1.01 (+1 %) does not.
+
+
+def test_a_test_accuracy_fall_beyond_its_interval_is_overfitting():
+    from utils.report.common import overfitting_measures
+
+    # 0.80 → 0.78 over 10,000 images: the fall 0.02 exceeds its half-width (about 0.0113)
+    falls = [_run(0, [0.5, 0.9], [0.80, 0.78], [1.0, 1.2])]
+    m = overfitting_measures({"A": falls})["A"]
+    assert m["fall"] == pytest.approx(0.02) and m["verdict"] == "overfitting"
+    # the same fall over 500 images is inside its interval: only the loss rose (+20 %)
+    few = [_run(0, [0.5, 0.9], [0.80, 0.78], [1.0, 1.2], test_size=500)]
+    assert overfitting_measures({"A": few})["A"]["verdict"] == "overconfident"
+
+
+def test_a_rising_test_loss_with_steady_accuracy_is_overconfidence_on_a_relative_scale():
+    from utils.report.common import overfitting_measures
+
+    # A test loss 0.010 -> 0.012 (+20 %) is overconfidence; 1.00 -> 1.01 (+1 %) is not.
     small = [_run(0, [0.5, 0.9], [0.6, 0.8], [0.010, 0.012])]
     large = [_run(0, [0.5, 0.9], [0.6, 0.8], [1.00, 1.01])]
-    assert overfitting_measures({"A": small})["A"]["overfits"]
     assert overfitting_measures({"A": small})["A"]["rise"] == pytest.approx(0.2)
-    assert not overfitting_measures({"B": large})["B"]["overfits"]
+    assert overfitting_measures({"A": small})["A"]["verdict"] == "overconfident"
+    assert overfitting_measures({"B": large})["B"]["verdict"] == "no"
 
 
 def test_a_single_run_gets_no_seed_note():

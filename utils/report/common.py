@@ -9,9 +9,10 @@ import statistics
 import urllib.parse
 
 from utils.markdown import md_table
-from utils.report.gradient_flow import FLOW_FACTOR, flow_ratio, flow_verdict, metric, profile
+from utils.report.gradient_flow import (FLOW_FACTOR, MEASURE, NOT_RECORDED, STEP_LIMIT,
+                                        flow_ratio, flow_verdict, largest_step, layer_names)
 from utils.report.stability import ROBUST_FLOOR, ROBUST_K, SPIKE_WINDOW
-from utils.report.stats import accuracy_interval
+from utils.report.stats import accuracy_difference, accuracy_interval
 
 
 
@@ -188,71 +189,99 @@ def param_sentences(groups):
                      "in linear layers", "in convolutions"], rows)
 
 
-# Overfitting, scale-aware: the last epoch's test loss at least this fraction above its minimum.
+# Overconfidence, scale-aware: the last epoch's test loss at least this fraction above its
+# minimum (the same rule on MNIST's small losses as on CIFAR-10's).
 OVERFIT_RISE = 0.05
 
 
 def overfitting_measures(groups):
     """Per model (histories averaged over seeds): the final eval-mode train − test accuracy gap,
-    the running gap at the first and last epoch, and the test loss's minimum, its epoch and how
-    far (relative) the last epoch ended above it."""
+    the test accuracy's peak and the resolved fall from it (stats.accuracy_difference over the
+    test images), the test loss's minimum and the relative rise from it to the last epoch, and
+    the verdict: "overfitting" when test accuracy fell from its peak beyond its interval,
+    "overconfident" when only the test loss rose (by OVERFIT_RISE or more: the net grew surer
+    of its mistakes while its accuracy held), else "no"."""
     out = {}
     for name, runs in groups.items():
         h = mean_history(runs)
         best = min(h, key=lambda e: e["test_loss"])
+        peak = max(h, key=lambda e: e["test_acc"])
         rise = h[-1]["test_loss"] / best["test_loss"] - 1 if best["test_loss"] else 0.0
+        fall, low, _ = accuracy_difference(peak["test_acc"], h[-1]["test_acc"],
+                                           runs[0]["test_size"])
+        verdict = ("overfitting" if low > 0 else
+                   "overconfident" if rise >= OVERFIT_RISE else "no")
         out[name] = {"seeds": len(runs), "gap": mean([gap_of(x) for x in runs]),
-                     "running_first": h[0]["train_acc"] - h[0]["test_acc"],
-                     "running_last": h[-1]["train_acc"] - h[-1]["test_acc"],
-                     "last_epoch": h[-1]["epoch"], "min_loss": best["test_loss"],
-                     "min_epoch": best["epoch"], "last_loss": h[-1]["test_loss"], "rise": rise,
-                     "overfits": rise >= OVERFIT_RISE}
+                     "last_epoch": h[-1]["epoch"], "peak_acc": peak["test_acc"],
+                     "peak_epoch": peak["epoch"], "last_acc": h[-1]["test_acc"], "fall": fall,
+                     "min_loss": best["test_loss"], "min_epoch": best["epoch"],
+                     "last_loss": h[-1]["test_loss"], "rise": rise, "verdict": verdict}
     return out
+
+
+def _peak_to_last(best, best_epoch, last_epoch, last, change):
+    if best_epoch == last_epoch:
+        return f"{last:.4f}, best at the last epoch"
+    return f"{best:.4f} (epoch {best_epoch}) → {last:.4f} ({change})"
 
 
 def overfitting_sentences(groups):
     """The overfitting table: one row per model, the verdict a column."""
     rows = [[name + seeds_note(groups[name]), f"{m['gap']:+.4f}",
-             f"{m['running_first']:+.4f} → {m['running_last']:+.4f}",
-             f"{m['min_loss']:.4f} (epoch {m['min_epoch']}) → {m['last_loss']:.4f} "
-             f"(epoch {m['last_epoch']})", f"{m['rise']:+.1%}",
-             "yes" if m["overfits"] else "no"]
+             _peak_to_last(m["peak_acc"], m["peak_epoch"], m["last_epoch"], m["last_acc"],
+                           f"{-m['fall']:+.4f}"),
+             _peak_to_last(m["min_loss"], m["min_epoch"], m["last_epoch"], m["last_loss"],
+                           f"{m['rise']:+.1%}"),
+             m["verdict"]]
             for name, m in overfitting_measures(groups).items()]
-    return (md_table(["model", "final gap (eval train − test acc)",
-                        "running gap, first → last epoch", "test loss: lowest → last",
-                        "rise from lowest", "overfitting"], rows))
+    return md_table(["model", "final gap (eval train − test acc)", "test acc: peak → last",
+                     "test loss: lowest → last", "verdict"], rows)
+
+
+def flow_cell(snapshot, lr):
+    """A gradient-flow table cell: the flow ratio and its verdict, the step size beside it when
+    that alone makes it exploding (utils/report/gradient_flow.py)."""
+    layers = snapshot["layers"]
+    verdict = flow_verdict(layers, lr)
+    if verdict == NOT_RECORDED:
+        return verdict
+    ratio, step = flow_ratio(layers), largest_step(layers, lr)
+    text = "—" if ratio is None else f"{ratio:.3g}"
+    if step is not None and step >= STEP_LIMIT:
+        text += f", step {step:.3g} × ‖w‖"
+    return f"{text} ({verdict})"
 
 
 def gradient_flow_table(groups):
-    """Per model: the flow ratio (utils/report/gradient_flow.py) at the first, middle and last sampled
-    step, each with its verdict; one rule for every section."""
+    """Per model: the flow at the first, middle and last sampled step, each with its verdict;
+    one rule for every section."""
     rows = []
     for name, runs in groups.items():
         snaps = runs[0]["gradient_flow"]
         if not snaps:
             continue
         picks = [snaps[0], snaps[len(snaps) // 2], snaps[-1]]
-        cells = []
-        for snap in picks:
-            ratio = flow_ratio(snap["layers"])
-            cells.append("—" if ratio is None else f"{ratio:.3g} ({flow_verdict(ratio)})")
-        rows.append([name + one_seed_note(runs), len(profile(snaps[0]["layers"])[0]),
-                     metric(snaps[0]["layers"]), *cells,
+        lr = runs[0]["spec"]["lr"]
+        rows.append([name + one_seed_note(runs), len(layer_names(snaps[0]["layers"])),
+                     *(flow_cell(snap, lr) for snap in picks),
                      " / ".join(str(p["step"]) for p in picks)])
     return md_table(
-        ["model", "weight layers", "measure", "ratio at the start", "middle", "end",
-         "steps sampled"], rows)
+        ["model", "weight layers", "ratio at the start", "middle", "end", "steps sampled"], rows)
 
 
 def reading_rules():
     """The rules every table of the report applies, stated once."""
-    return (f"**How to read it.** Overfitting: the last epoch's test loss ended at least "
-            f"{OVERFIT_RISE:.0%} above its lowest (a relative rule, the same on MNIST's small "
-            f"losses as on CIFAR-10's; histories averaged over seeds). Gradient flow: the "
-            f"per-weight gradient (‖grad‖/‖weight‖ where recorded, else mean absolute gradient) "
-            f"of the first weight layer after the input layer over that of the last before the "
-            f"classifier, on the main path; beyond a factor of {FLOW_FACTOR:g} either way it is "
-            f"vanishing or exploding (— where fewer than two such layers exist). Loss spikes: a "
+    return (f"**How to read it.** Overfitting: test accuracy fell from its peak epoch to the "
+            f"last by more than its 95 % interval over the test images; overconfident: only the "
+            f"test loss rose, by {OVERFIT_RISE:.0%} or more above its lowest, while accuracy "
+            f"held (histories averaged over seeds). Gradient flow: the "
+            f"ratio of {MEASURE} in the first weight layer after the input layer to that of the "
+            f"last before the classifier, on the main path; beyond a factor of {FLOW_FACTOR:g} either "
+            f"way it is vanishing or exploding, and it is exploding too when one step at the "
+            f"peak learning rate, lr × {MEASURE}, reaches {STEP_LIMIT:g} × the weights in any "
+            f"of those layers (— where fewer than two such layers exist; runs from before the "
+            f"weight norms were recorded get no verdict, since mean |grad| compares layer "
+            f"sizes). Loss spikes: a "
             f"step whose loss rises above the median of the {SPIKE_WINDOW} before by more than "
             f"{ROBUST_K:g} robust standard deviations (MAD) and at least {ROBUST_FLOOR:g} nats. "
             f"Reference columns (`ref.`): the published solution's numbers; its training times "

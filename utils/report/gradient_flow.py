@@ -1,61 +1,78 @@
 """Vanishing and exploding gradients, measured one way for every network of the study.
 
-A layer's gradient is compared per weight, so that layers of different size compare: by
-||grad|| / ||weight|| (the relative size of an SGD step) where the result recorded the weight's
-norm, else by mean |grad| per weight (older results). The flow ratio is that value in the first
-weight layer after the input layer over the last weight layer before the classifier, along the
-main path (1x1 projection shortcuts left out); the input layer is left out because it alone sees
-the raw pixels (3 colour channels, or the flattened image). Beyond a factor of FLOW_FACTOR either
-way the gradient is called vanishing or exploding.
+One measure: a layer's ||grad|| / ||weight||, the relative size of an SGD step per unit of
+learning rate, which compares layers of different size (mean |grad| per weight does not: it
+shrinks as a layer grows, so its first/last ratio mostly compares layer sizes). A result whose
+snapshots lack the weight norms (runs from before they were recorded) gets no verdict.
+
+Two rules. Relative: the flow ratio is the measure in the first weight layer after the input
+layer over the last weight layer before the classifier, along the main path (1x1 projection
+shortcuts left out; the input layer left out because it alone sees the raw pixels); beyond a
+factor of FLOW_FACTOR either way the gradient is vanishing or exploding. Absolute: at the run's
+peak learning rate, a step of lr * ||grad|| / ||weight|| >= STEP_LIMIT in any of those layers
+would move the weights by their own size, which is exploding however even the layers are (a
+ratio alone calls a uniform explosion "steady").
 """
 FLOW_FACTOR = 10.0
-RELATIVE = "‖grad‖ / ‖weight‖"
-MEAN_ABS = "mean absolute gradient per weight"
+STEP_LIMIT = 1.0
+MEASURE = "‖grad‖ / ‖weight‖"
+NOT_RECORDED = "no ‖w‖ recorded"
 
 
 def _on_main_path(name):
     return "shortcut" not in name and not name.startswith(("fc.", "classifier."))
 
 
-def metric(layers):
-    """The per-weight measure these snapshot layers allow."""
-    return RELATIVE if all("weight_norm" in v for v in layers.values()) else MEAN_ABS
+def has_weight_norms(layers):
+    return all("weight_norm" in v for v in layers.values())
+
+
+def layer_names(layers):
+    """The main-path weight layers, input to output. Fully connected nets keep all their layers
+    but the last (the classifier)."""
+    names = [n for n in layers if _on_main_path(n)]
+    return names[:-1] if len(names) == len(layers) else names
 
 
 def profile(layers):
-    """(names, values) of the main-path weight layers, input to output, in the measure `metric`
-    gives; a non-finite value is None. Fully connected nets keep all their layers but the last
-    (the classifier)."""
-    names = [n for n in layers if _on_main_path(n)]
-    if len(names) == len(layers):  # a net without a named classifier: drop its output layer
-        names = names[:-1]
-    relative = metric(layers) == RELATIVE
+    """(names, values): the measure in each main-path layer, None where it is not finite or the
+    weight norms were not recorded."""
+    names = layer_names(layers)
+    if not has_weight_norms(layers):
+        return names, [None] * len(names)
     values = []
     for n in names:
         v = layers[n]
-        if relative:
-            ok = v["norm"] is not None and v["weight_norm"]
-            values.append(v["norm"] / v["weight_norm"] if ok else None)
-        else:
-            values.append(v["mean_abs"])
+        values.append(v["norm"] / v["weight_norm"]
+                      if v["norm"] is not None and v["weight_norm"] else None)
     return names, values
 
 
 def flow_ratio(layers):
-    """The first layer after the input layer over the last, or None (non-finite, or fewer than
-    two such layers)."""
-    _, values = profile(layers)
-    values = values[1:]
+    """The first layer after the input layer over the last, or None (not recorded, non-finite,
+    or fewer than two such layers)."""
+    values = profile(layers)[1][1:]
     if len(values) < 2 or None in values or not values[-1]:
         return None
     return values[0] / values[-1]
 
 
-def flow_verdict(ratio):
+def largest_step(layers, lr):
+    """lr times the largest measure of the layers the ratio uses (after the input layer): one
+    step's size relative to the weights it moves, momentum aside. None when not recorded."""
+    values = [v for v in profile(layers)[1][1:] if v is not None]
+    return lr * max(values) if values and has_weight_norms(layers) else None
+
+
+def flow_verdict(layers, lr):
+    """'exploding' (either rule), 'vanishing', 'steady', NOT_RECORDED or 'not measurable'."""
+    if not has_weight_norms(layers):
+        return NOT_RECORDED
+    step, ratio = largest_step(layers, lr), flow_ratio(layers)
+    if step is not None and step >= STEP_LIMIT:
+        return "exploding"
     if ratio is None:
         return "not measurable"
     if ratio < 1 / FLOW_FACTOR:
         return "vanishing"
-    if ratio > FLOW_FACTOR:
-        return "exploding"
-    return "steady"
+    return "exploding" if ratio > FLOW_FACTOR else "steady"

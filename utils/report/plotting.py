@@ -10,6 +10,7 @@ import seaborn as sns  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from utils.report.common import extent_in_image  # noqa: E402
+from utils.report.gradient_flow import MEASURE, has_weight_norms, layer_names, profile  # noqa: E402
 
 
 def _save(fig, path):
@@ -118,24 +119,30 @@ def confusion(run, path):
     return _save(fig, path)
 
 
-def gradient_flow(run, path, stat="mean_abs"):
-    """Per-layer gradient magnitude (log scale) at each sampled point of training."""
+def gradient_flow(run, path):
+    """Per-layer ‖grad‖/‖weight‖ along the main path (log scale) at each sampled step: the one
+    measure of every gradient table (utils/report/gradient_flow.py). A run from before the weight
+    norms were recorded shows ‖grad‖ and says it does not compare across layer sizes."""
     snaps = run["gradient_flow"]
-    layers = list(snaps[0]["layers"])
-    fig, ax = plt.subplots(figsize=(max(6.4, 0.45 * len(layers) + 2), 4.6))
+    layers = snaps[0]["layers"]
+    names = layer_names(layers)
+    relative = has_weight_norms(layers)
+    fig, ax = plt.subplots(figsize=(max(6.4, 0.45 * len(names) + 2), 4.6))
     colors = plt.cm.viridis(np.linspace(0, 0.9, len(snaps)))
     for snap, color in zip(snaps, colors):
-        values = [snap["layers"][name][stat] for name in layers]
-        ax.plot(range(len(layers)), values, marker="o", ms=3, color=color,
-                label=f"step {snap['step']} (epoch {snap['epoch']:.2f})")
+        values = (profile(snap["layers"])[1] if relative else
+                  [snap["layers"][n]["norm"] for n in names])
+        ax.plot(range(len(names)), [np.nan if v is None else v for v in values], marker="o",
+                ms=3, color=color, label=f"step {snap['step']} (epoch {snap['epoch']:.2f})")
     ax.set_yscale("log")
-    ax.set_xticks(range(len(layers)), [n.removesuffix(".weight") for n in layers],
+    ax.set_xticks(range(len(names)), [n.removesuffix(".weight") for n in names],
                   rotation=60, ha="right", fontsize=7)
-    pretty = {"mean_abs": "mean |grad|", "max_abs": "max |grad|", "norm": "||grad||"}[stat]
-    ax.set(title=f"{run['name']} gradient flow (input → output)", xlabel="layer (weights)",
-           ylabel=f"{pretty} (log)")
+    ax.set(title=f"{run['name']} gradient flow (main path, input → output)",
+           xlabel="layer (weights)",
+           ylabel=f"{MEASURE} (log)" if relative else
+           "‖grad‖ (log; ‖w‖ not recorded:\nnot comparable across layer sizes)")
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="best", framealpha=0.8)
     return _save(fig, path)
 
 

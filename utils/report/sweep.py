@@ -12,10 +12,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from utils.report.gradient_flow import FLOW_FACTOR, flow_ratio, flow_verdict, profile  # noqa: E402
+from utils.report.gradient_flow import MEASURE, flow_verdict, profile  # noqa: E402
 from utils.report.plotting import _save  # noqa: E402
 from utils.markdown import md_table  # noqa: E402
-from utils.report.common import at_chance, fmt_int, image, interval_text  # noqa: E402
+from utils.report.common import at_chance, flow_cell, fmt_int, image, interval_text  # noqa: E402
 from utils.sections import BY_KEY, folder  # noqa: E402
 from utils.report.stats import accuracy_interval, compare_runs, resolved  # noqa: E402
 
@@ -87,7 +87,7 @@ def draw(results, plots_dir):
             ax.plot(np.arange(1, len(values) + 1), values, color=colour, ls=ls, marker=".",
                     label=label)
         ax.set(yscale="log", title=f"{depth} layers, at initialisation (step 0)",
-               xlabel="conv layer (input → output)", ylabel="‖gradient‖ / ‖weight‖")
+               xlabel="conv layer (input → output)", ylabel=MEASURE)
         ax.grid(alpha=0.3, which="both")
     axes[0][0].legend(fontsize=8)
     paths.append(_save(fig, os.path.join(plots_dir, PLOTS, "sweep_grad_init.png")))
@@ -169,8 +169,8 @@ def init_flow(runs):
     flow = {}
     for r in by_config(runs).values():
         if r["gradient_flow"]:
-            flow.setdefault(flow_verdict(flow_ratio(r["gradient_flow"][0]["layers"])), []).append(
-                r["name"])
+            verdict = flow_verdict(r["gradient_flow"][0]["layers"], r["spec"]["lr"])
+            flow.setdefault(verdict, []).append(r["name"])
     return flow
 
 
@@ -201,8 +201,7 @@ def render(results, plots_dir):
     hp = any_run["hyperparameters"]
     rows = []
     for (depth, residual, bn), r in configs.items():
-        init = flow_ratio(r["gradient_flow"][0]["layers"]) if r["gradient_flow"] else None
-        late = flow_ratio(r["gradient_flow"][-1]["layers"]) if r["gradient_flow"] else None
+        snaps = r["gradient_flow"]
         lo, hi = test_interval(r)
         div = r["diverged"]
         rows.append([r["name"], depth, "yes" if residual else "no", "yes" if bn else "no",
@@ -210,8 +209,8 @@ def render(results, plots_dir):
                      "—" if r["final"]["train_acc_eval"] is None else
                      f"{r['final']['train_acc_eval']:.4f}",
                      interval_text(r['final']['test_acc'], lo, hi, signed=False),
-                     f"{init:.3g} ({flow_verdict(init)})" if init is not None else "—",
-                     f"{late:.3g} ({flow_verdict(late)})" if late is not None else "—",
+                     flow_cell(snaps[0], r["spec"]["lr"]) if snaps else "—",
+                     flow_cell(snaps[-1], r["spec"]["lr"]) if snaps else "—",
                      f"epoch {div['epoch']}, batch {div['batch']}" if div else "no"])
     verdicts = sweep_verdicts(runs)
     depths = sorted({d for d, _, _ in configs})
@@ -226,11 +225,8 @@ def render(results, plots_dir):
         f"weight decay {hp['weight_decay']}, {hp['augmentation']}. One seed each: intervals are "
         f"95 % Wilson intervals over the {fmt_int(any_run['test_size'])} test images. A run "
         f"whose loss became non-finite is recorded as diverged (its accuracy is then chance). "
-        f"Gradient flow: ‖gradient‖/‖weight‖ (the relative size of an SGD step, which does not "
-        f"grow with a layer's size) of the first conv after the stem over that of the last conv, "
-        f"at step 0 and at the last sampled step; beyond a factor of {FLOW_FACTOR:g} either way "
-        f"it is called vanishing or exploding (the rule of every gradient table in this report; "
-        f"— where the loss was already non-finite).",
+        f"Gradient flow at step 0 and at the last sampled step, by the report's one rule (see "
+        f"how to read it, above; — where the loss was already non-finite).",
         "**Findings** (each with its 95 % interval; unresolved where it includes zero):",
         findings(runs),
         md_table(["net", "depth", "skips", "BN", "params", "train acc (eval)",

@@ -142,7 +142,7 @@ def render(results, plots_dir):
             "**Where the parameters are:**", param_sentences(cifar),
             "**Overfitting:**", overfitting_sentences(cifar), _regularisation_sentence(cifar),
             image(plots_dir, results.dir, f"{CIFAR}/overfitting.png", "CIFAR-10 overfitting"),
-            "**Gradient flow** (mean |grad| per weight tensor, sampled at evenly spaced steps):",
+            "**Gradient flow** (sampled at evenly spaced steps; the plots show each main-path layer's ‖grad‖/‖weight‖):",
             gradient_flow_table(cifar),
             "\n".join(image(plots_dir, results.dir, f"{CIFAR}/grad_flow_{n}.png",
                             f"gradient flow {n}") for n in cifar),

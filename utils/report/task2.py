@@ -2,11 +2,11 @@
 import os
 
 from utils.report import plotting, sweep as report_sweep
-from utils.report.gradient_flow import flow_ratio, flow_verdict, profile
+from utils.report.gradient_flow import NOT_RECORDED, layer_names
 from utils.markdown import md_table
 from utils.report.sweep import DEPTH_SWEEP
 from utils.report.common import (accuracy_table, environment_lines, extent_in_image, final,
-                             fmt_int, fmt_macs, gradient_flow_table, image, mean, mean_history,
+                             flow_cell, fmt_int, fmt_macs, gradient_flow_table, image, mean, mean_history,
                              mean_std, one_seed_note, overfitting_sentences, speed_table)
 from utils.results import group_by_name
 from utils.sections import BY_KEY, folder, order
@@ -42,8 +42,7 @@ def draw(results, plots_dir):
             plotting.receptive_field_map(runs[0], _plot(plots_dir, f"erf_CNN_{short}.png"))]
     for name, runs in depth.items():
         written += [plotting.feature_maps(runs[0], _plot(plots_dir, f"fmap_{name}.png")),
-                    plotting.gradient_flow(runs[0], _plot(plots_dir, f"grad_norm_{name}.png"),
-                                           stat="norm")]
+                    plotting.gradient_flow(runs[0], _plot(plots_dir, f"grad_norm_{name}.png"))]
     pair = {n: depth[n] for n in ("DeepCNN", "ResidualCNN") if n in depth}
     if len(pair) == 2:
         for key, ylabel in (("test_acc", "test accuracy"), ("train_loss", "train loss")):
@@ -126,13 +125,13 @@ def _residual_sentences(groups):
     def acc(runs):
         return mean(final(runs, "test_acc"))
 
-    def start_ratio(runs):
-        return flow_ratio(runs[0]["gradient_flow"][0]["layers"])
+    def start_flow(runs):
+        return flow_cell(runs[0]["gradient_flow"][0], runs[0]["spec"]["lr"])
 
     hd, hr = mean_history(deep), mean_history(res)
     target = round(min(acc(deep), acc(res)) * 0.9, 2)
     ed, er = _epochs_to(hd, target), _epochs_to(hr, target)
-    layers = len(profile(deep[0]["gradient_flow"][0]["layers"])[0])
+    layers = len(layer_names(deep[0]["gradient_flow"][0]["layers"]))
     lines = [f"- Same depth ({layers} conv layers) "
              f"and widths; the only difference is the skip connections "
              f"({fmt_int(res[0]['params'] - deep[0]['params'])} extra parameters in the 1×1 "
@@ -144,11 +143,10 @@ def _residual_sentences(groups):
              f"- Epochs to reach {target:.2f} test accuracy: ResidualCNN {er or 'never'}, "
              f"DeepCNN {ed or 'never'}.",
              f"- Gradient flow ratio at step 0 (the rule of the table above): ResidualCNN "
-             f"{start_ratio(res):.3g} ({flow_verdict(start_ratio(res))}) vs DeepCNN "
-             f"{start_ratio(deep):.3g} ({flow_verdict(start_ratio(deep))}). At this depth, with "
+             f"{start_flow(res)} vs DeepCNN {start_flow(deep)}. At this depth, with "
              "BatchNorm after every conv, the skips are not needed to keep gradients flowing; "
              "the depth sweep below removes BatchNorm and goes deeper."
-             if None not in (start_ratio(res), start_ratio(deep)) else ""]
+             if NOT_RECORDED not in (start_flow(res), start_flow(deep)) else ""]
     return "\n".join(lines)
 
 
@@ -205,7 +203,7 @@ def render(results, plots_dir):
             "**Speed:**", speed_table(depth),
             f"**Vanishing / exploding gradients** (sampled at "
             f"{len(next(iter(depth.values()))[0]['gradient_flow'])} evenly spaced steps from the "
-            "first to the last; the plots show every conv weight's gradient norm):",
+            "first to the last; the plots show each main-path layer's ‖grad‖/‖weight‖):",
             gradient_flow_table(depth),
             "\n".join(img(f"grad_norm_{n}.png", f"gradient norms {n}") for n in depth),
             "**Effectiveness of residual connections** (DeepCNN vs ResidualCNN):",
