@@ -102,26 +102,43 @@ def test_two_nets_that_both_stayed_at_chance_are_said_to_have_learned_nothing():
     assert at56["both_at_chance"]
 
 
-def test_the_stability_test_finds_the_highest_rate_that_did_not_diverge():
+def lr_run(lr, diverged, accs, seed=0):
+    return {"spec": {"lr": lr}, "seed": seed, "diverged": {"epoch": 2} if diverged else None,
+            "history": [{"epoch": i + 1, "test_acc": a} for i, a in enumerate(accs)],
+            "trace": {"loss": [1.0] * 60 + [5.0] + [1.0] * 10},
+            "final": {"test_acc": accs[-1] if accs else 0.1}, "test_size": 10_000,
+            "classes": list("0123456789")}
+
+
+def test_the_stability_test_finds_the_highest_rate_that_trained_on_every_seed():
     from utils.report.stability_rates import block_verdicts
 
-    def lr_run(lr, diverged, accs):
-        return {"spec": {"lr": lr}, "diverged": {"epoch": 2} if diverged else None,
-                "history": [{"epoch": i + 1, "test_acc": a} for i, a in enumerate(accs)],
-                "trace": {"loss": [1.0] * 60 + [5.0] + [1.0] * 10},
-                "final": {"test_acc": accs[-1] if accs else 0.1}, "test_size": 10_000,
-                "classes": list("0123456789")}
-
-    v = block_verdicts([lr_run(0.1, False, [0.5, 0.6]), lr_run(0.4, False, [0.5, 0.3, 0.6]),
-                        lr_run(0.8, True, [0.2])])
-    assert v["highest_stable_lr"] == 0.4
+    v = block_verdicts([[lr_run(0.1, False, [0.5, 0.6])], [lr_run(0.4, False, [0.5, 0.3, 0.6])],
+                        [lr_run(0.8, True, [0.2])]])
+    assert (v["highest_stable_lr"], v["edge_seeds"], v["next_lr"]) == (0.4, 1, 0.8)
     second = v["rows"][1]
     assert second["largest_fall"] == pytest.approx(0.2) and second["fall_epoch"] == 2
     assert second["spikes"] == 1 and second["steps"] == 71
     # A loss that stays finite at a net that learned nothing (0.1005 is chance on 10 classes)
     # is no more stable than a divergence.
-    v = block_verdicts([lr_run(0.1, False, [0.5, 0.6]), lr_run(0.4, False, [0.1, 0.1005])])
-    assert v["highest_stable_lr"] == 0.1 and not v["rows"][1]["learned"]
+    v = block_verdicts([[lr_run(0.1, False, [0.5, 0.6])], [lr_run(0.4, False, [0.1, 0.1005])]])
+    assert v["highest_stable_lr"] == 0.1 and v["rows"][1]["trained"] == 0
+
+
+def test_trained_means_close_to_the_blocks_best_on_every_seed_not_merely_above_chance():
+    from utils.report.stability_rates import TRAINED_FRACTION, block_verdicts
+
+    best = 0.60
+    rates = [[lr_run(1.6, False, [best], seed) for seed in range(3)],
+             # 0.20 is far above chance but far below the block's best; one seed of three
+             [lr_run(3.2, False, [a], seed) for seed, a in enumerate([0.58, 0.20, 0.57])],
+             [lr_run(6.4, False, [0.20], seed) for seed in range(3)]]
+    v = block_verdicts(rates)
+    assert v["best_acc"] == pytest.approx(best)
+    assert [row["trained"] for row in v["rows"]] == [3, 2, 0]
+    assert 0.58 >= TRAINED_FRACTION * best > 0.20
+    # 3.2 trained on two seeds of three: the edge is 1.6, backed by three seeds
+    assert (v["highest_stable_lr"], v["edge_seeds"], v["next_lr"]) == (1.6, 3, 3.2)
 
 
 def test_paired_effects_take_differences_seed_by_seed():
@@ -186,16 +203,16 @@ def test_the_sweep_summary_says_whether_any_block_diverged_and_finds_the_largest
                 "history": [{"epoch": i + 1, "test_acc": a} for i, a in enumerate(accs)],
                 "trace": {"loss": [1.0] * 10}, "final": {"test_acc": accs[-1]},
                 "test_size": 10_000, "classes": list("0123456789")}
-    steady = {"A": [lr_run(0.1, [0.5, 0.6]), lr_run(0.8, [0.6, 0.5, 0.7])],
-              "B": [lr_run(0.1, [0.5, 0.2, 0.6]), lr_run(0.8, [0.5, 0.6])]}
+    steady = {"A": [[lr_run(0.1, [0.5, 0.6])], [lr_run(0.8, [0.6, 0.5, 0.7])]],
+              "B": [[lr_run(0.1, [0.5, 0.2, 0.6])], [lr_run(0.8, [0.5, 0.6])]]}
     s = summary(steady)
     assert s["lrs"] == [0.1, 0.8] and s["all_trained"]
     block, row = s["largest_fall"]
     assert (block, row["lr"], row["fall_epoch"]) == ("B", 0.1, 2)
     assert row["largest_fall"] == pytest.approx(0.3)
-    steady["B"][1] = lr_run(0.8, [0.2], diverged=True)
+    steady["B"][1] = [lr_run(0.8, [0.2], diverged=True)]
     assert not summary(steady)["all_trained"]
-    steady["B"][1] = lr_run(0.8, [0.3, 0.1])  # finite loss, chance accuracy: did not train
+    steady["B"][1] = [lr_run(0.8, [0.3, 0.1])]  # finite loss, chance accuracy: did not train
     assert not summary(steady)["all_trained"]
 
 

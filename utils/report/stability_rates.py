@@ -1,6 +1,7 @@
 """3.2's stability test (section "3.2-stability"): each residual block type trained at several
 peak learning rates; the table and its verdicts, from the JSON."""
 import os
+import statistics
 
 import matplotlib
 
@@ -18,31 +19,51 @@ RESIDUAL_STABILITY = folder("3.2-stability")
 PLOTS = BY_KEY["3.2-stability"].plots
 
 
+# A run "trained" when its test accuracy reached this fraction of its block's best (the highest
+# mean over seeds at any rate): above chance alone would call a net at 0.20 trained.
+TRAINED_FRACTION = 0.9
+
+
 def by_block(runs):
-    """{model: [runs by increasing peak lr]} (seed 0)."""
+    """{model: [[runs of one peak lr, by seed], ... by increasing peak lr]}."""
     out = {}
-    for r in sorted(runs, key=lambda r: (r["model"], r["spec"]["lr"])):
-        if r["seed"] == 0:
-            out.setdefault(r["model"], []).append(r)
+    for r in sorted(runs, key=lambda r: (r["model"], r["spec"]["lr"], r["seed"])):
+        rates = out.setdefault(r["model"], [])
+        if rates and rates[-1][0]["spec"]["lr"] == r["spec"]["lr"]:
+            rates[-1].append(r)
+        else:
+            rates.append([r])
     return out
 
 
-def block_verdicts(runs_by_lr):
-    """Per block: the highest peak lr that trained (no divergence, and a test accuracy above
-    chance at the end: a net whose loss stays finite but which learned nothing did not train),
-    and per lr the divergence, the largest epoch-to-epoch fall in test accuracy and the robust
-    loss spikes."""
+def block_verdicts(rates):
+    """Per block: per peak lr (all its seeds) the divergences, the seeds that trained (finite
+    loss and a test accuracy of at least TRAINED_FRACTION of the block's best mean), the mean
+    test accuracy, the largest epoch-to-epoch fall in test accuracy of any seed and the robust
+    loss spikes of all seeds; then the highest rate at which every seed trained, the seeds
+    behind it and the next rate tried (the grid step above the edge)."""
+    best = max(statistics.mean(final(runs, "test_acc")) for runs in rates)
     rows = []
-    for r in runs_by_lr:
-        fall, epoch = largest_fall(r["history"])
-        rows.append({"lr": r["spec"]["lr"], "diverged": r["diverged"] is not None,
-                     "learned": not at_chance(r),
+    for runs in rates:
+        falls = [largest_fall(r["history"]) for r in runs]
+        fall, epoch = max(falls, key=lambda f: f[0])
+        trained = [r["diverged"] is None and not at_chance(r) and
+                   r["final"]["test_acc"] >= TRAINED_FRACTION * best for r in runs]
+        rows.append({"lr": runs[0]["spec"]["lr"], "seeds": len(runs),
+                     "diverged": sum(r["diverged"] is not None for r in runs),
+                     "trained": sum(trained), "learned": all(trained),
                      "largest_fall": fall, "fall_epoch": epoch,
-                     "spikes": len(robust_spikes(r["trace"]["loss"])),
-                     "steps": len(r["trace"]["loss"]), "test_acc": r["final"]["test_acc"],
-                     "test_size": r["test_size"]})
-    stable = [row["lr"] for row in rows if not row["diverged"] and row["learned"]]
-    return {"highest_stable_lr": max(stable) if stable else None, "rows": rows}
+                     "spikes": sum(len(robust_spikes(r["trace"]["loss"])) for r in runs),
+                     "steps": sum(len(r["trace"]["loss"]) for r in runs),
+                     "accs": final(runs, "test_acc"),
+                     "test_acc": statistics.mean(final(runs, "test_acc")),
+                     "test_size": runs[0]["test_size"]})
+    stable = [i for i, row in enumerate(rows) if row["learned"]]
+    edge = rows[stable[-1]] if stable else None
+    above = rows[stable[-1] + 1] if stable and stable[-1] + 1 < len(rows) else None
+    return {"highest_stable_lr": edge["lr"] if edge else None,
+            "edge_seeds": edge["seeds"] if edge else 0,
+            "next_lr": above["lr"] if above else None, "best_acc": best, "rows": rows}
 
 
 def draw(results, plots_dir):
@@ -50,9 +71,12 @@ def draw(results, plots_dir):
     if not blocks:
         return []
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    for model, runs in blocks.items():
-        ax.plot([r["spec"]["lr"] for r in runs], final(runs, "test_acc"),
-                marker="o", label=model)
+    for i, (model, rates) in enumerate(blocks.items()):
+        lrs = [runs[0]["spec"]["lr"] for runs in rates]
+        ax.plot(lrs, [statistics.mean(final(runs, "test_acc")) for runs in rates],
+                marker="o", color=f"C{i}", label=f"{model} (mean over seeds)")
+        seeds = [(r["spec"]["lr"], r["final"]["test_acc"]) for runs in rates for r in runs]
+        ax.scatter(*zip(*seeds), s=12, color=f"C{i}", alpha=0.5)
     ax.set(xscale="log", xlabel="peak learning rate (one-cycle)",
            ylabel="test accuracy (last epoch)",
            title="3.2 stability: accuracy against the peak learning rate")
@@ -66,7 +90,7 @@ def summary(blocks):
     at any of them and all trained (the edge then lies above the highest), and the largest epoch-to-epoch fall
     in test accuracy over all runs as (block, row), or None."""
     verdicts = {m: block_verdicts(r) for m, r in blocks.items()}
-    lrs = sorted({r["spec"]["lr"] for runs in blocks.values() for r in runs})
+    lrs = sorted({runs[0]["spec"]["lr"] for rates in blocks.values() for runs in rates})
     falls = [(m, row) for m, v in verdicts.items() for row in v["rows"] if row["fall_epoch"]]
     return {"lrs": lrs, "verdicts": verdicts,
             "all_trained": all(v["highest_stable_lr"] == lrs[-1] for v in verdicts.values()),
@@ -78,20 +102,54 @@ def edge_sentence(sweep):
     if sweep["all_trained"]:
         return (f"every block trained at every rate up to {sweep['lrs'][-1]:g}, the highest "
                 "tried, so the sweep bounds the edge of stability from below only")
-    return ("the highest peak rate at which each block still trained (no divergence, test "
-            "accuracy above chance): " + ", ".join(
+    return (f"the highest peak rate at which every seed of a block trained (no divergence, test "
+            f"accuracy at least {TRAINED_FRACTION:.0%} of the block's best): " + ", ".join(
                 f"{m} {_edge(v)}" for m, v in sweep["verdicts"].items()))
 
 
 def _edge(verdict):
-    highest, tried = verdict["highest_stable_lr"], max(row["lr"] for row in verdict["rows"])
+    highest = verdict["highest_stable_lr"]
     if highest is None:
         return "none"
-    return f"{highest:g}" + (" (the highest it was tried at)" if highest == tried else "")
+    seeds = count(verdict["edge_seeds"], "seed")
+    if verdict["next_lr"] is None:
+        return f"{highest:g} ({seeds}; the highest it was tried at)"
+    above = next(row for row in verdict["rows"] if row["lr"] == verdict["next_lr"])
+    return (f"{highest:g} ({seeds}; at {verdict['next_lr']:g}, {above['trained']} of "
+            f"{count(above['seeds'], 'seed')} trained)")
 
 
-def _with_interval(acc, n):
-    return interval_text(acc, *accuracy_interval(acc, n), signed=False)
+def _grid(lrs):
+    if len(lrs) < 3:
+        return "rates " + " and ".join(f"{x:g}" for x in lrs)
+    steps = {round(b / a, 6) for a, b in zip(lrs, lrs[1:])}
+    spread = f"{lrs[0]:g} to {lrs[-1]:g}"
+    return f"rates {spread}, a factor of {steps.pop():g} apart" if len(steps) == 1 else spread
+
+
+def _seed_counts(blocks):
+    """How many seeds each rate has, e.g. '3 seeds at 3.2 and 6.4, 1 at the others'."""
+    per_lr = {}
+    for rates in blocks.values():
+        for runs in rates:
+            per_lr.setdefault(runs[0]["spec"]["lr"], set()).add(len(runs))
+    most = max(n for ns in per_lr.values() for n in ns)
+    at_most = [lr for lr, ns in sorted(per_lr.items()) if ns == {most}]
+    if len(at_most) == len(per_lr):
+        return count(most, "seed") + " at every rate"
+    return (f"{count(most, 'seed')} at {', '.join(f'{x:g}' for x in at_most)} for every block, "
+            "fewer at the others")
+
+
+def _accuracy_cell(row):
+    """One seed: its 95 % interval over the test images; several: the mean and the range over
+    seeds (near the edge some seeds train and others do not, so the seeds are no sample of one
+    normal spread an interval could describe)."""
+    accs = row["accs"]
+    if len(accs) == 1:
+        return interval_text(accs[0], *accuracy_interval(accs[0], row["test_size"]),
+                             signed=False)
+    return f"{statistics.mean(accs):.4f} (seeds {min(accs):.4f} to {max(accs):.4f})"
 
 
 def render(results, plots_dir):
@@ -106,21 +164,22 @@ def render(results, plots_dir):
         for i, row in enumerate(v["rows"]):
             highest = (f"{v['highest_stable_lr']:g}" if v["highest_stable_lr"] else "none") \
                 if i == 0 else ""
-            rows.append([model if i == 0 else "", f"{row['lr']:g}",
-                         "yes" if row["diverged"] else
-                         "no" if row["learned"] else "no, but stayed at chance",
-                         _with_interval(row["test_acc"], row["test_size"]),
+            rows.append([model if i == 0 else "", f"{row['lr']:g}", row["seeds"],
+                         f"{row['diverged']} of {row['seeds']}",
+                         f"{row['trained']} of {row['seeds']}", _accuracy_cell(row),
                          f"{row['largest_fall']:.4f} (epoch {row['fall_epoch']})"
                          if row["fall_epoch"] else "none",
                          f"{row['spikes']} of {row['steps']}", highest])
     bound = edge_sentence(sweep)
     bound = bound[0].upper() + bound[1:] + "."
     return "\n\n".join(x for x in [
-        "**Stability test: a peak-learning-rate sweep** (one seed per rate; "
+        f"**Stability test: a peak-learning-rate sweep** ({_grid(sweep['lrs'])}; "
+        f"{_seed_counts(blocks)}; "
         f"{count(hp['epochs'], 'epoch')} on {runs[0]['train_size']:,} training images, one-cycle, "
         f"otherwise the 3.2 recipe; loss spikes as defined at the top, non-finite steps "
-        f"included):",
-        md_table(["block", "peak lr", "diverged", "test acc [95 % interval over the test images]",
-                  "largest fall in test acc",
-                  "loss spikes", "highest lr that trained"], rows), bound,
+        f"included; a seed trained when its loss stayed finite and its test accuracy reached "
+        f"{TRAINED_FRACTION:.0%} of the block's best mean):",
+        md_table(["block", "peak lr", "seeds", "diverged", "trained",
+                  "test acc [95 % interval] or mean (range)", "largest fall in test acc (any seed)",
+                  "loss spikes (all seeds)", "highest lr that trained"], rows), bound,
         image(plots_dir, results.dir, f"{PLOTS}/stability_lr_sweep.png", "lr sweep")] if x)
