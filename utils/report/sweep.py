@@ -5,6 +5,7 @@ comparison carries a 95 % interval over the test images (one seed per configurat
 """
 import math
 import os
+import statistics
 
 import matplotlib
 
@@ -17,7 +18,7 @@ from utils.report.plotting import _save  # noqa: E402
 from utils.markdown import md_table  # noqa: E402
 from utils.report.common import at_chance, flow_cell, fmt_int, image, interval_text  # noqa: E402
 from utils.sections import BY_KEY, folder  # noqa: E402
-from utils.report.stats import accuracy_interval, compare_runs, resolved  # noqa: E402
+from utils.report.stats import accuracy_interval, compare_runs, mean_interval, resolved  # noqa: E402
 
 DEPTH_SWEEP = folder("2.2-sweep")
 PLOTS = BY_KEY["2.2-sweep"].plots
@@ -30,10 +31,18 @@ def config(run):
     return kw["depth"], kw["residual"], kw["batchnorm"]
 
 
+def seeds_by_config(runs):
+    """{(depth, residual, batchnorm): [runs by seed]}, ordered by depth, BN first, plain first."""
+    out = {}
+    for r in sorted(runs, key=lambda r: r["seed"]):
+        out.setdefault(config(r), []).append(r)
+    return dict(sorted(out.items(), key=lambda kv: (kv[0][0], not kv[0][2], kv[0][1])))
+
+
 def by_config(runs):
-    """{(depth, residual, batchnorm): run}, ordered by depth, BN first, plain first."""
-    return dict(sorted(((config(r), r) for r in runs if r["seed"] == 0),
-                       key=lambda kv: (kv[0][0], not kv[0][2], kv[0][1])))
+    """{(depth, residual, batchnorm): its lowest seed's run}: what the plots and the gradient
+    columns show."""
+    return {c: seeds[0] for c, seeds in seeds_by_config(runs).items()}
 
 
 def test_interval(run):
@@ -43,15 +52,16 @@ def test_interval(run):
 def sweep_verdicts(runs):
     """Every comparison the section states, as numbers: per depth and normalisation, residual
     minus plain; per family, deepest minus the depth before it (degradation)."""
-    configs = by_config(runs)
+    configs = seeds_by_config(runs)
     depths = sorted({d for d, _, _ in configs})
     out = {"skip_effect": [], "depth_effect": []}
 
     def diff(a, b):
-        d, lo, hi, _ = compare_runs([a], [b])
+        d, lo, hi, over = compare_runs(a, b)
         # Two nets that both learned nothing tie at chance: "unresolved" would undersell that.
         return {"difference": d, "low": lo, "high": hi, "resolved": resolved(lo, hi),
-                "both_at_chance": at_chance(a) and at_chance(b)}
+                "over": over, "seeds": (len(a), len(b)),
+                "both_at_chance": all(map(at_chance, a + b))}
 
     for depth in depths:
         for bn in (True, False):
@@ -63,7 +73,8 @@ def sweep_verdicts(runs):
             family = [configs[(d, residual, bn)] for d in depths if (d, residual, bn) in configs]
             for shallow, deep in zip(family, family[1:]):
                 out["depth_effect"].append({"residual": residual, "batchnorm": bn,
-                                            "from": config(shallow)[0], "to": config(deep)[0],
+                                            "from": config(shallow[0])[0],
+                                            "to": config(deep[0])[0],
                                             **diff(deep, shallow)})
     return out
 
@@ -189,7 +200,22 @@ def gradient_sentence(runs):
 def _diff_cell(v):
     verdict = ("both at chance" if v["both_at_chance"] else
                "resolved" if v["resolved"] else "unresolved")
-    return f"{interval_text(v['difference'], v['low'], v['high'])} ({verdict})"
+    return f"{interval_text(v['difference'], v['low'], v['high'])} ({verdict}; over {v['over']})"
+
+
+def _accuracy_cell(seeds, key="test_acc"):
+    """One run: its 95 % Wilson interval over the test images; three or more seeds: the mean
+    with its Student-t interval over seeds; two: both values, too few for an interval."""
+    accs = [r["final"][key] for r in seeds]
+    if None in accs:
+        return "—"
+    if len(accs) == 1:
+        return interval_text(accs[0], *accuracy_interval(accs[0], seeds[0]["test_size"]),
+                             signed=False) if key == "test_acc" else f"{accs[0]:.4f}"
+    if len(accs) == 2:
+        return f"{accs[0]:.4f}, {accs[1]:.4f} (2 seeds: no interval)"
+    return interval_text(*mean_interval(accs), signed=False) if key == "test_acc" else \
+        f"{statistics.mean(accs):.4f}"
 
 
 def render(results, plots_dir):
@@ -200,15 +226,13 @@ def render(results, plots_dir):
     any_run = next(iter(configs.values()))
     hp = any_run["hyperparameters"]
     rows = []
-    for (depth, residual, bn), r in configs.items():
+    for (depth, residual, bn), seeds in seeds_by_config(runs).items():
+        r = seeds[0]
         snaps = r["gradient_flow"]
-        lo, hi = test_interval(r)
         div = r["diverged"]
         rows.append([r["name"], depth, "yes" if residual else "no", "yes" if bn else "no",
-                     fmt_int(r["params"]),
-                     "—" if r["final"]["train_acc_eval"] is None else
-                     f"{r['final']['train_acc_eval']:.4f}",
-                     interval_text(r['final']['test_acc'], lo, hi, signed=False),
+                     fmt_int(r["params"]), len(seeds), _accuracy_cell(seeds, "train_acc_eval"),
+                     _accuracy_cell(seeds),
                      flow_cell(snaps[0], r["spec"]["lr"]) if snaps else "—",
                      flow_cell(snaps[-1], r["spec"]["lr"]) if snaps else "—",
                      f"epoch {div['epoch']}, batch {div['batch']}" if div else "no"])
@@ -222,14 +246,17 @@ def render(results, plots_dir):
         f"connections and with and without BatchNorm, from He initialisation, on one recipe for "
         f"all: {hp['epochs']} epochs, batch {hp['batch_size']}, {hp['optimizer'].upper()} "
         f"(momentum {hp['momentum']}), {hp['schedule']} schedule peaking at lr {hp['lr']}, "
-        f"weight decay {hp['weight_decay']}, {hp['augmentation']}. One seed each: intervals are "
-        f"95 % Wilson intervals over the {fmt_int(any_run['test_size'])} test images. A run "
+        f"weight decay {hp['weight_decay']}, {hp['augmentation']}. Accuracies: the mean over "
+        f"seeds with its 95 % Student-t interval where a net has three or more seeds, else the "
+        f"95 % Wilson interval over the {fmt_int(any_run['test_size'])} test images; "
+        f"differences over seeds (Welch) where both sides have several, else over the test "
+        f"images (exact McNemar where both recorded their predictions). A run "
         f"whose loss became non-finite is recorded as diverged (its accuracy is then chance). "
-        f"Gradient flow at step 0 and at the last sampled step, by the report's one rule (see "
-        f"how to read it, above; — where the loss was already non-finite).",
+        f"Gradient flow (lowest seed) at step 0 and at the last sampled step, by the report's "
+        f"one rule (see how to read it, above; — where the loss was already non-finite).",
         "**Findings** (each with its 95 % interval; unresolved where it includes zero):",
         findings(runs),
-        md_table(["net", "depth", "skips", "BN", "params", "train acc (eval)",
+        md_table(["net", "depth", "skips", "BN", "params", "seeds", "train acc (eval)",
                   "test acc [95 % CI]", "gradient first/last, init", "… at the end",
                   "diverged"], rows),
         "**Skip connections** (residual − plain test accuracy, 95 % interval):",
