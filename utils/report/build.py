@@ -7,7 +7,7 @@ per build; the section modules import only building blocks
 """
 import os
 
-from utils.report import findings, superseded, task1, task2, task3
+from utils.report import findings, summary, superseded, task1, task2, task3
 from utils.report.departures import departures
 from utils.results import write_text_atomic
 from utils.sections import TASK1, TASK2, TASK3
@@ -31,9 +31,11 @@ def draw_plots(script, results, plots_dir):
 
 
 def write_report(results, plots_dir):
+    rows = findings.comparisons(results)
+    summary.draw(rows, plots_dir)
     parts = [render(results, plots_dir) for render in SECTION_RENDERERS]
-    parts = [p for p in [findings.render(results), *parts, departures(results),
-                         superseded.render(results)] if p]
+    parts = [p for p in [summary.render(results, rows, plots_dir), findings.render(results, rows),
+                         *parts, departures(results), superseded.render(results)] if p]
     header = ("# CNN versus fully connected networks: the generated report\n\n"
               "Every number, table and analytic sentence below is computed from the result "
               f"files in `{os.path.basename(os.path.normpath(results.dir))}/` by "

@@ -232,8 +232,8 @@ def _residual_note(by_pair, results):
     return text + "."
 
 
-def render(results):
-    rows = comparisons(results)
+def render(results, rows=None):
+    rows = comparisons(results) if rows is None else rows
     if not rows:
         return None
     headers = ["section", "comparison (a − b)", "test acc a / b (seeds)", "difference [95 % CI]",
