@@ -36,8 +36,8 @@ def test_findings_use_seeds_where_both_sides_have_them_and_test_images_otherwise
     assert text.startswith("## Findings") and "2.3× fewer parameters" in text
 
 
-def test_agreement_counts_the_full_studys_resolved_orderings_a_quick_run_keeps(tmp_path):
-    from utils.report.findings import agreement, full_results_dir
+def test_agreement_counts_the_findings_a_quick_run_resolves_the_same_way(tmp_path):
+    from utils.report.findings import agreement, comparisons, full_results_dir
 
     full, quick = tmp_path / "results", tmp_path / "results" / "quick"
     for seed in range(3):
@@ -45,17 +45,19 @@ def test_agreement_counts_the_full_studys_resolved_orderings_a_quick_run_keeps(t
         write(full, "mnist_comparison", "SimpleCNN", seed, 0.993 + 0.0005 * seed)
         write(full, "mnist_comparison", "ResNetLike", seed, 0.9931 + 0.0005 * seed)
     write(quick, "mnist_comparison", "FCNet", 0, 0.97)
-    write(quick, "mnist_comparison", "SimpleCNN", 0, 0.96)   # flips the resolved ordering
-    write(quick, "mnist_comparison", "ResNetLike", 0, 0.98)
+    write(quick, "mnist_comparison", "SimpleCNN", 0, 0.96)     # resolved the other way
+    write(quick, "mnist_comparison", "ResNetLike", 0, 0.9705)  # same sign, inside its interval
     assert full_results_dir(str(quick)) == str(full)
-    result = agreement(Results(str(quick)), Results(str(full)))
-    # Resolved in full: SimpleCNN > FCNet and ResNetLike > FCNet (SimpleCNN vs ResNetLike is
-    # within the seed spread, so it does not count); the quick runs keep one of the two.
-    assert (result["agree"], result["total"]) == (1, 2)
-    assert result["by_section"] == {"1.1": (1, 2)}
-    flip, = [p for p in result["pairs"] if not p["same"]]
-    assert (flip["a"], flip["b"]) == ("FCNet", "SimpleCNN")
-    assert flip["full"] == pytest.approx(-0.008) and flip["reduced"] == pytest.approx(0.01)
+    result = agreement(comparisons(Results(str(quick))), comparisons(Results(str(full))))
+    # Resolved in full: SimpleCNN − FCNet and ResNetLike − FCNet (ResNetLike − SimpleCNN is
+    # within the seed spread, so it does not count). A same sign that the quick interval does
+    # not resolve is no agreement.
+    assert (result["agree"], result["unresolved"], result["flipped"], result["total"]) == \
+        (0, 1, 1, 2)
+    assert result["by_section"] == {"1.1": (0, 2)}
+    flip, = [p for p in result["pairs"] if p["outcome"] == "flipped"]
+    assert (flip["a"], flip["b"]) == ("SimpleCNN", "FCNet")
+    assert flip["full"] == pytest.approx(0.008) and flip["reduced"] == pytest.approx(-0.01)
 
 
 def test_paired_section_is_compared_seed_by_seed_and_kept_apart_from_the_constant_rate_one(

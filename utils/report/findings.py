@@ -1,6 +1,7 @@
 """The report's opening: each question of the assignment answered by the comparisons that decide
 it, each with its 95 % interval, computed from the JSON. A difference whose interval includes
 zero is "unresolved", never ranked. `comparisons` returns numbers; `render` only prints them."""
+import math
 import os
 import statistics
 
@@ -17,6 +18,9 @@ from utils.report.table import Results
 PROFILE_DIRS = ("quick", "smoke")  # a reduced profile's results sit in results/<profile>/
 PAIRED = "3.1-paired"
 FAMILY_ALPHA = 0.05  # the family-wise error rate Holm's correction keeps across the report
+# Fewer seeds than this a side give a t-interval too wide or too unstable to mean anything
+# (two paired seeds: one degree of freedom): such a comparison is printed with no interval.
+MIN_SEEDS = 3
 
 # (section key, the question it answers, the comparisons as (a, b) model pairs: a − b), from
 # the registry
@@ -42,6 +46,10 @@ def comparisons(results):
                         "p": p, "resolved": resolved(low, high)})
     keys = [s.key for s in SECTIONS]  # the paired rows go right after 3.1's
     rows = sorted(out + paired_comparisons(results), key=lambda c: keys.index(c["section"]))
+    for c in rows:
+        c["too_few"] = c["over"] != "test images" and min(c["seeds_a"], c["seeds_b"]) < MIN_SEEDS
+        if c["too_few"]:  # stated, but no claim: it keeps its place in the family at p = 1
+            c.update(low=math.nan, high=math.nan, p=1.0, resolved=False)
     # Error control across the report: Holm over every comparison it states.
     for c, adjusted in zip(rows, holm([c["p"] for c in rows])):
         c["p_holm"], c["resolved_holm"] = adjusted, adjusted < FAMILY_ALPHA
@@ -128,13 +136,15 @@ def notes(results, rows):
     return "\n".join(out)
 
 
-def _interval(c):
+def interval_of(c):
+    if c.get("too_few"):
+        return f"{c['difference']:+.4f} ({min(c['seeds_a'], c['seeds_b'])} seeds: no interval)"
     return interval_text(c["difference"], c["low"], c["high"])
 
 
 def _said(c):
     """'+0.0045 [-0.0047, +0.0137], unresolved' or the interval alone where it resolved."""
-    return _interval(c) + ("" if c["resolved"] else ", unresolved")
+    return interval_of(c) + ("" if c["resolved"] else ", unresolved")
 
 
 def _depth_note(by_pair, results):
@@ -187,7 +197,7 @@ def _custom_note(rows, results):
     paired = [c for c in rows if c["section"] == PAIRED]
     if paired:
         seeds = sorted({c["seeds_a"] for c in paired})
-        resolved_swaps = [f"{c['a']} {_interval(c)}" for c in paired if c["resolved"]]
+        resolved_swaps = [f"{c['a']} {interval_of(c)}" for c in paired if c["resolved"]]
         text += ("; under the cosine schedule, paired by seed ("
                  + (f"{seeds[0]} seeds each" if len(seeds) == 1 else
                     f"{seeds[0]} or more seeds")
@@ -240,19 +250,19 @@ def render(results, rows=None):
                "interval over", "verdict", f"Holm over all {len(rows)}"]
     cells = [[c["section"], f"{c['a']} − {c['b']}",
               f"{c['acc_a']:.4f} ({c['seeds_a']}) / {c['acc_b']:.4f} ({c['seeds_b']})",
-              _interval(c), c["over"], _verdict(c), _holm_verdict(c)] for c in rows]
+              interval_of(c), c["over"], _verdict(c), _holm_verdict(c)] for c in rows]
     full_dir = full_results_dir(results.dir)
-    full_results = Results(full_dir) if full_dir else None
-    if full_results:  # a reduced profile: each comparison beside the full study's
-        full = {(c["section"], c["a"], c["b"]): c for c in comparisons(full_results)}
+    full_rows = comparisons(Results(full_dir)) if full_dir else None
+    if full_rows is not None:  # a reduced profile: each comparison beside the full study's
+        full = {(c["section"], c["a"], c["b"]): c for c in full_rows}
         headers += ["full profile: difference [95 % CI]", "full profile: verdict"]
         for row, c in zip(cells, rows):
             f = full.get((c["section"], c["a"], c["b"]))
-            row += [_interval(f), _verdict(f)] if f else ["—", "not run"]
+            row += [interval_of(f), _verdict(f)] if f else ["—", "not run"]
     resolved_count = sum(c["resolved"] for c in rows)
     return "\n\n".join(x for x in [
         "## Findings",
-        _profile_note(results), agreement_block(results, full_results),
+        _profile_note(results), agreement_block(rows, full_rows),
         f"Each question of the assignment, answered by the comparisons that decide it "
         f"({resolved_count} of {len(rows)} resolved). Test accuracy at the last epoch; the "
         "interval is Welch's 95 % t-interval over seeds where both sides ran several, else a "
@@ -275,46 +285,41 @@ def full_results_dir(results_dir):
     return parent if os.path.basename(os.path.normpath(results_dir)) in PROFILE_DIRS else None
 
 
-def agreement(results, full_results):
-    """How many of the full study's resolved orderings (pairs of models within a final section
-    whose full-profile difference is resolved) the runs in `results` order the same way.
-    Returns {"pairs": [...], "by_section": {key: (agree, total)}, "agree", "total"}."""
+def agreement(rows, full_rows):
+    """On the findings' own comparisons: of those the full profile resolves, how many these runs
+    resolve the same way, leave unresolved, or resolve the other way. A same sign inside an
+    unresolved interval is no agreement. Returns {"pairs": [...], "by_section": {key: (agree,
+    total)}, "agree", "unresolved", "flipped", "total"}."""
+    here = {(c["section"], c["a"], c["b"]): c for c in rows}
     pairs, by_section = [], {}
-    for section in (s for s in SECTIONS if s.kind == "final"):
-        full = group_by_name(full_results.section(section.folder), section.order)
-        reduced = group_by_name(results.section(section.folder), section.order)
-        names = [n for n in full if n in reduced]
-        for i, a in enumerate(names):
-            for b in names[i + 1:]:
-                diff, low, high, _ = compare_accuracies(
-                    final(full[a], "test_acc"), final(full[b], "test_acc"), full[a][0]["test_size"])
-                if not resolved(low, high):
-                    continue
-                quick_diff = (statistics.mean(final(reduced[a], "test_acc"))
-                              - statistics.mean(final(reduced[b], "test_acc")))
-                same = (quick_diff > 0) == (diff > 0)
-                pairs.append({"section": section.key, "a": a, "b": b, "full": diff,
-                              "reduced": quick_diff, "same": same})
-                agree, total = by_section.get(section.key, (0, 0))
-                by_section[section.key] = (agree + same, total + 1)
-    return {"pairs": pairs, "by_section": by_section,
-            "agree": sum(p["same"] for p in pairs), "total": len(pairs)}
+    for f in full_rows:
+        c = here.get((f["section"], f["a"], f["b"]))
+        if not f["resolved"] or c is None:
+            continue
+        outcome = ("unresolved" if not c["resolved"] else
+                   "agree" if (c["difference"] > 0) == (f["difference"] > 0) else "flipped")
+        pairs.append({"section": f["section"], "a": f["a"], "b": f["b"],
+                      "full": f["difference"], "reduced": c["difference"], "outcome": outcome})
+        agree, total = by_section.get(f["section"], (0, 0))
+        by_section[f["section"]] = (agree + (outcome == "agree"), total + 1)
+    counts = {k: sum(p["outcome"] == k for p in pairs) for k in ("agree", "unresolved", "flipped")}
+    return {"pairs": pairs, "by_section": by_section, **counts, "total": len(pairs)}
 
 
-def agreement_block(results, full_results):
-    if full_results is None:
+def agreement_block(rows, full_rows):
+    if full_rows is None:
         return ""
-    a = agreement(results, full_results)
+    a = agreement(rows, full_rows)
     if not a["total"]:
         return ""
     per_section = ", ".join(f"{k} {agree}/{total}" for k, (agree, total) in a["by_section"].items())
-    flips = [p for p in a["pairs"] if not p["same"]]
+    flips = [p for p in a["pairs"] if p["outcome"] == "flipped"]
     lines = [f"**Agreement with the full study.** Of the full profile's {a['total']} resolved "
-             f"orderings (pairs of models in one section whose full-profile difference is "
-             f"outside its 95 % interval), these runs order {a['agree']} the same way "
-             f"({a['agree'] / a['total']:.0%}); by section: {per_section}."]
+             f"comparisons (rows of the table below), these runs resolve {a['agree']} the same "
+             f"way ({a['agree'] / a['total']:.0%}), leave {a['unresolved']} unresolved and "
+             f"resolve {a['flipped']} the other way; agreeing by section: {per_section}."]
     if flips:
-        lines.append("Orderings that flip here (full-profile difference → this profile's):\n\n"
+        lines.append("Resolved the other way here (full-profile difference → this profile's):\n\n"
                      + "\n".join(f"- {p['section']}: {p['a']} − {p['b']}: {p['full']:+.4f} → "
                                  f"{p['reduced']:+.4f}" for p in flips))
     return "\n\n".join(lines)

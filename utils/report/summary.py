@@ -11,8 +11,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from utils.report.common import (by_machine, final, image, interval_text,  # noqa: E402
-                                 overfitting_measures)
+from utils.report.common import by_machine, final, image, overfitting_measures  # noqa: E402
+from utils.report.findings import interval_of  # noqa: E402
 from utils.report.plotting import _save  # noqa: E402
 from utils.results import group_by_name  # noqa: E402
 from utils.sections import BY_KEY  # noqa: E402
@@ -45,7 +45,7 @@ def in_test_images(c, n):
 
 
 def sentence(c, n):
-    return (f"{c['a']} − {c['b']}: {interval_text(c['difference'], c['low'], c['high'])} over "
+    return (f"{c['a']} − {c['b']}: {interval_of(c)} over "
             f"{c['over']}, {verdict_words(c)}{in_test_images(c, n)}.")
 
 
@@ -130,8 +130,7 @@ def render(results, rows, plots_dir):
         unresolved = [c for c in mine if not c["resolved"]]
         if unresolved:
             bullets.append("- Unresolved (no difference this study can see): " + "; ".join(
-                f"{c['section']} {c['a']} − {c['b']} "
-                f"{interval_text(c['difference'], c['low'], c['high'])}" for c in unresolved)
+                f"{c['section']} {c['a']} − {c['b']} {interval_of(c)}" for c in unresolved)
                 + ".")
         kept = [f"- Keep in mind ({key}): {text}." for key in keys
                 if (text := confounds(results, key))]
@@ -154,6 +153,9 @@ def draw(rows, plots_dir):
     fig, ax = plt.subplots(figsize=(7.6, 0.3 * len(rows) + 1.4))
     y = np.arange(len(rows))[::-1]
     for yi, c in zip(y, rows):
+        if c.get("too_few"):
+            ax.plot(c["difference"], yi, "x", color="0.55", ms=5)
+            continue
         colour = "C0" if c["resolved_holm"] else "C1" if c["resolved"] else "0.55"
         ax.errorbar(c["difference"], yi, xerr=[[c["difference"] - c["low"]],
                                               [c["high"] - c["difference"]]],
@@ -167,6 +169,8 @@ def draw(rows, plots_dir):
     ax.plot([], [], "o", color="C0", label="survives the report-wide correction")
     ax.plot([], [], "o", color="C1", mfc="white", label="resolved alone only")
     ax.plot([], [], "o", color="0.55", mfc="white", label="unresolved")
+    if any(c.get("too_few") for c in rows):
+        ax.plot([], [], "x", color="0.55", label="too few seeds for an interval")
     ax.legend(fontsize=7, loc="upper left")
     ax.grid(alpha=0.3, axis="x", which="both")
     return [_save(fig, os.path.join(plots_dir, FIGURE))]
