@@ -42,7 +42,7 @@ import torch  # noqa: E402
 from models import MODELS, build_model  # noqa: E402
 from utils.train.cli import OneLineParser, int_in  # noqa: E402
 from utils.train.data import (FOLDERS, SHAPES, STATS, DatasetUnavailable, Split,  # noqa: E402
-                        TensorLoader, pack, require_data)
+                              TensorLoader, pack, require_data)
 from utils.train.execution import Execution  # noqa: E402
 from utils.train.measure import count_macs, environment, peak_dtype  # noqa: E402
 from utils.markdown import md_table  # noqa: E402

@@ -31,10 +31,10 @@ sys.path.insert(0, ROOT)
 from models import build_model  # noqa: E402
 from utils.train.cli import OneLineParser, int_in  # noqa: E402
 from utils.train.data import (STATS, DatasetUnavailable, TensorLoader,  # noqa: E402
-                        default_data_root, load_split, require_data)
+                              default_data_root, load_split, require_data)
 from utils.train.execution import Execution  # noqa: E402
 from utils.train.measure import (count_macs, environment, matmul_rates, peak_dtype,  # noqa: E402
-                           synchronize)
+                                 synchronize)
 from utils.markdown import md_table  # noqa: E402
 from utils.results import write_json_atomic  # noqa: E402
 from utils.train.runner import RunSpec, make_optimizer, training_step  # noqa: E402

@@ -10,7 +10,7 @@ from utils.train import measure
 from utils import predictions
 from utils.results import read_json
 from utils.train.runner import (CheckpointError, NonFiniteLoss, Run, RunSpec, evaluate,
-                          snapshot_steps)
+                                snapshot_steps)
 
 REQUIRED_FIELDS = ["name", "model", "dataset", "profile", "seed", "params", "macs",
                    "hyperparameters", "history", "final", "gradient_flow", "confusion_matrix",

@@ -5,7 +5,7 @@ import pytest
 
 from utils import predictions
 from utils.report.stats import (accuracy_difference, compare_runs, mcnemar_difference, mean_interval,
-                         resolved, wilson_interval)
+                                resolved, wilson_interval)
 
 
 def test_wilson_interval_matches_the_textbook_value():

@@ -5,8 +5,8 @@ from utils.report import plotting
 from utils.markdown import md_table
 from utils.report.recipe import selection_block
 from utils.report.common import (accuracy_table, environment_lines, final, fmt_int, gap_of,
-                             gradient_flow_table, image, mean, overfitting_sentences,
-                             param_sentences, speed_table)
+                                 gradient_flow_table, image, mean, overfitting_sentences,
+                                 param_sentences, speed_table)
 from utils.results import group_by_name
 from utils.sections import BY_KEY, folder, order
 from utils.report.stats import compare_accuracies

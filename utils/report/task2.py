@@ -6,8 +6,8 @@ from utils.report.gradient_flow import NOT_RECORDED, layer_names
 from utils.markdown import md_table
 from utils.report.sweep import DEPTH_SWEEP
 from utils.report.common import (accuracy_table, environment_lines, extent_in_image, final,
-                             flow_cell, fmt_int, fmt_macs, gradient_flow_table, image, mean, mean_history,
-                             mean_std, one_seed_note, overfitting_sentences, speed_table)
+                                 flow_cell, fmt_int, fmt_macs, gradient_flow_table, image, mean, mean_history,
+                                 mean_std, one_seed_note, overfitting_sentences, speed_table)
 from utils.results import group_by_name
 from utils.sections import BY_KEY, folder, order
 from utils.spec import ERF_IMAGES, deviation

@@ -6,8 +6,8 @@ from utils.report import plotting, paired as report_paired, stability_rates as r
 from utils.markdown import md_table
 from utils.report.recipe import selection_block
 from utils.report.common import (accuracy_table, environment_lines, final, fmt_int, fmt_macs, image,
-                             interval_text, mean, mean_std, overfitting_sentences,
-                             per_machine)
+                                 interval_text, mean, mean_std, overfitting_sentences,
+                                 per_machine)
 from utils.results import group_by_name
 from utils.sections import BY_KEY, folder, order
 from utils.spec import deviation
