@@ -1,4 +1,4 @@
-"""What the study does with bad input (README, "When something is wrong"): each case ends in one
+"""What the study does with bad input (docs/TROUBLESHOOTING.md): each case ends in one
 line that says what is wrong and what to do, or in a recovery the user is told about, never in a
 traceback, and every finished result file is byte-identical afterwards."""
 import json

@@ -32,8 +32,9 @@ def test_findings_use_seeds_where_both_sides_have_them_and_test_images_otherwise
     ps = sorted(c["p"] for c in rows.values())
     assert min(c["p_holm"] for c in rows.values()) == pytest.approx(min(1.0, 3 * ps[0]))
     assert all(c["p_holm"] >= c["p"] for c in rows.values()) and cnn_fc["resolved_holm"]
-    text = render(Results(str(tmp_path)))
-    assert text.startswith("## Findings") and "2.3× fewer parameters" in text
+    part = render(Results(str(tmp_path)))
+    # the table in REPORT.md; the note on why (2.3x fewer parameters) in DETAILS.md
+    assert part.report.startswith("## Findings") and "2.3× fewer parameters" in part.details
 
 
 def test_agreement_counts_the_findings_a_quick_run_resolves_the_same_way(tmp_path):
@@ -78,4 +79,5 @@ def test_paired_section_is_compared_seed_by_seed_and_kept_apart_from_the_constan
     assert paired["difference"] == pytest.approx(0.0006)
     assert (paired["seeds_a"], paired["acc_b"]) == (3, pytest.approx(0.993))
     assert ("3.1-paired", "Swap_MixPool2d", "StandardCNN") not in rows
-    assert render(Results(str(tmp_path))).count("| 3.1-paired | Swap_SwishBeta − StandardCNN |") == 1
+    table = render(Results(str(tmp_path))).report
+    assert table.count("| 3.1-paired | Swap_SwishBeta − StandardCNN |") == 1

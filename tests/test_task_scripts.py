@@ -72,7 +72,8 @@ def test_task3_residual_smoke(tmp_path):
     names = sorted(p.name for p in (tmp_path / "results" / "residual_blocks").glob("*.json"))
     assert names == ["BasicResNet__seed0.json", "WideResNet_matched__seed0.json"]
     report = (tmp_path / "results" / "REPORT.md").read_text()
-    assert "**Training stability:**" in report and "matched parameter count" in report
+    details = (tmp_path / "results" / "DETAILS.md").read_text()
+    assert "matched parameter count" in report and "**Training stability:**" in details
 
 
 @needs_cifar
@@ -91,7 +92,7 @@ def test_task3_stability_sweep_records_each_peak_rate(tmp_path):
     rows = block_verdicts(blocks["BasicResNet"])["rows"]
     assert [(row["lr"], row["seeds"], row["diverged"]) for row in rows] == \
         [(0.1, 1, 0), (0.8, 1, 0)]
-    assert "| BasicResNet | 0.1 | 1 | 0 of 1 |" in (tmp_path / "results" / "REPORT.md").read_text()
+    assert "| BasicResNet | 0.1 | 1 | 0 of 1 |" in (tmp_path / "results" / "DETAILS.md").read_text()
 
 
 def test_task3_compares_every_block_type_at_one_depth_and_keeps_the_bottleneck_search_a_study():

@@ -7,8 +7,9 @@ per build; the section modules import only building blocks
 """
 import os
 
-from utils.report import findings, summary, superseded, task1, task2, task3
+from utils.report import compute, findings, summary, superseded, task1, task2, task3
 from utils.report.departures import departures
+from utils.report.parts import DETAILS_FILE, Part
 from utils.results import write_text_atomic
 from utils.sections import TASK1, TASK2, TASK3
 from utils.report.table import Results
@@ -31,19 +32,29 @@ def draw_plots(script, results, plots_dir):
 
 
 def write_report(results, plots_dir):
+    """REPORT.md (the answers) and DETAILS.md (the tables and plots behind them, see
+    utils/report/parts.py); returns REPORT.md's path."""
     rows = findings.comparisons(results)
     summary.draw(rows, plots_dir)
-    parts = [render(results, plots_dir) for render in SECTION_RENDERERS]
-    parts = [p for p in [summary.render(results, rows, plots_dir), findings.render(results, rows),
-                         *parts, departures(results), superseded.render(results)] if p]
+    compute.draw(results, plots_dir)
+    parts = [summary.render(results, rows, plots_dir), findings.render(results, rows),
+             *(render(results, plots_dir) for render in SECTION_RENDERERS),
+             departures(results), superseded.render(results)]
+    parts = [p if isinstance(p, Part) else Part(p, "") for p in parts if p]
+    source = (f"computed from the result files in "
+              f"`{os.path.basename(os.path.normpath(results.dir))}/` by `utils/report/build.py` "
+              "and the section modules it assembles; rerun any task script with `--report-only` "
+              "to regenerate it")
     header = ("# CNN versus fully connected networks: the generated report\n\n"
-              "Every number, table and analytic sentence below is computed from the result "
-              f"files in `{os.path.basename(os.path.normpath(results.dir))}/` by "
-              "`utils/report/build.py` and the section modules it assembles; rerun any task script "
-              "with `--report-only` to regenerate it. Accuracies are at the last epoch (never a "
-              "best epoch picked on test).\n")
-    if not parts:
-        parts = ["No run has finished yet."]
+              f"Every number, table and analytic sentence below is {source}. Accuracies are at "
+              f"the last epoch (never a best epoch picked on test). The tables and plots behind "
+              f"each section are in [{DETAILS_FILE}]({DETAILS_FILE}).\n")
+    report = [p.report for p in parts] or ["No run has finished yet."]
     path = os.path.join(results.dir, "REPORT.md")
-    write_text_atomic(path, header + "\n" + "\n\n".join(parts) + "\n")
+    write_text_atomic(path, header + "\n" + "\n\n".join(report) + "\n")
+    details = [p.details for p in parts if p.details]
+    write_text_atomic(os.path.join(results.dir, DETAILS_FILE),
+                      "# The tables and plots behind REPORT.md\n\n"
+                      f"Generated with the report: every number here is {source}.\n\n"
+                      + "\n\n".join(details) + "\n")
     return path

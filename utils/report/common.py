@@ -9,6 +9,7 @@ import statistics
 import urllib.parse
 
 from utils.markdown import md_table
+from utils.report.parts import detail
 from utils.report.gradient_flow import (FLOW_FACTOR, MEASURE, NOT_RECORDED, STEP_LIMIT,
                                         flow_ratio, flow_verdict, largest_step, layer_names)
 from utils.report.stability import ROBUST_FLOOR, ROBUST_K, SPIKE_WINDOW
@@ -23,12 +24,13 @@ def interval_text(value, low, high, signed=True):
     return f"{f.format(value)} [{f.format(low)}, {f.format(high)}]"
 
 
-def mean_std(values, fmt="{:.4f}"):
-    """'m' for one value, 'm ± s (n=k)' for several (sample std)."""
+def mean_std(values, fmt="{:.4f}", with_n=True):
+    """'m' for one value, 'm ± s (n=k)' for several (sample std; without the count where the
+    table has a seeds column)."""
     if len(values) == 1:
         return fmt.format(values[0])
-    return (f"{fmt.format(statistics.mean(values))} ± {fmt.format(statistics.stdev(values))} "
-            f"(n={len(values)})")
+    return (f"{fmt.format(statistics.mean(values))} ± {fmt.format(statistics.stdev(values))}"
+            + (f" (n={len(values)})" if with_n else ""))
 
 
 def mean(values):
@@ -108,21 +110,41 @@ def environment_lines(runs):
 
 # --- analyses shared by the tasks: sentences computed from the numbers ---------------------
 
+def full_profile(groups):
+    """Whether every run of the groups trained on the full profile: only those compare with the
+    reference's accuracies and times (a reduced profile's tables leave them out)."""
+    return all(r.get("profile", "full") == "full" for runs in groups.values() for r in runs)
+
+
+def same_in_every_profile(groups, *chunks):
+    """Chunks that no profile changes (parameter counts, analytic receptive fields): in the
+    full profile's REPORT.md; a reduced profile keeps them in its DETAILS.md."""
+    return list(chunks) if full_profile(groups) else detail(*chunks)
+
+
+def reference_note(groups, text="the reference's numbers beside ours"):
+    """' (the reference's numbers beside ours)' for a table that shows them, else ''."""
+    return f" ({text})" if full_profile(groups) else ""
+
+
 def accuracy_table(groups, reference=None):
-    """Params, train/test accuracy, gap, training time; the reference's numbers beside ours.
-    (MACs and time per epoch are in speed_table, not repeated here.)"""
-    headers = ["model", "params", "train acc (last epoch, running)", "train acc (eval)",
-               "test acc", "gap (eval train − test)", "train time, s"]
+    """Params, train/test accuracy, gap, training time; the reference's numbers beside ours
+    (full profile only). (MACs and time per epoch are in speed_table, not repeated here.)"""
+    reference = reference if full_profile(groups) else None
+    headers = ["model", "seeds", "params", "train acc (last epoch, running)",
+               "train acc (eval)", "test acc (mean ± sd)", "gap (eval train − test)",
+               "train time, s"]
     if reference:
         headers += ["ref. train acc", "ref. test acc", "ref. train time, s"]
     rows = []
     for name, runs in groups.items():
         r0 = runs[0]
         gaps = [gap_of(r) for r in runs]
-        row = [name, fmt_int(r0["params"]),
-               mean_std(final(runs, "train_acc")), mean_std(final(runs, "train_acc_eval")),
-               mean_std(final(runs, "test_acc")), mean_std(gaps),
-               per_machine(runs, "train_time_s")]
+        row = [name, len(runs), fmt_int(r0["params"]),
+               *(mean_std(v, with_n=False) for v in (final(runs, "train_acc"),
+                                                     final(runs, "train_acc_eval"),
+                                                     final(runs, "test_acc"), gaps)),
+               per_machine(runs, "train_time_s", with_n=False)]
         if reference:
             ref = reference.get(name, {})
             row += [ref.get("train_acc", "—"), ref.get("test_acc", "—"),
@@ -144,12 +166,12 @@ def by_machine(runs):
     return out
 
 
-def per_machine(runs, key, fmt="{:.1f}"):
+def per_machine(runs, key, fmt="{:.1f}", with_n=True):
     """A final time of `runs` as mean ± std per machine, never averaged across machines: the
     plain mean_std where all ran on one, else each machine's value with its name."""
     groups = {m: final(same, key) for m, same in by_machine(runs).items()}
     if len(groups) == 1:
-        return mean_std(next(iter(groups.values())), fmt)
+        return mean_std(next(iter(groups.values())), fmt, with_n)
     return "; ".join(f"{mean_std(v, fmt)} on {m}" for m, v in groups.items())
 
 
@@ -157,17 +179,22 @@ def speed_table(groups):
     """Compute and time: MACs, seconds per training epoch, inference latency and throughput.
     Times are never averaged across machines: a model whose seeds ran on several gets a row
     per machine (device and threads)."""
-    headers = ["model", "MACs/image", "s/epoch (train)", "inference latency, ms (batch 1)",
-               "inference throughput, img/s", "device"]
+    batches = {r["final"]["inference_throughput_batch"] for runs in groups.values() for r in runs}
+    one_batch = f" (batch {next(iter(batches))})" if len(batches) == 1 else ""
+    headers = ["model", "seeds", "MACs/image", "s/epoch (train)",
+               "inference latency, ms (batch 1)", f"inference throughput, img/s{one_batch}",
+               "device"]
     rows = []
     for name, runs in groups.items():
         for machine, same in by_machine(runs).items():
             r0 = same[0]
-            rows.append([name, fmt_macs(r0["macs"]),
-                         mean_std(final(same, "time_per_epoch_s"), "{:.2f}"),
-                         mean_std(final(same, "inference_latency_ms"), "{:.3f}"),
-                         mean_std(final(same, "inference_throughput_img_s"), "{:,.0f}")
-                         + f" (batch {r0['final']['inference_throughput_batch']})", machine])
+            rows.append([name, len(same), fmt_macs(r0["macs"]),
+                         mean_std(final(same, "time_per_epoch_s"), "{:.2f}", with_n=False),
+                         mean_std(final(same, "inference_latency_ms"), "{:.3f}", with_n=False),
+                         mean_std(final(same, "inference_throughput_img_s"), "{:,.0f}",
+                                  with_n=False)
+                         + ("" if one_batch else
+                            f" (batch {r0['final']['inference_throughput_batch']})"), machine])
     return md_table(headers, rows)
 
 
@@ -263,30 +290,30 @@ def gradient_flow_table(groups):
         picks = [snaps[0], snaps[len(snaps) // 2], snaps[-1]]
         lr = runs[0]["spec"]["lr"]
         rows.append([name + one_seed_note(runs), len(layer_names(snaps[0]["layers"])),
-                     *(flow_cell(snap, lr) for snap in picks),
-                     " / ".join(str(p["step"]) for p in picks)])
-    return md_table(
-        ["model", "weight layers", "ratio at the start", "middle", "end", "steps sampled"], rows)
+                     *(flow_cell(snap, lr) for snap in picks)])
+    return md_table(["model", "weight layers", "ratio at the first sampled step", "middle",
+                     "last"], rows)
 
 
-def reading_rules():
-    """The rules every table of the report applies, stated once."""
-    return (f"**How to read it.** Overfitting: test accuracy fell from its peak epoch to the "
-            f"last by more than its 95 % interval over the test images; overconfident: only the "
-            f"test loss rose, by {OVERFIT_RISE:.0%} or more above its lowest, while accuracy "
-            f"held (histories averaged over seeds). Gradient flow: the "
-            f"ratio of {MEASURE} in the first weight layer after the input layer to that of the "
-            f"last before the classifier, on the main path; beyond a factor of {FLOW_FACTOR:g} either "
-            f"way it is vanishing or exploding, and it is exploding too when one step at the "
-            f"peak learning rate, lr × {MEASURE}, reaches {STEP_LIMIT:g} × the weights in any "
-            f"of those layers (— where fewer than two such layers exist; runs from before the "
-            f"weight norms were recorded get no verdict, since mean |grad| compares layer "
-            f"sizes). Loss spikes: a "
-            f"step whose loss rises above the median of the {SPIKE_WINDOW} before by more than "
-            f"{ROBUST_K:g} robust standard deviations (MAD) and at least {ROBUST_FLOOR:g} nats. "
-            f"Reference columns (`ref.`): the published solution's numbers; its training times "
-            f"come from hardware it does not name, ours from the device each section's "
-            f"environment line names, so its accuracies compare with ours and its times do not.")
+def reading_rules(reference=True):
+    """The rules every table of the report applies, stated once (with what the reference
+    columns mean where the report shows them)."""
+    return (f"**How to read it.** *Overfitting*: test accuracy fell from its peak epoch to the "
+            f"last by more than its 95 % interval over the test images; *overconfident*: only "
+            f"the test loss rose ({OVERFIT_RISE:.0%} or more above its lowest) while accuracy "
+            f"held. *Gradient flow*: {MEASURE} of the first main-path weight layer after the "
+            f"input over that of the last before the classifier; beyond a factor of "
+            f"{FLOW_FACTOR:g} either way it is vanishing or exploding, and it is exploding too "
+            f"when one step at the peak learning rate, lr × {MEASURE}, reaches {STEP_LIMIT:g} × "
+            f"the weights in any layer (runs from before the weight norms were recorded get no "
+            f"verdict: mean |grad| compares layer sizes). *Loss spike*: a step whose loss "
+            f"exceeds the median of the {SPIKE_WINDOW} before by more than {ROBUST_K:g} robust "
+            f"standard deviations (median absolute deviation, MAD) and by {ROBUST_FLOOR:g} nats "
+            f"(natural-log units of cross-entropy) or more. *Train acc (running)*: the mean "
+            f"over the last epoch's batches while the weights moved, with dropout and "
+            f"augmentation on; *(eval)*: the finished net on the training images in eval mode. "
+            f"*ref.*: the published solution's numbers; its times come from unnamed hardware, so "
+            f"its accuracies compare with ours and its times do not.")
 
 
 def extent_in_image(centre, rf, size):

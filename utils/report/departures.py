@@ -5,6 +5,8 @@ import statistics
 
 from utils.report.recipe import validation_acc
 from utils.markdown import md_table
+from utils.report.common import count
+from utils.report.parts import detail, split
 from utils.sections import BLOCKS_PER_STAGE, DEEP_DEPTH, folder
 
 
@@ -86,10 +88,11 @@ def departures(results):
                      "WRN), where Basic and Bottleneck are post-activation", "not measured"])
     if not rows:
         return None
-    return "\n\n".join([
+    return split([
         "## Departures from the assignment's settings",
-        "Each deliberate change, the setting the runs used (read from their specs) and its "
-        "measured effect where a validation comparison measured it:",
-        md_table(["what", "the assignment", "this study", "measured effect"], rows)])
+        f"{count(len(rows), 'deliberate change')}: " + "; ".join(r[0] for r in rows) + ".",
+        *detail("Each deliberate change, the setting the runs used (read from their specs) and "
+                "its measured effect where a validation comparison measured it:",
+                md_table(["what", "the assignment", "this study", "measured effect"], rows))])
 
 

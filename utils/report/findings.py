@@ -10,6 +10,7 @@ from utils.report import (paired as report_paired, stability_rates as report_sta
 from utils.report.departures import depth_of
 from utils.markdown import md_table
 from utils.report.common import final, gap_of, interval_text, reading_rules
+from utils.report.parts import detail, split
 from utils.results import group_by_name
 from utils.sections import BY_KEY, SECTIONS
 from utils.report.stats import compare_accuracies, compare_runs_p, holm, resolved
@@ -73,9 +74,9 @@ def paired_comparisons(results):
 
 
 def _holm_verdict(c):
-    """The verdict after the report-wide correction, with the adjusted p."""
-    verdict = _verdict({**c, "resolved": c["resolved_holm"]})
-    return f"{verdict} ({_p(c['p_holm'])})"
+    """'resolved' or 'unresolved' after the report-wide correction, with the adjusted p (the
+    direction is the difference's sign)."""
+    return f"{'resolved' if c['resolved_holm'] else 'unresolved'} ({_p(c['p_holm'])})"
 
 
 def _p(p):
@@ -160,19 +161,8 @@ def _depth_note(by_pair, results):
                      + (f"; skip connections at that depth by {_said(skips)}" if skips else "")
                      + ".")
     sweep = results.section(BY_KEY["2.2-sweep"].folder)
-    if sweep:
-        verdicts = report_sweep.sweep_verdicts(sweep)
-        deepest = max(v["to"] for v in verdicts["depth_effect"]) if verdicts[
-            "depth_effect"] else None
-        steps = [v for v in verdicts["depth_effect"] if v["to"] == deepest and v["batchnorm"]]
-        skip = [v for v in verdicts["skip_effect"] if v["depth"] == deepest and v["batchnorm"]]
-        if steps:
-            parts.append("- 2.2 sweep (CIFAR ResNet family, one seed each, intervals over the "
-                         "test images): going deeper to " + f"{deepest} layers with BN, " + "; ".join(
-                             f"{'residual' if v['residual'] else 'plain'} {v['from']} → "
-                             f"{v['to']} {_said(v)}" for v in steps)
-                         + (f"; skips at {deepest} layers {_said(skip[0])}" if skip else "")
-                         + ". " + report_sweep.gradient_sentence(sweep))
+    if sweep and (headline := report_sweep.headline(sweep)):
+        parts.append(f"- 2.2 sweep (CIFAR ResNet family; intervals as in its section): {headline}")
     return "\n".join(parts)
 
 
@@ -243,39 +233,39 @@ def _residual_note(by_pair, results):
 
 
 def render(results, rows=None):
+    """The findings: the table of every comparison (REPORT.md) and the notes on why
+    (DETAILS.md), as a Part (utils/report/parts.py), or None."""
     rows = comparisons(results) if rows is None else rows
     if not rows:
         return None
-    headers = ["section", "comparison (a − b)", "test acc a / b (seeds)", "difference [95 % CI]",
-               "interval over", "verdict", f"Holm over all {len(rows)}"]
-    cells = [[c["section"], f"{c['a']} − {c['b']}",
-              f"{c['acc_a']:.4f} ({c['seeds_a']}) / {c['acc_b']:.4f} ({c['seeds_b']})",
-              interval_of(c), c["over"], _verdict(c), _holm_verdict(c)] for c in rows]
+    headers = ["section", "comparison (a − b)", "seeds a / b", "difference [95 % CI]",
+               "interval over", f"Holm over all {len(rows)}"]
+    cells = [[c["section"], f"{c['a']} − {c['b']}", f"{c['seeds_a']}/{c['seeds_b']}",
+              interval_of(c), c["over"], _holm_verdict(c)] for c in rows]
     full_dir = full_results_dir(results.dir)
     full_rows = comparisons(Results(full_dir)) if full_dir else None
     if full_rows is not None:  # a reduced profile: each comparison beside the full study's
         full = {(c["section"], c["a"], c["b"]): c for c in full_rows}
-        headers += ["full profile: difference [95 % CI]", "full profile: verdict"]
+        outcome = {(p["section"], p["a"], p["b"]): p["outcome"]
+                   for p in agreement(rows, full_rows)["pairs"]}
+        headers += ["full profile: difference [95 % CI]",
+                    "here, of a full-profile resolution (— where full is unresolved)"]
         for row, c in zip(cells, rows):
-            f = full.get((c["section"], c["a"], c["b"]))
-            row += [interval_of(f), _verdict(f)] if f else ["—", "not run"]
+            key = (c["section"], c["a"], c["b"])
+            f = full.get(key)
+            row += ([interval_of(f), OUTCOME_WORDS[outcome.get(key, "full unresolved")]]
+                    if f else ["—", "not run in full"])
     resolved_count = sum(c["resolved"] for c in rows)
-    return "\n\n".join(x for x in [
+    return split([
         "## Findings",
         _profile_note(results), agreement_block(rows, full_rows),
-        f"Each question of the assignment, answered by the comparisons that decide it "
-        f"({resolved_count} of {len(rows)} resolved). Test accuracy at the last epoch; the "
-        "interval is Welch's 95 % t-interval over seeds where both sides ran several, else a "
-        "95 % interval over the test images, which leaves out seed-to-seed variation (so a "
-        "single-seed verdict is weaker than it looks); in 3.1-paired, where every net trained "
-        "on the same seeds, a Student-t interval over the seed-by-seed differences. Each "
-        f"interval is for its comparison alone; the last column corrects for all {len(rows)} "
-        f"made here (Holm's step-down method on each test's p-value: the chance of any false "
-        f"resolution among them stays below {FAMILY_ALPHA * 100:g} %), which keeps "
-        f"{sum(c['resolved_holm'] for c in rows)} of the {resolved_count} resolved. A "
-        "difference whose interval includes zero is unresolved. The sections below hold the "
-        "details, the analyses and the plots.",
-        md_table(headers, cells), notes(results, rows), reading_rules()] if x)
+        f"Every comparison the report makes ({resolved_count} of {len(rows)} resolved alone, "
+        f"{sum(c['resolved_holm'] for c in rows)} after the correction). The last column "
+        f"corrects for all {len(rows)} (Holm's step-down method on each test's p-value, "
+        f"adjusted p shown: the chance of any false resolution among them stays below "
+        f"{FAMILY_ALPHA * 100:g} %).",
+        md_table(headers, cells), reading_rules(reference=full_rows is None),
+        *detail("**Why, where it resolved:**", notes(results, rows))])
 
 
 def full_results_dir(results_dir):
@@ -283,6 +273,10 @@ def full_results_dir(results_dir):
     results), or None."""
     parent = os.path.dirname(os.path.normpath(results_dir))
     return parent if os.path.basename(os.path.normpath(results_dir)) in PROFILE_DIRS else None
+
+
+OUTCOME_WORDS = {"agree": "same", "unresolved": "unresolved here", "flipped": "other way",
+                 "full unresolved": "—"}
 
 
 def agreement(rows, full_rows):

@@ -7,9 +7,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
 from utils.report.plotting import _save  # noqa: E402
 from utils.markdown import md_table  # noqa: E402
+from utils.report.parts import detail  # noqa: E402
 from utils.report.common import count, final, image, interval_text  # noqa: E402
 from utils.results import group_by_name  # noqa: E402
 from utils.sections import BY_KEY, folder, order  # noqa: E402
@@ -56,7 +58,7 @@ def draw(results, plots_dir):
     effects = paired_effects(results.section(CUSTOM_PAIRED))
     if not effects:
         return []
-    fig, ax = plt.subplots(figsize=(6.4, 0.6 * len(effects) + 1.6))
+    fig, ax = plt.subplots(figsize=(7.6, 0.6 * len(effects) + 1.8))
     names = list(effects)
     for i, name in enumerate(names):
         e = effects[name]
@@ -66,10 +68,21 @@ def draw(results, plots_dir):
                     color="C0" if e["resolved_in_family"] else "C7")
             ax.plot([e["low"], e["high"]], [i, i], color="C0" if e["resolved"] else "C7")
     ax.axvline(0, color="k", lw=0.8)
+    # The axis spans the 95 % intervals; a Bonferroni band wider than that (few seeds) is cut
+    # at the edge and the title says so, rather than squeezing every interval to a dot.
+    ends = [x for e in effects.values() for x in ((e["low"], e["high"]) if e["seeds"] > 1
+                                                  else (e["mean"],))] + [0.0]
+    pad = 0.15 * (max(ends) - min(ends) or 1e-3)
+    ax.set_xlim(min(ends) - pad, max(ends) + pad)
+    clipped = any(e["seeds"] > 1 and (e["family_low"] < min(ends) - pad or
+                                      e["family_high"] > max(ends) + pad)
+                  for e in effects.values())
+    ax.xaxis.set_major_locator(MaxNLocator(6))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:+.4f}"))
     ax.set(yticks=range(len(names)), yticklabels=names,
            xlabel=f"test accuracy − {BASELINE}'s on the same seed",
-           title="3.1 paired effects over seeds: 95 % t-interval (line), Bonferroni-\n"
-                 "corrected (band); grey where unresolved")
+           title="3.1 paired effects: 95 % t-interval over seeds (line),\nBonferroni-corrected "
+                 "(band" + (", cut at the axis" if clipped else "") + "); grey: unresolved")
     ax.grid(alpha=0.3, axis="x")
     return [_save(fig, os.path.join(plots_dir, PLOTS, "paired_effects.png"))]
 
@@ -116,15 +129,17 @@ def render(results, plots_dir):
     pending = ([f"Not run yet in these results: {', '.join(missing)} (`--section 3.1-paired` "
                 "resumes where it stopped)."] if missing else [])
     family = family_sentence(effects)
-    return "\n\n".join([
-        f"**Paired comparison** (section `3.1-paired`: every net on the same seeds, "
-        f"{hp['schedule']} schedule from Adam lr {hp['lr']}, {count(hp['epochs'], 'epoch')}; each "
-        f"difference is taken seed by seed against {BASELINE}, with a 95 % Student-t interval "
-        "over the seeds, and beside it the same interval widened for the number of nets compared, "
-        "so that the chance of any false \"resolved\" among them stays at 5 %):",
-        md_table(["net", "seeds", "test acc (mean ± sd)", f"− {BASELINE} [95 % CI]", "verdict",
-                  "[Bonferroni CI]", "verdict, corrected"], rows),
-        *([f"Each comparison alone: {sum(e['resolved'] for e in effects.values())} of "
-           f"{len(effects)} resolved; {family}."] if family else []),
+    return [
+        f"**Paired comparison** (section `3.1-paired`): every net again on the same "
+        f"{len(next(iter(groups.values())))} seeds, {hp['schedule']} schedule from Adam lr "
+        f"{hp['lr']}, {count(hp['epochs'], 'epoch')}; each difference is taken seed by seed "
+        f"against {BASELINE} (the findings table's `3.1-paired` rows).",
         *pending,
-        image(plots_dir, results.dir, f"{PLOTS}/paired_effects.png", "paired effects")])
+        *detail("Each difference with a 95 % Student-t interval over the seeds, and beside it the "
+                "same interval widened for the number of nets compared (Bonferroni), so that "
+                "the chance of any false \"resolved\" among them stays at 5 %:",
+                md_table(["net", "seeds", "test acc (mean ± sd)", f"− {BASELINE} [95 % CI]",
+                          "verdict", "[Bonferroni CI]", "verdict, corrected"], rows),
+                *([f"Each comparison alone: {sum(e['resolved'] for e in effects.values())} of "
+                   f"{len(effects)} resolved; {family}."] if family else []),
+                image(plots_dir, results.dir, f"{PLOTS}/paired_effects.png", "paired effects"))]

@@ -155,9 +155,18 @@ def _show_image(ax, pixels):
     ax.set_yticks([])
 
 
-def _map_grid(rows, title, path, row_labels, first_col_images=None):
+def _map_grid(rows, title, path, row_labels, first_col_images=None, scale_of=None,
+              channel_start=None):
     """A grid of 2-D maps: one row per entry of `rows` (each a list of maps), every map of a row
-    on that row's colour scale (shown by the row's colour bar), so channels compare."""
+    on that row's colour scale (shown by the row's colour bar), so channels compare; rows with
+    the same `scale_of` entry share one scale (one image's channels wrapped over rows)."""
+    scale_of = scale_of or list(range(len(rows)))
+    channel_start = channel_start or [0] * len(rows)
+    scales = {}
+    for group, maps in zip(scale_of, rows):
+        low, high = scales.get(group, (np.inf, -np.inf))
+        scales[group] = (min(low, min(np.min(m) for m in maps)),
+                         max(high, max(np.max(m) for m in maps)))
     n_rows = len(rows)
     n_cols = max(len(r) for r in rows) + (1 if first_col_images else 0)
     # One narrow extra column holds each row's colour bar.
@@ -173,16 +182,15 @@ def _map_grid(rows, title, path, row_labels, first_col_images=None):
                 axes[i, 0].set_yticks([])
                 axes[i, 0].set_frame_on(False)
             offset = 1
-        low = min(np.min(m) for m in maps)
-        high = max(np.max(m) for m in maps)
+        low, high = scales[scale_of[i]]
         for j in range(n_cols - offset):
             ax = axes[i, j + offset]  # (axes[i, -1] is the colour bar's)
             ax.set_xticks([])
             ax.set_yticks([])
             if j < len(maps):
                 image = ax.imshow(np.array(maps[j]), cmap="viridis", vmin=low, vmax=high)
-                if i == 0:
-                    ax.set_title(f"ch {j}", fontsize=7)
+                if i == 0 or any(channel_start):  # wrapped rows: each names its channels
+                    ax.set_title(f"ch {j + channel_start[i]}", fontsize=7)
             else:
                 ax.axis("off")
         fig.colorbar(image, cax=axes[i, -1]).ax.tick_params(labelsize=6)
@@ -191,12 +199,24 @@ def _map_grid(rows, title, path, row_labels, first_col_images=None):
     return _save(fig, path)
 
 
+ACTIVATION_COLUMNS = 8  # channels per row: 15-16 in one strip were unreadable at page width
+
+
 def first_layer_activations(run, path):
+    """Each test image beside its first-layer channels, wrapped at ACTIVATION_COLUMNS per row
+    (the rows of one image share its colour scale)."""
     data = run["analyses"]["first_layer"]
-    return _map_grid(data["activations"],
-                     f"{run['name']}: first-layer activations (conv-BN-ReLU) on the same test "
-                     "images", path, [f"test image {i}" for i in range(len(data["images"]))],
-                     first_col_images=data["images"])
+    rows, labels, images, groups, starts = [], [], [], [], []
+    for i, maps in enumerate(data["activations"]):
+        for start in range(0, len(maps), ACTIVATION_COLUMNS):
+            rows.append(maps[start:start + ACTIVATION_COLUMNS])
+            labels.append(f"test image {i}" if start == 0 else "")
+            images.append(data["images"][i] if start == 0 else None)
+            groups.append(i)
+            starts.append(start)
+    return _map_grid(rows, f"{run['name']}: first-layer activations (conv-BN-ReLU) on the same "
+                     "test images", path, labels, first_col_images=images, scale_of=groups,
+                     channel_start=starts)
 
 
 def first_layer_kernels(run, path):

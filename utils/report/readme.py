@@ -1,7 +1,7 @@
-"""Regenerates the blocks of README.md that hold measured numbers, from the result JSON.
+"""Regenerates the blocks of README.md and docs/USAGE.md that hold measured numbers, from the result JSON.
 
-    python -m utils.report.readme          # rewrite README.md in place
-    python -m utils.report.readme --check  # exit 1 if README.md is out of date (used by the tests)
+    python -m utils.report.readme          # rewrite them in place
+    python -m utils.report.readme --check  # exit 1 if either is out of date (used by the tests)
 
 A block sits between `<!-- generated:NAME -->` and `<!-- /generated:NAME -->`; everything
 outside the markers is hand-written prose.
@@ -9,12 +9,13 @@ outside the markers is hand-written prose.
 import argparse
 import os
 import re
+import statistics
 import sys
 from collections import Counter
 
 from utils.reference import BEST_KERNEL
 from utils.markdown import md_table
-from utils.report.common import count, final, mean, mean_std
+from utils.report.common import by_machine, count, final, mean, mean_std
 from utils.results import group_by_name, read_json
 from utils.report.table import Results
 from utils.sections import SECTIONS
@@ -46,17 +47,27 @@ def timing_table(root=ROOT, tables=None):
             wall = sum(r["final"].get("wall_time_s", r["final"]["train_time_s"]) for r in runs)
             n_runs, minutes = totals.get(profile, (0, 0.0))
             totals[profile] = (n_runs + len(runs), minutes + wall / 60)
-            per_epoch = ", ".join(
-                f"{n} {sum(r['final']['time_per_epoch_s'] for r in rs) / len(rs):.1f}"
-                for n, rs in groups.items())
             rows.append([f"`{script}` {label}", profile, len(runs), f"{wall / 60:.1f}",
-                         runs[0]["hyperparameters"]["epochs"], per_epoch, machines(runs)])
+                         runs[0]["hyperparameters"]["epochs"], slowest(groups),
+                         machines(runs)])
     if not rows:
         return "No finished runs yet."
     rows += [["**total of the finished runs above**", profile, n_runs, f"{minutes:.1f}", "",
               "", ""] for profile, (n_runs, minutes) in totals.items()]
     return md_table(["section", "profile", "runs", "wall time, min", "epochs",
-                     "s/epoch by model", "measured on"], rows)
+                     "slowest model, s/epoch", "measured on"], rows)
+
+
+def slowest(groups):
+    """'ResNetCIFAR 183.0 (AMD EPYC, 2 threads)': the model with the longest mean epoch, each
+    model's mean taken on one machine only (the one most of the section's runs used; the
+    report's speed tables give every model on every machine)."""
+    everyone = by_machine([r for rs in groups.values() for r in rs])
+    machine = max(everyone, key=lambda m: len(everyone[m]))
+    times = {n: statistics.mean(final(same, "time_per_epoch_s")) for n, rs in groups.items()
+             if (same := by_machine(rs).get(machine))}
+    name = max(times, key=times.get)
+    return f"{name} {times[name]:.1f}" + (f" ({machine})" if len(everyone) > 1 else "")
 
 
 def machines(runs):
@@ -203,21 +214,31 @@ def render(text, root=ROOT):
     return text
 
 
+# The files whose generated blocks this module keeps current: README and the usage guide it
+# links to (the options' details, with the drift table beside the resuming rules).
+DOCUMENTS = ["README.md", os.path.join("docs", "USAGE.md")]
+
+
 def main(argv=None):
     args = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     args.add_argument("--check", action="store_true", help="only say whether it is current")
     args = args.parse_args(argv)
-    path = os.path.join(ROOT, "README.md")
-    with open(path) as f:
-        text = f.read()
-    new = render(text)
-    if args.check:
-        if new != text:
-            print("README.md is out of date: run python -m utils.report.readme", file=sys.stderr)
-            return 1
-        return 0
-    with open(path, "w") as f:
-        f.write(new)
+    stale = []
+    for name in DOCUMENTS:
+        path = os.path.join(ROOT, name)
+        with open(path) as f:
+            text = f.read()
+        new = render(text)
+        if new == text:
+            continue
+        stale.append(name)
+        if not args.check:
+            with open(path, "w") as f:
+                f.write(new)
+    if args.check and stale:
+        print(f"{', '.join(stale)} out of date: run python -m utils.report.readme",
+              file=sys.stderr)
+        return 1
     return 0
 
 

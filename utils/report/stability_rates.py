@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from utils.report.plotting import _save  # noqa: E402
 from utils.markdown import md_table  # noqa: E402
+from utils.report.parts import detail  # noqa: E402
 from utils.report.common import at_chance, count, final, image, interval_text  # noqa: E402
 from utils.sections import BY_KEY, folder  # noqa: E402
 from utils.report.stability import largest_fall, robust_spikes  # noqa: E402
@@ -172,14 +173,15 @@ def render(results, plots_dir):
                          f"{row['spikes']} of {row['steps']}", highest])
     bound = edge_sentence(sweep)
     bound = bound[0].upper() + bound[1:] + "."
-    return "\n\n".join(x for x in [
+    return [
         f"**Stability test: a peak-learning-rate sweep** ({_grid(sweep['lrs'])}; "
         f"{_seed_counts(blocks)}; "
         f"{count(hp['epochs'], 'epoch')} on {runs[0]['train_size']:,} training images, one-cycle, "
         f"otherwise the 3.2 recipe; loss spikes as defined at the top, non-finite steps "
         f"included; a seed trained when its loss stayed finite and its test accuracy reached "
-        f"{TRAINED_FRACTION:.0%} of the block's best mean):",
-        md_table(["block", "peak lr", "seeds", "diverged", "trained",
-                  "test acc [95 % interval] or mean (range)", "largest fall in test acc (any seed)",
-                  "loss spikes (all seeds)", "highest lr that trained"], rows), bound,
-        image(plots_dir, results.dir, f"{PLOTS}/stability_lr_sweep.png", "lr sweep")] if x)
+        f"{TRAINED_FRACTION:.0%} of the block's best mean):", bound,
+        image(plots_dir, results.dir, f"{PLOTS}/stability_lr_sweep.png", "lr sweep"),
+        *detail(md_table(["block", "peak lr", "seeds", "diverged", "trained",
+                          "test acc [95 % interval] or mean (range)",
+                          "largest fall in test acc (any seed)", "loss spikes (all seeds)",
+                          "highest lr that trained"], rows))]

@@ -11,6 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from utils.report import compute  # noqa: E402
 from utils.report.common import by_machine, final, image, overfitting_measures  # noqa: E402
 from utils.report.findings import interval_of  # noqa: E402
 from utils.report.plotting import _save  # noqa: E402
@@ -24,12 +25,11 @@ TASKS = [("Task 1: CNN versus fully connected", ("1.1", "1.2")),
 
 
 def verdict_words(c):
-    """'survives the report-wide correction' / 'resolved alone, not after the correction' /
-    'unresolved'."""
+    """'survives Holm' / 'resolved alone, not after Holm' / 'unresolved' (the report-wide
+    correction)."""
     if c["resolved_holm"]:
-        return "survives the report-wide correction"
-    return "resolved alone, not after the report-wide correction" if c["resolved"] else \
-        "unresolved"
+        return "survives Holm"
+    return "resolved alone, not after Holm" if c["resolved"] else "unresolved"
 
 
 def in_test_images(c, n):
@@ -39,14 +39,14 @@ def in_test_images(c, n):
     if not c["resolved"] or min(err_a, err_b) <= 0:
         return ""
     ratio = max(err_a, err_b) / min(err_a, err_b)
-    return (f"; test error {err_b:.2%} → {err_a:.2%} ({ratio:.2f}× "
-            f"{'fewer' if err_a < err_b else 'more'} errors, about {abs(c['difference']) * n:,.0f}"
-            f" of {n:,} images)")
+    return (f": test error {err_b:.2%} → {err_a:.2%}, {ratio:.2f}× "
+            f"{'fewer' if err_a < err_b else 'more'}, {abs(c['difference']) * n:,.0f} of "
+            f"{n:,} images")
 
 
 def sentence(c, n):
-    return (f"{c['a']} − {c['b']}: {interval_of(c)} over "
-            f"{c['over']}, {verdict_words(c)}{in_test_images(c, n)}.")
+    return (f"{c['a']} − {c['b']} {interval_of(c)} ({c['over']}; "
+            f"{verdict_words(c)}){in_test_images(c, n)}.")
 
 
 def _groups(results, key):
@@ -114,12 +114,17 @@ def render(results, rows, plots_dir):
         return None
     survive = sum(c["resolved_holm"] for c in rows)
     lines = ["## Summary",
-             f"{len(rows)} comparisons of test accuracy (a − b, last epoch, 95 % interval); "
-             f"{sum(c['resolved'] for c in rows)} resolved on their own, {survive} after Holm's "
-             f"correction for all {len(rows)} (the family-wise error rate kept at 5 %). An "
-             f"interval \"over seeds\" includes seed-to-seed variation; one \"over test "
-             f"images\" does not (a single run a side), so it is the weaker evidence. MACs: "
-             f"multiply-accumulate operations per image in one forward pass."]
+             f"{len(rows)} comparisons of test accuracy, each a − b at the last epoch with its "
+             f"95 % interval: over **seeds** (Welch's t) where both sides ran several seeds, "
+             f"over **paired seeds** (Student's t on the seed-by-seed differences) in "
+             f"3.1-paired, else over **test images** (one run a side: exact McNemar on the "
+             f"images the two nets disagree on where both recorded per-image predictions, "
+             f"else a normal interval for two independent accuracies; it leaves out "
+             f"seed-to-seed variation, so it is the weaker evidence). "
+             f"{sum(c['resolved'] for c in rows)} resolve on their own (the interval excludes "
+             f"0); {survive} survive Holm's correction for all {len(rows)} (the chance of any "
+             f"false resolution kept below 5 %). MACs: multiply-accumulate operations per "
+             f"image in one forward pass."]
     for title, keys in TASKS:
         mine = [c for c in rows if c["section"] in keys]
         if not mine:
@@ -129,14 +134,18 @@ def render(results, rows, plots_dir):
                    for c in mine if c["resolved"]]
         unresolved = [c for c in mine if not c["resolved"]]
         if unresolved:
+            by_base = {}
+            for c in unresolved:
+                by_base.setdefault((c["section"], c["b"]), []).append(c["a"])
             bullets.append("- Unresolved (no difference this study can see): " + "; ".join(
-                f"{c['section']} {c['a']} − {c['b']} {interval_of(c)}" for c in unresolved)
+                f"{section} {', '.join(names)} − {b}" for (section, b), names in by_base.items())
                 + ".")
         kept = [f"- Keep in mind ({key}): {text}." for key in keys
                 if (text := confounds(results, key))]
         lines.append("\n".join(bullets + kept))
     lines.append(image(plots_dir, results.dir, FIGURE, "every comparison with its interval"))
-    return "\n\n".join(lines)
+    lines.append(compute.render(results, plots_dir))
+    return "\n\n".join(x for x in lines if x)
 
 
 def _test_size(results, key):

@@ -17,6 +17,7 @@ from utils.report.gradient_flow import MEASURE, flow_verdict, profile  # noqa: E
 from utils.report.plotting import _save  # noqa: E402
 from utils.markdown import md_table  # noqa: E402
 from utils.report.common import at_chance, flow_cell, fmt_int, image, interval_text  # noqa: E402
+from utils.report.parts import detail  # noqa: E402
 from utils.sections import BY_KEY, folder  # noqa: E402
 from utils.report.stats import accuracy_interval, compare_runs, mean_interval, resolved  # noqa: E402
 
@@ -104,7 +105,7 @@ def draw(results, plots_dir):
     paths.append(_save(fig, os.path.join(plots_dir, PLOTS, "sweep_grad_init.png")))
 
     # Final accuracy against depth, with 95 % intervals over the test images.
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    fig, ax = plt.subplots(figsize=(8.6, 4.4))
     for key, (label, colour, ls) in STYLES.items():
         points = [(d, configs[(d, *key)]) for d in depths if (d, *key) in configs]
         if not points:
@@ -114,10 +115,20 @@ def draw(results, plots_dir):
         lows, highs = zip(*(test_interval(r) for _, r in points))
         ax.errorbar(xs, accs, yerr=[accs - np.array(lows), np.array(highs) - accs], color=colour,
                     ls=ls, marker="o", capsize=3, label=label)
+        # a diverged run sits at chance too: a cross tells it from a net that only learned
+        # nothing
+        diverged = [(d, r["final"]["test_acc"]) for d, r in points if r["diverged"]]
+        if diverged:
+            ax.plot(*zip(*diverged), "x", color="k", ms=11, mew=2, zorder=5)
+    any_run = next(iter(configs.values()))
+    ax.axhline(1 / len(any_run["classes"]), color="0.5", ls="--", lw=1,
+               label=f"chance (1/{len(any_run['classes'])})")
+    if any(r["diverged"] for r in configs.values()):
+        ax.plot([], [], "x", color="k", ms=9, mew=2, label="diverged (loss non-finite)")
     ax.set(xlabel="depth (weight layers)", ylabel="test accuracy (last epoch)", xticks=depths,
            title="Depth sweep: test accuracy (bars: 95 % interval over the test images)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: no point hidden
     paths.append(_save(fig, os.path.join(plots_dir, PLOTS, "sweep_accuracy.png")))
 
     # Training loss per step (running mean over 50 steps), log scale, one panel per depth.
@@ -185,6 +196,30 @@ def init_flow(runs):
     return flow
 
 
+def headline(runs):
+    """The sweep in one sentence: at its deepest depth with BatchNorm, what going deeper did to
+    the plain and the residual family, and what the skips did there; then the gradient
+    sentence. '' when the sweep has a single depth."""
+    verdicts = sweep_verdicts(runs)
+    if not verdicts["depth_effect"]:
+        return ""
+    deepest = max(v["to"] for v in verdicts["depth_effect"])
+    steps = [v for v in verdicts["depth_effect"] if v["to"] == deepest and v["batchnorm"]]
+    skip = [v for v in verdicts["skip_effect"] if v["depth"] == deepest and v["batchnorm"]]
+    if not steps:
+        return gradient_sentence(runs)
+    return (f"Going deeper to {deepest} layers with BN: " + "; ".join(
+        f"{'residual' if v['residual'] else 'plain'} {v['from']} → {v['to']} {_said(v)}"
+        for v in steps) + (f"; skips at {deepest} layers {_said(skip[0])}" if skip else "")
+        + ". " + gradient_sentence(runs))
+
+
+def _said(v):
+    """'+0.0045 [-0.0047, +0.0137], unresolved', or the interval alone where it resolved."""
+    return (interval_text(v["difference"], v["low"], v["high"])
+            + ("" if v["resolved"] else ", unresolved"))
+
+
 def gradient_sentence(runs):
     """One sentence: whose gradients vanish or explode at initialisation, and which runs
     diverged."""
@@ -219,6 +254,7 @@ def _accuracy_cell(seeds, key="test_acc"):
 
 
 def render(results, plots_dir):
+    """The sweep's part of Task 2 as markdown chunks (utils/report/parts.py), or None."""
     runs = results.section(DEPTH_SWEEP)
     configs = by_config(runs)
     if not configs:
@@ -242,36 +278,41 @@ def render(results, plots_dir):
         "### 2.2 (sweep) Depth, skip connections and BatchNorm, one at a time",
         f"The CIFAR ResNet family (He et al., 2016): a 3×3 stem, three stages of BasicBlocks "
         f"(16, 32, 64 channels), global average pooling, fc; depth = 6n + 2 weight layers, here "
-        f"{', '.join(map(str, depths))}. Each depth is trained with and without its skip "
-        f"connections and with and without BatchNorm, from He initialisation, on one recipe for "
-        f"all: {hp['epochs']} epochs, batch {hp['batch_size']}, {hp['optimizer'].upper()} "
-        f"(momentum {hp['momentum']}), {hp['schedule']} schedule peaking at lr {hp['lr']}, "
-        f"weight decay {hp['weight_decay']}, {hp['augmentation']}. Accuracies: the mean over "
-        f"seeds with its 95 % Student-t interval where a net has three or more seeds, else the "
-        f"95 % Wilson interval over the {fmt_int(any_run['test_size'])} test images; "
-        f"differences over seeds (Welch) where both sides have several, else over the test "
-        f"images (exact McNemar where both recorded their predictions). A run "
-        f"whose loss became non-finite is recorded as diverged (its accuracy is then chance). "
-        f"Gradient flow (lowest seed) at step 0 and at the last sampled step, by the report's "
-        f"one rule (see how to read it, above; — where the loss was already non-finite).",
-        "**Findings** (each with its 95 % interval; unresolved where it includes zero):",
-        findings(runs),
-        md_table(["net", "depth", "skips", "BN", "params", "seeds", "train acc (eval)",
-                  "test acc [95 % CI]", "gradient first/last, init", "… at the end",
-                  "diverged"], rows),
-        "**Skip connections** (residual − plain test accuracy, 95 % interval):",
-        md_table(["depth", "BatchNorm", "residual − plain"],
-                 [[v["depth"], "yes" if v["batchnorm"] else "no", _diff_cell(v)]
-                  for v in verdicts["skip_effect"]]),
-        "**Depth** (deeper − shallower test accuracy within one family, 95 % interval; a "
-        "negative resolved value in a plain family is the degradation He et al. reported):"
-        if verdicts["depth_effect"] else "",
-        md_table(["family", "depths", "deeper − shallower"],
-                 [[_family(v["residual"], v["batchnorm"]), f"{v['from']} → {v['to']}",
-                   _diff_cell(v)] for v in verdicts["depth_effect"]])
-        if verdicts["depth_effect"] else "",
-        image(plots_dir, results.dir, f"{PLOTS}/sweep_grad_init.png", "gradient at init") + "\n"
-        + image(plots_dir, results.dir, f"{PLOTS}/sweep_accuracy.png", "accuracy by depth")
-        + "\n" + image(plots_dir, results.dir, f"{PLOTS}/sweep_train_loss.png", "training loss"),
+        f"{', '.join(map(str, depths))}, each with and without its skip connections and with "
+        f"and without BatchNorm, from He initialisation, on one recipe for all "
+        f"({hp['epochs']} epochs).",
+        *detail(
+            f"Recipe: batch {hp['batch_size']}, {hp['optimizer'].upper()} "
+            f"(momentum {hp['momentum']}), {hp['schedule']} schedule peaking at lr {hp['lr']}, "
+            f"weight decay {hp['weight_decay']}, {hp['augmentation']}. Accuracies: the mean over "
+            f"seeds with its 95 % Student-t interval where a net has three or more seeds, else "
+            f"the 95 % Wilson interval over the {fmt_int(any_run['test_size'])} test images; "
+            f"differences over seeds (Welch) where both sides have several, else over the test "
+            f"images (exact McNemar where both recorded their predictions). A run whose loss "
+            f"became non-finite is recorded as diverged (its accuracy is then chance). Gradient "
+            f"flow (lowest seed) at step 0 and at the last sampled step, by the report's one "
+            f"rule (— where the loss was already non-finite)."),
+        headline(runs),
+        image(plots_dir, results.dir, f"{PLOTS}/sweep_accuracy.png", "accuracy by depth"),
+        *detail(
+            "**Findings** (each with its 95 % interval; unresolved where it includes zero):",
+            findings(runs),
+            md_table(["net", "depth", "skips", "BN", "params", "seeds", "train acc (eval)",
+                      "test acc [95 % CI]", "gradient first/last, init", "… at the end",
+                      "diverged"], rows),
+            "**Skip connections** (residual − plain test accuracy, 95 % interval):",
+            md_table(["depth", "BatchNorm", "residual − plain"],
+                     [[v["depth"], "yes" if v["batchnorm"] else "no", _diff_cell(v)]
+                      for v in verdicts["skip_effect"]]),
+            "**Depth** (deeper − shallower test accuracy within one family, 95 % interval; a "
+            "negative resolved value in a plain family is the degradation He et al. reported):"
+            if verdicts["depth_effect"] else "",
+            md_table(["family", "depths", "deeper − shallower"],
+                     [[_family(v["residual"], v["batchnorm"]), f"{v['from']} → {v['to']}",
+                       _diff_cell(v)] for v in verdicts["depth_effect"]])
+            if verdicts["depth_effect"] else "",
+            image(plots_dir, results.dir, f"{PLOTS}/sweep_grad_init.png", "gradient at init")
+            + "\n" + image(plots_dir, results.dir, f"{PLOTS}/sweep_train_loss.png",
+                           "training loss")),
     ]
-    return "\n\n".join(x for x in lines if x)
+    return [x for x in lines if x]

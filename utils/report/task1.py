@@ -3,10 +3,11 @@ import os
 
 from utils.report import plotting
 from utils.markdown import md_table
+from utils.report.parts import detail, split
 from utils.report.recipe import selection_block
 from utils.report.common import (accuracy_table, environment_lines, final, fmt_int, gap_of,
                                  gradient_flow_table, image, mean, overfitting_sentences,
-                                 param_sentences, speed_table)
+                                 param_sentences, reference_note, speed_table)
 from utils.results import group_by_name
 from utils.sections import BY_KEY, folder, order
 from utils.report.stats import compare_accuracies
@@ -82,9 +83,9 @@ def _per_model_settings(groups):
     return "\n".join(rows)
 
 
-def _curves_block(plots_dir, report_dir, section, label):
+def _curves_block(plots_dir, report_dir, section, label, keys=None):
     return "\n".join(image(plots_dir, report_dir, f"{section}/{key}.png", f"{label} {key}")
-                     for key, _ in CURVES)
+                     for key, _ in CURVES if keys is None or key in keys)
 
 
 def _speed_sentence(groups, fc, cnns):
@@ -117,32 +118,37 @@ def render(results, plots_dir):
     if mnist:
         out += [
             "### 1.1 MNIST", _hyper_line(mnist),
-            selection_block(results.section(MNIST_RECIPE),
-                            [r for runs in mnist.values() for r in runs]),
-            _resnetlike_sentence(mnist),
-            "**Accuracy** (the reference solution's numbers from the assignment beside ours):",
+            *detail(selection_block(results.section(MNIST_RECIPE),
+                                    [r for runs in mnist.values() for r in runs]),
+                    _resnetlike_sentence(mnist)),
+            f"**Accuracy**{reference_note(mnist)}:",
             accuracy_table(mnist, BY_KEY["1.1"].reference),
             "**Speed** (train time = sum of the training passes of all epochs, evaluation "
             "excluded; inference: eval mode, median of repeated timed calls after a warm-up):",
             speed_table(mnist), _speed_sentence(mnist, "FCNet", ["SimpleCNN", "ResNetLike"]),
-            "**Where the parameters are:**", param_sentences(mnist),
-            "**Overfitting:**", overfitting_sentences(mnist),
-            image(plots_dir, results.dir, f"{MNIST}/overfitting.png", "MNIST overfitting"),
-            "**Learning curves:**", _curves_block(plots_dir, results.dir, MNIST, "MNIST"),
+            *detail("**Where the parameters are:**", param_sentences(mnist)),
+            _curves_block(plots_dir, results.dir, MNIST, "MNIST", ("train_acc", "test_acc")),
+            *detail("**Overfitting:**", overfitting_sentences(mnist),
+                    image(plots_dir, results.dir, f"{MNIST}/overfitting.png", "MNIST overfitting"),
+                    "**Loss curves:**",
+                    _curves_block(plots_dir, results.dir, MNIST, "MNIST", ("train_loss", "test_loss"))),
         ]
     if cifar:
         out += [
-            "### 1.2 CIFAR-10", _per_model_settings(cifar),
-            selection_block(results.section(CIFAR_RECIPE),
-                            [r for n, runs in cifar.items() if n != "DeepFCNet" for r in runs]),
-            "**Accuracy** (the reference's numbers beside ours):",
+            "### 1.2 CIFAR-10",
+            *detail(_per_model_settings(cifar),
+                    selection_block(results.section(CIFAR_RECIPE),
+                                    [r for n, runs in cifar.items() if n != "DeepFCNet"
+                                     for r in runs])),
+            f"**Accuracy**{reference_note(cifar)}:",
             accuracy_table(cifar, BY_KEY["1.2"].reference),
-            "**Speed:**", speed_table(cifar),
-            _speed_sentence(cifar, "DeepFCNet", ["ResNetCIFAR", "ResNetCIFARRegularized"]),
-            "**Where the parameters are:**", param_sentences(cifar),
+            *detail("**Speed:**", speed_table(cifar),
+                    _speed_sentence(cifar, "DeepFCNet", ["ResNetCIFAR", "ResNetCIFARRegularized"]),
+                    "**Where the parameters are:**", param_sentences(cifar)),
             "**Overfitting:**", overfitting_sentences(cifar), _regularisation_sentence(cifar),
             image(plots_dir, results.dir, f"{CIFAR}/overfitting.png", "CIFAR-10 overfitting"),
-            "**Gradient flow** (sampled at evenly spaced steps; the plots show each main-path layer's ‖grad‖/‖weight‖):",
+            "**Gradient flow** (sampled at evenly spaced steps; the plots show each main-path "
+            "layer's ‖grad‖/‖weight‖):",
             gradient_flow_table(cifar),
             "\n".join(image(plots_dir, results.dir, f"{CIFAR}/grad_flow_{n}.png",
                             f"gradient flow {n}") for n in cifar),
@@ -150,17 +156,18 @@ def render(results, plots_dir):
             "\n".join(image(plots_dir, results.dir, f"{CIFAR}/conf_matrix_{n}.png",
                             f"confusion matrix {n}") for n in cifar),
             _confusion_sentence(cifar),
-            "**Recall per class**, the ResNet against the FC net (a class's test images; the "
-            "interval is Welch's over seeds where both sides ran several, else over the class's "
-            "test images):", class_recall_table(cifar),
-            "**Calibration** (test NLL in nats per image, the mean cross-entropy; expected "
-            "calibration error over 15 equal-width confidence bins, from the per-image "
-            "predictions):", calibration_table(cifar),
-            "**Learning curves:**", _curves_block(plots_dir, results.dir, CIFAR, "CIFAR-10"),
+            *detail("**Recall per class**, the ResNet against the FC net (a class's test images; "
+                    "the interval is Welch's over seeds where both sides ran several, else over "
+                    "the class's test images):", class_recall_table(cifar),
+                    "**Calibration** (test NLL in nats per image, the mean cross-entropy; "
+                    "expected calibration error over 15 equal-width confidence bins, from the "
+                    "per-image predictions):", calibration_table(cifar),
+                    "**Learning curves:**",
+                    _curves_block(plots_dir, results.dir, CIFAR, "CIFAR-10")),
         ]
     out += ["**Measured on:**", "\n".join(environment_lines(
         [r for g in (mnist, cifar) for runs in g.values() for r in runs]))]
-    return "\n\n".join(x for x in out if x)
+    return split(out)
 
 
 def _regularisation_sentence(groups):

@@ -3,11 +3,13 @@ import os
 
 from utils.report import plotting, sweep as report_sweep
 from utils.report.gradient_flow import NOT_RECORDED, layer_names
+from utils.report.parts import detail, split
 from utils.markdown import md_table
 from utils.report.sweep import DEPTH_SWEEP
 from utils.report.common import (accuracy_table, environment_lines, extent_in_image, final,
                                  flow_cell, fmt_int, fmt_macs, gradient_flow_table, image, mean, mean_history,
-                                 mean_std, one_seed_note, overfitting_sentences, speed_table)
+                                 mean_std, one_seed_note, overfitting_sentences, reference_note,
+                                 same_in_every_profile, speed_table)
 from utils.results import group_by_name
 from utils.sections import BY_KEY, folder, order
 from utils.spec import ERF_IMAGES, deviation
@@ -60,11 +62,10 @@ def _kernel_table(groups, budget):
         r0 = runs[0]
         rows.append([name, "×".join(map(str, r0["model_kwargs"]["widths"])), fmt_int(r0["params"]),
                      f"{deviation(r0['params'], budget):+.2%}", fmt_macs(r0["macs"]),
-                     mean_std(final(runs, "test_acc")),
                      fmt_int(ref[name]["params"]) if name in ref else "—",
                      f"{deviation(ref[name]['params'], budget):+.2%}" if name in ref else "—"])
-    return md_table(["model", "widths", "params", "vs budget", "MACs/image", "test acc",
-                     "ref. params", "ref. vs budget"], rows)
+    return md_table(["model", "widths", "params", "vs budget", "MACs/image", "ref. params",
+                     "ref. vs budget"], rows)
 
 
 def _budget(groups):
@@ -72,15 +73,19 @@ def _budget(groups):
     return next(iter(groups.values()))[0]["spec"]["meta"]["param_budget"]
 
 
-def _rf_tables(groups):
-    out = []
-    for name, runs in groups.items():
-        rows = [[f"{r['layer']} ({r.get('type', '')})", r["kernel"], r["stride"], r["padding"],
-                 r["rf"], r["jump"], f"{r['start']:g}"]
-                for r in runs[0]["analyses"]["receptive_field"]["analytic"]]
-        out.append(f"*{name}*\n\n" + md_table(
-            ["layer", "kernel", "stride", "padding", "receptive field", "jump", "start"], rows))
-    return "\n\n".join(out)
+def _rf_table(groups):
+    """The analytic receptive field after each layer, one column per model (the four share one
+    layout, so a row is the same layer in each): size / jump / start, in input pixels."""
+    layers = {name: runs[0]["analyses"]["receptive_field"]["analytic"]
+              for name, runs in groups.items()}
+    first = next(iter(layers.values()))
+    rows = []
+    for i, layer in enumerate(first):
+        cells = [f"{ls[i]['rf']}/{ls[i]['jump']}/{ls[i]['start']:g}" if i < len(ls) else "—"
+                 for ls in layers.values()]
+        rows.append([f"{layer['layer']} ({layer.get('type', '')}, stride {layer['stride']})",
+                     *cells])
+    return md_table(["layer", *layers], rows)
 
 
 def _erf_images(groups):
@@ -166,41 +171,50 @@ def render(results, plots_dir):
         shorts = [n.removeprefix("CNN_") for n in kernels]
         out += [
             "### 2.1 Kernel size at an equal parameter budget",
-            "Same layout for all four: three conv-BN-ReLU stages (2×2 max pooling after the "
-            "first two), global average pooling, a linear classifier; only the kernels differ "
-            "(CNN_Combo: each layer is a 1×1 branch with a quarter of the channels beside a 3×3 "
-            "branch, concatenated). Widths come from an equal-parameter search "
-            "(`utils/train/param_search.py`).",
-            f"**Parameter budget {fmt_int(budget)}** (with the reference's counts beside ours "
-            "and how far each is from the budget):", _kernel_table(kernels, budget),
-            "**Accuracy and time** (the reference's numbers beside ours):",
-            accuracy_table(kernels, BY_KEY["2.1"].reference), "**Speed:**", speed_table(kernels),
-            "**Receptive fields.** Analytic, per layer (size, jump = input pixels between "
-            "adjacent units, start = centre of the first unit's field):",
-            _rf_tables(kernels),
-            "Empirical (effective) receptive field of the central unit of the last feature map: "
-            f"mean |input gradient| over {_erf_images(kernels)} test images after training; "
-            "radii measured from the unit's analytic centre:", _erf_table(kernels),
-            "\n".join(img(f"erf_CNN_{s}.png", f"ERF {s}") for s in shorts),
-            "**First-layer activations** (the same two test images for every model) **and "
-            "kernels:**",
-            "\n".join(img(f"act_CNN_{s}.png", f"activations {s}") + "\n"
-                      + img(f"kernels_CNN_{s}.png", f"kernels {s}") for s in shorts),
-            "**Overfitting:**", overfitting_sentences(kernels),
-            img("kernel_overfitting.png", "kernel size overfitting"),
-            "**Learning curves:**",
-            "\n".join(img(f"kernel_{k}.png", f"kernel {k}") for k, _ in CURVES),
+            *same_in_every_profile(
+                kernels, "Same layout for all four: three conv-BN-ReLU stages (2×2 max pooling "
+                "after the first two), global average pooling, a linear classifier; only the "
+                "kernels differ (CNN_Combo: each layer is a 1×1 branch with a quarter of the "
+                "channels beside a 3×3 branch, concatenated). Widths come from an "
+                "equal-parameter search (`utils/train/param_search.py`)."),
+            *same_in_every_profile(
+                kernels, f"**Parameter budget {fmt_int(budget)}** (with the reference's counts "
+                "beside ours and how far each is from the budget):",
+                _kernel_table(kernels, budget)),
+            f"**Accuracy and time**{reference_note(kernels)}:",
+            accuracy_table(kernels, BY_KEY["2.1"].reference),
+            *detail("**Speed:**", speed_table(kernels)),
+            *same_in_every_profile(
+                kernels, "**Receptive fields.** Analytic, after each layer: size/jump/start in "
+                "input pixels (jump: input pixels between adjacent units; start: centre of the "
+                "first unit's field):", _rf_table(kernels)),
+            *detail("Empirical (effective) receptive field of the central unit of the last "
+                    f"feature map: mean |input gradient| over {_erf_images(kernels)} test images "
+                    "after training; radii measured from the unit's analytic centre:",
+                    _erf_table(kernels),
+                    "\n".join(img(f"erf_CNN_{s}.png", f"ERF {s}") for s in shorts)),
+            "**First-layer activations** (the same two test images for every model):",
+            "\n".join(img(f"act_CNN_{s}.png", f"activations {s}") for s in shorts),
+            *detail("**First-layer kernels:**",
+                    "\n".join(img(f"kernels_CNN_{s}.png", f"kernels {s}") for s in shorts),
+                    "**Overfitting:**", overfitting_sentences(kernels),
+                    img("kernel_overfitting.png", "kernel size overfitting"),
+                    "**Learning curves:**",
+                    "\n".join(img(f"kernel_{k}.png", f"kernel {k}") for k, _ in CURVES)),
         ]
     if depth:
         out += [
             "### 2.2 Depth and residual connections",
-            "All four share the same parts: a conv3x3-BN-ReLU stem, then conv layers split over "
-            "three stages (32, 16, 8 pixels; 32, 64, 128 channels); every conv is followed by "
-            "BatchNorm; PyTorch's default (Kaiming-uniform) initialisation everywhere. DeepCNN is "
-            "ResidualCNN with its skip connections removed (`DepthCNN(residual=False)`).",
-            "**Accuracy and time** (the reference's numbers beside ours):",
+            *same_in_every_profile(
+                depth, "All four share the same parts: a conv3x3-BN-ReLU stem, then conv layers "
+                "split over three stages (32, 16, 8 pixels; 32, 64, 128 channels); every conv is "
+                "followed by BatchNorm; PyTorch's default (Kaiming-uniform) initialisation "
+                "everywhere."),
+            "DeepCNN is ResidualCNN with its skip connections removed "
+            "(`DepthCNN(residual=False)`).",
+            f"**Accuracy and time**{reference_note(depth)}:",
             accuracy_table(depth, BY_KEY["2.2"].reference),
-            "**Speed:**", speed_table(depth),
+            *detail("**Speed:**", speed_table(depth)),
             f"**Vanishing / exploding gradients** (sampled at "
             f"{len(next(iter(depth.values()))[0]['gradient_flow'])} evenly spaced steps from the "
             "first to the last; the plots show each main-path layer's ‖grad‖/‖weight‖):",
@@ -211,15 +225,15 @@ def render(results, plots_dir):
             img("residual_effect_test_acc.png", "residual effect test acc") + "\n"
             + img("residual_effect_train_loss.png", "residual effect train loss")
             if "DeepCNN" in depth and "ResidualCNN" in depth else "",
-            "**Overfitting:**", overfitting_sentences(depth),
-            img("depth_overfitting.png", "depth overfitting"),
             "**Feature maps** (one test image through every stage):",
             "\n".join(img(f"fmap_{n}.png", f"feature maps {n}") for n in depth),
-            "**Learning curves:**",
-            "\n".join(img(f"depth_{k}.png", f"depth {k}") for k, _ in CURVES),
+            *detail("**Overfitting:**", overfitting_sentences(depth),
+                    img("depth_overfitting.png", "depth overfitting"),
+                    "**Learning curves:**",
+                    "\n".join(img(f"depth_{k}.png", f"depth {k}") for k, _ in CURVES)),
         ]
-    out += [sweep or ""]
+    out += sweep or []
     out += ["**Measured on:**", "\n".join(environment_lines(
         [r for g in (kernels, depth) for runs in g.values() for r in runs]
         + results.section(DEPTH_SWEEP)))]
-    return "\n\n".join(x for x in out if x)
+    return split(out)

@@ -4,10 +4,11 @@ import os
 
 from utils.report import plotting, paired as report_paired, stability_rates as report_stability
 from utils.markdown import md_table
+from utils.report.parts import detail, split
 from utils.report.recipe import selection_block
-from utils.report.common import (accuracy_table, environment_lines, final, fmt_int, fmt_macs, image,
-                                 interval_text, mean, mean_std, overfitting_sentences,
-                                 per_machine)
+from utils.report.common import (accuracy_table, by_machine, environment_lines, final, fmt_int,
+                                 fmt_macs, full_profile, image, interval_text, mean, mean_std,
+                                 overfitting_sentences, per_machine)
 from utils.results import group_by_name
 from utils.sections import BY_KEY, folder, order
 from utils.spec import deviation
@@ -99,9 +100,6 @@ def _effect_cell(effect):
 
 
 def _layer_table(study, custom):
-    def test_acc(runs):
-        return mean_std(final(runs, "test_acc")) if runs else "—"
-
     standard = custom.get("StandardCNN")
     rows, twins = [], []
     for row in study["benchmark"]["rows"]:
@@ -109,69 +107,76 @@ def _layer_table(study, custom):
         rows.append([
             f"{row['custom']} vs {row['standard']}",
             f"{fmt_int(row['custom_params'])} / {fmt_int(row['standard_params'])}",
-            f"{row['custom_forward_ms']:.2f} / {row['standard_forward_ms']:.2f}",
             f"{row['custom_fwd_bwd_ms']:.2f} / {row['standard_fwd_bwd_ms']:.2f}",
             f"{row['custom_fwd_bwd_ms'] / row['standard_fwd_bwd_ms']:.1f}×",
-            test_acc(swap), test_acc(standard), _effect_cell(swap_effect(swap, standard))])
+            _effect_cell(swap_effect(swap, standard))])
         if "twin_fwd_bwd_ms" in row:
-            twins.append([row["custom"], f"{row['custom_fwd_bwd_ms']:.2f}",
+            twins.append([row["custom"],
+                          f"{row['custom_forward_ms']:.2f} / {row['standard_forward_ms']:.2f}",
+                          f"{row['custom_fwd_bwd_ms']:.2f}",
                           f"{row['twin_fwd_bwd_ms']:.2f}",
                           f"{row['custom_fwd_bwd_ms'] / row['twin_fwd_bwd_ms']:.2f}×",
                           f"{row['custom_saved_mb']:.2f} / {row['twin_saved_mb']:.2f} / "
                           f"{row['standard_saved_mb']:.2f}"])
     shape = "×".join(map(str, study["benchmark"]["input_shape"]))
-    twin_table = ("\n\n**Hand-written backward against the autograd twin** (the same maths in "
+    twin_table = ("**Hand-written backward against the autograd twin** (the same maths in "
                   "differentiable torch ops, `models/autograd_twins.py`; memory: the tensors a "
                   "forward pass keeps for backward):\n\n" + md_table(
-                      ["layer", "hand-written fwd+bwd ms", "autograd twin fwd+bwd ms",
+                      ["layer", "forward ms (custom / standard)", "hand-written fwd+bwd ms",
+                       "autograd twin fwd+bwd ms",
                        "hand-written / twin", "MB kept for backward (custom / twin / standard)"],
                       twins)) if twins else ""
-    examples = ("\n\n**The simple examples the tests check**, measured:\n\n" + md_table(
+    examples = ("**The simple examples the tests check**, measured:\n\n" + md_table(
         ["check", "expected", "measured"],
         [[e["check"], f"{e['expected']:g}", f"{e['measured']:.3g}"]
          for e in study["examples"]])) if "examples" in study else ""
-    return (f"Per batch of shape {shape} on {study['environment']['device_name']} (median of "
-            f"{study['benchmark']['reps']} timed passes after a warm-up); accuracy: MNIST test "
-            "accuracy of the SimpleCNN-shaped net with only that layer swapped in, against the "
+    return [f"Per batch of shape {shape} on {study['environment']['device_name']} (median of "
+            f"{study['benchmark']['reps']} timed passes after a warm-up); difference: MNIST test "
+            "accuracy of the SimpleCNN-shaped net with only that layer swapped in, minus the "
             "same net with standard layers (StandardCNN, trained in this section with the same "
             "recipe).\n\n" + md_table(
-                ["custom vs standard", "params (custom / standard)", "forward ms",
-                 "forward+backward ms", "slowdown (fwd+bwd)", "test acc with swap",
-                 "test acc standard", "difference [95 % interval]"], rows)
-            + twin_table + examples)
+                ["custom vs standard", "params (custom / standard)", "forward+backward ms",
+                 "slowdown (fwd+bwd)", "test acc difference [95 % interval]"], rows),
+            *detail(twin_table, examples)]
 
 
 def _custom_model_table(custom, baseline):
-    ref = BY_KEY["3.1"].reference
+    ref = BY_KEY["3.1"].reference if full_profile(custom) else None
     rows = []
     if "CNNWithCustomLayers" in custom:
         runs = custom["CNNWithCustomLayers"]
         if len(runs[0]["history"]) >= 5:
             at5 = [r["history"][4] for r in runs]
-            rows.append(["CNNWithCustomLayers (5 epochs)", 5,
+            # the time of the first five epochs, per machine (never averaged across machines)
+            five = "; ".join(
+                mean_std([sum(e["epoch_time_s"] for e in r["history"][:5]) for r in same],
+                         "{:.1f}", with_n=False) + (f" on {m}" if len(machines) > 1 else "")
+                for machines in [by_machine(runs)] for m, same in machines.items())
+            rows.append(["CNNWithCustomLayers (5 epochs)", len(runs), 5,
                          runs[0]["hyperparameters"]["schedule"], fmt_int(runs[0]["params"]),
-                         mean_std([h["train_acc"] for h in at5]),
-                         mean_std([h["test_acc"] for h in at5]),
-                         mean_std([sum(e["epoch_time_s"] for e in r["history"][:5])
-                                   for r in runs], "{:.1f}"),
+                         mean_std([h["train_acc"] for h in at5], with_n=False),
+                         mean_std([h["test_acc"] for h in at5], with_n=False), five,
                          *_ref_cells(ref, "CNNWithCustomLayers (5 epochs)")])
     for name, runs, ref_name in (
             [(n, custom.get(n), n) for n in ("CNNWithCustomLayers", "StandardCNN")]
             + [(f"{n} (Task 1)", baseline.get(n), n) for n in ("SimpleCNN", "FCNet")]):
         if not runs:
             continue
-        rows.append([name, len(runs[0]["history"]), runs[0]["hyperparameters"]["schedule"],
-                     fmt_int(runs[0]["params"]),
-                     mean_std([r["final"]["train_acc"] for r in runs]),
-                     mean_std(final(runs, "test_acc")),
-                     mean_std([r["final"]["train_time_s"] for r in runs], "{:.1f}"),
+        rows.append([name, len(runs), len(runs[0]["history"]),
+                     runs[0]["hyperparameters"]["schedule"], fmt_int(runs[0]["params"]),
+                     mean_std([r["final"]["train_acc"] for r in runs], with_n=False),
+                     mean_std(final(runs, "test_acc"), with_n=False),
+                     per_machine(runs, "train_time_s", with_n=False),
                      *_ref_cells(ref, ref_name)])
-    return md_table(["model", "epochs", "lr schedule", "params", "train acc (running)",
-                     "test acc", "train time, s", "ref. train acc", "ref. test acc",
-                     "ref. train time, s"], rows)
+    return md_table(["model", "seeds", "epochs", "lr schedule", "params", "train acc (running)",
+                     "test acc (mean ± sd)", "train time, s"]
+                    + (["ref. train acc", "ref. test acc", "ref. train time, s"] if ref else []),
+                    rows)
 
 
 def _ref_cells(ref, name):
+    if ref is None:
+        return []
     r = ref.get(name, {})
     return [r.get("train_acc", "—"), r.get("test_acc", "—"), r.get("train_time_s", "—")]
 
@@ -240,27 +245,31 @@ def _channels_into_fc(run):
 
 def _residual_table(groups, budget=None):
     ref = BY_KEY["3.2"].reference
+    blocks = {r0["model_kwargs"].get("blocks_per_stage", 1) for r0 in
+              (runs[0] for runs in groups.values())}
     rows = []
     for name, runs in groups.items():
         r0 = runs[0]
         base = name.removesuffix("_matched")
         widths = r0["model_kwargs"].get("widths")
-        row = [name, r0["model"], "×".join(map(str, widths)) if widths else "default",
-               _channels_into_fc(r0), r0["model_kwargs"].get("blocks_per_stage", 1),
+        row = [name, len(runs), "×".join(map(str, widths)) if widths else "default",
+               _channels_into_fc(r0),
+               *([r0["model_kwargs"].get("blocks_per_stage", 1)] if len(blocks) > 1 else []),
                fmt_int(r0["params"]), fmt_macs(r0["macs"]),
-               mean_std([r["final"]["train_acc_eval"] for r in runs]),
-               mean_std(final(runs, "test_acc")),
-               per_machine(runs, "time_per_epoch_s")]
+               mean_std([r["final"]["train_acc_eval"] for r in runs], with_n=False),
+               mean_std(final(runs, "test_acc"), with_n=False),
+               per_machine(runs, "time_per_epoch_s", with_n=False)]
         if budget:
-            row.insert(6, f"{deviation(r0['params'], budget):+.2%}")
-        else:
+            row.insert(len(row) - 5, f"{deviation(r0['params'], budget):+.2%}")
+        elif full_profile(groups):
             row += [fmt_int(ref[base]["params"]), ref[base]["test_acc"]]
         rows.append(row)
-    headers = ["run", "model", "widths", "channels into fc", "blocks/stage", "params",
-               "MACs/image", "train acc (eval)", "test acc", "s/epoch"]
+    headers = ["net", "seeds", "widths", "channels into fc",
+               *(["blocks/stage"] if len(blocks) > 1 else []), "params", "MACs/image",
+               "train acc (eval)", "test acc (mean ± sd)", "s/epoch"]
     if budget:
-        headers.insert(6, "vs budget")
-    else:
+        headers.insert(len(headers) - 4, "vs budget")
+    elif full_profile(groups):
         headers += ["ref. params", "ref. test acc (20 epochs)"]
     return md_table(headers, rows)
 
@@ -384,7 +393,7 @@ def render(results, plots_dir):
             out += ["**Gradient checks** (run by this script, float64):",
                     _gradcheck_table(study),
                     "**Each custom layer against its standard analogue:**",
-                    _layer_table(study, custom)]
+                    *_layer_table(study, custom)]
         if custom:
             epochs = len(custom[next(iter(custom))][0]["history"])
             five = ("; the 5-epoch row is epoch 5 of the "
@@ -394,13 +403,13 @@ def render(results, plots_dir):
                     "next to StandardCNN (the same layout with standard layers, this section's "
                     f"recipe) and Task 1's SimpleCNN and FCNet (1.1's recipe){five}:",
                     _custom_model_table(custom, baseline),
-                    _late_movement_sentence(custom, baseline), _scalar_sentences(custom),
-                    "**All swap runs:**", accuracy_table(custom),
-                    img(f"{CUSTOM}/test_acc.png", "custom final test acc") + "\n"
-                    + img(f"{CUSTOM}/train_loss.png", "custom train loss"),
-                    "**Overfitting:**", overfitting_sentences(custom),
-                    img(f"{CUSTOM}/overfitting.png", "custom layers overfitting")]
-    out += [paired or ""]
+                    *detail(_late_movement_sentence(custom, baseline), _scalar_sentences(custom),
+                            "**All swap runs:**", accuracy_table(custom),
+                            img(f"{CUSTOM}/test_acc.png", "custom final test acc") + "\n"
+                            + img(f"{CUSTOM}/train_loss.png", "custom train loss"),
+                            "**Overfitting:**", overfitting_sentences(custom),
+                            img(f"{CUSTOM}/overfitting.png", "custom layers overfitting"))]
+    out += paired or []
     if residual:
         built = {k: v for k, v in residual.items() if not k.endswith("_matched")}
         matched = {k: v for k, v in residual.items() if k.endswith("_matched")}
@@ -410,35 +419,38 @@ def render(results, plots_dir):
                 "each composed into a net of a stem, three stages at 32, 16 and 8 pixels and "
                 "a linear head, trained with the Task 1 CIFAR recipe. "
                 + _depth_sentence(residual),
-                selection_block(results.section(RESIDUAL_RECIPE),
-                                built.get("BottleneckResNet", []), not_applied=(
-                                    "this search ran for the Bottleneck alone (after its as-built "
-                                    "test accuracy missed an 0.80 target), so applying it would "
-                                    "compare the block types at different depths; all three stay "
-                                    "at one block per stage, and this table is a study of the "
-                                    "Bottleneck's depth."))]
+                *detail(selection_block(
+                    results.section(RESIDUAL_RECIPE), built.get("BottleneckResNet", []),
+                    not_applied=("this search ran for the Bottleneck alone (after its as-built "
+                                 "test accuracy missed an 0.80 target), so applying it would "
+                                 "compare the block types at different depths; all three stay "
+                                 "at one block per stage, and this table is a study of the "
+                                 "Bottleneck's depth.")))]
         if built:
             table, sentence = _stability(built)
-            out += ["**As built** (each constructor's default widths; the reference's "
-                    "accuracies beside ours were after 20 epochs):", _residual_table(built),
-                    _ranking_sentence(built),
-                    "**Training stability:**", table, sentence,
-                    "\n".join(img(f"{RESIDUAL}/as_built_{k}.png", f"as built {k}")
-                              for k in ("loss_trace", "grad_norm_trace", "test_acc",
-                                        "train_loss"))]
+            out += ["**As built** (each constructor's default widths"
+                    + ("; the reference's accuracies beside ours were after 20 epochs"
+                       if full_profile(built) else "") + "):",
+                    _residual_table(built),
+                    *detail(_ranking_sentence(built)),
+                    *detail("**Training stability:**", table, sentence,
+                            "\n".join(img(f"{RESIDUAL}/as_built_{k}.png", f"as built {k}")
+                                      for k in ("loss_trace", "grad_norm_trace", "test_acc",
+                                                "train_loss")))]
         if matched:
             budget = next(iter(matched.values()))[0]["spec"]["meta"]["param_budget"]
             table, sentence = _stability(matched)
             out += [f"**At a matched parameter count** (budget {fmt_int(budget)}, widths from "
                     "the equal-parameter search):", _residual_table(matched, budget),
-                    _ranking_sentence(matched), table, sentence,
-                    "\n".join(img(f"{RESIDUAL}/matched_{k}.png", f"matched {k}")
-                              for k in ("loss_trace", "grad_norm_trace", "test_acc",
-                                        "train_loss"))]
-        out += ["**Overfitting:**", overfitting_sentences(residual),
-                "\n".join(img(f"{RESIDUAL}/{k}_overfitting.png", f"{k} overfitting")
-                          for k in ("as_built", "matched") if k in _kinds(residual))]
-    out += [stability or ""]
+                    *detail(_ranking_sentence(matched)),
+                    *detail(table, sentence,
+                            "\n".join(img(f"{RESIDUAL}/matched_{k}.png", f"matched {k}")
+                                      for k in ("loss_trace", "grad_norm_trace", "test_acc",
+                                                "train_loss")))]
+        out += detail("**Overfitting:**", overfitting_sentences(residual),
+                      "\n".join(img(f"{RESIDUAL}/{k}_overfitting.png", f"{k} overfitting")
+                                for k in ("as_built", "matched") if k in _kinds(residual)))
+    out += stability or []
     out += ["**Measured on:**", "\n".join(environment_lines(
         [r for g in (custom, residual) for runs in g.values() for r in runs]))]
-    return "\n\n".join(x for x in out if x)
+    return split(out)

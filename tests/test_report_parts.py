@@ -1,0 +1,64 @@
+"""The report in two files (REPORT.md the answers, DETAILS.md the tables behind them), its
+length limits, and the equal-compute view's one-machine rule."""
+import os
+
+from tests.conftest import result_record
+from utils.report import compute
+from utils.report.parts import anchor, detail, split
+from utils.report.readme import slowest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Word limits of the generated documents (words as `wc -w` counts them, tables included).
+LIMITS = {"results/REPORT.md": 5000, "results/quick/REPORT.md": 4000, "README.md": 3500}
+
+
+def test_split_sends_marked_chunks_to_details_and_links_each_heading_to_its_part():
+    part = split(["## Task", "### 1.1 MNIST", "accuracy table", *detail("speed table", ""),
+                  "### 1.2 CIFAR-10", "confusion", "### 2.1 (sweep) Kernel × size",
+                  *detail("recipe")])
+    report = part.report.split("\n\n")
+    details = part.details.split("\n\n")
+    assert report == ["## Task", "### 1.1 MNIST", "[Details](DETAILS.md#11-mnist).",
+                      "accuracy table", "### 1.2 CIFAR-10", "confusion",
+                      "### 2.1 (sweep) Kernel × size",
+                      "[Details](DETAILS.md#21-sweep-kernel--size)."]
+    # a heading with nothing behind it (1.2) is left out of DETAILS.md; the empty chunk too
+    assert details == ["## Task", "### 1.1 MNIST", "speed table",
+                       "### 2.1 (sweep) Kernel × size", "recipe"]
+
+
+def test_anchor_follows_the_markdown_viewers_rule():
+    assert anchor("## Departures from the assignment's settings") == \
+        "departures-from-the-assignments-settings"
+    assert anchor("### 3.2 Residual block variants (CIFAR-10)") == \
+        "32-residual-block-variants-cifar-10"
+
+
+def test_committed_documents_stay_within_their_word_limits():
+    for name, limit in LIMITS.items():
+        with open(os.path.join(ROOT, name)) as f:
+            words = len(f.read().split())
+        assert words <= limit, f"{name}: {words} words"
+
+
+def _run(name, seed, acc, machine, s_per_epoch, macs=1e6):
+    return result_record(name, seed, acc, macs=macs, final={"time_per_epoch_s": s_per_epoch},
+                         environment={"device_name": machine, "threads": 2})
+
+
+def test_compute_view_takes_times_from_one_machine_only():
+    # A has two seeds on machine X (10 s, 12 s) and one on Y (100 s); B ran only on Y.
+    runs = [_run("A", 0, 0.80, "X", 10.0), _run("A", 1, 0.82, "X", 12.0),
+            _run("A", 2, 0.81, "Y", 100.0), _run("B", 0, 0.70, "Y", 50.0, macs=4e6)]
+    machine, points = compute.points(runs, ["A", "B"])
+    assert machine == "X (2 threads)"
+    assert points["A"]["s_per_epoch"] == 11.0          # Y's 100 s never averaged in
+    assert points["B"]["s_per_epoch"] is None           # never ran on X: no time point
+    assert points["A"]["acc"] == 0.81 and points["A"]["seeds"] == 3
+    assert points["B"]["macs"] == 4e6
+
+
+def test_readme_slowest_model_is_timed_on_one_machine():
+    groups = {"A": [_run("A", 0, 0.8, "X", 10.0), _run("A", 1, 0.8, "Y", 300.0)],
+              "B": [_run("B", 0, 0.8, "X", 20.0), _run("B", 1, 0.8, "X", 22.0)]}
+    assert slowest(groups) == "B 21.0 (X (2 threads))"

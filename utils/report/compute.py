@@ -1,0 +1,84 @@
+"""The equal-compute view: test accuracy against the arithmetic a net costs (MACs per image) and
+against its training time per epoch, for the sections whose comparisons change the size of the
+net with its design (2.1 kernel size, 2.2 depth, 3.2 block type). Times come from one machine
+only (the one most of the section's runs used), never averaged across machines."""
+import os
+import statistics
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
+
+from utils.report.common import by_machine, final, image  # noqa: E402
+from utils.report.plotting import _save  # noqa: E402
+from utils.results import group_by_name  # noqa: E402
+from utils.sections import BY_KEY  # noqa: E402
+
+SECTIONS = {"2.1": "kernel size", "2.2": "depth", "3.2": "residual block"}
+
+
+def figure(key):
+    return f"findings/compute_{key}.png"
+
+
+def points(runs, order=None):
+    """Per net: MACs per image, mean test accuracy (with its seed spread) and mean seconds per
+    training epoch on the section's most used machine (None where the net never ran there).
+    Returns (machine, {name: point})."""
+    groups = group_by_name(runs, order)
+    machines = by_machine(runs)
+    machine = max(machines, key=lambda m: len(machines[m])) if machines else None
+    out = {}
+    for name, same in groups.items():
+        accs = final(same, "test_acc")
+        there = by_machine(same).get(machine, [])
+        out[name] = {"macs": same[0]["macs"], "acc": statistics.mean(accs),
+                     "acc_sd": statistics.stdev(accs) if len(accs) > 1 else 0.0,
+                     "seeds": len(accs),
+                     "s_per_epoch": statistics.mean(final(there, "time_per_epoch_s"))
+                     if there else None}
+    return machine, out
+
+
+def draw(results, plots_dir):
+    """One figure per section: accuracy against MACs (log scale) and against s/epoch."""
+    written = []
+    for key, what in SECTIONS.items():
+        runs = results.section(BY_KEY[key].folder)
+        if not runs:
+            continue
+        machine, pts = points(runs, BY_KEY[key].order)
+        fig, axes = plt.subplots(1, 2, figsize=(10, 4.4))
+        for ax, x, label in ((axes[0], "macs", "MACs per image, millions"),
+                             (axes[1], "s_per_epoch", f"training s/epoch on {machine}")):
+            for i, (name, p) in enumerate(pts.items()):
+                if p[x] is None:
+                    continue
+                ax.errorbar(p[x], p["acc"], yerr=p["acc_sd"], fmt="o", color=f"C{i % 10}",
+                            capsize=3, label=f"{name} ({p['seeds']} seed"
+                            f"{'s' * (p['seeds'] > 1)})")
+            ax.set(xlabel=label, ylabel="test accuracy (mean ± sd over seeds)")
+            ax.grid(alpha=0.3)
+        macs = [p["macs"] for p in pts.values()]
+        if max(macs) > 5 * min(macs):  # a wide range (depth): log scale, major ticks labelled
+            axes[0].set_xscale("log")
+            axes[0].xaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+            axes[0].xaxis.set_minor_formatter(NullFormatter())
+        axes[0].xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1e6:g}"))
+        axes[0].legend(fontsize=7, loc="best", framealpha=0.8)
+        fig.suptitle(f"{key} {what}: accuracy against compute")
+        written.append(_save(fig, os.path.join(plots_dir, figure(key))))
+    return written
+
+
+def render(results, plots_dir):
+    """The figures as markdown, for the summary; '' when none of the sections has run."""
+    shown = [image(plots_dir, results.dir, figure(key), f"{key} accuracy against compute")
+             for key in SECTIONS if results.section(BY_KEY[key].folder)]
+    if not shown:
+        return ""
+    return ("**Accuracy against compute** (2.1, 2.2, 3.2: the design changes the net's "
+            "arithmetic too; times from one machine each, named on the axis):\n\n"
+            + "\n".join(shown))
