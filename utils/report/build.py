@@ -1,9 +1,11 @@
-"""REPORT.md, assembled from every task's section: the one module that knows them all.
+"""REPORT.md and DETAILS.md, assembled from every task's section: the one module that knows
+them all.
 
-Each task contributes a `render(results, plots_dir)` that returns its markdown, or None when
-none of its runs has finished, where `results` is the results table (utils/report/table.py), read once
-per build; the section modules import only building blocks
-(utils/report/common.py), never this module, so the imports flow one way.
+Each task contributes a `render(results, plots_dir)` that returns its part of both files
+(utils/report/parts.py), or None when none of its runs has finished, where `results` is the
+results table (utils/report/table.py), read once per build; the section modules import only
+building blocks (utils/report/common.py, parts.py), never this module, so the imports flow one
+way.
 """
 import os
 

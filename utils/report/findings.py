@@ -13,7 +13,7 @@ from utils.report.common import final, gap_of, interval_text, reading_rules
 from utils.report.parts import detail, split
 from utils.results import group_by_name
 from utils.sections import BY_KEY, SECTIONS
-from utils.report.stats import compare_accuracies, compare_runs_p, holm, resolved
+from utils.report.stats import compare_runs_p, holm, resolved
 from utils.report.table import Results
 
 PROFILE_DIRS = ("quick", "smoke")  # a reduced profile's results sit in results/<profile>/
