@@ -81,3 +81,26 @@ def test_paired_section_is_compared_seed_by_seed_and_kept_apart_from_the_constan
     assert ("3.1-paired", "Swap_MixPool2d", "StandardCNN") not in rows
     table = render(Results(str(tmp_path))).report
     assert table.count("| 3.1-paired | Swap_SwishBeta − StandardCNN |") == 1
+
+
+def test_two_paired_seeds_give_no_interval_in_the_findings_nor_in_the_paired_section(tmp_path):
+    # Two seeds: one degree of freedom. The swap adds exactly 0.002 on both seeds, which a
+    # t-interval would call resolved with no width at all; the report makes no claim instead.
+    from utils.report import paired
+
+    folder = tmp_path / "custom_layers_paired"
+    folder.mkdir()
+    for seed, shared in enumerate([0.990, 0.993]):
+        for name, acc in (("StandardCNN", shared), ("Swap_SwishBeta", shared + 0.002)):
+            (folder / f"{name}__seed{seed}.json").write_text(json.dumps(result_record(
+                name, seed, acc, profile="full", model_kwargs={},
+                hyperparameters={"epochs": 1, "schedule": "cosine", "lr": 0.001})))
+    results = Results(str(tmp_path))
+    row, = [c for c in comparisons(results) if c["section"] == "3.1-paired"]
+    assert row["too_few"] and not row["resolved_holm"] and row["p_holm"] == 1
+    assert paired.family_sentence(paired.paired_effects(results.section(
+        "custom_layers_paired"))) is None
+    chunks = paired.render(results, str(tmp_path / "plots"))
+    table = next(c for c in chunks if c.startswith("| net"))
+    assert "| Swap_SwishBeta | 2 | 0.9935 ± 0.0021 | +0.0020 (2 seeds: no interval) | " \
+        "unresolved |" in table

@@ -13,15 +13,12 @@ from utils.report.common import final, gap_of, interval_text, reading_rules
 from utils.report.parts import detail, split
 from utils.results import group_by_name
 from utils.sections import BY_KEY, SECTIONS
-from utils.report.stats import compare_runs_p, holm, resolved
+from utils.report.stats import MIN_SEEDS, compare_runs_p, holm, resolved
 from utils.report.table import Results
 
 PROFILE_DIRS = ("quick", "smoke")  # a reduced profile's results sit in results/<profile>/
 PAIRED = "3.1-paired"
 FAMILY_ALPHA = 0.05  # the family-wise error rate Holm's correction keeps across the report
-# Fewer seeds than this a side give a t-interval too wide or too unstable to mean anything
-# (two paired seeds: one degree of freedom): such a comparison is printed with no interval.
-MIN_SEEDS = 3
 
 # (section key, the question it answers, the comparisons as (a, b) model pairs: a − b), from
 # the registry
@@ -193,9 +190,11 @@ def _custom_note(rows, results):
                     f"{seeds[0]} or more seeds")
                  + f"), {len(resolved_swaps)} of {len(paired)} nets "
                  f"differ{'s' * (len(resolved_swaps) == 1)} resolvably from "
-                 "StandardCNN" + (f" ({'; '.join(resolved_swaps)})" if resolved_swaps else "")
-                 + "; " + report_paired.family_sentence(report_paired.paired_effects(
-                     results.section(BY_KEY[PAIRED].folder))))
+                 "StandardCNN" + (f" ({'; '.join(resolved_swaps)})" if resolved_swaps else ""))
+        family = report_paired.family_sentence(report_paired.paired_effects(
+            results.section(BY_KEY[PAIRED].folder)))
+        if family:  # None where too few seeds give no intervals to correct
+            text += "; " + family
     study = results.study(BY_KEY["3.1"].folder)
     if study:
         rows_ = study["benchmark"]["rows"]

@@ -15,7 +15,7 @@ from utils.report.parts import detail  # noqa: E402
 from utils.report.common import count, final, image, interval_text  # noqa: E402
 from utils.results import group_by_name  # noqa: E402
 from utils.sections import BY_KEY, folder, order  # noqa: E402
-from utils.report.stats import mean_interval, mean_p, resolved  # noqa: E402
+from utils.report.stats import MIN_SEEDS, mean_interval, mean_p, resolved  # noqa: E402
 
 CUSTOM_PAIRED = folder("3.1-paired")
 PLOTS = BY_KEY["3.1-paired"].plots
@@ -62,19 +62,22 @@ def draw(results, plots_dir):
     names = list(effects)
     for i, name in enumerate(names):
         e = effects[name]
-        ax.plot([e["mean"]], [i], "o", color="C0" if e["resolved"] else "C7")
-        if e["seeds"] > 1:
+        few = e["seeds"] < MIN_SEEDS  # as the findings table: no interval, no verdict
+        ax.plot([e["mean"]], [i], "x" if few else "o",
+                color="C0" if e["resolved"] and not few else "C7")
+        if not few:
             ax.plot([e["family_low"], e["family_high"]], [i, i], lw=6, alpha=0.25,
                     color="C0" if e["resolved_in_family"] else "C7")
             ax.plot([e["low"], e["high"]], [i, i], color="C0" if e["resolved"] else "C7")
     ax.axvline(0, color="k", lw=0.8)
     # The axis spans the 95 % intervals; a Bonferroni band wider than that (few seeds) is cut
     # at the edge and the title says so, rather than squeezing every interval to a dot.
-    ends = [x for e in effects.values() for x in ((e["low"], e["high"]) if e["seeds"] > 1
-                                                  else (e["mean"],))] + [0.0]
+    ends = [x for e in effects.values()
+            for x in ((e["low"], e["high"]) if e["seeds"] >= MIN_SEEDS else (e["mean"],))]
+    ends += [0.0]
     pad = 0.15 * (max(ends) - min(ends) or 1e-3)
     ax.set_xlim(min(ends) - pad, max(ends) + pad)
-    clipped = any(e["seeds"] > 1 and (e["family_low"] < min(ends) - pad or
+    clipped = any(e["seeds"] >= MIN_SEEDS and (e["family_low"] < min(ends) - pad or
                                       e["family_high"] > max(ends) + pad)
                   for e in effects.values())
     ax.xaxis.set_major_locator(MaxNLocator(6))
@@ -82,7 +85,9 @@ def draw(results, plots_dir):
     ax.set(yticks=range(len(names)), yticklabels=names,
            xlabel=f"test accuracy − {BASELINE}'s on the same seed",
            title="3.1 paired effects: 95 % t-interval over seeds (line),\nBonferroni-corrected "
-                 "(band" + (", cut at the axis" if clipped else "") + "); grey: unresolved")
+                 "(band" + (", cut at the axis" if clipped else "") + "); grey: unresolved"
+                 + (f"\n×: fewer than {MIN_SEEDS} seeds, no interval"
+                    if any(e["seeds"] < MIN_SEEDS for e in effects.values()) else ""))
     ax.grid(alpha=0.3, axis="x")
     return [_save(fig, os.path.join(plots_dir, PLOTS, "paired_effects.png"))]
 
@@ -93,7 +98,7 @@ def _verdict(is_resolved):
 
 def family_sentence(effects):
     """How many of the comparisons survive Bonferroni's correction for their number, or None."""
-    compared = {n: e for n, e in effects.items() if e["seeds"] > 1}
+    compared = {n: e for n, e in effects.items() if e["seeds"] >= MIN_SEEDS}
     if not compared:
         return None
     m = next(iter(compared.values()))["family"]
@@ -117,12 +122,13 @@ def render(results, plots_dir):
         e = effects.get(name)
         if e is None:
             cells = ["baseline", "", "", ""]
-        elif e["seeds"] > 1:
+        elif e["seeds"] >= MIN_SEEDS:
             cells = [interval_text(e["mean"], e["low"], e["high"]), _verdict(e["resolved"]),
                      interval_text(e["mean"], e["family_low"], e["family_high"]),
                      _verdict(e["resolved_in_family"])]
-        else:
-            cells = [f"{e['mean']:+.4f} (one seed)", "unresolved", "—", "unresolved"]
+        else:  # as in the findings table: too few seeds for an interval to mean anything
+            cells = [f"{e['mean']:+.4f} ({count(e['seeds'], 'seed')}: no interval)",
+                     "unresolved", "—", "unresolved"]
         rows.append([name, len(accs), f"{statistics.mean(accs):.4f}{spread}", *cells])
     # A section still running (30 full runs, ~3 CPU-hours) says which nets it has not reached.
     missing = [n for n in order("3.1") if n not in groups]

@@ -9,6 +9,9 @@ from scipy import stats
 from utils import predictions
 
 Z95 = stats.norm.ppf(0.975)  # the normal quantile of a two-sided 95 % interval
+# Fewer seeds than this a side give a t-interval too wide or too unstable to mean anything
+# (two paired seeds: one degree of freedom): such a comparison is shown with no interval.
+MIN_SEEDS = 3
 
 
 def wilson_interval(correct, n, confidence=0.95):
