@@ -166,6 +166,13 @@ def by_machine(runs):
     return out
 
 
+def main_machine(runs):
+    """The machine most of the runs were measured on (the first named, on a tie), or None: where
+    one time per model is wanted, it comes from there, never averaged across machines."""
+    machines = by_machine(runs)
+    return max(machines, key=lambda m: len(machines[m])) if machines else None
+
+
 def per_machine(runs, key, fmt="{:.1f}", with_n=True):
     """A final time of `runs` as mean ± std per machine, never averaged across machines: the
     plain mean_std where all ran on one, else each machine's value with its name."""

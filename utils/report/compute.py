@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
 
-from utils.report.common import by_machine, final, image  # noqa: E402
+from utils.report.common import by_machine, count, final, image, main_machine  # noqa: E402
 from utils.report.plotting import _save  # noqa: E402
 from utils.results import group_by_name  # noqa: E402
 from utils.sections import BY_KEY  # noqa: E402
@@ -28,8 +28,7 @@ def points(runs, order=None):
     training epoch on the section's most used machine (None where the net never ran there).
     Returns (machine, {name: point})."""
     groups = group_by_name(runs, order)
-    machines = by_machine(runs)
-    machine = max(machines, key=lambda m: len(machines[m])) if machines else None
+    machine = main_machine(runs)
     out = {}
     for name, same in groups.items():
         accs = final(same, "test_acc")
@@ -57,8 +56,7 @@ def draw(results, plots_dir):
                 if p[x] is None:
                     continue
                 ax.errorbar(p[x], p["acc"], yerr=p["acc_sd"], fmt="o", color=f"C{i % 10}",
-                            capsize=3, label=f"{name} ({p['seeds']} seed"
-                            f"{'s' * (p['seeds'] > 1)})")
+                            capsize=3, label=f"{name} ({count(p['seeds'], 'seed')})")
             ax.set(xlabel=label, ylabel="test accuracy (mean ± sd over seeds)")
             ax.grid(alpha=0.3)
         macs = [p["macs"] for p in pts.values()]

@@ -54,17 +54,21 @@ def split(chunks):
     return Part("\n\n".join(report), "\n\n".join(_drop_empty_headings(details)))
 
 
+def _level(chunk):
+    """A heading's level (## is 2); 0 for a chunk that is not a heading."""
+    return len(chunk) - len(chunk.lstrip("#"))
+
+
 def _drop_empty_headings(chunks):
     """Headings of DETAILS.md with nothing under them before the next heading of the same or a
     higher level."""
     kept = []
     for i, chunk in enumerate(chunks):
-        if chunk.startswith("#"):
-            level = len(chunk) - len(chunk.lstrip("#"))
+        if _level(chunk):
             rest = chunks[i + 1:]
-            nxt = next((j for j, c in enumerate(rest) if c.startswith("#") and
-                        len(c) - len(c.lstrip("#")) <= level), len(rest))
-            if not any(not c.startswith("#") for c in rest[:nxt]):
+            end = next((j for j, c in enumerate(rest) if 0 < _level(c) <= _level(chunk)),
+                       len(rest))
+            if not any(not _level(c) for c in rest[:end]):
                 continue
         kept.append(chunk)
     return kept

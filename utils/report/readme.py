@@ -15,7 +15,7 @@ from collections import Counter
 
 from utils.reference import BEST_KERNEL
 from utils.markdown import md_table
-from utils.report.common import by_machine, count, final, mean, mean_std
+from utils.report.common import by_machine, count, final, main_machine, mean, mean_std
 from utils.results import group_by_name, read_json
 from utils.report.table import Results
 from utils.sections import SECTIONS
@@ -62,12 +62,13 @@ def slowest(groups):
     """'ResNetCIFAR 183.0 (AMD EPYC, 2 threads)': the model with the longest mean epoch, each
     model's mean taken on one machine only (the one most of the section's runs used; the
     report's speed tables give every model on every machine)."""
-    everyone = by_machine([r for rs in groups.values() for r in rs])
-    machine = max(everyone, key=lambda m: len(everyone[m]))
+    everyone = [r for rs in groups.values() for r in rs]
+    machine = main_machine(everyone)
     times = {n: statistics.mean(final(same, "time_per_epoch_s")) for n, rs in groups.items()
              if (same := by_machine(rs).get(machine))}
     name = max(times, key=times.get)
-    return f"{name} {times[name]:.1f}" + (f" ({machine})" if len(everyone) > 1 else "")
+    return f"{name} {times[name]:.1f}" + (f" ({machine})" if len(by_machine(everyone)) > 1
+                                          else "")
 
 
 def machines(runs):
