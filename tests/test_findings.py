@@ -5,7 +5,8 @@ import json
 import pytest
 
 from tests.conftest import result_record
-from utils.report.findings import comparisons, render
+from utils.report.findings import render
+from utils.report.verdicts import comparisons
 from utils.report.table import Results
 
 
@@ -38,7 +39,8 @@ def test_findings_use_seeds_where_both_sides_have_them_and_test_images_otherwise
 
 
 def test_agreement_counts_the_findings_a_quick_run_resolves_the_same_way(tmp_path):
-    from utils.report.findings import agreement, comparisons, full_results_dir
+    from utils.report.findings import agreement, full_results_dir
+    from utils.report.verdicts import comparisons
 
     full, quick = tmp_path / "results", tmp_path / "results" / "quick"
     for seed in range(3):

@@ -58,3 +58,25 @@ def test_the_training_half_and_the_scripts_import_no_report_module_at_module_lev
     for path in paths:
         found = imports(path, module_level_only=True)
         assert not {n for n in found if n.startswith("utils.report")}, path
+
+
+# stats.py's tests and comparisons (a difference, its p-value, whether it is resolved, Holm's
+# correction): what turns numbers into a verdict. Intervals of one accuracy (Wilson, a mean
+# over seeds) are descriptive and may be drawn anywhere.
+VERDICT_MAKERS = {"accuracy_difference", "mcnemar_difference", "welch_interval", "compare_runs",
+                  "compare_runs_p", "compare_accuracies", "compare_accuracies_p", "mean_p",
+                  "holm", "resolved", "paired_correct"}
+
+
+def test_every_verdict_of_the_report_is_computed_in_the_verdict_module():
+    for path in modules_in("utils/report"):
+        if os.path.basename(path) in ("verdicts.py", "stats.py"):
+            continue
+        used = {n.rsplit(".", 1)[1] for n in imports(path) if n.startswith("utils.report.stats.")}
+        assert not used & VERDICT_MAKERS, (path, used & VERDICT_MAKERS)
+
+
+def test_the_verdict_module_formats_nothing_and_draws_nothing():
+    found = imports(os.path.join(ROOT, "utils/report/verdicts.py"))
+    assert not {n for n in found if n.split(".")[0] in {"matplotlib", "seaborn"}}
+    assert not {n for n in found if n.startswith(("utils.markdown", "utils.report.common"))}

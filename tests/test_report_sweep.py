@@ -5,8 +5,8 @@ import os
 import pytest
 
 from tests.conftest import ROOT
-from utils.report.gradient_flow import flow_ratio, flow_verdict
-from utils.report.sweep import sweep_verdicts
+from utils.report.gradient_flow import flow_ratio
+from utils.report.verdicts import flow_verdict, sweep_verdicts
 
 
 def layer(norm, weight_norm):
@@ -64,7 +64,7 @@ def test_the_committed_residual56_without_batchnorm_explodes_at_its_first_step()
 
 
 def test_older_results_without_weight_norms_get_no_flow_verdict():
-    from utils.report.gradient_flow import NOT_RECORDED
+    from utils.report.verdicts import NOT_RECORDED
 
     snap = {"net.1.weight": {"mean_abs": 8.0, "norm": 3.0},
             "net.5.weight": {"mean_abs": 2.0, "norm": 1.0},
@@ -111,7 +111,7 @@ def lr_run(lr, diverged, accs, seed=0):
 
 
 def test_the_stability_test_finds_the_highest_rate_that_trained_on_every_seed():
-    from utils.report.stability_rates import block_verdicts
+    from utils.report.verdicts import block_verdicts
 
     v = block_verdicts([[lr_run(0.1, False, [0.5, 0.6])], [lr_run(0.4, False, [0.5, 0.3, 0.6])],
                         [lr_run(0.8, True, [0.2])]])
@@ -126,7 +126,7 @@ def test_the_stability_test_finds_the_highest_rate_that_trained_on_every_seed():
 
 
 def test_trained_means_close_to_the_blocks_best_on_every_seed_not_merely_above_chance():
-    from utils.report.stability_rates import TRAINED_FRACTION, block_verdicts
+    from utils.report.verdicts import TRAINED_FRACTION, block_verdicts
 
     best = 0.60
     rates = [[lr_run(1.6, False, [best], seed) for seed in range(3)],
@@ -142,7 +142,7 @@ def test_trained_means_close_to_the_blocks_best_on_every_seed_not_merely_above_c
 
 
 def test_paired_effects_take_differences_seed_by_seed():
-    from utils.report.paired import paired_effects
+    from utils.report.verdicts import paired_effects
 
     def r(name, seed, acc):
         return {"name": name, "seed": seed, "final": {"test_acc": acc}}
@@ -159,7 +159,8 @@ def test_paired_effects_take_differences_seed_by_seed():
 
 
 def test_paired_effects_widen_for_the_number_of_nets_compared():
-    from utils.report.paired import family_sentence, paired_effects
+    from utils.report.paired import family_sentence
+    from utils.report.verdicts import paired_effects
 
     def r(name, seed, acc):
         return {"name": name, "seed": seed, "final": {"test_acc": acc}}
@@ -183,7 +184,7 @@ def test_paired_effects_widen_for_the_number_of_nets_compared():
 
 
 def test_the_gradient_at_initialisation_is_judged_per_run_by_the_one_flow_rule():
-    from utils.report.sweep import init_flow
+    from utils.report.verdicts import init_flow
     stem = {"stem.0.weight": layer(1.0, 1.0),  # the input layer: left out of the ratio
             "fc.weight": layer(1.0, 1.0)}      # the classifier: left out too
     steady = {**stem, "stages.0.conv1.weight": layer(1.0, 1.0),
@@ -196,7 +197,7 @@ def test_the_gradient_at_initialisation_is_judged_per_run_by_the_one_flow_rule()
 
 
 def test_the_sweep_summary_says_whether_any_block_diverged_and_finds_the_largest_fall():
-    from utils.report.stability_rates import summary
+    from utils.report.verdicts import rate_sweep
 
     def lr_run(lr, accs, diverged=False):
         return {"spec": {"lr": lr}, "diverged": {"epoch": 1} if diverged else None,
@@ -205,15 +206,15 @@ def test_the_sweep_summary_says_whether_any_block_diverged_and_finds_the_largest
                 "test_size": 10_000, "classes": list("0123456789")}
     steady = {"A": [[lr_run(0.1, [0.5, 0.6])], [lr_run(0.8, [0.6, 0.5, 0.7])]],
               "B": [[lr_run(0.1, [0.5, 0.2, 0.6])], [lr_run(0.8, [0.5, 0.6])]]}
-    s = summary(steady)
+    s = rate_sweep(steady)
     assert s["lrs"] == [0.1, 0.8] and s["all_trained"]
     block, row = s["largest_fall"]
     assert (block, row["lr"], row["fall_epoch"]) == ("B", 0.1, 2)
     assert row["largest_fall"] == pytest.approx(0.3)
     steady["B"][1] = [lr_run(0.8, [0.2], diverged=True)]
-    assert not summary(steady)["all_trained"]
+    assert not rate_sweep(steady)["all_trained"]
     steady["B"][1] = [lr_run(0.8, [0.3, 0.1])]  # finite loss, chance accuracy: did not train
-    assert not summary(steady)["all_trained"]
+    assert not rate_sweep(steady)["all_trained"]
 
 
 def test_a_paired_section_still_running_names_the_nets_it_has_not_reached(tmp_path):

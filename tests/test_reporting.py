@@ -1,7 +1,8 @@
 """Report sentences over several seeds speak for all of them, or name the one they use."""
 import pytest
 
-from utils.report.common import gradient_flow_table, mean_history, overfitting_sentences
+from utils.report.common import gradient_flow_table, overfitting_sentences
+from utils.report.runs import mean_history
 
 
 TWO_SEEDS = ([0.5, 0.9], [0.6, 0.8], [1.0, 0.5]), ([0.7, 0.9], [0.6, 0.6], [1.2, 0.7])
@@ -32,7 +33,7 @@ def test_the_mean_history_cuts_runs_to_the_shortest():
 
 
 def test_overfitting_averages_every_seed_and_reads_the_peak_and_the_lowest_loss():
-    from utils.report.common import overfitting_measures
+    from utils.report.verdicts import overfitting_measures
 
     runs = [_run(seed, *curves) for seed, curves in enumerate(TWO_SEEDS)]
     m = overfitting_measures({"Net": runs})["Net"]
@@ -45,7 +46,7 @@ def test_overfitting_averages_every_seed_and_reads_the_peak_and_the_lowest_loss(
 
 
 def test_a_test_accuracy_fall_beyond_its_interval_is_overfitting():
-    from utils.report.common import overfitting_measures
+    from utils.report.verdicts import overfitting_measures
 
     # 0.80 → 0.78 over 10,000 images: the fall 0.02 exceeds its half-width (about 0.0113)
     falls = [_run(0, [0.5, 0.9], [0.80, 0.78], [1.0, 1.2])]
@@ -57,7 +58,7 @@ def test_a_test_accuracy_fall_beyond_its_interval_is_overfitting():
 
 
 def test_a_rising_test_loss_with_steady_accuracy_is_overconfidence_on_a_relative_scale():
-    from utils.report.common import overfitting_measures
+    from utils.report.verdicts import overfitting_measures
 
     # A test loss 0.010 -> 0.012 (+20 %) is overconfidence; 1.00 -> 1.01 (+1 %) is not.
     small = [_run(0, [0.5, 0.9], [0.6, 0.8], [0.010, 0.012])]
@@ -85,7 +86,8 @@ def test_a_count_takes_its_noun_in_the_right_number():
 
 
 def test_recall_per_class_orders_the_classes_by_what_convolution_adds():
-    from utils.report.task1 import calibration_table, class_recalls, class_recall_table
+    from utils.report.task1 import calibration_table, class_recall_table
+    from utils.report.verdicts import class_recalls
 
     def net(cm, ece=None):
         final = {"test_loss": 1.0, **({"test_ece": ece} if ece is not None else {})}

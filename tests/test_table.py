@@ -43,3 +43,16 @@ def test_the_table_has_a_row_per_run_with_its_final_numbers():
     fcnet = frame[(frame.folder == "mnist_comparison") & (frame.name == "FCNet")].iloc[0]
     assert fcnet["final.test_acc"] == fcnet["result"]["final"]["test_acc"]
     assert fcnet["params"] == fcnet["result"]["params"] and fcnet["seed"] == 0
+
+
+def test_runs_group_by_name_over_seeds_in_the_registry_order_unknown_names_last():
+    from utils.report.runs import group_by_name
+
+    runs = [{"name": n, "seed": s} for n, s in
+            [("Zeta", 1), ("Beta", 2), ("Alpha", 0), ("Beta", 0), ("Zeta", 0), ("Gamma", 0)]]
+    groups = group_by_name(runs, order=["Gamma", "Zeta"])
+    assert list(groups) == ["Gamma", "Zeta", "Alpha", "Beta"]
+    assert [r["seed"] for r in groups["Zeta"]] == [0, 1]
+    assert [r["seed"] for r in groups["Beta"]] == [0, 2]
+    assert list(group_by_name(runs)) == ["Alpha", "Beta", "Gamma", "Zeta"]
+    assert group_by_name([]) == {}

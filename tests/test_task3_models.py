@@ -94,7 +94,7 @@ def _traced_run(loss, seed=0):
 
 
 def test_stability_counts_robust_spikes_and_the_largest_fall_in_test_accuracy():
-    from utils.report.task3 import stability_measures
+    from utils.report.verdicts import stability_measures
     steady = [1.0] * 120
     spiky = [1.0] * 60 + [3.0] + [1.0] * 59  # one step far above the recent median
     falling = _traced_run(steady)
@@ -146,33 +146,37 @@ def _acc_runs(*accs, test_size=10_000):
 
 
 def test_the_residual_ranking_judges_each_neighbour_pair_by_its_own_interval():
-    from utils.report.task3 import ranking
+    from utils.report.verdicts import ranking
     order, pairs = ranking({"Small": _acc_runs(0.80, 0.81), "Big": _acc_runs(0.83, 0.85),
                             "One": _acc_runs(0.70)})
     assert order == [("Big", pytest.approx(0.84)), ("Small", pytest.approx(0.805)),
                      ("One", pytest.approx(0.70))]
-    (a, b, diff, low, high, over), (c, d, diff2, low2, high2, over2) = pairs
+    close, apart = pairs
     # Two seeds a side: Welch over seeds, wide (t with ~1.6 degrees of freedom).
-    assert (a, b, over) == ("Big", "Small", "seeds") and diff == pytest.approx(0.035)
-    assert low < 0 < high
+    assert (close["better"], close["worse"], close["over"]) == ("Big", "Small", "seeds")
+    assert close["difference"] == pytest.approx(0.035)
+    assert close["low"] < 0 < close["high"] and not close["resolved"]
     # One seed on a side: over the 10,000 test images, z * sqrt(p(1-p)/n + q(1-q)/n).
     half = 1.959964 * ((0.805 * 0.195 + 0.70 * 0.30) / 10_000) ** 0.5
-    assert (c, d, over2) == ("Small", "One", "test images")
-    assert (low2, high2) == (pytest.approx(0.105 - half), pytest.approx(0.105 + half))
+    assert (apart["better"], apart["worse"], apart["over"]) == ("Small", "One", "test images")
+    assert (apart["low"], apart["high"]) == (pytest.approx(0.105 - half),
+                                             pytest.approx(0.105 + half))
+    assert apart["resolved"]
 
 
 def test_a_swaps_effect_is_a_difference_with_its_95_percent_interval():
-    from utils.report.task3 import swap_effect
-    diff, low, high, over = swap_effect(_acc_runs(0.990, 0.992, 0.991),
-                                        _acc_runs(0.991, 0.993, 0.992))
-    assert over == "seeds" and diff == pytest.approx(-0.001)
+    from utils.report.verdicts import swap_effect
+    effect = swap_effect(_acc_runs(0.990, 0.992, 0.991), _acc_runs(0.991, 0.993, 0.992))
+    assert effect["over"] == "seeds" and effect["difference"] == pytest.approx(-0.001)
     # Welch with equal spreads (std 0.001, n = 3 a side): t(4 dof) = 2.776 × sqrt(2/3) × 0.001.
-    assert high - diff == pytest.approx(2.776 * (2 / 3) ** 0.5 * 0.001, rel=1e-3)
+    assert effect["high"] - effect["difference"] == pytest.approx(2.776 * (2 / 3) ** 0.5 * 0.001,
+                                                                  rel=1e-3)
+    assert not effect["resolved"]
     assert swap_effect(None, _acc_runs(0.99)) is None
 
 
 def test_late_movement_is_the_mean_over_seeds_of_the_last_epochs_test_accuracy_span():
-    from utils.report.task3 import late_movement
+    from utils.report.verdicts import late_movement
 
     def run(accs, schedule="constant"):
         return {"hyperparameters": {"schedule": schedule},

@@ -207,12 +207,3 @@ def load_study(results_dir, section):
         return None
 
 
-def group_by_name(runs, order=None):
-    """{name: [runs over seeds]}, in `order` when given (unknown names last, alphabetically)."""
-    groups = {}
-    for r in sorted(runs, key=lambda r: (r["name"], r["seed"])):
-        groups.setdefault(r["name"], []).append(r)
-    if order:
-        rank = {n: i for i, n in enumerate(order)}
-        groups = dict(sorted(groups.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0])))
-    return groups

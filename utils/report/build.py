@@ -9,7 +9,7 @@ way.
 """
 import os
 
-from utils.report import compute, findings, summary, superseded, task1, task2, task3
+from utils.report import compute, findings, summary, superseded, task1, task2, task3, verdicts
 from utils.report.departures import departures
 from utils.report.parts import DETAILS_FILE, Part
 from utils.results import write_text_atomic
@@ -36,7 +36,7 @@ def draw_plots(script, results, plots_dir):
 def write_report(results, plots_dir):
     """REPORT.md (the answers) and DETAILS.md (the tables and plots behind them, see
     utils/report/parts.py); returns REPORT.md's path."""
-    rows = findings.comparisons(results)
+    rows = verdicts.comparisons(results)
     summary.draw(rows, plots_dir)
     compute.draw(results, plots_dir)
     parts = [summary.render(results, rows, plots_dir), findings.render(results, rows),

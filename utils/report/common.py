@@ -10,18 +10,21 @@ import urllib.parse
 
 from utils.markdown import md_table
 from utils.report.parts import detail
-from utils.report.gradient_flow import (FLOW_FACTOR, MEASURE, NOT_RECORDED, STEP_LIMIT,
-                                        flow_ratio, flow_verdict, largest_step, layer_names)
+from utils.report.gradient_flow import MEASURE, flow_ratio, largest_step, layer_names
 from utils.report.stability import ROBUST_FLOOR, ROBUST_K, SPIKE_WINDOW
-from utils.report.stats import accuracy_difference, accuracy_interval
+from utils.report.runs import final, gap_of
+from utils.report.verdicts import (FLOW_FACTOR, NOT_RECORDED, OVERFIT_RISE, STEP_LIMIT,
+                                   flow_verdict, overfitting_measures)
 
 
-
-def interval_text(value, low, high, signed=True):
+def interval_text(value, low, high, signed=True, digits=4, size_only=False):
     """'+0.0084 [+0.0071, +0.0096]': a number and its 95 % interval, as every table and
-    sentence of the report prints them (signed for differences, plain for accuracies)."""
-    f = "{:+.4f}" if signed else "{:.4f}"
-    return f"{f.format(value)} [{f.format(low)}, {f.format(high)}]"
+    sentence of the report prints them (signed for differences, plain for accuracies;
+    size_only: the difference's size where a verb gives its direction, "fell by 0.0084 [...]",
+    the bounds still signed)."""
+    f = "{:%s.%df}" % ("+" if signed else "", digits)
+    shown = f"{abs(value):.{digits}f}" if size_only else f.format(value)
+    return f"{shown} [{f.format(low)}, {f.format(high)}]"
 
 
 def mean_std(values, fmt="{:.4f}", with_n=True):
@@ -31,38 +34,6 @@ def mean_std(values, fmt="{:.4f}", with_n=True):
         return fmt.format(values[0])
     return (f"{fmt.format(statistics.mean(values))} ± {fmt.format(statistics.stdev(values))}"
             + (f" (n={len(values)})" if with_n else ""))
-
-
-def mean(values):
-    return statistics.mean(values)
-
-
-def final(runs, key):
-    return [r["final"][key] for r in runs]
-
-
-def mean_history(runs):
-    """Per-epoch history averaged over seeds: one dict per epoch with the mean of every numeric
-    field (runs of unequal length are cut to the shortest). A single run comes back as is."""
-    if len(runs) == 1:
-        return runs[0]["history"]
-    n = min(len(r["history"]) for r in runs)
-    epochs = zip(*(r["history"][:n] for r in runs))
-    return [{k: mean([e[k] for e in per_seed]) if k != "epoch" else per_seed[0][k]
-             for k in per_seed[0] if isinstance(per_seed[0][k], (int, float))}
-            for per_seed in epochs]
-
-
-def at_chance(run):
-    """Whether the run's test accuracy is indistinguishable from guessing (one over the number
-    of classes, inside its 95 % interval over the test images): the net learned nothing."""
-    low, high = accuracy_interval(run["final"]["test_acc"], run["test_size"])
-    return low <= 1 / len(run["classes"]) <= high
-
-
-def gap_of(run):
-    """Eval-mode train accuracy − test accuracy at the end of a run."""
-    return run["final"]["train_acc_eval"] - run["final"]["test_acc"]
 
 
 def seeds_note(runs):
@@ -223,36 +194,6 @@ def param_sentences(groups):
                      "in linear layers", "in convolutions"], rows)
 
 
-# Overconfidence, scale-aware: the last epoch's test loss at least this fraction above its
-# minimum (the same rule on MNIST's small losses as on CIFAR-10's).
-OVERFIT_RISE = 0.05
-
-
-def overfitting_measures(groups):
-    """Per model (histories averaged over seeds): the final eval-mode train − test accuracy gap,
-    the test accuracy's peak and the resolved fall from it (stats.accuracy_difference over the
-    test images), the test loss's minimum and the relative rise from it to the last epoch, and
-    the verdict: "overfitting" when test accuracy fell from its peak beyond its interval,
-    "overconfident" when only the test loss rose (by OVERFIT_RISE or more: the net grew surer
-    of its mistakes while its accuracy held), else "no"."""
-    out = {}
-    for name, runs in groups.items():
-        h = mean_history(runs)
-        best = min(h, key=lambda e: e["test_loss"])
-        peak = max(h, key=lambda e: e["test_acc"])
-        rise = h[-1]["test_loss"] / best["test_loss"] - 1 if best["test_loss"] else 0.0
-        fall, low, _ = accuracy_difference(peak["test_acc"], h[-1]["test_acc"],
-                                           runs[0]["test_size"])
-        verdict = ("overfitting" if low > 0 else
-                   "overconfident" if rise >= OVERFIT_RISE else "no")
-        out[name] = {"seeds": len(runs), "gap": mean([gap_of(x) for x in runs]),
-                     "last_epoch": h[-1]["epoch"], "peak_acc": peak["test_acc"],
-                     "peak_epoch": peak["epoch"], "last_acc": h[-1]["test_acc"], "fall": fall,
-                     "min_loss": best["test_loss"], "min_epoch": best["epoch"],
-                     "last_loss": h[-1]["test_loss"], "rise": rise, "verdict": verdict}
-    return out
-
-
 def _peak_to_last(best, best_epoch, last_epoch, last, change):
     if best_epoch == last_epoch:
         return f"{last:.4f}, best at the last epoch"
@@ -274,7 +215,7 @@ def overfitting_sentences(groups):
 
 def flow_cell(snapshot, lr):
     """A gradient-flow table cell: the flow ratio and its verdict, the step size beside it when
-    that alone makes it exploding (utils/report/gradient_flow.py)."""
+    that alone makes it exploding (verdicts.flow_verdict)."""
     layers = snapshot["layers"]
     verdict = flow_verdict(layers, lr)
     if verdict == NOT_RECORDED:

@@ -1,7 +1,7 @@
 """The report's opening: each question of the assignment answered by the comparisons that decide
 it, each with its 95 % interval, computed from the JSON. A difference whose interval includes
-zero is "unresolved", never ranked. `comparisons` returns numbers; `render` only prints them."""
-import math
+zero is "unresolved", never ranked. verdicts.comparisons computes the numbers; `render` only
+prints them."""
 import os
 import statistics
 
@@ -9,65 +9,15 @@ from utils.report import (paired as report_paired, stability_rates as report_sta
                           sweep as report_sweep)
 from utils.report.departures import depth_of
 from utils.markdown import md_table
-from utils.report.common import final, gap_of, interval_text, reading_rules
+from utils.report.common import interval_text, reading_rules
 from utils.report.parts import detail, split
-from utils.results import group_by_name
-from utils.sections import BY_KEY, SECTIONS
-from utils.report.stats import MIN_SEEDS, compare_runs_p, holm, resolved
+from utils.report.runs import gap_of, group_by_name
+from utils.sections import BY_KEY
+from utils.report.verdicts import (FAMILY_ALPHA, PAIRED, by_block, comparisons, paired_effects,
+                                   rate_sweep)
 from utils.report.table import Results
 
 PROFILE_DIRS = ("quick", "smoke")  # a reduced profile's results sit in results/<profile>/
-PAIRED = "3.1-paired"
-FAMILY_ALPHA = 0.05  # the family-wise error rate Holm's correction keeps across the report
-
-# (section key, the question it answers, the comparisons as (a, b) model pairs: a − b), from
-# the registry
-QUESTIONS = [(s.key, s.question, s.comparisons) for s in SECTIONS if s.comparisons]
-
-
-def comparisons(results):
-    """One dict per comparison whose two sides have finished runs."""
-    out = []
-    for key, question, pairs in QUESTIONS:
-        section = BY_KEY[key]
-        groups = group_by_name(results.section(section.folder), section.order)
-        for a, b in pairs:
-            if a not in groups or b not in groups:
-                continue
-            acc_a, acc_b = final(groups[a], "test_acc"), final(groups[b], "test_acc")
-            diff, low, high, method, p = compare_runs_p(groups[a], groups[b])
-            out.append({"section": key, "question": question, "a": a, "b": b,
-                        "acc_a": statistics.mean(acc_a), "seeds_a": len(groups[a]),
-                        "acc_b": statistics.mean(acc_b), "seeds_b": len(groups[b]),
-                        "params_a": groups[a][0]["params"], "params_b": groups[b][0]["params"],
-                        "difference": diff, "low": low, "high": high, "over": method,
-                        "p": p, "resolved": resolved(low, high)})
-    keys = [s.key for s in SECTIONS]  # the paired rows go right after 3.1's
-    rows = sorted(out + paired_comparisons(results), key=lambda c: keys.index(c["section"]))
-    for c in rows:
-        c["too_few"] = c["over"] != "test images" and min(c["seeds_a"], c["seeds_b"]) < MIN_SEEDS
-        if c["too_few"]:  # stated, but no claim: it keeps its place in the family at p = 1
-            c.update(low=math.nan, high=math.nan, p=1.0, resolved=False)
-    # Error control across the report: Holm over every comparison it states.
-    for c, adjusted in zip(rows, holm([c["p"] for c in rows])):
-        c["p_holm"], c["resolved_holm"] = adjusted, adjusted < FAMILY_ALPHA
-    return rows
-
-
-def paired_comparisons(results):
-    """3.1-paired, in the same shape: each net minus StandardCNN seed by seed under the cosine
-    schedule, a Student-t interval over those differences (the shared seed's share of the noise
-    cancels, which is what gives this section its power). Nets with two or more shared seeds."""
-    runs = results.section(BY_KEY[PAIRED].folder)
-    params = {r["name"]: r["params"] for r in runs}
-    base = report_paired.BASELINE
-    return [{"section": PAIRED, "question": "Custom layers, cosine schedule, paired by seed",
-             "a": name, "b": base, "acc_a": e["acc"], "seeds_a": e["seeds"],
-             "acc_b": e["baseline_acc"], "seeds_b": e["seeds"], "params_a": params[name],
-             "params_b": params[base], "difference": e["mean"], "low": e["low"],
-             "high": e["high"], "over": "paired seeds", "p": e["p"],
-             "resolved": e["resolved"]}
-            for name, e in report_paired.paired_effects(runs).items() if e["seeds"] > 1]
 
 
 def _holm_verdict(c):
@@ -191,7 +141,7 @@ def _custom_note(rows, results):
                  + f"), {len(resolved_swaps)} of {len(paired)} nets "
                  f"differ{'s' * (len(resolved_swaps) == 1)} resolvably from "
                  "StandardCNN" + (f" ({'; '.join(resolved_swaps)})" if resolved_swaps else ""))
-        family = report_paired.family_sentence(report_paired.paired_effects(
+        family = report_paired.family_sentence(paired_effects(
             results.section(BY_KEY[PAIRED].folder)))
         if family:  # None where too few seeds give no intervals to correct
             text += "; " + family
@@ -219,9 +169,9 @@ def _residual_note(by_pair, results):
     if matched:
         text += ("; at one parameter budget, " + "; ".join(
             f"{c['a']} − {c['b']} {_said(c)}" for c in matched))
-    blocks = report_stability.by_block(results.section(BY_KEY["3.2-stability"].folder))
+    blocks = by_block(results.section(BY_KEY["3.2-stability"].folder))
     if blocks:
-        sweep = report_stability.summary(blocks)
+        sweep = rate_sweep(blocks)
         tried = f"peak learning rates {', '.join(f'{x:g}' for x in sweep['lrs'])}"
         text += f". Stability ({tried}): {report_stability.edge_sentence(sweep)}"
         if sweep["largest_fall"]:

@@ -5,7 +5,7 @@ learning rate, which compares layers of different size (mean |grad| per weight d
 shrinks as a layer grows, so its first/last ratio mostly compares layer sizes). A result whose
 snapshots lack the weight norms (runs from before they were recorded) gets no verdict.
 
-Two rules. Relative: the flow ratio is the measure in the first weight layer after the input
+The two rules on it (verdicts.flow_verdict). Relative: the flow ratio is the measure in the first weight layer after the input
 layer over the last weight layer before the classifier, along the main path (1x1 projection
 shortcuts left out; the input layer left out because it alone sees the raw pixels); beyond a
 factor of FLOW_FACTOR either way the gradient is vanishing or exploding. Absolute: at the run's
@@ -13,10 +13,7 @@ peak learning rate, a step of lr * ||grad|| / ||weight|| >= STEP_LIMIT in any of
 would move the weights by their own size, which is exploding however even the layers are (a
 ratio alone calls a uniform explosion "steady").
 """
-FLOW_FACTOR = 10.0
-STEP_LIMIT = 1.0
 MEASURE = "‖grad‖ / ‖weight‖"
-NOT_RECORDED = "no ‖w‖ recorded"
 
 
 def _on_main_path(name):
@@ -64,15 +61,3 @@ def largest_step(layers, lr):
     return lr * max(values) if values and has_weight_norms(layers) else None
 
 
-def flow_verdict(layers, lr):
-    """'exploding' (either rule), 'vanishing', 'steady', NOT_RECORDED or 'not measurable'."""
-    if not has_weight_norms(layers):
-        return NOT_RECORDED
-    step, ratio = largest_step(layers, lr), flow_ratio(layers)
-    if step is not None and step >= STEP_LIMIT:
-        return "exploding"
-    if ratio is None:
-        return "not measurable"
-    if ratio < 1 / FLOW_FACTOR:
-        return "vanishing"
-    return "exploding" if ratio > FLOW_FACTOR else "steady"

@@ -12,46 +12,16 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 from utils.report.plotting import _save  # noqa: E402
 from utils.markdown import md_table  # noqa: E402
 from utils.report.parts import detail  # noqa: E402
-from utils.report.common import count, final, image, interval_text  # noqa: E402
-from utils.results import group_by_name  # noqa: E402
+from utils.report.common import count, image, interval_text  # noqa: E402
+from utils.report.runs import final, group_by_name  # noqa: E402
 from utils.sections import BY_KEY, folder, order  # noqa: E402
-from utils.report.stats import MIN_SEEDS, mean_interval, mean_p, resolved  # noqa: E402
+from utils.report.stats import MIN_SEEDS  # noqa: E402
+from utils.report.verdicts import PAIRED_FAMILY_ERROR, paired_effects  # noqa: E402
 
 CUSTOM_PAIRED = folder("3.1-paired")
 PLOTS = BY_KEY["3.1-paired"].plots
 ORDER = order("3.1-paired")  # then the swaps, alphabetically
 BASELINE = ORDER[0]
-FAMILY_ERROR = 0.05  # the chance of any false "resolved" among the section's comparisons
-
-
-def paired_effects(runs, baseline=BASELINE):
-    """{name: {seeds, mean, low, high, resolved, acc, baseline_acc, family_low, family_high,
-    resolved_in_family}} of test accuracy minus the baseline's on the same seed, for every other
-    net with at least one seed in common (acc and baseline_acc: the two nets' mean over those
-    shared seeds). low/high is each comparison's own 95 % t-interval; family_low/high is
-    Bonferroni's, at 1 − 0.05/m for the m nets compared on two or more seeds, so that the chance
-    of any false "resolved" among them stays at 5 %."""
-    groups = group_by_name(runs, ORDER)
-    base = {r["seed"]: r["final"]["test_acc"] for r in groups.get(baseline, [])}
-    paired = {name: [(r["final"]["test_acc"], base[r["seed"]]) for r in model_runs
-                     if r["seed"] in base]
-              for name, model_runs in groups.items() if name != baseline}
-    paired = {name: pairs for name, pairs in paired.items() if pairs}
-    family = max(1, sum(len(pairs) > 1 for pairs in paired.values()))
-    out = {}
-    for name, pairs in paired.items():
-        diffs = [a - b for a, b in pairs]
-        m, lo, hi = mean_interval(diffs)
-        _, family_lo, family_hi = mean_interval(diffs, 1 - FAMILY_ERROR / family)
-        several = len(pairs) > 1
-        out[name] = {"seeds": len(pairs), "mean": m, "low": lo, "high": hi,
-                     "p": mean_p(diffs) if several else 1.0,
-                     "acc": statistics.mean(a for a, _ in pairs),
-                     "baseline_acc": statistics.mean(b for _, b in pairs),
-                     "resolved": several and resolved(lo, hi), "family": family,
-                     "family_low": family_lo, "family_high": family_hi,
-                     "resolved_in_family": several and resolved(family_lo, family_hi)}
-    return out
 
 
 def draw(results, plots_dir):
@@ -104,7 +74,7 @@ def family_sentence(effects):
     m = next(iter(compared.values()))["family"]
     kept = [n for n, e in compared.items() if e["resolved_in_family"]]
     return (f"corrected for the {count(m, 'comparison')} (Bonferroni, each interval at "
-            f"{100 * (1 - FAMILY_ERROR / m):.2f} %), {len(kept)} of {len(compared)} "
+            f"{100 * (1 - PAIRED_FAMILY_ERROR / m):.2f} %), {len(kept)} of {len(compared)} "
             f"stay{'s' * (len(kept) == 1)} resolved" + (f" ({', '.join(kept)})" if kept else ""))
 
 

@@ -15,8 +15,10 @@ from collections import Counter
 
 from utils.reference import BEST_KERNEL
 from utils.markdown import md_table
-from utils.report.common import by_machine, count, final, main_machine, mean, mean_std
-from utils.results import group_by_name, read_json
+from utils.report.common import by_machine, count, main_machine, mean_std
+from utils.report.runs import final, mean
+from utils.results import read_json
+from utils.report.runs import group_by_name
 from utils.report.table import Results
 from utils.sections import SECTIONS
 

@@ -5,7 +5,7 @@ of them), and `selection_block` prints the table, the winner and whether the fin
 from dataclasses import fields
 
 from utils.markdown import md_table
-from utils.report.common import mean
+from utils.report.runs import mean
 from utils.spec import RunSpec
 
 # A field missing from an older result's spec had its default when that run was made.

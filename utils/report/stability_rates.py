@@ -11,60 +11,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 from utils.report.plotting import _save  # noqa: E402
 from utils.markdown import md_table  # noqa: E402
 from utils.report.parts import detail  # noqa: E402
-from utils.report.common import at_chance, count, final, image, interval_text  # noqa: E402
+from utils.report.common import count, image, interval_text  # noqa: E402
+from utils.report.runs import final  # noqa: E402
 from utils.sections import BY_KEY, folder  # noqa: E402
-from utils.report.stability import largest_fall, robust_spikes  # noqa: E402
 from utils.report.stats import accuracy_interval  # noqa: E402
+from utils.report.verdicts import TRAINED_FRACTION, by_block, rate_sweep  # noqa: E402
 
 RESIDUAL_STABILITY = folder("3.2-stability")
 PLOTS = BY_KEY["3.2-stability"].plots
-
-
-# A run "trained" when its test accuracy reached this fraction of its block's best (the highest
-# mean over seeds at any rate): above chance alone would call a net at 0.20 trained.
-TRAINED_FRACTION = 0.9
-
-
-def by_block(runs):
-    """{model: [[runs of one peak lr, by seed], ... by increasing peak lr]}."""
-    out = {}
-    for r in sorted(runs, key=lambda r: (r["model"], r["spec"]["lr"], r["seed"])):
-        rates = out.setdefault(r["model"], [])
-        if rates and rates[-1][0]["spec"]["lr"] == r["spec"]["lr"]:
-            rates[-1].append(r)
-        else:
-            rates.append([r])
-    return out
-
-
-def block_verdicts(rates):
-    """Per block: per peak lr (all its seeds) the divergences, the seeds that trained (finite
-    loss and a test accuracy of at least TRAINED_FRACTION of the block's best mean), the mean
-    test accuracy, the largest epoch-to-epoch fall in test accuracy of any seed and the robust
-    loss spikes of all seeds; then the highest rate at which every seed trained, the seeds
-    behind it and the next rate tried (the grid step above the edge)."""
-    best = max(statistics.mean(final(runs, "test_acc")) for runs in rates)
-    rows = []
-    for runs in rates:
-        falls = [largest_fall(r["history"]) for r in runs]
-        fall, epoch = max(falls, key=lambda f: f[0])
-        trained = [r["diverged"] is None and not at_chance(r) and
-                   r["final"]["test_acc"] >= TRAINED_FRACTION * best for r in runs]
-        rows.append({"lr": runs[0]["spec"]["lr"], "seeds": len(runs),
-                     "diverged": sum(r["diverged"] is not None for r in runs),
-                     "trained": sum(trained), "learned": all(trained),
-                     "largest_fall": fall, "fall_epoch": epoch,
-                     "spikes": sum(len(robust_spikes(r["trace"]["loss"])) for r in runs),
-                     "steps": sum(len(r["trace"]["loss"]) for r in runs),
-                     "accs": final(runs, "test_acc"),
-                     "test_acc": statistics.mean(final(runs, "test_acc")),
-                     "test_size": runs[0]["test_size"]})
-    stable = [i for i, row in enumerate(rows) if row["learned"]]
-    edge = rows[stable[-1]] if stable else None
-    above = rows[stable[-1] + 1] if stable and stable[-1] + 1 < len(rows) else None
-    return {"highest_stable_lr": edge["lr"] if edge else None,
-            "edge_seeds": edge["seeds"] if edge else 0,
-            "next_lr": above["lr"] if above else None, "best_acc": best, "rows": rows}
 
 
 def draw(results, plots_dir):
@@ -84,18 +38,6 @@ def draw(results, plots_dir):
     ax.grid(alpha=0.3, which="both")
     ax.legend()
     return [_save(fig, os.path.join(plots_dir, PLOTS, "stability_lr_sweep.png"))]
-
-
-def summary(blocks):
-    """The sweep as a whole: the rates tried, each block's verdicts, whether no block diverged
-    at any of them and all trained (the edge then lies above the highest), and the largest epoch-to-epoch fall
-    in test accuracy over all runs as (block, row), or None."""
-    verdicts = {m: block_verdicts(r) for m, r in blocks.items()}
-    lrs = sorted({runs[0]["spec"]["lr"] for rates in blocks.values() for runs in rates})
-    falls = [(m, row) for m, v in verdicts.items() for row in v["rows"] if row["fall_epoch"]]
-    return {"lrs": lrs, "verdicts": verdicts,
-            "all_trained": all(v["highest_stable_lr"] == lrs[-1] for v in verdicts.values()),
-            "largest_fall": max(falls, key=lambda f: f[1]["largest_fall"]) if falls else None}
 
 
 def edge_sentence(sweep):
@@ -159,7 +101,7 @@ def render(results, plots_dir):
     if not blocks:
         return None
     hp = runs[0]["hyperparameters"]
-    sweep = summary(blocks)
+    sweep = rate_sweep(blocks)
     rows = []
     for model, v in sweep["verdicts"].items():
         for i, row in enumerate(v["rows"]):

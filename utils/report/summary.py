@@ -1,7 +1,7 @@
 """The report's opening: per task, a few plain sentences of what was found, each with its number,
-its interval, whether it survives the report-wide correction (Holm, findings.comparisons) and
+its interval, whether it survives the report-wide correction (Holm, verdicts.comparisons) and
 what it means in test images; then the confounds a reader must keep in mind; then one figure of
-every comparison. Sentences only print the numbers findings.comparisons computed."""
+every comparison. Sentences only print the numbers verdicts.comparisons computed."""
 import os
 import statistics
 
@@ -12,10 +12,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from utils.report import compute  # noqa: E402
-from utils.report.common import by_machine, final, image, overfitting_measures  # noqa: E402
+from utils.report.common import by_machine, image  # noqa: E402
+from utils.report.runs import final  # noqa: E402
+from utils.report.verdicts import overfitting_measures  # noqa: E402
 from utils.report.findings import interval_of  # noqa: E402
 from utils.report.plotting import _save  # noqa: E402
-from utils.results import group_by_name  # noqa: E402
+from utils.report.runs import group_by_name  # noqa: E402
 from utils.sections import BY_KEY  # noqa: E402
 
 FIGURE = "findings/comparisons.png"

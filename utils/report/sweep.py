@@ -13,13 +13,14 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from utils.report.gradient_flow import MEASURE, flow_verdict, profile  # noqa: E402
+from utils.report.gradient_flow import MEASURE, profile  # noqa: E402
 from utils.report.plotting import _save  # noqa: E402
 from utils.markdown import md_table  # noqa: E402
-from utils.report.common import at_chance, flow_cell, fmt_int, image, interval_text  # noqa: E402
+from utils.report.common import flow_cell, fmt_int, image, interval_text  # noqa: E402
 from utils.report.parts import detail  # noqa: E402
 from utils.sections import BY_KEY, folder  # noqa: E402
-from utils.report.stats import accuracy_interval, compare_runs, mean_interval, resolved  # noqa: E402
+from utils.report.stats import accuracy_interval, mean_interval  # noqa: E402
+from utils.report.verdicts import by_config, init_flow, seeds_by_config, sweep_verdicts  # noqa: E402
 
 DEPTH_SWEEP = folder("2.2-sweep")
 PLOTS = BY_KEY["2.2-sweep"].plots
@@ -27,57 +28,8 @@ STYLES = {(True, True): ("residual, BN", "C0", "-"), (False, True): ("plain, BN"
           (True, False): ("residual, no BN", "C0", ":"), (False, False): ("plain, no BN", "C3", ":")}
 
 
-def config(run):
-    kw = run["model_kwargs"]
-    return kw["depth"], kw["residual"], kw["batchnorm"]
-
-
-def seeds_by_config(runs):
-    """{(depth, residual, batchnorm): [runs by seed]}, ordered by depth, BN first, plain first."""
-    out = {}
-    for r in sorted(runs, key=lambda r: r["seed"]):
-        out.setdefault(config(r), []).append(r)
-    return dict(sorted(out.items(), key=lambda kv: (kv[0][0], not kv[0][2], kv[0][1])))
-
-
-def by_config(runs):
-    """{(depth, residual, batchnorm): its lowest seed's run}: what the plots and the gradient
-    columns show."""
-    return {c: seeds[0] for c, seeds in seeds_by_config(runs).items()}
-
-
 def test_interval(run):
     return accuracy_interval(run["final"]["test_acc"], run["test_size"])
-
-
-def sweep_verdicts(runs):
-    """Every comparison the section states, as numbers: per depth and normalisation, residual
-    minus plain; per family, deepest minus the depth before it (degradation)."""
-    configs = seeds_by_config(runs)
-    depths = sorted({d for d, _, _ in configs})
-    out = {"skip_effect": [], "depth_effect": []}
-
-    def diff(a, b):
-        d, lo, hi, over = compare_runs(a, b)
-        # Two nets that both learned nothing tie at chance: "unresolved" would undersell that.
-        return {"difference": d, "low": lo, "high": hi, "resolved": resolved(lo, hi),
-                "over": over, "seeds": (len(a), len(b)),
-                "both_at_chance": all(map(at_chance, a + b))}
-
-    for depth in depths:
-        for bn in (True, False):
-            res, plain = configs.get((depth, True, bn)), configs.get((depth, False, bn))
-            if res and plain:
-                out["skip_effect"].append({"depth": depth, "batchnorm": bn, **diff(res, plain)})
-    for residual in (False, True):
-        for bn in (True, False):
-            family = [configs[(d, residual, bn)] for d in depths if (d, residual, bn) in configs]
-            for shallow, deep in zip(family, family[1:]):
-                out["depth_effect"].append({"residual": residual, "batchnorm": bn,
-                                            "from": config(shallow[0])[0],
-                                            "to": config(deep[0])[0],
-                                            **diff(deep, shallow)})
-    return out
 
 
 def draw(results, plots_dir):
@@ -165,7 +117,7 @@ def findings(runs):
     for v in verdicts["skip_effect"]:
         what = ("neither net learned (both at chance), so the skips' effect cannot be seen here"
                 if v["both_at_chance"] else f"skips {'raised' if v['difference'] > 0 else 'lowered'} test accuracy by "
-                f"{abs(v['difference']):.4f} [{v['low']:+.4f}, {v['high']:+.4f}]"
+                f"{interval_text(v['difference'], v['low'], v['high'], size_only=True)}"
                 if v["resolved"] else
                 f"skips made no resolved difference "
                 f"({interval_text(v['difference'], v['low'], v['high'])})")
@@ -184,16 +136,6 @@ def findings(runs):
     diverged = [r["name"] for r in configs.values() if r["diverged"]]
     out.append(f"- Diverged: {', '.join(diverged) if diverged else 'none'}.")
     return "\n".join(out)
-
-
-def init_flow(runs):
-    """{verdict: [run names]} of the gradient-flow rule on each run's step-0 snapshot."""
-    flow = {}
-    for r in by_config(runs).values():
-        if r["gradient_flow"]:
-            verdict = flow_verdict(r["gradient_flow"][0]["layers"], r["spec"]["lr"])
-            flow.setdefault(verdict, []).append(r["name"])
-    return flow
 
 
 def headline(runs):

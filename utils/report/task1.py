@@ -5,12 +5,12 @@ from utils.report import plotting
 from utils.markdown import md_table
 from utils.report.parts import detail, split
 from utils.report.recipe import selection_block
-from utils.report.common import (accuracy_table, environment_lines, final, fmt_int, gap_of,
-                                 gradient_flow_table, image, mean, overfitting_sentences,
-                                 param_sentences, reference_note, speed_table)
-from utils.results import group_by_name
+from utils.report.common import (accuracy_table, environment_lines, fmt_int, gradient_flow_table,
+                                 image, interval_text, overfitting_sentences, param_sentences, reference_note,
+                                 speed_table)
+from utils.report.runs import final, gap_of, group_by_name, mean
 from utils.sections import BY_KEY, folder, order
-from utils.report.stats import compare_accuracies
+from utils.report.verdicts import class_recall_differences, class_recalls
 
 MNIST, CIFAR = folder("1.1"), folder("1.2")
 # Recipe candidates, evaluated on a validation split (utils/train/recipe.py)
@@ -187,27 +187,16 @@ def _regularisation_sentence(groups):
             f"{acc(b) - acc(a):+.4f}.")
 
 
-def class_recalls(runs):
-    """{class: [recall over that class's test images, one per seed]} from the confusion
-    matrices (rows: true class)."""
-    classes = runs[0]["classes"]
-    return {c: [r["confusion_matrix"][i][i] / max(1, sum(r["confusion_matrix"][i]))
-                for r in runs] for i, c in enumerate(classes)}
-
-
 def class_recall_table(groups, fc="DeepFCNet", conv="ResNetCIFAR"):
     """Per class: each net's recall (mean over seeds) and conv − fc with its interval, the
     classes ordered by that difference (where convolution helps most first)."""
     if fc not in groups or conv not in groups:
         return ""
     recalls = {name: class_recalls(runs) for name, runs in groups.items()}
-    cm = groups[conv][0]["confusion_matrix"]
-    per_class = {c: sum(cm[i]) for i, c in enumerate(groups[conv][0]["classes"])}
     rows = []
-    for c in recalls[conv]:
-        diff, low, high, over = compare_accuracies(recalls[conv][c], recalls[fc][c], per_class[c])
+    for c, (diff, low, high, over) in class_recall_differences(groups[conv], groups[fc]).items():
         rows.append((diff, [c, *(f"{mean(recalls[n][c]):.3f}" for n in groups),
-                            f"{diff:+.3f} [{low:+.3f}, {high:+.3f}]", over]))
+                            interval_text(diff, low, high, digits=3), over]))
     rows.sort(key=lambda r: -r[0])
     best, worst = rows[0][1][0], rows[-1][1][0]
     return (md_table(["class", *groups, f"{conv} − {fc} [95 % CI]", "interval over"],

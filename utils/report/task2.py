@@ -2,15 +2,16 @@
 import os
 
 from utils.report import plotting, sweep as report_sweep
-from utils.report.gradient_flow import NOT_RECORDED, layer_names
+from utils.report.gradient_flow import layer_names
+from utils.report.verdicts import NOT_RECORDED
 from utils.report.parts import detail, split
 from utils.markdown import md_table
 from utils.report.sweep import DEPTH_SWEEP
-from utils.report.common import (accuracy_table, environment_lines, extent_in_image, final,
-                                 flow_cell, fmt_int, fmt_macs, gradient_flow_table, image, mean, mean_history,
-                                 mean_std, one_seed_note, overfitting_sentences, reference_note,
+from utils.report.common import (accuracy_table, environment_lines, extent_in_image, flow_cell,
+                                 fmt_int, fmt_macs, gradient_flow_table, image,
+                                 one_seed_note, overfitting_sentences, reference_note,
                                  same_in_every_profile, speed_table)
-from utils.results import group_by_name
+from utils.report.runs import final, group_by_name, mean, mean_history
 from utils.sections import BY_KEY, folder, order
 from utils.spec import ERF_IMAGES, deviation
 

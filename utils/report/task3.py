@@ -6,14 +6,14 @@ from utils.report import plotting, paired as report_paired, stability_rates as r
 from utils.markdown import md_table
 from utils.report.parts import detail, split
 from utils.report.recipe import selection_block
-from utils.report.common import (accuracy_table, by_machine, environment_lines, final, fmt_int,
-                                 fmt_macs, full_profile, image, interval_text, mean, mean_std,
+from utils.report.common import (accuracy_table, by_machine, environment_lines, fmt_int, fmt_macs,
+                                 full_profile, image, interval_text, mean_std,
                                  overfitting_sentences, per_machine)
-from utils.results import group_by_name
+from utils.report.runs import final, group_by_name
 from utils.sections import BY_KEY, folder, order
 from utils.spec import deviation
-from utils.report.stability import largest_fall, robust_spikes
-from utils.report.stats import compare_accuracies, resolved
+from utils.report.verdicts import (LATE_EPOCHS, late_movement, ranking, stability_measures,
+                                   swap_effect)
 
 MNIST = folder("1.1")
 CUSTOM, RESIDUAL = folder("3.1"), folder("3.2")
@@ -79,24 +79,13 @@ def _gradcheck_table(study):
                       "×".join(map(str, g["input_shape"]))] for g in study["gradcheck"]])
 
 
-def swap_effect(swap, standard):
-    """(swap − standard test accuracy, low, high, over): the 95 % interval of utils/report/stats.py
-    (Welch over seeds where both sides have several, else over the test images); None where
-    either side has not run."""
-    if not swap or not standard:
-        return None
-    return compare_accuracies(final(swap, "test_acc"), final(standard, "test_acc"),
-                              standard[0]["test_size"])
-
-
 def _effect_cell(effect):
     if effect is None:
         return "—"
-    diff, low, high, over = effect
-    verdict = "" if resolved(low, high) else ", unresolved"
+    verdict = "" if effect["resolved"] else ", unresolved"
     # + 0.0 turns a rounded -0.0 into 0.0, so a tie never prints as "-0.0000"
-    tidy = [round(x, 4) + 0.0 for x in (diff, low, high)]
-    return f"{interval_text(*tidy)} (over {over}{verdict})"
+    tidy = [round(effect[k], 4) + 0.0 for k in ("difference", "low", "high")]
+    return f"{interval_text(*tidy)} (over {effect['over']}{verdict})"
 
 
 def _layer_table(study, custom):
@@ -181,28 +170,6 @@ def _ref_cells(ref, name):
     return [r.get("train_acc", "—"), r.get("test_acc", "—"), r.get("train_time_s", "—")]
 
 
-LATE_EPOCHS = 5
-
-
-def _late_span(runs, last=LATE_EPOCHS):
-    """Max − min test accuracy over the last `last` epochs, averaged over seeds."""
-    spans = []
-    for r in runs:
-        late = [e["test_acc"] for e in r["history"][-last:]]
-        spans.append(max(late) - min(late))
-    return mean(spans)
-
-
-def late_movement(custom, baseline):
-    """{net: (late span, lr schedule)}: how far test accuracy still moves from epoch to epoch
-    late in training, under this section's schedule and under Task 1's (SimpleCNN)."""
-    groups = dict(custom)
-    if "SimpleCNN" in baseline:
-        groups["SimpleCNN (Task 1)"] = baseline["SimpleCNN"]
-    return {n: (_late_span(runs), runs[0]["hyperparameters"]["schedule"])
-            for n, runs in groups.items() if len(runs[0]["history"]) > LATE_EPOCHS}
-
-
 def _late_movement_sentence(custom, baseline):
     movement = late_movement(custom, baseline)
     if not movement:
@@ -274,18 +241,6 @@ def _residual_table(groups, budget=None):
     return md_table(headers, rows)
 
 
-def ranking(groups):
-    """Nets by mean test accuracy, best first, and each neighbour pair's difference with its
-    95 % interval (utils/report/stats.py: Welch over seeds where both have several, else over the test
-    images): [(name, accuracy)], [(better, worse, diff, low, high, over)]."""
-    acc = {n: mean(final(runs, "test_acc")) for n, runs in groups.items()}
-    order = sorted(acc, key=acc.get, reverse=True)
-    pairs = [(a, b, *compare_accuracies(final(groups[a], "test_acc"),
-                                        final(groups[b], "test_acc"), groups[a][0]["test_size"]))
-             for a, b in zip(order, order[1:])]
-    return [(n, acc[n]) for n in order], pairs
-
-
 def _ranking_sentence(groups):
     order, pairs = ranking(groups)
     sentence = "By mean test accuracy: " + ", ".join(
@@ -294,9 +249,8 @@ def _ranking_sentence(groups):
     if not pairs:
         return sentence
     return sentence + " Neighbours apart by (95 % interval): " + "; ".join(
-        f"{a} − {b} {interval_text(diff, low, high)} over {over}"
-        + ("" if resolved(low, high) else ", unresolved")
-        for a, b, diff, low, high, over in pairs) + "."
+        f"{p['better']} − {p['worse']} {interval_text(p['difference'], p['low'], p['high'])} "
+        f"over {p['over']}" + ("" if p["resolved"] else ", unresolved") for p in pairs) + "."
 
 
 def depths(groups):
@@ -320,31 +274,6 @@ def _depth_sentence(groups):
 
 # A fall of test accuracy from one epoch to the next this large is reported as an event.
 NOTABLE_FALL = 0.05
-
-
-def stability_measures(groups):
-    """Per net: robust loss spikes per seed (utils/report/stability.py), the largest epoch-to-epoch fall
-    in test accuracy over its seeds (with the seed, the epoch and the accuracies around it), the
-    largest gradient norm, and the test accuracy's range over seeds."""
-    out = {}
-    for name, runs in groups.items():
-        falls = []
-        for r in runs:
-            fall, epoch = largest_fall(r["history"])
-            if epoch:
-                before = next(h for h in r["history"] if h["epoch"] == epoch - 1)["test_acc"]
-                after = next(h for h in r["history"] if h["epoch"] == epoch)["test_acc"]
-                falls.append({"fall": fall, "epoch": epoch, "seed": r["seed"],
-                              "from": before, "to": after})
-        accs = final(runs, "test_acc")
-        out[name] = {"seeds": len(runs),
-                     "spikes": [len(robust_spikes(r["trace"]["loss"])) for r in runs],
-                     "steps": len(runs[0]["trace"]["loss"]),
-                     "largest_fall": max(falls, key=lambda f: f["fall"], default=None),
-                     "max_grad_norm": max(v for r in runs for v in r["trace"]["grad_norm"]
-                                          if v is not None),
-                     "acc_range": max(accs) - min(accs) if len(accs) > 1 else None}
-    return out
 
 
 def _stability(groups):

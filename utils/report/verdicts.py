@@ -1,0 +1,376 @@
+"""Every verdict the report states, as numbers: the comparisons with their intervals and
+p-values (and Holm's correction across all of them), and the rules that call a gradient flow
+vanishing or exploding, a net overfitting or overconfident, a learning rate stable, a skip or a
+depth step resolved. Sections, the findings and the summary only format what these return.
+
+Built on the measures: stats.py (intervals and tests), gradient_flow.py (‖grad‖/‖weight‖ per
+layer), stability.py (loss spikes, falls of test accuracy), runs.py (a run's numbers)."""
+import math
+import statistics
+
+from utils.report.gradient_flow import flow_ratio, has_weight_norms, largest_step
+from utils.report.runs import at_chance, final, gap_of, group_by_name, mean, mean_history
+from utils.report.stability import largest_fall, robust_spikes
+from utils.report.stats import (MIN_SEEDS, accuracy_difference, compare_accuracies,
+                                compare_runs, compare_runs_p, holm, mean_interval, mean_p,
+                                resolved)
+from utils.sections import BY_KEY, SECTIONS, order
+
+def difference(diff, low, high, over):
+    """One comparison as every verdict states it: the difference, its 95 % interval, what the
+    interval is over (seeds, test images...) and whether it excludes zero."""
+    return {"difference": diff, "low": low, "high": high, "over": over,
+            "resolved": resolved(low, high)}
+
+
+# --- gradient flow (the measure: gradient_flow.py) -----------------------------------------------
+
+FLOW_FACTOR = 10.0  # the flow ratio beyond which (either way) the gradient vanishes or explodes
+STEP_LIMIT = 1.0  # one step at the peak rate moving a layer by this much of its own size
+NOT_RECORDED = "no ‖w‖ recorded"
+
+
+def flow_verdict(layers, lr):
+    """'exploding' (either rule), 'vanishing', 'steady', NOT_RECORDED or 'not measurable'."""
+    if not has_weight_norms(layers):
+        return NOT_RECORDED
+    step, ratio = largest_step(layers, lr), flow_ratio(layers)
+    if step is not None and step >= STEP_LIMIT:
+        return "exploding"
+    if ratio is None:
+        return "not measurable"
+    if ratio < 1 / FLOW_FACTOR:
+        return "vanishing"
+    return "exploding" if ratio > FLOW_FACTOR else "steady"
+
+
+# --- overfitting --------------------------------------------------------------------------------
+
+# A test loss this far (relative) above its lowest at the last epoch, with accuracy held, is
+# overconfidence.
+OVERFIT_RISE = 0.05
+
+
+def overfitting_measures(groups):
+    """Per model (histories averaged over seeds): the final eval-mode train − test accuracy gap,
+    the test accuracy's peak and the resolved fall from it (stats.accuracy_difference over the
+    test images), the test loss's minimum and the relative rise from it to the last epoch, and
+    the verdict: "overfitting" when test accuracy fell from its peak beyond its interval,
+    "overconfident" when only the test loss rose (by OVERFIT_RISE or more: the net grew surer
+    of its mistakes while its accuracy held), else "no"."""
+    out = {}
+    for name, runs in groups.items():
+        h = mean_history(runs)
+        best = min(h, key=lambda e: e["test_loss"])
+        peak = max(h, key=lambda e: e["test_acc"])
+        rise = h[-1]["test_loss"] / best["test_loss"] - 1 if best["test_loss"] else 0.0
+        fall, low, _ = accuracy_difference(peak["test_acc"], h[-1]["test_acc"],
+                                           runs[0]["test_size"])
+        verdict = ("overfitting" if low > 0 else
+                   "overconfident" if rise >= OVERFIT_RISE else "no")
+        out[name] = {"seeds": len(runs), "gap": mean([gap_of(x) for x in runs]),
+                     "last_epoch": h[-1]["epoch"], "peak_acc": peak["test_acc"],
+                     "peak_epoch": peak["epoch"], "last_acc": h[-1]["test_acc"], "fall": fall,
+                     "min_loss": best["test_loss"], "min_epoch": best["epoch"],
+                     "last_loss": h[-1]["test_loss"], "rise": rise, "verdict": verdict}
+    return out
+
+
+# --- 1.2: per class -----------------------------------------------------------------------------
+
+def class_recalls(runs):
+    """{class: [recall over that class's test images, one per seed]} from the confusion
+    matrices (rows: true class)."""
+    classes = runs[0]["classes"]
+    return {c: [r["confusion_matrix"][i][i] / max(1, sum(r["confusion_matrix"][i]))
+                for r in runs] for i, c in enumerate(classes)}
+
+
+def class_recall_differences(conv, fc):
+    """{class: (conv − fc recall, low, high, over)} with the interval of compare_accuracies
+    over that class's test images, classes in the confusion matrix's order."""
+    recalls_conv, recalls_fc = class_recalls(conv), class_recalls(fc)
+    cm = conv[0]["confusion_matrix"]
+    return {c: compare_accuracies(recalls_conv[c], recalls_fc[c], sum(cm[i]))
+            for i, c in enumerate(conv[0]["classes"])}
+
+
+# --- 2.2's depth sweep --------------------------------------------------------------------------
+
+def config(run):
+    kw = run["model_kwargs"]
+    return kw["depth"], kw["residual"], kw["batchnorm"]
+
+
+def seeds_by_config(runs):
+    """{(depth, residual, batchnorm): [runs by seed]}, ordered by depth, BN first, plain first."""
+    out = {}
+    for r in sorted(runs, key=lambda r: r["seed"]):
+        out.setdefault(config(r), []).append(r)
+    return dict(sorted(out.items(), key=lambda kv: (kv[0][0], not kv[0][2], kv[0][1])))
+
+
+def by_config(runs):
+    """{(depth, residual, batchnorm): its lowest seed's run}: what the plots and the gradient
+    columns show."""
+    return {c: seeds[0] for c, seeds in seeds_by_config(runs).items()}
+
+
+def sweep_verdicts(runs):
+    """Every comparison the section states, as numbers: per depth and normalisation, residual
+    minus plain; per family, deepest minus the depth before it (degradation)."""
+    configs = seeds_by_config(runs)
+    depths = sorted({d for d, _, _ in configs})
+    out = {"skip_effect": [], "depth_effect": []}
+
+    def diff(a, b):
+        # Two nets that both learned nothing tie at chance: "unresolved" would undersell that.
+        return {**difference(*compare_runs(a, b)), "seeds": (len(a), len(b)),
+                "both_at_chance": all(map(at_chance, a + b))}
+
+    for depth in depths:
+        for bn in (True, False):
+            res, plain = configs.get((depth, True, bn)), configs.get((depth, False, bn))
+            if res and plain:
+                out["skip_effect"].append({"depth": depth, "batchnorm": bn, **diff(res, plain)})
+    for residual in (False, True):
+        for bn in (True, False):
+            family = [configs[(d, residual, bn)] for d in depths if (d, residual, bn) in configs]
+            for shallow, deep in zip(family, family[1:]):
+                out["depth_effect"].append({"residual": residual, "batchnorm": bn,
+                                            "from": config(shallow[0])[0],
+                                            "to": config(deep[0])[0],
+                                            **diff(deep, shallow)})
+    return out
+
+
+def init_flow(runs):
+    """{verdict: [run names]} of the gradient-flow rule on each run's step-0 snapshot."""
+    flow = {}
+    for r in by_config(runs).values():
+        if r["gradient_flow"]:
+            verdict = flow_verdict(r["gradient_flow"][0]["layers"], r["spec"]["lr"])
+            flow.setdefault(verdict, []).append(r["name"])
+    return flow
+
+
+# --- 3.1: swaps, paired seeds, late movement ------------------------------------------------------
+
+PAIRED_ORDER = order("3.1-paired")  # the baseline, then the swaps alphabetically
+PAIRED_BASELINE = PAIRED_ORDER[0]
+PAIRED_FAMILY_ERROR = 0.05  # the chance of any false "resolved" among 3.1-paired's comparisons
+LATE_EPOCHS = 5
+
+
+def swap_effect(swap, standard):
+    """swap − standard test accuracy as a `difference`, with the 95 % interval of stats.py
+    (Welch over seeds where both sides have several, else over the test images); None where
+    either side has not run."""
+    if not swap or not standard:
+        return None
+    return difference(*compare_accuracies(final(swap, "test_acc"), final(standard, "test_acc"),
+                                          standard[0]["test_size"]))
+
+
+def paired_effects(runs, baseline=PAIRED_BASELINE):
+    """{name: {seeds, mean, low, high, resolved, acc, baseline_acc, family_low, family_high,
+    resolved_in_family}} of test accuracy minus the baseline's on the same seed, for every other
+    net with at least one seed in common (acc and baseline_acc: the two nets' mean over those
+    shared seeds). low/high is each comparison's own 95 % t-interval; family_low/high is
+    Bonferroni's, at 1 − 0.05/m for the m nets compared on two or more seeds, so that the chance
+    of any false "resolved" among them stays at 5 %."""
+    groups = group_by_name(runs, PAIRED_ORDER)
+    base = {r["seed"]: r["final"]["test_acc"] for r in groups.get(baseline, [])}
+    paired = {name: [(r["final"]["test_acc"], base[r["seed"]]) for r in model_runs
+                     if r["seed"] in base]
+              for name, model_runs in groups.items() if name != baseline}
+    paired = {name: pairs for name, pairs in paired.items() if pairs}
+    family = max(1, sum(len(pairs) > 1 for pairs in paired.values()))
+    out = {}
+    for name, pairs in paired.items():
+        diffs = [a - b for a, b in pairs]
+        m, lo, hi = mean_interval(diffs)
+        _, family_lo, family_hi = mean_interval(diffs, 1 - PAIRED_FAMILY_ERROR / family)
+        several = len(pairs) > 1
+        out[name] = {"seeds": len(pairs), "mean": m, "low": lo, "high": hi,
+                     "p": mean_p(diffs) if several else 1.0,
+                     "acc": statistics.mean(a for a, _ in pairs),
+                     "baseline_acc": statistics.mean(b for _, b in pairs),
+                     "resolved": several and resolved(lo, hi), "family": family,
+                     "family_low": family_lo, "family_high": family_hi,
+                     "resolved_in_family": several and resolved(family_lo, family_hi)}
+    return out
+
+
+def _late_span(runs, last=LATE_EPOCHS):
+    """Max − min test accuracy over the last `last` epochs, averaged over seeds."""
+    spans = []
+    for r in runs:
+        late = [e["test_acc"] for e in r["history"][-last:]]
+        spans.append(max(late) - min(late))
+    return mean(spans)
+
+
+def late_movement(custom, baseline):
+    """{net: (late span, lr schedule)}: how far test accuracy still moves from epoch to epoch
+    late in training, under this section's schedule and under Task 1's (SimpleCNN)."""
+    groups = dict(custom)
+    if "SimpleCNN" in baseline:
+        groups["SimpleCNN (Task 1)"] = baseline["SimpleCNN"]
+    return {n: (_late_span(runs), runs[0]["hyperparameters"]["schedule"])
+            for n, runs in groups.items() if len(runs[0]["history"]) > LATE_EPOCHS}
+
+
+# --- 3.2: ranking, stability ----------------------------------------------------------------------
+
+def ranking(groups):
+    """Nets by mean test accuracy, best first, and each neighbour pair's difference with its
+    95 % interval (stats.py: Welch over seeds where both have several, else over the test
+    images): [(name, accuracy)], [a `difference` with its "better" and "worse" net]."""
+    acc = {n: mean(final(runs, "test_acc")) for n, runs in groups.items()}
+    best_first = sorted(acc, key=acc.get, reverse=True)
+    pairs = [{"better": a, "worse": b,
+              **difference(*compare_accuracies(final(groups[a], "test_acc"),
+                                               final(groups[b], "test_acc"),
+                                               groups[a][0]["test_size"]))}
+             for a, b in zip(best_first, best_first[1:])]
+    return [(n, acc[n]) for n in best_first], pairs
+
+
+def stability_measures(groups):
+    """Per net: robust loss spikes per seed (stability.py), the largest epoch-to-epoch fall in
+    test accuracy over its seeds (with the seed, the epoch and the accuracies around it), the
+    largest gradient norm, and the test accuracy's range over seeds."""
+    out = {}
+    for name, runs in groups.items():
+        falls = []
+        for r in runs:
+            fall, epoch = largest_fall(r["history"])
+            if epoch:
+                before = next(h for h in r["history"] if h["epoch"] == epoch - 1)["test_acc"]
+                after = next(h for h in r["history"] if h["epoch"] == epoch)["test_acc"]
+                falls.append({"fall": fall, "epoch": epoch, "seed": r["seed"],
+                              "from": before, "to": after})
+        accs = final(runs, "test_acc")
+        out[name] = {"seeds": len(runs),
+                     "spikes": [len(robust_spikes(r["trace"]["loss"])) for r in runs],
+                     "steps": len(runs[0]["trace"]["loss"]),
+                     "largest_fall": max(falls, key=lambda f: f["fall"], default=None),
+                     "max_grad_norm": max(v for r in runs for v in r["trace"]["grad_norm"]
+                                          if v is not None),
+                     "acc_range": max(accs) - min(accs) if len(accs) > 1 else None}
+    return out
+
+
+# A run "trained" when its test accuracy reached this fraction of its block's best (the highest
+# mean over seeds at any rate): above chance alone would call a net at 0.20 trained.
+TRAINED_FRACTION = 0.9
+
+
+def by_block(runs):
+    """{model: [[runs of one peak lr, by seed], ... by increasing peak lr]}."""
+    out = {}
+    for r in sorted(runs, key=lambda r: (r["model"], r["spec"]["lr"], r["seed"])):
+        rates = out.setdefault(r["model"], [])
+        if rates and rates[-1][0]["spec"]["lr"] == r["spec"]["lr"]:
+            rates[-1].append(r)
+        else:
+            rates.append([r])
+    return out
+
+
+def block_verdicts(rates):
+    """Per block: per peak lr (all its seeds) the divergences, the seeds that trained (finite
+    loss and a test accuracy of at least TRAINED_FRACTION of the block's best mean), the mean
+    test accuracy, the largest epoch-to-epoch fall in test accuracy of any seed and the robust
+    loss spikes of all seeds; then the highest rate at which every seed trained, the seeds
+    behind it and the next rate tried (the grid step above the edge)."""
+    best = max(statistics.mean(final(runs, "test_acc")) for runs in rates)
+    rows = []
+    for runs in rates:
+        falls = [largest_fall(r["history"]) for r in runs]
+        fall, epoch = max(falls, key=lambda f: f[0])
+        trained = [r["diverged"] is None and not at_chance(r) and
+                   r["final"]["test_acc"] >= TRAINED_FRACTION * best for r in runs]
+        rows.append({"lr": runs[0]["spec"]["lr"], "seeds": len(runs),
+                     "diverged": sum(r["diverged"] is not None for r in runs),
+                     "trained": sum(trained), "learned": all(trained),
+                     "largest_fall": fall, "fall_epoch": epoch,
+                     "spikes": sum(len(robust_spikes(r["trace"]["loss"])) for r in runs),
+                     "steps": sum(len(r["trace"]["loss"]) for r in runs),
+                     "accs": final(runs, "test_acc"),
+                     "test_acc": statistics.mean(final(runs, "test_acc")),
+                     "test_size": runs[0]["test_size"]})
+    stable = [i for i, row in enumerate(rows) if row["learned"]]
+    edge = rows[stable[-1]] if stable else None
+    above = rows[stable[-1] + 1] if stable and stable[-1] + 1 < len(rows) else None
+    return {"highest_stable_lr": edge["lr"] if edge else None,
+            "edge_seeds": edge["seeds"] if edge else 0,
+            "next_lr": above["lr"] if above else None, "best_acc": best, "rows": rows}
+
+
+def rate_sweep(blocks):
+    """The stability sweep as a whole: the rates tried, each block's verdicts, whether no block
+    diverged at any of them and all trained (the edge then lies above the highest), and the
+    largest epoch-to-epoch fall in test accuracy over all runs as (block, row), or None."""
+    verdicts = {m: block_verdicts(r) for m, r in blocks.items()}
+    lrs = sorted({runs[0]["spec"]["lr"] for rates in blocks.values() for runs in rates})
+    falls = [(m, row) for m, v in verdicts.items() for row in v["rows"] if row["fall_epoch"]]
+    return {"lrs": lrs, "verdicts": verdicts,
+            "all_trained": all(v["highest_stable_lr"] == lrs[-1] for v in verdicts.values()),
+            "largest_fall": max(falls, key=lambda f: f[1]["largest_fall"]) if falls else None}
+
+
+# --- the findings: every comparison the report states, corrected together -------------------------
+
+PAIRED = "3.1-paired"
+FAMILY_ALPHA = 0.05  # the family-wise error rate Holm's correction keeps across the report
+
+# (section key, the question it answers, the comparisons as (a, b) model pairs: a − b), from
+# the registry
+QUESTIONS = [(s.key, s.question, s.comparisons) for s in SECTIONS if s.comparisons]
+
+
+def comparisons(results):
+    """One dict per comparison whose two sides have finished runs."""
+    out = []
+    for key, question, pairs in QUESTIONS:
+        section = BY_KEY[key]
+        groups = group_by_name(results.section(section.folder), section.order)
+        for a, b in pairs:
+            if a not in groups or b not in groups:
+                continue
+            acc_a, acc_b = final(groups[a], "test_acc"), final(groups[b], "test_acc")
+            diff, low, high, method, p = compare_runs_p(groups[a], groups[b])
+            out.append({"section": key, "question": question, "a": a, "b": b,
+                        "acc_a": statistics.mean(acc_a), "seeds_a": len(groups[a]),
+                        "acc_b": statistics.mean(acc_b), "seeds_b": len(groups[b]),
+                        "params_a": groups[a][0]["params"], "params_b": groups[b][0]["params"],
+                        "difference": diff, "low": low, "high": high, "over": method,
+                        "p": p, "resolved": resolved(low, high)})
+    keys = [s.key for s in SECTIONS]  # the paired rows go right after 3.1's
+    rows = sorted(out + paired_comparisons(results), key=lambda c: keys.index(c["section"]))
+    for c in rows:
+        c["too_few"] = c["over"] != "test images" and min(c["seeds_a"], c["seeds_b"]) < MIN_SEEDS
+        if c["too_few"]:  # stated, but no claim: it keeps its place in the family at p = 1
+            c.update(low=math.nan, high=math.nan, p=1.0, resolved=False)
+    # Error control across the report: Holm over every comparison it states.
+    for c, adjusted in zip(rows, holm([c["p"] for c in rows])):
+        c["p_holm"], c["resolved_holm"] = adjusted, adjusted < FAMILY_ALPHA
+    return rows
+
+
+def paired_comparisons(results):
+    """3.1-paired, in the same shape: each net minus StandardCNN seed by seed under the cosine
+    schedule, a Student-t interval over those differences (the shared seed's share of the noise
+    cancels, which is what gives this section its power). Nets with two or more shared seeds."""
+    runs = results.section(BY_KEY[PAIRED].folder)
+    params = {r["name"]: r["params"] for r in runs}
+    base = PAIRED_BASELINE
+    return [{"section": PAIRED, "question": "Custom layers, cosine schedule, paired by seed",
+             "a": name, "b": base, "acc_a": e["acc"], "seeds_a": e["seeds"],
+             "acc_b": e["baseline_acc"], "seeds_b": e["seeds"], "params_a": params[name],
+             "params_b": params[base], "difference": e["mean"], "low": e["low"],
+             "high": e["high"], "over": "paired seeds", "p": e["p"],
+             "resolved": e["resolved"]}
+            for name, e in paired_effects(runs).items() if e["seeds"] > 1]
