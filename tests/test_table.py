@@ -56,3 +56,17 @@ def test_runs_group_by_name_over_seeds_in_the_registry_order_unknown_names_last(
     assert [r["seed"] for r in groups["Beta"]] == [0, 2]
     assert list(group_by_name(runs)) == ["Alpha", "Beta", "Gamma", "Zeta"]
     assert group_by_name([]) == {}
+
+
+def test_group_runs_sorts_then_groups_by_columns_with_plain_python_keys():
+    from utils.report.runs import group_runs
+
+    runs = [{"depth": d, "bn": bn, "seed": s} for d, bn, s in
+            [(20, True, 1), (8, False, 0), (20, True, 0), (8, True, 0)]]
+    groups = group_runs(runs, {"depth": lambda r: r["depth"], "bn": lambda r: r["bn"]},
+                        sort={"depth": lambda r: r["depth"], "seed": lambda r: r["seed"]})
+    assert list(groups) == [(8, False), (8, True), (20, True)]
+    assert [r["seed"] for r in groups[(20, True)]] == [0, 1]
+    assert all(type(d) is int and type(bn) is bool for d, bn in groups)
+    # Without a sort the groups keep the order the runs first show them.
+    assert list(group_runs(runs, {"bn": lambda r: r["bn"]})) == [True, False]

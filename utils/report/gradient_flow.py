@@ -5,13 +5,14 @@ learning rate, which compares layers of different size (mean |grad| per weight d
 shrinks as a layer grows, so its first/last ratio mostly compares layer sizes). A result whose
 snapshots lack the weight norms (runs from before they were recorded) gets no verdict.
 
-The two rules on it (verdicts.flow_verdict). Relative: the flow ratio is the measure in the first weight layer after the input
-layer over the last weight layer before the classifier, along the main path (1x1 projection
-shortcuts left out; the input layer left out because it alone sees the raw pixels); beyond a
-factor of FLOW_FACTOR either way the gradient is vanishing or exploding. Absolute: at the run's
-peak learning rate, a step of lr * ||grad|| / ||weight|| >= STEP_LIMIT in any of those layers
-would move the weights by their own size, which is exploding however even the layers are (a
-ratio alone calls a uniform explosion "steady").
+The two rules on it (verdicts.flow_verdict). Relative: the flow ratio is the measure in the
+first weight layer after the input layer over the last weight layer before the classifier,
+along the main path (1x1 projection shortcuts left out; the input layer left out because it
+alone sees the raw pixels); beyond a factor of FLOW_FACTOR either way the gradient is
+vanishing or exploding. Absolute: at the run's peak learning rate, a step of
+lr * ||grad|| / ||weight|| >= STEP_LIMIT in any of those layers would move the weights by their
+own size, which is exploding however even the layers are (a ratio alone calls a uniform
+explosion "steady").
 """
 MEASURE = "‖grad‖ / ‖weight‖"
 

@@ -5,7 +5,7 @@ of them), and `selection_block` prints the table, the winner and whether the fin
 from dataclasses import fields
 
 from utils.markdown import md_table
-from utils.report.runs import mean
+from utils.report.runs import group_runs, mean
 from utils.spec import RunSpec
 
 # A field missing from an older result's spec had its default when that run was made.
@@ -31,12 +31,11 @@ def validation_acc(run):
 
 def _by_recipe(runs):
     """{recipe: {model: [validation accuracies over seeds]}} in the order runs were declared."""
-    table = {}
-    for r in runs:
-        meta = r["spec"]["meta"]
-        table.setdefault(meta["recipe"], {}).setdefault(meta["tuned_model"], []).append(
-            validation_acc(r))
-    return table
+    def meta(key):
+        return lambda r: r["spec"]["meta"][key]
+    return {recipe: {model: [validation_acc(r) for r in tuned]
+                     for model, tuned in group_runs(same, {"model": meta("tuned_model")}).items()}
+            for recipe, same in group_runs(runs, {"recipe": meta("recipe")}).items()}
 
 
 def selection(runs):

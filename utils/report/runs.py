@@ -16,16 +16,35 @@ def mean(values):
     return statistics.mean(values)
 
 
-def group_by_name(runs, order=None):
-    """{name: [runs over seeds]}, in `order` when given (unknown names last, alphabetically)."""
+def _native(key):
+    """A pandas group key as plain Python values (numpy's bool_ and int64 print and compare
+    alike, but a key is kept and passed on, so it should be what a run holds)."""
+    if isinstance(key, tuple):
+        return tuple(map(_native, key))
+    return key.item() if hasattr(key, "item") else key
+
+
+def group_runs(runs, by, sort=None):
+    """{key: [runs]}: the runs as a pandas table with a column per entry of `by` (column name:
+    function of a run), rows sorted by the columns of `sort` (same form; stable, ascending)
+    when given, grouped by the `by` columns in the order the rows first show each key (a tuple
+    where `by` has several columns)."""
     if not runs:
         return {}
+    columns = {**(sort or {}), **by}
+    frame = pd.DataFrame({c: [f(r) for r in runs] for c, f in columns.items()} | {"run": runs})
+    if sort:
+        frame = frame.sort_values(list(sort), kind="stable")
+    keys = list(by) if len(by) > 1 else next(iter(by))
+    return {_native(k): list(g["run"]) for k, g in frame.groupby(keys, sort=False)}
+
+
+def group_by_name(runs, order=None):
+    """{name: [runs over seeds]}, in `order` when given (unknown names last, alphabetically)."""
     rank = {n: i for i, n in enumerate(order or ())}
-    frame = pd.DataFrame({"name": [r["name"] for r in runs], "seed": [r["seed"] for r in runs],
-                          "run": runs})
-    frame["rank"] = frame["name"].map(lambda n: rank.get(n, len(rank)))
-    frame = frame.sort_values(["rank", "name", "seed"], kind="stable")
-    return {name: list(group["run"]) for name, group in frame.groupby("name", sort=False)}
+    return group_runs(runs, {"name": lambda r: r["name"]},
+                      sort={"rank": lambda r: rank.get(r["name"], len(rank)),
+                            "name": lambda r: r["name"], "seed": lambda r: r["seed"]})
 
 
 def mean_history(runs):

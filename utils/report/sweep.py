@@ -20,7 +20,8 @@ from utils.report.common import flow_cell, fmt_int, image, interval_text  # noqa
 from utils.report.parts import detail  # noqa: E402
 from utils.sections import BY_KEY, folder  # noqa: E402
 from utils.report.stats import accuracy_interval, mean_interval  # noqa: E402
-from utils.report.verdicts import by_config, init_flow, seeds_by_config, sweep_verdicts  # noqa: E402
+from utils.report.verdicts import (by_config, init_flow, seeds_by_config,  # noqa: E402
+                                   sweep_verdicts)
 
 DEPTH_SWEEP = folder("2.2-sweep")
 PLOTS = BY_KEY["2.2-sweep"].plots
@@ -116,7 +117,8 @@ def findings(runs):
     out = []
     for v in verdicts["skip_effect"]:
         what = ("neither net learned (both at chance), so the skips' effect cannot be seen here"
-                if v["both_at_chance"] else f"skips {'raised' if v['difference'] > 0 else 'lowered'} test accuracy by "
+                if v["both_at_chance"] else
+                f"skips {'raised' if v['difference'] > 0 else 'lowered'} test accuracy by "
                 f"{interval_text(v['difference'], v['low'], v['high'], size_only=True)}"
                 if v["resolved"] else
                 f"skips made no resolved difference "

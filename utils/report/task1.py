@@ -6,8 +6,8 @@ from utils.markdown import md_table
 from utils.report.parts import detail, split
 from utils.report.recipe import selection_block
 from utils.report.common import (accuracy_table, environment_lines, fmt_int, gradient_flow_table,
-                                 image, interval_text, overfitting_sentences, param_sentences, reference_note,
-                                 speed_table)
+                                 image, interval_text, overfitting_sentences, param_sentences,
+                                 reference_note, speed_table)
 from utils.report.runs import final, gap_of, group_by_name, mean
 from utils.sections import BY_KEY, folder, order
 from utils.report.verdicts import class_recall_differences, class_recalls

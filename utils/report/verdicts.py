@@ -9,7 +9,8 @@ import math
 import statistics
 
 from utils.report.gradient_flow import flow_ratio, has_weight_norms, largest_step
-from utils.report.runs import at_chance, final, gap_of, group_by_name, mean, mean_history
+from utils.report.runs import (at_chance, final, gap_of, group_by_name, group_runs, mean,
+                               mean_history)
 from utils.report.stability import largest_fall, robust_spikes
 from utils.report.stats import (MIN_SEEDS, accuracy_difference, compare_accuracies,
                                 compare_runs, compare_runs_p, holm, mean_interval, mean_p,
@@ -104,10 +105,12 @@ def config(run):
 
 def seeds_by_config(runs):
     """{(depth, residual, batchnorm): [runs by seed]}, ordered by depth, BN first, plain first."""
-    out = {}
-    for r in sorted(runs, key=lambda r: r["seed"]):
-        out.setdefault(config(r), []).append(r)
-    return dict(sorted(out.items(), key=lambda kv: (kv[0][0], not kv[0][2], kv[0][1])))
+    def kw(key):
+        return lambda r: r["model_kwargs"][key]
+    return group_runs(runs, {"depth": kw("depth"), "residual": kw("residual"),
+                             "batchnorm": kw("batchnorm")},
+                      sort={"depth": kw("depth"), "no_bn": lambda r: not kw("batchnorm")(r),
+                            "residual": kw("residual"), "seed": lambda r: r["seed"]})
 
 
 def by_config(runs):
@@ -269,14 +272,11 @@ TRAINED_FRACTION = 0.9
 
 def by_block(runs):
     """{model: [[runs of one peak lr, by seed], ... by increasing peak lr]}."""
-    out = {}
-    for r in sorted(runs, key=lambda r: (r["model"], r["spec"]["lr"], r["seed"])):
-        rates = out.setdefault(r["model"], [])
-        if rates and rates[-1][0]["spec"]["lr"] == r["spec"]["lr"]:
-            rates[-1].append(r)
-        else:
-            rates.append([r])
-    return out
+    def lr(r):
+        return r["spec"]["lr"]
+    models = group_runs(runs, {"model": lambda r: r["model"]},
+                        sort={"model": lambda r: r["model"], "lr": lr, "seed": lambda r: r["seed"]})
+    return {m: list(group_runs(same, {"lr": lr}).values()) for m, same in models.items()}
 
 
 def block_verdicts(rates):
