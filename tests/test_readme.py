@@ -1,4 +1,6 @@
 """README's measured numbers are generated from the committed result files, never typed."""
+import pytest
+
 from tests.conftest import result_record
 from utils.report import readme
 
@@ -38,12 +40,17 @@ def test_headline_judges_each_target_on_the_mean_over_seeds(tmp_path):
     _write_run(tmp_path / "results" / "quick", "mnist_comparison", "FCNet", 0, 0.95)
     for name, acc in (("CNN_3x3", 0.58), ("CNN_5x5", 0.61)):
         _write_run(tmp_path / "results", "kernel_size", name, 0, acc)
+    rows = {r["model"]: r for r in readme.headline(readme.tables_of(str(tmp_path)))}
+    fc, cnn, best = rows["FCNet"], rows["SimpleCNN"], rows["best kernel variant"]
+    assert (fc["reference"], fc["target"]) == (0.9806, 0.982)
+    assert fc["full"] == [0.985, 0.978] and fc["acc"] == pytest.approx(0.9815)
+    assert fc["meets"] is False and fc["quick"] == [0.95]
+    assert cnn["acc"] == 0.9925 and cnn["meets"] is True and cnn["quick"] == []
+    assert (best["ours"], best["theirs"], best["reference"]) == ("CNN_5x5", "CNN_5x5", 0.5503)
+    assert best["acc"] == 0.61 and best["target"] == 0.6 and best["meets"] is True
+    # The table prints those numbers, one row a model.
     table = readme.headline_table(root=str(tmp_path))
-    assert ("| 1.1 MNIST | FCNet | 0.9806 | ≥ 0.982 | 0.9815 ± 0.0049 (n=2) | no | 0.9500 |"
-            in table)
-    assert "| 1.1 MNIST | SimpleCNN | 0.9911 | ≥ 0.992 | 0.9925 | yes | — |" in table
-    assert "| best kernel variant (ours CNN_5x5, the reference's CNN_5x5) | 0.5503 | ≥ 0.600 | " \
-        "0.6100 | yes |" in table
+    assert table.count("\n") == 2 + len(rows) - 1
 
 
 def test_recipe_candidates_count_in_the_timings_but_never_in_the_headline(tmp_path):
@@ -54,11 +61,13 @@ def test_recipe_candidates_count_in_the_timings_but_never_in_the_headline(tmp_pa
         "FCNet_cosine", 0, 0.99, hyperparameters={"epochs": 10},
         final={"wall_time_s": 120.0, "train_time_s": 100.0, "time_per_epoch_s": 10.0},
         environment={"device_name": "a CPU", "threads": 2})))
-    timings = readme.timing_table(root=str(tmp_path))
-    assert "| `homework_cnn_vs_fc_comparison.py` 1.1-recipe (validation) | full | 1 | 2.0 |" \
-        in timings
-    assert "| **total of the finished runs above** | full | 1 | 2.0 |" in timings
-    assert "FCNet_cosine" not in readme.headline_table(root=str(tmp_path))
+    tables = readme.tables_of(str(tmp_path))
+    (row,), totals = readme.timings(tables)
+    assert (row["section"], row["profile"], row["runs"], row["epochs"]) == \
+        ("1.1-recipe (validation)", "full", 1, 10)
+    assert row["minutes"] == pytest.approx(2.0) and row["slowest"] == ("FCNet_cosine", 10.0, None)
+    assert totals == {"full": {"runs": 1, "minutes": pytest.approx(2.0)}}
+    assert readme.headline(tables) == []
 
 
 def test_quick_wall_block_states_the_measured_time_and_the_slower_machine_estimate(tmp_path):

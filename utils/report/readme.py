@@ -31,46 +31,57 @@ def tables_of(root):
     return {profile: Results(os.path.join(root, folder)) for profile, folder in RESULT_DIRS}
 
 
-def timing_table(root=ROOT, tables=None):
-    """Per section and profile: runs, wall time (training + evaluation + measuring), the
-    slowest model's time per epoch, and the device it was measured on."""
-    tables = tables or tables_of(root)
+def timings(tables):
+    """Per section and profile that has runs: the script and section, the number of runs,
+    their wall time in minutes (training + evaluation + measuring), the epochs, the slowest
+    model (`slowest`) and where the runs were measured; then per profile the totals."""
     rows, totals = [], {}
     # Every section costs time, the recipe ones (scored on validation) and the further studies
     # included; each recipe is listed just before the runs it chose for.
     for section in SECTIONS:
-        script, label, folder, order = (section.script, section.label, section.folder,
-                                        section.order)
         for profile, _ in RESULT_DIRS:
-            runs = tables[profile].section(folder)
+            runs = tables[profile].section(section.folder)
             if not runs:
                 continue
-            groups = group_by_name(runs, order)
             wall = sum(r["final"].get("wall_time_s", r["final"]["train_time_s"]) for r in runs)
             n_runs, minutes = totals.get(profile, (0, 0.0))
             totals[profile] = (n_runs + len(runs), minutes + wall / 60)
-            rows.append([f"`{script}` {label}", profile, len(runs), f"{wall / 60:.1f}",
-                         runs[0]["hyperparameters"]["epochs"], slowest(groups),
-                         machines(runs)])
+            rows.append({"script": section.script, "section": section.label,
+                         "profile": profile, "runs": len(runs), "minutes": wall / 60,
+                         "epochs": runs[0]["hyperparameters"]["epochs"],
+                         "slowest": slowest(group_by_name(runs, section.order)),
+                         "machines": machines(runs)})
+    return rows, {p: {"runs": n, "minutes": m} for p, (n, m) in totals.items()}
+
+
+def timing_table(root=ROOT, tables=None):
+    rows, totals = timings(tables or tables_of(root))
     if not rows:
         return "No finished runs yet."
-    rows += [["**total of the finished runs above**", profile, n_runs, f"{minutes:.1f}", "",
-              "", ""] for profile, (n_runs, minutes) in totals.items()]
+    cells = [[f"`{r['script']}` {r['section']}", r["profile"], r["runs"], f"{r['minutes']:.1f}",
+              r["epochs"], _slowest_cell(r["slowest"]), r["machines"]] for r in rows]
+    cells += [["**total of the finished runs above**", profile, t["runs"], f"{t['minutes']:.1f}",
+               "", "", ""] for profile, t in totals.items()]
     return md_table(["section", "profile", "runs", "wall time, min", "epochs",
-                     "slowest model, s/epoch", "measured on"], rows)
+                     "slowest model, s/epoch", "measured on"], cells)
 
 
 def slowest(groups):
-    """'ResNetCIFAR 183.0 (AMD EPYC, 2 threads)': the model with the longest mean epoch, each
-    model's mean taken on one machine only (the one most of the section's runs used; the
-    report's speed tables give every model on every machine)."""
+    """(model, s/epoch, machine): the model with the longest mean epoch, each model's mean
+    taken on one machine only (the one most of the section's runs used; the report's speed
+    tables give every model on every machine); the machine is None where all ran on one."""
     everyone = [r for rs in groups.values() for r in rs]
     machine = main_machine(everyone)
     times = {n: statistics.mean(final(same, "time_per_epoch_s")) for n, rs in groups.items()
              if (same := by_machine(rs).get(machine))}
     name = max(times, key=times.get)
-    return f"{name} {times[name]:.1f}" + (f" ({machine})" if len(by_machine(everyone)) > 1
-                                          else "")
+    return name, times[name], machine if len(by_machine(everyone)) > 1 else None
+
+
+def _slowest_cell(slowest_model):
+    """'ResNetCIFAR 183.0 (AMD EPYC, 2 threads)'."""
+    name, seconds, machine = slowest_model
+    return f"{name} {seconds:.1f}" + (f" ({machine})" if machine else "")
 
 
 def machines(runs):
@@ -83,49 +94,54 @@ def machines(runs):
     return "; ".join(f"{machine} ({count(n, 'run')})" for machine, n in counts.items())
 
 
-def _acc_cell(runs):
-    return mean_std(final(runs, "test_acc")) if runs else "—"
-
-
-def _met(value, target):
-    if value is None or target is None:
-        return "—"
-    return "yes" if value >= target else "no"
-
-
-def headline_table(root=ROOT, tables=None):
-    """Per model: the reference's test accuracy, the project's target, the full profile's
-    last-epoch test accuracy (mean ± std over seeds), whether it meets the target, and the
-    quick profile's number."""
-    tables = tables or tables_of(root)
+def headline(tables):
+    """Per model of the assignment's sections: the reference's test accuracy, the project's
+    target, the full profile's last-epoch test accuracies over seeds and their mean, whether
+    that mean meets the target (None without a target or a run), the quick profile's
+    accuracies; and per kernel study the best variant, ours against the reference's ("ours",
+    "theirs"), judged on its mean."""
     rows = []
     # The assignment's own sections: recipes score on validation, studies have no reference.
     for section in (s for s in SECTIONS if s.kind == "final"):
-        label, folder, order = section.label, section.folder, section.order
-        full = group_by_name(tables["full"].section(folder), order)
-        quick = group_by_name(tables["quick"].section(folder), order)
+        full = group_by_name(tables["full"].section(section.folder), section.order)
+        quick = group_by_name(tables["quick"].section(section.folder), section.order)
         targets, reference = section.targets, section.reference
         for name in [*full, *(n for n in quick if n not in full)]:
-            runs = full.get(name, [])
-            acc = mean(final(runs, "test_acc")) if runs else None
-            target = targets.get(name)
-            rows.append([label, name, reference.get(name, {}).get("test_acc", "—"),
-                         f"≥ {target:.3f}" if target else "—", _acc_cell(runs),
-                         _met(acc, target),
-                         _acc_cell(quick.get(name, []))])
+            accs = final(full.get(name, []), "test_acc")
+            rows.append({"section": section.label, "model": name,
+                         "reference": reference.get(name, {}).get("test_acc"),
+                         "target": targets.get(name), "full": accs,
+                         "acc": mean(accs) if accs else None,
+                         "quick": final(quick.get(name, []), "test_acc")})
         if BEST_KERNEL in targets and full:
             best = max(full, key=lambda n: mean(final(full[n], "test_acc")))
-            acc = mean(final(full[best], "test_acc"))
             ref_best = max(reference, key=lambda n: reference[n]["test_acc"])
-            rows.append([label, f"{BEST_KERNEL} (ours {best}, the reference's {ref_best})",
-                         reference[ref_best]["test_acc"],
-                         f"≥ {targets[BEST_KERNEL]:.3f}", f"{acc:.4f}",
-                         _met(acc, targets[BEST_KERNEL]),
-                         "—"])
+            rows.append({"section": section.label, "model": BEST_KERNEL, "ours": best,
+                         "theirs": ref_best, "reference": reference[ref_best]["test_acc"],
+                         "target": targets[BEST_KERNEL], "full": None,
+                         "acc": mean(final(full[best], "test_acc")), "quick": None})
+    for r in rows:
+        r["meets"] = None if r["acc"] is None or r["target"] is None else r["acc"] >= r["target"]
+    return rows
+
+
+def headline_table(root=ROOT, tables=None):
+    rows = headline(tables or tables_of(root))
     if not rows:
         return "No finished runs yet."
+
+    def accuracy(accs):
+        return mean_std(accs) if accs else "—"
+    cells = [[r["section"],
+              f"{r['model']} (ours {r['ours']}, the reference's {r['theirs']})" if "ours" in r
+              else r["model"],
+              "—" if r["reference"] is None else r["reference"],
+              f"≥ {r['target']:.3f}" if r["target"] else "—",
+              f"{r['acc']:.4f}" if r["full"] is None else accuracy(r["full"]),
+              {True: "yes", False: "no", None: "—"}[r["meets"]],
+              "—" if r["quick"] is None else accuracy(r["quick"])] for r in rows]
     return md_table(["section", "model", "reference", "target", "full profile",
-                     "meets target", "quick profile"], rows)
+                     "meets target", "quick profile"], cells)
 
 
 def benchmark_table(root=ROOT, tables=None):
