@@ -5,7 +5,7 @@ import torch
 from tests.conftest import learnable_images
 from utils.train.data import holdout
 from utils.train.recipe import candidate_specs
-from utils.report.recipe import recipe_of, selection, selection_block
+from utils.report.recipe import final_recipes, recipe_of, selection, selection_block
 from utils.train.runner import Run, RunSpec, make_optimizer, make_scheduler
 
 
@@ -105,14 +105,14 @@ def test_no_recipe_is_chosen_while_a_candidate_is_missing_for_a_model():
 
 def test_the_report_says_whether_the_final_runs_use_the_winner():
     runs = [fake_run("A", "constant", 0.95), fake_run("A", "cosine", 0.97)]
-    follows = selection_block(runs, [{"spec": {"schedule": "cosine"}}])
-    assert "| `cosine` (schedule cosine) | 0.9700 | 0.9700 |" in follows
-    assert "the final runs use it" in follows and "5,000 images held out" in follows
-    stale = selection_block(runs, [{"spec": {"schedule": "constant"}}])
-    assert "the final runs use `constant`" in stale
-    neither = selection_block(runs, [{"spec": {"schedule": "step"}}])
-    assert "the final runs use settings of no candidate: their results predate" in neither
-    assert "no final run has finished yet" in selection_block(runs, [])
+    assert selection(runs) == ("cosine", pytest.approx({"constant": 0.95, "cosine": 0.97}))
+    assert final_recipes(runs, [{"spec": {"schedule": "cosine"}}]) == ["cosine"]
+    assert final_recipes(runs, [{"spec": {"schedule": "constant"}}]) == ["constant"]
+    assert final_recipes(runs, [{"spec": {"schedule": "step"}}]) == [None]
+    assert final_recipes(runs, []) == []
+    # The block prints the validation table: a row per candidate, its score beside it.
+    block = selection_block(runs, [{"spec": {"schedule": "cosine"}}])
+    assert block.count("| 0.9700 | 0.9700 |") == 1 and block.count("| 0.9500 | 0.9500 |") == 1
 
 
 def test_a_result_written_before_a_field_existed_counts_as_that_fields_default():

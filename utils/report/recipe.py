@@ -59,6 +59,11 @@ def recipe_of(run, candidate_runs):
     return None
 
 
+def final_recipes(candidate_runs, final_runs):
+    """The candidate recipes the final runs carry, sorted (None for settings of no candidate)."""
+    return sorted({recipe_of(r, candidate_runs) for r in final_runs}, key=str)
+
+
 def selection_block(candidate_runs, final_runs, not_applied=None):
     """Markdown: the validation table, the winner and whether the final runs use it; for a
     search whose winner is deliberately not applied, `not_applied` says why instead."""
@@ -83,7 +88,7 @@ def selection_block(candidate_runs, final_runs, not_applied=None):
            "run); the test split was not used to choose. Validation accuracy at the last epoch:",
            md_table(["recipe", *models, "mean over models"], rows)]
     winner, _ = selection(candidate_runs)
-    used = sorted({recipe_of(r, candidate_runs) for r in final_runs}, key=str)
+    used = final_recipes(candidate_runs, final_runs)
     if winner is None:
         out.append("Not every candidate has finished for every model: no recipe chosen yet.")
     elif not_applied:
