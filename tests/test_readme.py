@@ -81,23 +81,23 @@ def test_quick_wall_block_states_the_measured_time_and_the_slower_machine_estima
         "epoch_time_ratio_to_committed": {"runs_compared": 3, "median": 1.2, "min": 1.1,
                                           "max": 1.4},
         "slower_machine": {"factor": 1.8, "estimated_wall_s": 1080.0}})
-    block = readme.quick_wall_block(str(tmp_path))
-    assert "**10.0 min** for 40 runs" in block
-    assert "`a.py` 4.0, `b.py` 6.0: within the 20-minute budget" in block
-    assert "1.20× those of the runs committed before it" in block
-    assert "(median of 3; 1.10–1.40)" in block
-    assert "1.8× slower it would take about 18 min, within the budget" in block
-    assert "Not yet measured with `--workers 2`" in block
     record = readme.read_json(str(tmp_path / "results" / "benchmarks" / "quick_wall.json"))
+    full = readme.tables_of(str(tmp_path))["full"]
+    q = readme.quick_wall(record, full)
+    assert q["minutes"] == 10.0 and q["script_minutes"] == {"a.py": 4.0, "b.py": 6.0}
+    assert q["within_budget"] and q["slower_minutes"] == 18.0 and q["slower_within_budget"]
+    assert q["concurrent"] is None
+    assert "Not yet measured with `--workers 2`" in readme.quick_wall_block(str(tmp_path))
     record["concurrent"] = {"workers": 2, "total_wall_s": 450.0, "speedup": 600 / 450}
-    write_json_atomic(str(tmp_path / "results" / "benchmarks" / "quick_wall.json"), record)
-    assert "`--workers 2` (one thread a run, right after, same machine) took 7.5 min: " \
-        "**1.33×** faster" in readme.quick_wall_block(str(tmp_path))
+    side = readme.quick_wall(record, full)["concurrent"]
+    assert side["minutes"] == 7.5 and side["speedup"] == pytest.approx(1.333, abs=1e-3)
+    assert side["full_hours"] is None  # no committed full-profile runs yet
     # The full study's estimate: its committed runs' wall time (here 2 h + 1 h) over the speed-up.
     for seed, hours in ((0, 2.0), (1, 1.0)):
         _write_run_timed(tmp_path / "results", "mnist_comparison", "FCNet", seed, hours * 3600)
-    assert "committed runs took 3.0 h one after another; at this ratio `--workers 2` would " \
-        "take about 2.2 h" in readme.quick_wall_block(str(tmp_path))
+    full = readme.tables_of(str(tmp_path))["full"]
+    assert readme.quick_wall(record, full)["concurrent"]["full_hours"] == \
+        (pytest.approx(3.0), pytest.approx(2.25))
     record["concurrent"]["speedup"] = 0.97  # side by side did not pay on that machine
     write_json_atomic(str(tmp_path / "results" / "benchmarks" / "quick_wall.json"), record)
     assert "took 7.5 min: no faster (**0.97×**)" in readme.quick_wall_block(str(tmp_path))

@@ -156,8 +156,27 @@ def benchmark_table(root=ROOT, tables=None):
 BUDGET_MIN = 20  # the quick study's wall-time budget on a 2-core CPU (issue 16)
 
 
-def _within(seconds):
-    return "within" if seconds <= BUDGET_MIN * 60 else "over"
+def quick_wall(record, full):
+    """The quick-wall record's numbers as README states them: minutes in all and per script,
+    whether the study and its slower-machine estimate fit the budget, and with a --workers
+    measurement its minutes and the full study's committed hours, sequential and at that
+    speed-up (`full_study_hours`)."""
+    slower, side = record["slower_machine"], record.get("concurrent")
+    out = {"minutes": record["total_wall_s"] / 60,
+           "script_minutes": {s["script"]: s["wall_s"] / 60 for s in record["scripts"]},
+           "within_budget": record["total_wall_s"] <= BUDGET_MIN * 60,
+           "slower_minutes": slower["estimated_wall_s"] / 60,
+           "slower_within_budget": slower["estimated_wall_s"] <= BUDGET_MIN * 60,
+           "concurrent": None}
+    if side:
+        out["concurrent"] = {"workers": side["workers"], "minutes": side["total_wall_s"] / 60,
+                             "speedup": side["speedup"],
+                             "full_hours": full_study_hours(side, full)}
+    return out
+
+
+def _within(fits):
+    return "within" if fits else "over"
 
 
 def quick_wall_block(root=ROOT, tables=None):
@@ -166,30 +185,30 @@ def quick_wall_block(root=ROOT, tables=None):
     if not os.path.exists(path):
         return "Not measured yet: run `python -m benchmarks.quick_wall`."
     record = read_json(path)
+    q = quick_wall(record, (tables or tables_of(root))["full"])
     env, slower = record["environment"], record["slower_machine"]
-    scripts = ", ".join(f"`{s['script']}` {s['wall_s'] / 60:.1f}" for s in record["scripts"])
+    scripts = ", ".join(f"`{s}` {m:.1f}" for s, m in q["script_minutes"].items())
     ratio = record["epoch_time_ratio_to_committed"]
     compared = (f" Its times per epoch were {ratio['median']:.2f}× those of the runs committed "
                 f"before it that did the same training work per epoch (median of "
                 f"{ratio['runs_compared']}; {ratio['min']:.2f}–{ratio['max']:.2f})."
                 if ratio["runs_compared"] else "")
-    side = record.get("concurrent")
+    side = q["concurrent"]
     concurrent = (f" The same study with `--workers {side['workers']}` (one thread a run, right "
-                  f"after, same machine) took {side['total_wall_s'] / 60:.1f} min: "
-                  f"{_speed(side['speedup'])}."
-                  f"{full_study_estimate(side, (tables or tables_of(root))['full'])}"
+                  f"after, same machine) took {side['minutes']:.1f} min: "
+                  f"{_speed(side['speedup'])}.{_full_study_sentence(side)}"
                   if side else
                   " Not yet measured with `--workers 2` (`python -m benchmarks.quick_wall "
                   "--workers 2`).")
     return (f"The whole quick study trained from nothing (`python -m benchmarks.quick_wall`: the "
             f"three scripts with `--profile quick` into an empty folder, plots and reports "
-            f"included) took **{record['total_wall_s'] / 60:.1f} min** for {record['runs']} runs "
+            f"included) took **{q['minutes']:.1f} min** for {record['runs']} runs "
             f"on {env['cpu']}, {env['threads']} threads (float32 matmul peak "
             f"{record['matmul_peak_gflops']:.0f} GFLOP/s, measured in the same process); by "
-            f"script, in minutes: {scripts}: {_within(record['total_wall_s'])} the "
+            f"script, in minutes: {scripts}: {_within(q['within_budget'])} the "
             f"{BUDGET_MIN}-minute budget.{compared} On a machine {slower['factor']:g}× slower it "
-            f"would take about {slower['estimated_wall_s'] / 60:.0f} min, "
-            f"{_within(slower['estimated_wall_s'])} the budget.{concurrent}")
+            f"would take about {q['slower_minutes']:.0f} min, "
+            f"{_within(q['slower_within_budget'])} the budget.{concurrent}")
 
 
 def _speed(ratio):
@@ -197,17 +216,23 @@ def _speed(ratio):
     return f"**{ratio:.2f}×** faster" if ratio >= 1.005 else f"no faster (**{ratio:.2f}×**)"
 
 
-def full_study_estimate(side, full):
-    """The full study's committed wall time (its runs one after another, as recorded) and what
-    it would be at the quick study's measured --workers ratio: an estimate, since the full
-    profile's nets are larger than the quick subsets' runs."""
+def full_study_hours(side, full):
+    """(sequential, at the --workers ratio): the full study's committed wall time in hours (its
+    runs one after another, as recorded) and what it would be at the quick study's measured
+    speed-up, an estimate, since the full profile's nets are larger than the quick ones; None
+    without committed runs."""
     wall = sum(r["final"].get("wall_time_s", r["final"]["train_time_s"])
                for section in SECTIONS for r in full.section(section.folder))
-    if not wall:
+    return (wall / 3600, wall / side["speedup"] / 3600) if wall else None
+
+
+def _full_study_sentence(side):
+    if not side["full_hours"]:
         return ""
-    return (f" The full study's committed runs took {wall / 3600:.1f} h one after another; at "
+    sequential, concurrent = side["full_hours"]
+    return (f" The full study's committed runs took {sequential:.1f} h one after another; at "
             f"this ratio `--workers {side['workers']}` would take about "
-            f"{wall / side['speedup'] / 3600:.1f} h (an estimate: the full profile's nets are "
+            f"{concurrent:.1f} h (an estimate: the full profile's nets are "
             f"larger and use two threads differently from the quick ones).")
 
 
