@@ -12,9 +12,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
 
 from utils.report.common import by_machine, count, image, main_machine  # noqa: E402
-from utils.report.runs import final  # noqa: E402
+from utils.report.runs import final, group_by_name  # noqa: E402
 from utils.report.plotting import _save  # noqa: E402
-from utils.report.runs import group_by_name  # noqa: E402
 from utils.sections import BY_KEY  # noqa: E402
 
 SECTIONS = {"2.1": "kernel size", "2.2": "depth", "3.2": "residual block"}

@@ -16,9 +16,8 @@ from collections import Counter
 from utils.reference import BEST_KERNEL
 from utils.markdown import md_table
 from utils.report.common import by_machine, count, main_machine, mean_std
-from utils.report.runs import final, mean
+from utils.report.runs import final, group_by_name, mean, wall_time_s
 from utils.results import read_json
-from utils.report.runs import group_by_name
 from utils.report.table import Results
 from utils.sections import SECTIONS
 
@@ -43,7 +42,7 @@ def timings(tables):
             runs = tables[profile].section(section.folder)
             if not runs:
                 continue
-            wall = sum(r["final"].get("wall_time_s", r["final"]["train_time_s"]) for r in runs)
+            wall = sum(map(wall_time_s, runs))
             n_runs, minutes = totals.get(profile, (0, 0.0))
             totals[profile] = (n_runs + len(runs), minutes + wall / 60)
             rows.append({"script": section.script, "section": section.label,
@@ -221,8 +220,7 @@ def full_study_hours(side, full):
     runs one after another, as recorded) and what it would be at the quick study's measured
     speed-up, an estimate, since the full profile's nets are larger than the quick ones; None
     without committed runs."""
-    wall = sum(r["final"].get("wall_time_s", r["final"]["train_time_s"])
-               for section in SECTIONS for r in full.section(section.folder))
+    wall = sum(wall_time_s(r) for section in SECTIONS for r in full.section(section.folder))
     return (wall / 3600, wall / side["speedup"] / 3600) if wall else None
 
 

@@ -69,6 +69,12 @@ def at_chance(run):
     return low <= 1 / len(run["classes"]) <= high
 
 
+def wall_time_s(run):
+    """What a run cost: training, evaluation and measuring (runs from before the wall time was
+    recorded: their training time)."""
+    return run["final"].get("wall_time_s", run["final"]["train_time_s"])
+
+
 def gap_of(run):
     """Eval-mode train accuracy − test accuracy at the end of a run."""
     return run["final"]["train_acc_eval"] - run["final"]["test_acc"]

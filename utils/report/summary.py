@@ -13,11 +13,10 @@ import numpy as np  # noqa: E402
 
 from utils.report import compute  # noqa: E402
 from utils.report.common import by_machine, image  # noqa: E402
-from utils.report.runs import final  # noqa: E402
+from utils.report.runs import final, group_by_name  # noqa: E402
 from utils.report.verdicts import overfitting_measures  # noqa: E402
 from utils.report.findings import interval_of  # noqa: E402
 from utils.report.plotting import _save  # noqa: E402
-from utils.report.runs import group_by_name  # noqa: E402
 from utils.sections import BY_KEY  # noqa: E402
 
 FIGURE = "findings/comparisons.png"

@@ -346,8 +346,7 @@ def comparisons(results):
                         "acc_a": statistics.mean(acc_a), "seeds_a": len(groups[a]),
                         "acc_b": statistics.mean(acc_b), "seeds_b": len(groups[b]),
                         "params_a": groups[a][0]["params"], "params_b": groups[b][0]["params"],
-                        "difference": diff, "low": low, "high": high, "over": method,
-                        "p": p, "resolved": resolved(low, high)})
+                        **difference(diff, low, high, method), "p": p})
     keys = [s.key for s in SECTIONS]  # the paired rows go right after 3.1's
     rows = sorted(out + paired_comparisons(results), key=lambda c: keys.index(c["section"]))
     for c in rows:
