@@ -4,7 +4,7 @@ import json
 import pytest
 import torch
 
-from benchmarks import profile_epoch, train_throughput
+from benchmarks import profile_epoch, thread_scaling, train_throughput
 from utils.train.cli import main as cli_main
 from utils.train.measure import matmul_peak_flops
 from utils.train.plan import arithmetic_floor_seconds
@@ -30,6 +30,28 @@ def test_throughput_benchmark_writes_a_record_per_model(fake_mnist_root, tmp_pat
         100 * r["macs"] * 6 * r["project_img_s"] / (r["peak_gflop_s"] * 1e9))
     assert r["peak_dtype"] == "float32" and r["amp"] is False
     assert "| FCNet | mnist |" in train_throughput.table(str(out))
+
+
+def test_thread_scaling_sums_the_one_thread_runs_and_divides_by_the_all_core_run(
+        fake_mnist_root, tmp_path, capsys):
+    out = tmp_path / "scaling.json"
+    assert thread_scaling.main(["--data-dir", fake_mnist_root, "--seconds", "0.3", "--only",
+                                "FCNet", "--out", str(out)]) == 0
+    record = json.loads(out.read_text())
+    (case,) = record["cases"]
+    # one process on every core, then one single-thread process per core, timed together
+    assert case["case"] == "FCNet" and len(case["single_thread_runs_img_s"]) == record["cores"]
+    assert case["one_run_img_s"] > 0 and min(case["single_thread_runs_img_s"]) > 0
+    assert case["ratio"] == pytest.approx(sum(case["single_thread_runs_img_s"])
+                                          / case["one_run_img_s"])
+    # the committed quick spec's batch size, not a benchmark's own
+    assert case["batch_size"] == thread_scaling.committed_spec("FCNet")["batch_size"] == 128
+
+
+def test_a_partial_thread_scaling_run_never_replaces_the_committed_record(capsys):
+    with pytest.raises(SystemExit):
+        thread_scaling.main(["--only", "FCNet"])
+    assert "--out" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv", [["--only", "FCNet"], ["--repeats", "1"], ["--steps", "5"]])

@@ -196,6 +196,7 @@ def quick_wall_block(root=ROOT, tables=None):
     concurrent = (f" The same study with `--workers {side['workers']}` (one thread a run, right "
                   f"after, same machine) took {side['minutes']:.1f} min: "
                   f"{_speed(side['speedup'])}.{_full_study_sentence(side)}"
+                  f"{thread_scaling_sentence(root)}"
                   if side else
                   " Not yet measured with `--workers 2` (`python -m benchmarks.quick_wall "
                   "--workers 2`).")
@@ -230,8 +231,23 @@ def _full_study_sentence(side):
     sequential, concurrent = side["full_hours"]
     return (f" The full study's committed runs took {sequential:.1f} h one after another; at "
             f"this ratio `--workers {side['workers']}` would take about "
-            f"{concurrent:.1f} h (an estimate: the full profile's nets are "
-            f"larger and use two threads differently from the quick ones).")
+            f"{concurrent:.1f} h (an estimate from the smaller quick nets).")
+
+
+def thread_scaling_sentence(root=ROOT):
+    """Why side by side pays so little here: the thread-scaling record's ratio per net (images/s
+    of one-thread runs at once over one run on every core), which bounds what any launcher can
+    gain for such runs on these cores."""
+    path = os.path.join(root, "results", "benchmarks", "thread_scaling.json")
+    if not os.path.exists(path):
+        return ""
+    record = read_json(path)
+    cores, env = record["cores"], record["environment"]
+    ratios = ", ".join(f"{c['case']} {c['ratio']:.2f}×" for c in record["cases"])
+    return (f" Why: {cores} one-thread runs at once train {ratios} the images per second of one "
+            f"{cores}-thread run of the same quick spec (`python -m benchmarks.thread_scaling`, "
+            f"{env['cpu']}, {env['date'][:10]}), which bounds what running them side by side "
+            f"can gain on these cores.")
 
 
 def drift_block(root=ROOT, tables=None):
