@@ -101,13 +101,13 @@ def test_quick_wall_block_states_the_measured_time_and_the_slower_machine_estima
     record["concurrent"]["speedup"] = 0.97  # side by side did not pay on that machine
     write_json_atomic(str(tmp_path / "results" / "benchmarks" / "quick_wall.json"), record)
     assert "took 7.5 min: no faster (**0.97×**)" in readme.quick_wall_block(str(tmp_path))
-    # With a thread-scaling record the block says why, net by net, from that record.
-    assert "Why:" not in readme.quick_wall_block(str(tmp_path))
+    # With a thread-scaling record the block gives the bound, net by net, from that record.
+    assert "bounded net by net" not in readme.quick_wall_block(str(tmp_path))
     write_json_atomic(str(tmp_path / "results" / "benchmarks" / "thread_scaling.json"), {
         "cores": 2, "environment": {"cpu": "cpu A", "date": "2026-12-03T06:00:00+00:00"},
         "cases": [{"case": "FCNet", "ratio": 1.154}, {"case": "ResNetCIFAR", "ratio": 0.987}]})
-    assert ("Why: 2 one-thread runs at once train FCNet 1.15×, ResNetCIFAR 0.99× the images per "
-            "second of one 2-thread run" in readme.quick_wall_block(str(tmp_path)))
+    assert ("bounded net by net: 2 one-thread runs at once train FCNet 1.15×, ResNetCIFAR 0.99× "
+            "the images per second of one 2-thread run" in readme.quick_wall_block(str(tmp_path)))
 
 
 def test_a_section_finished_on_two_machines_names_both_with_their_runs():

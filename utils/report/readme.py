@@ -235,7 +235,7 @@ def _full_study_sentence(side):
 
 
 def thread_scaling_sentence(root=ROOT):
-    """Why side by side pays so little here: the thread-scaling record's ratio per net (images/s
+    """What bounds the --workers speed-up on a CPU: the thread-scaling record's ratio per net (images/s
     of one-thread runs at once over one run on every core), which bounds what any launcher can
     gain for such runs on these cores."""
     path = os.path.join(root, "results", "benchmarks", "thread_scaling.json")
@@ -244,10 +244,10 @@ def thread_scaling_sentence(root=ROOT):
     record = read_json(path)
     cores, env = record["cores"], record["environment"]
     ratios = ", ".join(f"{c['case']} {c['ratio']:.2f}×" for c in record["cases"])
-    return (f" Why: {cores} one-thread runs at once train {ratios} the images per second of one "
-            f"{cores}-thread run of the same quick spec (`python -m benchmarks.thread_scaling`, "
-            f"{env['cpu']}, {env['date'][:10]}), which bounds what running them side by side "
-            f"can gain on these cores.")
+    return (f" What running side by side can gain is bounded net by net: {cores} one-thread runs "
+            f"at once train {ratios} the images per second of one {cores}-thread run of the "
+            f"same quick spec (`python -m benchmarks.thread_scaling`, {env['cpu']}, "
+            f"{env['date'][:10]}).")
 
 
 def drift_block(root=ROOT, tables=None):
