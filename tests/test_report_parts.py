@@ -4,6 +4,7 @@ import os
 
 from tests.conftest import result_record
 from utils.report import compute
+from utils.report.common import machine_of
 from utils.report.parts import anchor, detail, split
 from utils.report.readme import slowest
 
@@ -63,3 +64,9 @@ def test_readme_slowest_model_is_timed_on_one_machine():
               "B": [_run("B", 0, 0.8, "X", 20.0), _run("B", 1, 0.8, "X", 22.0)]}
     # A is slowest on Y, but the one machine compared is X, where most runs ran: B, 21 s.
     assert slowest(groups) == ("B", 21.0, "X (2 threads)")
+
+
+def test_a_one_thread_run_is_labelled_in_the_singular():
+    one = result_record("A", 0, 0.8, environment={"device_name": "X", "threads": 1})
+    assert machine_of(one) == "X (1 thread)"
+    assert machine_of(_run("A", 0, 0.8, "X", 10.0)) == "X (2 threads)"
