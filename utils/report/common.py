@@ -75,7 +75,7 @@ def environment_lines(runs):
         e = r["environment"]
         key = (e["device_name"], e["torch"], e["threads"])
         seen.setdefault(key, []).append(r["run_id"])
-    return [f"- {name}, torch {torch}, {threads_phrase(threads)}: {len(ids)} run(s)"
+    return [f"- {name}, torch {torch}, {count(threads, 'thread')}: {len(ids)} run(s)"
             for (name, torch, threads), ids in seen.items()]
 
 
@@ -124,14 +124,9 @@ def accuracy_table(groups, reference=None):
     return md_table(headers, rows)
 
 
-def threads_phrase(n):
-    """'1 thread', '2 threads'."""
-    return f"{n} thread" + ("" if n == 1 else "s")
-
-
 def machine_of(run):
     e = run["environment"]
-    return f"{e['device_name']} ({threads_phrase(e['threads'])})"
+    return f"{e['device_name']} ({count(e['threads'], 'thread')})"
 
 
 def by_machine(runs):

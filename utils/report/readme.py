@@ -15,7 +15,7 @@ from collections import Counter
 
 from utils.reference import BEST_KERNEL
 from utils.markdown import md_table
-from utils.report.common import by_machine, count, main_machine, mean_std, threads_phrase
+from utils.report.common import by_machine, count, main_machine, mean_std
 from utils.report.runs import final, group_by_name, mean, wall_time_s
 from utils.results import read_json
 from utils.report.table import Results
@@ -86,7 +86,7 @@ def _slowest_cell(slowest_model):
 def machines(runs):
     """Where the runs were measured: the machine, or each machine with its number of runs when
     a section was finished on another one (its times per epoch then mix the two)."""
-    counts = Counter(f"{e['device_name']}, {threads_phrase(e['threads'])}"
+    counts = Counter(f"{e['device_name']}, {count(e['threads'], 'thread')}"
                      for e in (r["environment"] for r in runs))
     if len(counts) == 1:
         return next(iter(counts))
@@ -203,7 +203,7 @@ def quick_wall_block(root=ROOT, tables=None):
     return (f"The whole quick study trained from nothing (`python -m benchmarks.quick_wall`: the "
             f"three scripts with `--profile quick` into an empty folder, plots and reports "
             f"included) took **{q['minutes']:.1f} min** for {record['runs']} runs "
-            f"on {env['cpu']}, {threads_phrase(env['threads'])} (float32 matmul peak "
+            f"on {env['cpu']}, {count(env['threads'], 'thread')} (float32 matmul peak "
             f"{record['matmul_peak_gflops']:.0f} GFLOP/s, measured in the same process); by "
             f"script, in minutes: {scripts}: {_within(q['within_budget'])} the "
             f"{BUDGET_MIN}-minute budget.{compared} On a machine {slower['factor']:g}× slower it "
