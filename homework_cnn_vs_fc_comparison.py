@@ -1,20 +1,27 @@
-"""Task 1: CNN versus fully connected networks on MNIST (1.1) and CIFAR-10 (1.2).
+"""Task 1: CNN versus fully connected networks on MNIST (1.1) and CIFAR-10 (1.2), and why
+convolution wins (1.3: pixel order, translation, training-set size, locality without sharing,
+size-matched FC).
 
 Declares the runs as data; utils/ trains them, writes one JSON per run under
-results/{mnist_comparison,cifar_comparison}/, draws plots/ and regenerates results/REPORT.md.
+results/{mnist_comparison,cifar_comparison,inductive_bias}/, draws plots/ and regenerates
+results/REPORT.md.
 
     python homework_cnn_vs_fc_comparison.py --profile quick      # ~4 min on a 2-core CPU
     python homework_cnn_vs_fc_comparison.py --section 1.1        # the assignment's settings
 """
 import sys
+from dataclasses import replace
 
+from models import build_model
 from utils.train.cli import main
-from utils.profiles import CIFAR_CONV, PROFILES, for_profile
+from utils.profiles import CIFAR_CONV, PROFILES, for_profile, scaled, seeded
+from utils.train.param_search import widths_for_budget
 from utils.train.recipe import candidate_specs
 from utils.train.runner import RunSpec
-from utils.sections import DEPTH_RECIPES, folder
+from utils.sections import (DATA_FRACTIONS, DEPTH_RECIPES, PERMUTATION_SEED, SHIFT_AUGMENT,
+                            folder)
 
-MNIST, CIFAR = folder("1.1"), folder("1.2")
+MNIST, CIFAR, WHY = folder("1.1"), folder("1.2"), folder("1.3")
 MNIST_RECIPE, CIFAR_RECIPE = folder("1.1-recipe"), folder("1.2-recipe")
 
 # 1.1's learning-rate schedule candidates (Adam lr 1e-3 stays the peak: the assignment's value).
@@ -82,9 +89,49 @@ def cifar_recipe_specs(args):
                                        validation=held_out), args)
 
 
+# 1.3: the 1.1 recipe throughout (batch 128, Adam 1e-3 on the cosine, 10 epochs), each run changing
+# one thing against its 1.1 twin. MNIST's training split in the full profile (the quick one
+# scales it down; the data-size runs take fractions of whichever the profile uses).
+MNIST_TRAIN_IMAGES = 60_000
+
+
+def fc_matched_hidden(budget):
+    """FCNet's three hidden widths in its 4:2:1 ratio, sized to `budget` parameters."""
+    widths, _ = widths_for_budget(lambda w: build_model("FCNet", hidden=w), budget,
+                                  ratios=(4, 2, 1))
+    return list(widths)
+
+
+def why_specs(args):
+    """1.3, why convolution wins: permuted pixels (FCNet, SimpleCNN, ResNetLike, the locally
+    connected net), FCNet with shift augmentation, FCNet at SimpleCNN's size, the locally
+    connected net on natural images, and FCNet / SimpleCNN on nested fractions of the training
+    split at the whole split's number of steps."""
+    base = {s.name: replace(s, section=WHY) for s in mnist_base_specs()}
+    local = replace(base["SimpleCNN"], name="LocallyConnectedCNN", model="LocallyConnectedCNN",
+                    channels_last=False)
+    simple_params = sum(p.numel() for p in build_model("SimpleCNN").parameters())
+    specs = [*(replace(s, name=f"{s.name}_permuted", pixel_permutation=PERMUTATION_SEED)
+               for s in (*base.values(), local)),
+             local,
+             replace(base["FCNet"], name="FCNet_shift_aug", shift_augment=SHIFT_AUGMENT),
+             replace(base["FCNet"], name="FCNet_matched",
+                     model_kwargs={"hidden": fc_matched_hidden(simple_params)},
+                     meta={"budget": simple_params, "matched_to": "SimpleCNN"})]
+    specs = [scaled(s, args.profile) for s in specs]
+    # Nested subsets: the first n images of the run seed's fixed order (utils.train.data.subset),
+    # each epoch drawing the whole split's number of images, so every size trains as many steps.
+    whole = PROFILES[args.profile].get("mnist_train") or MNIST_TRAIN_IMAGES
+    for name in ("FCNet", "SimpleCNN"):
+        spec = scaled(base[name], args.profile)
+        specs += [replace(spec, name=f"{name}_data{pct}pct", train_subset=round(whole * pct / 100),
+                          epoch_images=whole) for pct in DATA_FRACTIONS]
+    return seeded(specs, args.seeds, args.profile)
+
+
 # The recipe candidates first: `--section all` then trains them before the final runs.
 SECTIONS = {"1.1-recipe": mnist_recipe_specs, "1.1": mnist_specs,
-            "1.2-recipe": cifar_recipe_specs, "1.2": cifar_specs}
+            "1.2-recipe": cifar_recipe_specs, "1.2": cifar_specs, "1.3": why_specs}
 
 
 if __name__ == "__main__":

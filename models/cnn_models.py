@@ -4,8 +4,17 @@ import torch
 from torch import nn
 
 from models.custom_layers import MixPool2d, SEAttention, SwishBeta, WSConv2d
+from models.locally_connected import LocallyConnected2d
 from models.residual_blocks import BasicBlock
 from models.residual_nets import ResNetVariant
+
+
+def _conv3x3(kind, in_channels, out_channels, size):
+    """SimpleCNN's 3x3 'same' convolution of one kind on size x size inputs."""
+    if kind == "local":  # section 1.3: the same layout with a filter per position
+        return LocallyConnected2d(in_channels, out_channels, 3, size, padding=1)
+    return {"standard": nn.Conv2d, "custom": WSConv2d}[kind](in_channels, out_channels, 3,
+                                                               padding=1)
 
 
 class SimpleCNN(nn.Module):
@@ -13,7 +22,7 @@ class SimpleCNN(nn.Module):
 
     On 28x28 MNIST the pools give 14, 7 and 3 pixels: 241,546 parameters, the reference's count.
     Task 3.1 swaps its layers one at a time for the custom ones of models/custom_layers.py:
-    conv:      "standard" (nn.Conv2d) or "custom" (WSConv2d),
+    conv:      "standard" (nn.Conv2d) or "custom" (WSConv2d) (or "local": LocallyConnectedCNN),
     attention: False (none) or True (SEAttention after every conv stage's activation),
     act:       "relu" (nn.ReLU) or "swish" (SwishBeta),
     pool:      "max" (nn.MaxPool2d(2)) or "mix" (MixPool2d(2)).
@@ -23,12 +32,11 @@ class SimpleCNN(nn.Module):
                  in_channels=1, num_classes=10, widths=(32, 64, 128), image_size=28,
                  hidden=128):
         super().__init__()
-        conv_cls = {"standard": nn.Conv2d, "custom": WSConv2d}[conv]
         activation = {"relu": nn.ReLU, "swish": SwishBeta}[act]
         pooling = {"max": nn.MaxPool2d, "mix": MixPool2d}[pool]
         layers, c, size = [], in_channels, image_size
         for w in widths:
-            layers += [conv_cls(c, w, 3, padding=1), activation()]
+            layers += [_conv3x3(conv, c, w, size), activation()]
             if attention:
                 layers.append(SEAttention(w))
             layers.append(pooling(2))
@@ -40,6 +48,15 @@ class SimpleCNN(nn.Module):
 
     def forward(self, x):
         return self.classifier(self.features(x))
+
+
+class LocallyConnectedCNN(SimpleCNN):
+    """SimpleCNN's layout with untied weights: every 3x3 conv a LocallyConnected2d (a filter per
+    output position), the pools and classifier as they are. Section 1.3's step between FCNet and
+    SimpleCNN."""
+
+    def __init__(self, **kwargs):
+        super().__init__(conv="local", **kwargs)
 
 
 class ResNetLike(nn.Module):

@@ -66,6 +66,15 @@ _MATCHED = tuple(f"{n}_matched" for n in _RESIDUAL)
 # The depth sweep's BatchNorm nets (its degradation result) and the stability sweep's rates
 # around each block's edge (run names as the scripts build them).
 _SWEEP_BN = tuple(f"{kind}{depth}" for depth in (8, 20, 56) for kind in ("Plain", "Residual"))
+# 1.3, why convolution wins: the seed of its one pixel order, the shift augmentation's reach
+# (the translation test's largest shift), and the training-set fractions (percent of the
+# profile's split; 100 % is the 1.1 runs themselves).
+PERMUTATION_SEED = 1998
+SHIFT_AUGMENT = 6
+DATA_FRACTIONS = (1, 3, 10, 30)
+_WHY = ("FCNet_permuted", "SimpleCNN_permuted", "ResNetLike_permuted",
+        "LocallyConnectedCNN_permuted", "LocallyConnectedCNN", "FCNet_shift_aug", "FCNet_matched",
+        *(f"{n}_data{pct}pct" for n in ("FCNet", "SimpleCNN") for pct in DATA_FRACTIONS))
 _EDGE = tuple(f"{n}_lr{lr}" for n in _RESIDUAL for lr in ("3.2", "6.4"))
 
 
@@ -79,6 +88,8 @@ SECTIONS = [
             question="MNIST: do the CNNs beat the fully connected net?",
             comparisons=(("SimpleCNN", "FCNet"), ("ResNetLike", "FCNet"),
                          ("ResNetLike", "SimpleCNN"))),
+    Section("1.3", "inductive_bias", "inductive_bias", "1.3 why convolution wins", TASK1,
+            _WHY, kind="study", seeds=_three(*_WHY)),
     Section("1.2-recipe", "cifar_recipe", "cifar_comparison", "1.2-recipe (validation)", TASK1,
             kind="recipe"),
     Section("1.2", "cifar_comparison", "cifar_comparison", "1.2 CIFAR-10", TASK1,

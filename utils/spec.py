@@ -39,6 +39,15 @@ class RunSpec:
     # True where divergence is an outcome under study (the depth and learning-rate sweeps): a
     # non-finite loss then ends training and the result records where; otherwise it is an error.
     divergence_is_result: bool = False
+    # Section 1.3 (why convolution wins). The seed of one fixed order of the pixel positions,
+    # applied to train and test images alike (None: natural images).
+    pixel_permutation: int = None
+    # >0: random shifts of up to this many pixels (no flips) as augmentation, apart from
+    # `augment` (whose shifts and flips are CIFAR's)
+    shift_augment: int = 0
+    # images an epoch draws from the training subset (repeated passes): a small subset then
+    # trains as many steps as the whole split (None: one pass over the subset)
+    epoch_images: int = None
 
     def as_dict(self):
         """The spec as it reads back from JSON (tuples become lists), for comparisons."""
@@ -63,15 +72,25 @@ class RunSpec:
                 "weight_decay": self.weight_decay, "schedule": self.schedule,
                 "dropout": self.model_kwargs.get("dropout", 0.0),
                 "augmentation": "random shift (pad 4 + crop), horizontal flip"
-                if self.augment else "none",
+                if self.augment else (f"random shift of up to {self.shift_augment} pixels"
+                                      if self.shift_augment else "none"),
                 "train_subset": self.train_subset, "test_subset": self.test_subset,
                 **({"train_eval_subset": self.train_eval_subset}
                    if self.train_eval_subset else {}),
                 "channels_last": self.channels_last,
                 "loss": "CrossEntropyLoss" + (f" (label smoothing {self.label_smoothing})"
                                               if self.label_smoothing else ""),
-                **({"validation_held_out": self.validation} if self.validation else {})}
+                **({"validation_held_out": self.validation} if self.validation else {}),
+                **({"pixel_permutation_seed": self.pixel_permutation}
+                   if self.pixel_permutation is not None else {}),
+                **({"epoch_images": self.epoch_images} if self.epoch_images else {})}
 
+
+# The translation test (section 1.3): the test images moved by each of these pixel counts in
+# each direction, zero-filled, at the end of every run on a dataset named here.
+SHIFT_PIXELS = tuple(range(7))
+SHIFT_DIRECTIONS = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}
+SHIFT_DATASETS = ("mnist",)
 
 # Test images the effective receptive field is averaged over (utils/train/analysis.py); results record
 # it since it became an option, and a result without it used this number.

@@ -9,11 +9,13 @@ import os
 import subprocess
 
 from utils.results import read_json, write_text_atomic
+from utils.spec import SHIFT_DATASETS
 
 # Why an older finished result is retrained by --upgrade-evidence: each names what it lacks.
 EVIDENCE = {
     "predictions": "per-image test predictions (paired tests over the test images)",
     "weight_norm": "per-layer weight norms in its gradient snapshots (gradient flow as ||g||/||w||)",
+    "translation": "test accuracy on shifted images (the translation test of section 1.3)",
 }
 
 
@@ -23,6 +25,8 @@ def missing_evidence(result):
     snaps = result.get("gradient_flow") or []
     if any("weight_norm" not in layer for s in snaps for layer in s["layers"].values()):
         missing.append("weight_norm")
+    if result.get("dataset") in SHIFT_DATASETS and not result.get("translation"):
+        missing.append("translation")
     return missing
 
 

@@ -181,6 +181,32 @@ def holdout(split, n):
             Split(split.images[held], split.labels[held]))
 
 
+def permutation_of_pixels(seed, shape):
+    """One fixed random order of an image's H x W pixel positions (the same for every channel),
+    from its own seed: the same order for train and test, for every run that names the seed."""
+    return torch.randperm(shape[-2] * shape[-1], generator=torch.Generator().manual_seed(seed))
+
+
+def permute_pixels(split, order):
+    """`split` with every image's pixel positions rearranged by `order` (from
+    permutation_of_pixels): image content kept, spatial neighbourhood destroyed."""
+    n, c, h, w = split.images.shape
+    flat = split.images.reshape(n, c, h * w)[:, :, order.to(split.images.device)]
+    return Split(flat.reshape(n, c, h, w).contiguous(), split.labels)
+
+
+def shift_images(images, dy, dx):
+    """Every image moved by (dy, dx) pixels (down and right positive), zero-filled where the
+    image left: a translation of the content, not a roll."""
+    h, w = images.shape[-2:]
+    out = torch.zeros_like(images)
+    if abs(dy) >= h or abs(dx) >= w:
+        return out
+    out[..., max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
+        images[..., max(-dy, 0):h + min(-dy, 0), max(-dx, 0):w + min(-dx, 0)]
+    return out
+
+
 def random_shift(images, shifts, pad):
     """Zero-pad each image by `pad` and crop back at offset `shifts` (N x 2, dy/dx in [-pad, pad]).
 
@@ -204,14 +230,17 @@ class TensorLoader:
 
     Each pass draws a fresh permutation from its own generator, so the order depends only on the
     seed and the number of passes so far (`state_dict` saves both for an exact resume).
-    Augmentation (random shift by padding + crop, horizontal flip) runs on the uint8 batch.
+    Augmentation (random shift by padding + crop, horizontal flip unless `flip` is False) runs on
+    the uint8 batch. `epoch_images`: a pass yields that many images, drawn as successive
+    permutations of the split (a small subset then trains as many steps as the whole split).
     """
 
     def __init__(self, split, batch_size, mean, std, shuffle=False, augment=False, pad=4,
-                 seed=0, device="cpu", channels_last=False):
+                 seed=0, device="cpu", channels_last=False, flip=True, epoch_images=None):
         self.images = split.images.to(device)
         self.labels = split.labels.to(device)
         self.batch_size, self.shuffle, self.augment, self.pad = batch_size, shuffle, augment, pad
+        self.flip, self.epoch_images = flip, epoch_images
         self.device = torch.device(device)
         self.mean = torch.tensor(mean, device=device).view(1, -1, 1, 1) * 255
         self.std = torch.tensor(std, device=device).view(1, -1, 1, 1) * 255
@@ -219,12 +248,21 @@ class TensorLoader:
         # Generators live on the CPU so that CPU and CUDA runs see the same order.
         self.generator = torch.Generator().manual_seed(seed)
 
+    @property
+    def epoch_size(self):
+        """Images one pass yields."""
+        return self.epoch_images or len(self.labels)
+
     def __len__(self):
-        return (len(self.labels) + self.batch_size - 1) // self.batch_size
+        return (self.epoch_size + self.batch_size - 1) // self.batch_size
 
     def epoch_indices(self):
         n = len(self.labels)
-        return torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
+        if not self.epoch_images:
+            return torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
+        passes = -(-self.epoch_images // n)
+        return torch.cat([torch.randperm(n, generator=self.generator) if self.shuffle
+                          else torch.arange(n) for _ in range(passes)])[:self.epoch_images]
 
     def epoch_augmentation(self, n):
         """Every batch's shifts (n x 2) and flips (n) of one pass, drawn up front in the order
@@ -235,8 +273,10 @@ class TensorLoader:
             size = min(self.batch_size, n - start)
             shifts.append(torch.randint(-self.pad, self.pad + 1, (size, 2),
                                         generator=self.generator))
-            flips.append(torch.rand(size, generator=self.generator) < 0.5)
-        return torch.cat(shifts).to(self.device), torch.cat(flips).to(self.device)
+            if self.flip:  # off for digits: a mirrored digit is not the same digit
+                flips.append(torch.rand(size, generator=self.generator) < 0.5)
+        flips = torch.cat(flips) if flips else torch.zeros(n, dtype=torch.bool)
+        return torch.cat(shifts).to(self.device), flips.to(self.device)
 
     def __iter__(self):
         order = self.epoch_indices()

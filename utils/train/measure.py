@@ -134,6 +134,46 @@ def gradient_snapshot(model):
     return snap
 
 
+class OutputGradients:
+    """Records, over one forward and backward, the L2 norm of the loss's gradient with respect
+    to the output of every layer that holds a weight matrix or kernel (Linear, conv, custom
+    conv), in forward order: the backpropagated signal itself, first layer to last. (Unlike
+    ||g||/||w|| of a layer's weights, which in a BatchNorm net is a relative update size.)
+
+        with OutputGradients(model) as grads:
+            loss = ...; loss.backward()
+        grads.norms  # {module name: norm}
+
+    A tensor hook on each output: it reads the gradient and changes nothing, and it holds
+    through an in-place activation after the layer."""
+
+    def __init__(self, model):
+        self.model, self.norms, self.handles = model, {}, []
+
+    def _hook(self, name):
+        def on_forward(module, inputs, output):
+            if torch.is_tensor(output) and output.requires_grad:
+                self.norms[name] = None  # its place in forward order
+                output.register_hook(lambda g: self._store(name, g))
+        return on_forward
+
+    def _store(self, name, grad):
+        value = torch.linalg.vector_norm(grad.detach().float()).item()
+        self.norms[name] = value if math.isfinite(value) else None
+
+    def __enter__(self):
+        for name, module in self.model.named_modules():
+            weight = getattr(module, "weight", None)
+            if isinstance(weight, torch.Tensor) and weight.ndim >= 2 and name:
+                self.handles.append(module.register_forward_hook(self._hook(name)))
+        return self
+
+    def __exit__(self, *exc):
+        for handle in self.handles:
+            handle.remove()
+        self.handles = []
+
+
 def calibration_error(confidence, correct, bins=15):
     """Expected calibration error: over `bins` equal-width confidence bins, the image-weighted
     mean of |accuracy - mean confidence| in each bin (Guo et al., 2017)."""

@@ -4,6 +4,7 @@ A spec is plain data (what to train, on what, how); everything a report needs la
 the JSON, so plots and the report never need the model again.
 """
 import errno
+from contextlib import nullcontext
 import math
 import os
 import tempfile
@@ -18,10 +19,12 @@ from models import build_model
 from utils.train import measure
 from utils import predictions
 from utils.train.analysis import run_analyses
-from utils.train.data import CLASSES, STATS, TensorLoader, holdout, subset
+from utils.train.data import (CLASSES, STATS, TensorLoader, holdout, permutation_of_pixels,
+                              permute_pixels, shift_images, subset)
 from utils.train.execution import Execution
 from utils.results import run_path, write_json_atomic
 from utils.spec import RunSpec  # noqa: F401  (the spec lives with the result contract)
+from utils.spec import SHIFT_DATASETS, SHIFT_DIRECTIONS, SHIFT_PIXELS
 
 EVAL_BATCH = 1000
 
@@ -179,11 +182,20 @@ class Run:
             train, test = holdout(train, spec.validation)
         train = subset(train, spec.train_subset, seed=1000 + spec.seed)
         test = subset(test, spec.test_subset, seed=0)
-        self.train_loader = TensorLoader(train, spec.batch_size, shuffle=True,
-                                         augment=spec.augment, seed=spec.seed, **common)
+        self.natural_test = test  # the translation test shifts natural images, then permutes
+        self.pixel_order = None
+        if spec.pixel_permutation is not None:
+            self.pixel_order = permutation_of_pixels(spec.pixel_permutation, train.images.shape)
+            train, test = permute_pixels(train, self.pixel_order), permute_pixels(test,
+                                                                                  self.pixel_order)
+        shifts = {"augment": True, "pad": spec.shift_augment, "flip": False} \
+            if spec.shift_augment else {"augment": spec.augment}
+        self.train_loader = TensorLoader(train, spec.batch_size, shuffle=True, seed=spec.seed,
+                                         epoch_images=spec.epoch_images, **shifts, **common)
         self.train_eval_loader = TensorLoader(subset(train, spec.train_eval_subset, seed=0),
                                               EVAL_BATCH, **common)
         self.test_loader = TensorLoader(test, EVAL_BATCH, **common)
+        self.common = common
         self.input_shape = tuple(train.images.shape[1:])
         self.evaluated_on = "validation" if spec.validation else "test"
 
@@ -199,7 +211,7 @@ class Run:
         self.scheduler = make_scheduler(spec, self.optimizer, self.total_steps)
         self.grad_steps = set(snapshot_steps(self.total_steps, spec.grad_snapshots))
         self.last_test = None  # the last epoch's Evaluation of the test split, reused at the end
-        self.state = {"epoch": 0, "history": [], "gradient_flow": [],
+        self.state = {"epoch": 0, "history": [], "gradient_flow": [], "output_gradients": [],
                       "trace": {"loss": [], "grad_norm": []}, "train_time_s": 0.0}
 
     # --- checkpoints -----------------------------------------------------------------------
@@ -276,7 +288,7 @@ class Run:
     def train_epoch(self, epoch):
         model, spec = self.model, self.spec
         model.train()
-        n = len(self.train_loader.labels)
+        n = self.train_loader.epoch_size
         losses = torch.zeros(self.steps_per_epoch, device=self.device)
         grad_norms = torch.zeros(self.steps_per_epoch, device=self.device)
         correct = torch.zeros((), device=self.device, dtype=torch.long)
@@ -290,8 +302,16 @@ class Run:
                 if i == 1 and self.execution.compile and "compile_time_s" not in self.state:
                     first_step_s = timer.elapsed()
                 step = epoch * self.steps_per_epoch + i
-                loss, out = forward_backward(self.forward, self.optimizer, x, y,
-                                             self.execution, spec.label_smoothing)
+                # At a snapshot step the eager model also reports the gradient at every
+                # layer's output (hooks read it; the step's numbers are unchanged).
+                recording = step in self.grad_steps and not self.execution.compile
+                with measure.OutputGradients(model) if recording else nullcontext() as outputs:
+                    loss, out = forward_backward(self.forward, self.optimizer, x, y,
+                                                 self.execution, spec.label_smoothing)
+                if recording:
+                    self.state.setdefault("output_gradients", []).append(
+                        {"step": step, "epoch": epoch + i / self.steps_per_epoch,
+                         "layers": outputs.norms})
                 # Kept on the device: reading them every step would stall a GPU.
                 losses[i] = loss.detach()
                 grad_norms[i] = nn.utils.get_total_norm(
@@ -383,6 +403,29 @@ class Run:
                                           + time.perf_counter() - wall_start)
         return result
 
+    def translation(self, unshifted_acc):
+        """Test accuracy with the (natural) test images moved by each of SHIFT_PIXELS in each of
+        SHIFT_DIRECTIONS, zero-filled, then permuted as the run's images are; 0 pixels is the
+        unshifted test accuracy itself. None for datasets outside SHIFT_DATASETS."""
+        if self.spec.dataset not in SHIFT_DATASETS:
+            return None
+        by_direction = {}
+        for direction, (dy, dx) in SHIFT_DIRECTIONS.items():
+            accs = [unshifted_acc]
+            for k in SHIFT_PIXELS[1:]:
+                moved = shift_images(self.natural_test.images, dy * k, dx * k)
+                split = type(self.natural_test)(moved, self.natural_test.labels)
+                if self.pixel_order is not None:
+                    split = permute_pixels(split, self.pixel_order)
+                loader = TensorLoader(split, EVAL_BATCH, **self.common)
+                accs.append(evaluate(self.model, loader, self.execution).acc)
+            by_direction[direction] = accs
+        return {"pixels": list(SHIFT_PIXELS), "fill": "zero",
+                "directions": list(SHIFT_DIRECTIONS),
+                "acc": [sum(a[i] for a in by_direction.values()) / len(by_direction)
+                        for i in range(len(SHIFT_PIXELS))],
+                "acc_by_direction": by_direction}
+
     def measure(self):
         spec, model = self.spec, self.model
         train_loss, train_acc, *_ = evaluate(model, self.train_eval_loader, self.execution)
@@ -431,7 +474,13 @@ class Run:
             "confusion_matrix": confusion_matrix(self.test_loader.labels, preds, 10),
             # per image, in the test split's fixed order: paired comparisons across runs
             "predictions": predictions.encode(self.test_loader.labels.cpu().numpy(),
-                                              preds.numpy(), test.log_p_true.numpy()),
+                                              preds.numpy(), test.log_p_true.numpy(),
+                                              test.confidence.numpy()),
+            # ||dL/d(layer output)|| at the gradient snapshots (eager runs; --compile has none)
+            "output_gradients": self.state.get("output_gradients", []),
+            "translation": self.translation(test.acc),
+            "pixel_permutation": None if self.pixel_order is None else {
+                "seed": spec.pixel_permutation, "order": self.pixel_order.tolist()},
             "environment": measure.environment(self.device),
             "execution": self.execution.as_dict(),
             "spec": spec.as_dict(),
