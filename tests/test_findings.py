@@ -106,3 +106,63 @@ def test_two_paired_seeds_give_no_interval_in_the_findings_nor_in_the_paired_sec
     table = next(c for c in chunks if c.startswith("| net"))
     assert "| Swap_SwishBeta | 2 | 0.9935 ± 0.0021 | +0.0020 (2 seeds: no interval) | " \
         "unresolved |" in table
+
+
+def write_with_predictions(root, folder, name, seed, correct):
+    """A one-seed result whose per-image predictions say which of the test images it got right
+    (label 0 everywhere; a wrong image predicted as 1), its accuracy read from them."""
+    import numpy as np
+    from utils import predictions
+
+    correct = np.asarray(correct, dtype=bool)
+    path = root / folder
+    path.mkdir(parents=True, exist_ok=True)
+    record = result_record(name, seed, float(correct.mean()), profile="quick",
+                           hyperparameters={"epochs": 2}, model_kwargs={},
+                           test_size=len(correct),
+                           predictions=predictions.encode(np.zeros(len(correct)),
+                                                          (~correct).astype(int),
+                                                          np.zeros(len(correct))))
+    (path / f"{name}__seed{seed}.json").write_text(json.dumps(record))
+
+
+def test_one_seed_a_side_with_predictions_gets_a_mcnemar_verdict_not_too_few_seeds(tmp_path):
+    """A fresh quick study records predictions: its one-seed comparisons take the exact McNemar
+    path and keep their verdicts (they were all set to "too few seeds", p = 1, before)."""
+    import numpy as np
+    from scipy import stats
+
+    n = 2000
+    rng = np.random.default_rng(0)
+    fc = rng.random(n) < 0.94
+    cnn = fc.copy()
+    cnn[np.flatnonzero(~fc)[:80]] = True   # the CNN fixes 80 of the FC net's errors
+    cnn[np.flatnonzero(fc)[:20]] = False   # and breaks 20 of its right answers
+    write_with_predictions(tmp_path, "mnist_comparison", "FCNet", 0, fc)
+    write_with_predictions(tmp_path, "mnist_comparison", "SimpleCNN", 0, cnn)
+    row, = comparisons(Results(str(tmp_path)))
+    assert row["over"] == "paired test images" and not row["too_few"]
+    assert row["difference"] == pytest.approx(60 / n)
+    # exact McNemar: 80 of the 100 discordant images favour the CNN
+    assert row["p"] == pytest.approx(stats.binomtest(80, 100, 0.5).pvalue)
+    assert row["low"] > 0 and row["resolved"] and row["resolved_holm"]
+
+
+def test_two_seeds_against_three_with_predictions_pair_over_the_test_images(tmp_path):
+    import numpy as np
+
+    n = 1000
+    base = np.arange(n) % 10 != 0              # 90 % right
+    better = np.arange(n) % 20 != 0            # 95 % right, a superset of base's right answers
+    for seed in range(3):
+        write_with_predictions(tmp_path, "mnist_comparison", "FCNet", seed, base)
+    for seed in range(2):
+        write_with_predictions(tmp_path, "mnist_comparison", "SimpleCNN", seed, better)
+    row, = comparisons(Results(str(tmp_path)))
+    assert row["over"] == "paired test images, mean of seeds" and not row["too_few"]
+    # per-image differences: 50 images at +1, the rest 0
+    d = better.astype(float) - base
+    half = 1.959964 * d.std(ddof=1) / np.sqrt(n)
+    assert (row["difference"], row["low"], row["high"]) == pytest.approx(
+        (0.05, 0.05 - half, 0.05 + half), abs=1e-6)
+    assert row["resolved"]

@@ -94,11 +94,40 @@ def paired_correct(run_a, run_b):
     return a["correct"], b["correct"]
 
 
+def mean_correct(runs):
+    """Per test image, the fraction of `runs` (seeds) that got it right, when every run recorded
+    predictions on the same test images; else None."""
+    decoded = []
+    for run in runs:
+        if "predictions" not in run:
+            return None
+        decoded.append(predictions.decode(run["predictions"]))
+    labels = decoded[0]["label"]
+    if any(len(d["label"]) != len(labels) or (d["label"] != labels).any() for d in decoded):
+        return None
+    return np.mean([d["correct"] for d in decoded], axis=0)
+
+
+def paired_image_difference(per_image_a, per_image_b, confidence=0.95):
+    """(a − b, low, high, p) over the same test images, paired image by image: a normal
+    interval of the mean of the per-image differences (each side's fraction of seeds right).
+    Images are the sampling unit, so seed-to-seed variation is left out: the weaker evidence."""
+    d = np.asarray(per_image_a, dtype=float) - np.asarray(per_image_b, dtype=float)
+    diff = float(d.mean())
+    se = float(d.std(ddof=1) / math.sqrt(len(d))) if len(d) > 1 else 0.0
+    if se == 0:
+        return diff, diff, diff, float(diff == 0)
+    z = stats.norm.ppf(0.5 + confidence / 2)
+    return diff, diff - z * se, diff + z * se, float(2 * stats.norm.sf(abs(diff) / se))
+
+
 def compare_runs(runs_a, runs_b):
     """(difference, low, high, method) of test accuracy between two groups of seeds: Welch over
-    seeds where both sides have several; else, for one run a side with per-image predictions,
-    the exact McNemar interval over the same test images ("paired test images"); else the
-    independent binomial interval over the test images."""
+    seeds where both sides have MIN_SEEDS or more; else, where every run recorded per-image
+    predictions on the same test images, a test paired over those images (one run a side: the
+    exact McNemar interval, "paired test images"; more: the per-image mean over seeds, "paired
+    test images, mean of seeds"); else Welch over seeds or the binomial interval over the test
+    images as compare_accuracies chooses."""
     return compare_runs_p(runs_a, runs_b)[:4]
 
 
@@ -107,11 +136,15 @@ def compare_runs_p(runs_a, runs_b):
     when p < 0.05), for error control across many comparisons (holm)."""
     acc_a = [r["final"]["test_acc"] for r in runs_a]
     acc_b = [r["final"]["test_acc"] for r in runs_b]
-    if len(runs_a) == 1 and len(runs_b) == 1:
-        pair = paired_correct(runs_a[0], runs_b[0])
-        if pair is not None:
-            diff, low, high, p = mcnemar_difference(*pair)
-            return diff, low, high, "paired test images", p
+    if min(len(runs_a), len(runs_b)) < MIN_SEEDS:
+        per_image_a, per_image_b = mean_correct(runs_a), mean_correct(runs_b)
+        if per_image_a is not None and per_image_b is not None \
+                and len(per_image_a) == len(per_image_b):
+            if len(runs_a) == len(runs_b) == 1:
+                diff, low, high, p = mcnemar_difference(per_image_a > 0.5, per_image_b > 0.5)
+                return diff, low, high, "paired test images", p
+            diff, low, high, p = paired_image_difference(per_image_a, per_image_b)
+            return diff, low, high, "paired test images, mean of seeds", p
     return compare_accuracies_p(acc_a, acc_b, runs_a[0]["test_size"])
 
 
