@@ -19,7 +19,7 @@ from utils.train.param_search import widths_for_budget
 from utils.train.recipe import candidate_specs
 from utils.train.runner import RunSpec
 from utils.sections import (DATA_FRACTIONS, DEPTH_RECIPES, PERMUTATION_SEED, SHIFT_AUGMENT,
-                            folder)
+                            data_fraction, folder, permuted)
 
 MNIST, CIFAR, WHY = folder("1.1"), folder("1.2"), folder("1.3")
 MNIST_RECIPE, CIFAR_RECIPE = folder("1.1-recipe"), folder("1.2-recipe")
@@ -111,7 +111,7 @@ def why_specs(args):
     local = replace(base["SimpleCNN"], name="LocallyConnectedCNN", model="LocallyConnectedCNN",
                     channels_last=False)
     simple_params = sum(p.numel() for p in build_model("SimpleCNN").parameters())
-    specs = [*(replace(s, name=f"{s.name}_permuted", pixel_permutation=PERMUTATION_SEED)
+    specs = [*(replace(s, name=permuted(s.name), pixel_permutation=PERMUTATION_SEED)
                for s in (*base.values(), local)),
              local,
              replace(base["FCNet"], name="FCNet_shift_aug", shift_augment=SHIFT_AUGMENT),
@@ -124,7 +124,7 @@ def why_specs(args):
     whole = PROFILES[args.profile].get("mnist_train") or MNIST_TRAIN_IMAGES
     for name in ("FCNet", "SimpleCNN"):
         spec = scaled(base[name], args.profile)
-        specs += [replace(spec, name=f"{name}_data{pct}pct", train_subset=round(whole * pct / 100),
+        specs += [replace(spec, name=data_fraction(name, pct), train_subset=round(whole * pct / 100),
                           epoch_images=whole) for pct in DATA_FRACTIONS]
     return seeded(specs, args.seeds, args.profile)
 

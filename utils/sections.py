@@ -38,6 +38,10 @@ class Section:
     # decide it (a − b), as the findings table states them.
     question: str = ""
     comparisons: tuple = ()
+    # Sections whose runs the comparisons may also name (1.3 compares with 1.1's nets), and
+    # whether a comparison pairs the two sides seed by seed (same seeds, same training images).
+    uses: tuple = ()
+    paired_seeds: bool = False
 
     @property
     def reference(self):
@@ -72,9 +76,34 @@ _SWEEP_BN = tuple(f"{kind}{depth}" for depth in (8, 20, 56) for kind in ("Plain"
 PERMUTATION_SEED = 1998
 SHIFT_AUGMENT = 6
 DATA_FRACTIONS = (1, 3, 10, 30)
-_WHY = ("FCNet_permuted", "SimpleCNN_permuted", "ResNetLike_permuted",
-        "LocallyConnectedCNN_permuted", "LocallyConnectedCNN", "FCNet_shift_aug", "FCNet_matched",
-        *(f"{n}_data{pct}pct" for n in ("FCNet", "SimpleCNN") for pct in DATA_FRACTIONS))
+# Its nets by the part they play (the script builds them; the report reads them by role).
+WHY_ROLES = {"fc": "FCNet", "local": "LocallyConnectedCNN", "cnn": "SimpleCNN",
+             "resnet": "ResNetLike", "fc_shift_aug": "FCNet_shift_aug",
+             "fc_matched": "FCNet_matched"}
+# the nets trained on permuted pixels, and on fractions of the training split
+WHY_PERMUTED = ("fc", "local", "cnn", "resnet")
+WHY_DATA = ("fc", "cnn")
+
+
+def permuted(name):
+    return f"{name}_permuted"
+
+
+def data_fraction(name, pct):
+    return f"{name}_data{pct}pct"
+
+
+_R = WHY_ROLES
+_WHY = (*(permuted(_R[k]) for k in WHY_PERMUTED), _R["local"], _R["fc_shift_aug"],
+        _R["fc_matched"], *(data_fraction(_R[k], pct) for k in WHY_DATA for pct in DATA_FRACTIONS))
+# (a, b) compare test accuracy; (a, b, measure) another measure of the runs (utils/report/
+# verdicts.py MEASURES): "shifted" is the mean test accuracy over the shifted images, 1-6 px.
+_WHY_COMPARISONS = (
+    *((permuted(_R[k]), _R[k]) for k in WHY_PERMUTED),
+    (_R["local"], _R["fc"]), (_R["cnn"], _R["local"]), (_R["cnn"], _R["fc_matched"]),
+    (_R["fc_shift_aug"], _R["fc"], "shifted"), (_R["cnn"], _R["fc"], "shifted"),
+    (_R["cnn"], _R["fc_shift_aug"], "shifted"),
+    *((data_fraction(_R["cnn"], pct), data_fraction(_R["fc"], pct)) for pct in DATA_FRACTIONS))
 _EDGE = tuple(f"{n}_lr{lr}" for n in _RESIDUAL for lr in ("3.2", "6.4"))
 
 
@@ -89,7 +118,9 @@ SECTIONS = [
             comparisons=(("SimpleCNN", "FCNet"), ("ResNetLike", "FCNet"),
                          ("ResNetLike", "SimpleCNN"))),
     Section("1.3", "inductive_bias", "inductive_bias", "1.3 why convolution wins", TASK1,
-            _WHY, kind="study", seeds=_three(*_WHY)),
+            _WHY, kind="study", seeds=_three(*_WHY),
+            question="Why convolution wins: pixel order, translation, data, locality, sharing",
+            comparisons=_WHY_COMPARISONS, uses=("1.1",), paired_seeds=True),
     Section("1.2-recipe", "cifar_recipe", "cifar_comparison", "1.2-recipe (validation)", TASK1,
             kind="recipe"),
     Section("1.2", "cifar_comparison", "cifar_comparison", "1.2 CIFAR-10", TASK1,

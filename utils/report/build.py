@@ -9,7 +9,8 @@ way.
 """
 import os
 
-from utils.report import compute, findings, summary, superseded, task1, task2, task3, verdicts
+from utils.report import (compute, findings, summary, superseded, task1, task2, task3,
+                          verdicts, why)
 from utils.report.departures import departures
 from utils.report.parts import DETAILS_FILE, Part
 from utils.results import write_text_atomic
@@ -17,7 +18,9 @@ from utils.sections import TASK1, TASK2, TASK3
 from utils.report.table import Results
 
 SECTION_RENDERERS = [task1.render, task2.render, task3.render]
-DRAWERS = {TASK1: task1.draw, TASK2: task2.draw, TASK3: task3.draw}
+DRAWERS = {TASK1: lambda results, plots_dir: task1.draw(results, plots_dir)
+           + why.draw(results, plots_dir),
+           TASK2: task2.draw, TASK3: task3.draw}
 
 
 def build(script, results_dir, plots_dir):
@@ -40,7 +43,8 @@ def write_report(results, plots_dir):
     summary.draw(rows, plots_dir)
     compute.draw(results, plots_dir)
     parts = [summary.render(results, rows, plots_dir), findings.render(results, rows),
-             *(render(results, plots_dir) for render in SECTION_RENDERERS),
+             task1.render(results, plots_dir), why.render(results, plots_dir, rows),
+             *(render(results, plots_dir) for render in SECTION_RENDERERS[1:]),
              departures(results), superseded.render(results)]
     parts = [p if isinstance(p, Part) else Part(p, "") for p in parts if p]
     source = (f"computed from the result files in "

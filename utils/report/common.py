@@ -27,6 +27,17 @@ def interval_text(value, low, high, signed=True, digits=4, size_only=False):
     return f"{shown} [{f.format(low)}, {f.format(high)}]"
 
 
+# How a comparison of another measure than test accuracy names it (utils/report/verdicts.py
+# MEASURES).
+MEASURE_NAMES = {"shifted": "on shifted images"}
+
+
+def comparison_name(c):
+    """'SimpleCNN − FCNet', with the measure where it is not test accuracy."""
+    measure = MEASURE_NAMES.get(c.get("measure"))
+    return f"{c['a']} − {c['b']}" + (f" ({measure})" if measure else "")
+
+
 def mean_std(values, fmt="{:.4f}", with_n=True):
     """'m' for one value, 'm ± s (n=k)' for several (sample std; without the count where the
     table has a seeds column)."""

@@ -9,7 +9,7 @@ from utils.report import (paired as report_paired, stability_rates as report_sta
                           sweep as report_sweep)
 from utils.report.departures import depth_of
 from utils.markdown import md_table
-from utils.report.common import interval_text, reading_rules
+from utils.report.common import comparison_name, interval_text, reading_rules
 from utils.report.parts import detail, split
 from utils.report.runs import gap_of, group_by_name
 from utils.sections import BY_KEY
@@ -189,7 +189,7 @@ def render(results, rows=None):
         return None
     headers = ["section", "comparison (a − b)", "seeds a / b", "difference [95 % CI]",
                "interval over", f"Holm over all {len(rows)}"]
-    cells = [[c["section"], f"{c['a']} − {c['b']}", f"{c['seeds_a']}/{c['seeds_b']}",
+    cells = [[c["section"], comparison_name(c), f"{c['seeds_a']}/{c['seeds_b']}",
               interval_of(c), c["over"], _holm_verdict(c)] for c in rows]
     full_dir = full_results_dir(results.dir)
     full_rows = comparisons(Results(full_dir)) if full_dir else None

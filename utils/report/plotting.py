@@ -302,3 +302,62 @@ def traces(groups, key, title, ylabel, path, window=25, log=False):
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     return _save(fig, path)
+
+
+def why_panels(n, names, path):
+    """Section 1.3 in four panels, from why.numbers: (a) natural against permuted pixels per
+    net, (b) accuracy against the shift of the test images, (c) accuracy against the number of
+    training images, (d) the FC net, its size-matched twin, the locally connected net and the
+    CNN on natural images. Dots are seeds, markers their mean."""
+    nets = n["nets"]
+    fig, axes = plt.subplots(2, 2, figsize=(10, 7.4))
+    (perm, shift), (data, ladder) = axes
+
+    def seeds(ax, x, net, colour, marker="o"):
+        ax.plot([x] * len(net["accs"]), net["accs"], ".", color=colour, alpha=0.45, ms=5)
+        ax.plot([x], [net["acc"]], marker, color=colour, ms=7)
+
+    roles = [r for r in n["permutation"] if names[r] in nets]
+    for i, role in enumerate(roles):
+        seeds(perm, i - 0.15, nets[names[role]], "C0")
+        shuffled = nets.get(f"{names[role]}_permuted")
+        if shuffled:
+            seeds(perm, i + 0.15, shuffled, "C3", "s")
+    perm.set_xticks(range(len(roles)), [names[r] for r in roles], fontsize=7)
+    perm.plot([], [], "o", color="C0", label="natural pixels")
+    perm.plot([], [], "s", color="C3", label="permuted pixels")
+    perm.set(title="(a) pixel order", ylabel="test accuracy")
+    perm.legend(fontsize=7)
+
+    for role in ("fc", "fc_shift_aug", "local", "cnn", "resnet"):
+        net = nets.get(names[role])
+        if net and net["shift_curve"]:
+            shift.plot(net["shift_pixels"], net["shift_curve"], marker="o", ms=3,
+                       label=names[role])
+    shift.set(title="(b) translation (mean of 4 directions)",
+              xlabel="shift, pixels", ylabel="test accuracy")
+    shift.legend(fontsize=7)
+
+    for role, colour in (("fc", "C0"), ("cnn", "C2")):
+        points = [(p[role]["train_size"], p[role]["acc"], p[role]["accs"]) for p in n["data"]
+                  if p[role]]
+        if points:
+            x, y, accs = zip(*points)
+            data.plot(x, y, marker="o", color=colour, label=names[role])
+            for xi, a in zip(x, accs):
+                data.plot([xi] * len(a), a, ".", color=colour, alpha=0.45)
+    data.set_xscale("log")
+    data.set(title="(c) training images (same number of steps)", xlabel="training images",
+             ylabel="test accuracy")
+    data.legend(fontsize=7)
+
+    ladder_roles = [r for r in ("fc", "fc_matched", "local", "cnn") if names[r] in nets]
+    for i, role in enumerate(ladder_roles):
+        seeds(ladder, i, nets[names[role]], f"C{i}")
+    ladder.set_xticks(range(len(ladder_roles)),
+                      [f"{names[r]}\n{nets[names[r]]['params']:,} params" for r in ladder_roles],
+                      fontsize=7)
+    ladder.set(title="(d) no locality → locality → locality + sharing", ylabel="test accuracy")
+    for ax in axes.flat:
+        ax.grid(alpha=0.3)
+    return _save(fig, path)

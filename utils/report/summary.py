@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from utils.report import compute  # noqa: E402
-from utils.report.common import by_machine, image  # noqa: E402
+from utils.report.common import by_machine, comparison_name, image  # noqa: E402
 from utils.report.runs import final, group_by_name  # noqa: E402
 from utils.report.verdicts import overfitting_measures  # noqa: E402
 from utils.report.findings import interval_of  # noqa: E402
@@ -20,7 +20,7 @@ from utils.report.plotting import _save  # noqa: E402
 from utils.sections import BY_KEY  # noqa: E402
 
 FIGURE = "findings/comparisons.png"
-TASKS = [("Task 1: CNN versus fully connected", ("1.1", "1.2")),
+TASKS = [("Task 1: CNN versus fully connected", ("1.1", "1.2", "1.3")),
          ("Task 2: kernel size and depth", ("2.1", "2.2")),
          ("Task 3: custom layers and residual blocks", ("3.1", "3.1-paired", "3.2"))]
 
@@ -46,7 +46,7 @@ def in_test_images(c, n):
 
 
 def sentence(c, n):
-    return (f"{c['a']} − {c['b']} {interval_of(c)} ({c['over']}; "
+    return (f"{comparison_name(c)} {interval_of(c)} ({c['over']}; "
             f"{verdict_words(c)}){in_test_images(c, n)}.")
 
 
@@ -118,7 +118,7 @@ def render(results, rows, plots_dir):
              f"{len(rows)} comparisons of test accuracy, each a − b at the last epoch with its "
              f"95 % interval: over **seeds** (Welch's t) where both sides ran several seeds, "
              f"over **paired seeds** (Student's t on the seed-by-seed differences) in "
-             f"3.1-paired, else over **test images** (one run a side: exact McNemar on the "
+             f"3.1-paired and 1.3, else over **test images** (one run a side: exact McNemar on the "
              f"images the two nets disagree on where both recorded per-image predictions, "
              f"else a normal interval for two independent accuracies; it leaves out "
              f"seed-to-seed variation, so it is the weaker evidence). "
@@ -173,7 +173,7 @@ def draw(rows, plots_dir):
                     ms=5, capsize=2, lw=1.2)
     ax.axvline(0, color="k", lw=0.8)
     ax.set_xscale("symlog", linthresh=0.01)
-    ax.set_yticks(y, [f"{c['section']}  {c['a']} − {c['b']}" for c in rows], fontsize=7)
+    ax.set_yticks(y, [f"{c['section']}  {comparison_name(c)}" for c in rows], fontsize=7)
     ax.set(xlabel="test accuracy difference a − b (95 % interval; symlog axis)",
            title="Every comparison of the report")
     ax.plot([], [], "o", color="C0", label="survives the report-wide correction")

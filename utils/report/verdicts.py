@@ -13,8 +13,8 @@ from utils.report.runs import (at_chance, final, gap_of, group_by_name, group_ru
                                mean_history)
 from utils.report.stability import largest_fall, robust_spikes
 from utils.report.stats import (MIN_SEEDS, accuracy_difference, compare_accuracies,
-                                compare_runs, compare_runs_p, holm, mean_interval, mean_p,
-                                resolved)
+                                compare_accuracies_p, compare_runs, compare_runs_p, holm,
+                                mean_interval, mean_p, resolved)
 from utils.sections import BY_KEY, SECTIONS, order
 
 def difference(diff, low, high, over):
@@ -327,25 +327,65 @@ PAIRED = "3.1-paired"
 OVER_SEEDS = ("seeds", "paired seeds")
 FAMILY_ALPHA = 0.05  # the family-wise error rate Holm's correction keeps across the report
 
-# (section key, the question it answers, the comparisons as (a, b) model pairs: a − b), from
-# the registry
-QUESTIONS = [(s.key, s.question, s.comparisons) for s in SECTIONS if s.comparisons]
+# The sections that state comparisons, from the registry: each (a, b) or (a, b, measure) is
+# a − b in that measure.
+QUESTIONS = [s for s in SECTIONS if s.comparisons]
+
+# What a comparison can compare, per run (None where the run did not record it).
+MEASURES = {
+    "test_acc": lambda r: r["final"]["test_acc"],
+    # the translation test: mean accuracy over the shifted test images, 1 px and more
+    "shifted": lambda r: (statistics.mean(r["translation"]["acc"][1:])
+                          if r.get("translation") else None),
+}
+
+
+def section_groups(results, section):
+    """{name: [runs]} of a section and of the sections its comparisons also use."""
+    runs = [r for key in (section.key, *section.uses) for r in results.section(BY_KEY[key].folder)]
+    return group_by_name(runs, section.order)
+
+
+def compare_paired_seeds(values_a, values_b):
+    """(mean a − b, low, high, p) over the seeds both sides ran, each seed's difference one
+    observation (Student t): the seed fixes the initialisation and the training images of both."""
+    diffs = [values_a[s] - values_b[s] for s in sorted(set(values_a) & set(values_b))]
+    m, low, high = mean_interval(diffs)
+    return m, low, high, mean_p(diffs)
+
+
+def compare_measure(section, runs_a, runs_b, measure):
+    """(difference, low, high, over, p) of `measure` between two groups of runs: paired by seed
+    where the section pairs and MIN_SEEDS or more seeds are shared; else, for test accuracy, as
+    stats.compare_runs_p chooses; else Welch over seeds or the binomial interval over images."""
+    value = MEASURES[measure]
+    a = {r["seed"]: value(r) for r in runs_a}
+    b = {r["seed"]: value(r) for r in runs_b}
+    if section.paired_seeds and len(set(a) & set(b)) >= MIN_SEEDS:
+        diff, low, high, p = compare_paired_seeds(a, b)
+        return diff, low, high, "paired seeds", p
+    if measure == "test_acc":
+        return compare_runs_p(runs_a, runs_b)
+    return compare_accuracies_p(list(a.values()), list(b.values()), runs_a[0]["test_size"])
 
 
 def comparisons(results):
-    """One dict per comparison whose two sides have finished runs."""
+    """One dict per comparison whose two sides have finished runs that recorded its measure."""
     out = []
-    for key, question, pairs in QUESTIONS:
-        section = BY_KEY[key]
-        groups = group_by_name(results.section(section.folder), section.order)
-        for a, b in pairs:
-            if a not in groups or b not in groups:
+    for section in QUESTIONS:
+        groups = section_groups(results, section)
+        for a, b, *measure in section.comparisons:
+            measure = measure[0] if measure else "test_acc"
+            if a not in groups or b not in groups or any(
+                    MEASURES[measure](r) is None for r in groups[a] + groups[b]):
                 continue
-            acc_a, acc_b = final(groups[a], "test_acc"), final(groups[b], "test_acc")
-            diff, low, high, method, p = compare_runs_p(groups[a], groups[b])
-            out.append({"section": key, "question": question, "a": a, "b": b,
-                        "acc_a": statistics.mean(acc_a), "seeds_a": len(groups[a]),
-                        "acc_b": statistics.mean(acc_b), "seeds_b": len(groups[b]),
+            diff, low, high, method, p = compare_measure(section, groups[a], groups[b], measure)
+            out.append({"section": section.key, "question": section.question, "a": a, "b": b,
+                        "measure": measure,
+                        "acc_a": mean([MEASURES[measure](r) for r in groups[a]]),
+                        "seeds_a": len(groups[a]),
+                        "acc_b": mean([MEASURES[measure](r) for r in groups[b]]),
+                        "seeds_b": len(groups[b]),
                         "params_a": groups[a][0]["params"], "params_b": groups[b][0]["params"],
                         **difference(diff, low, high, method), "p": p})
     keys = [s.key for s in SECTIONS]  # the paired rows go right after 3.1's
