@@ -253,3 +253,34 @@ def test_calibration_error_of_a_known_case():
     ece = measure.calibration_error(torch.tensor([0.8, 0.8, 1.0, 1.0]),
                                     torch.tensor([True, False, True, True]))
     assert ece == pytest.approx(0.15)
+
+
+def test_a_run_keeps_weights_that_load_back_to_its_test_accuracy(synthetic_mnist, tmp_path):
+    from utils.results import weights_path
+    from utils.trained import load_trained, test_images
+
+    s = spec(section="inductive_bias", name="SimpleCNN_permuted", pixel_permutation=3)
+    result = run(s, synthetic_mnist, tmp_path).execute()
+    path = tmp_path / "results" / "inductive_bias" / "SimpleCNN_permuted__seed0.json"
+    assert "_weights" not in read_json(path)
+    assert os.path.exists(weights_path(str(path)))
+    model = load_trained("1.3", "SimpleCNN_permuted", 0, results_dir=str(tmp_path / "results"))
+    assert not model.training
+    loader = test_images("inductive_bias", "SimpleCNN_permuted", 0,
+                         results_dir=str(tmp_path / "results"), data=synthetic_mnist)
+    assert evaluate(model, loader).acc == result["final"]["test_acc"]
+
+
+def test_a_finished_run_without_weights_is_still_finished_and_says_how_to_get_them(
+        synthetic_mnist, tmp_path):
+    from utils.results import weights_path
+    from utils.train.cli import finished_result
+    from utils.trained import NoWeights, load_trained
+
+    s = spec(section="mnist_comparison")
+    run(s, synthetic_mnist, tmp_path).execute()
+    path = tmp_path / "results" / "mnist_comparison" / "SimpleCNN__seed0.json"
+    os.remove(weights_path(str(path)))
+    assert finished_result(str(path), s, "label") is not None
+    with pytest.raises(NoWeights, match="--force --only SimpleCNN"):
+        load_trained("1.1", "SimpleCNN", 0, results_dir=str(tmp_path / "results"))

@@ -14,6 +14,17 @@ def run_path(results_dir, section, run_id):
     return os.path.join(results_dir, section, f"{run_id}.json")
 
 
+# A run's final weights (state_dict, torch.save; git-ignored): <results>/weights/<section>/.
+WEIGHTS_DIR = "weights"
+
+
+def weights_path(result_path):
+    """Where the weights of the result at `result_path` are kept."""
+    section_dir, name = os.path.split(result_path)
+    results_dir, section = os.path.split(section_dir)
+    return os.path.join(results_dir, WEIGHTS_DIR, section, os.path.splitext(name)[0] + ".pt")
+
+
 def write_text_atomic(path, text):
     """Write to a temp file in the same folder, then rename: a reader never sees half a file."""
     folder = os.path.dirname(path) or "."

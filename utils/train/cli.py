@@ -25,7 +25,7 @@ from utils.results import (BadResult, read_json, read_result, run_path, set_asid
 from utils.train.locks import RunLocked
 from utils.profiles import PROFILES
 from utils.train.launch import Job, LaunchError, Sequential
-from utils.train.runner import CheckpointError
+from utils.train.runner import CheckpointError, write_result
 from utils.sections import BY_KEY
 from utils.supersede import EVIDENCE, missing_evidence, supersede
 
@@ -297,7 +297,7 @@ def replace_result(path, result, reason, results_dir):
             supersede(results_dir, path, reason)
         except BadResult:
             set_aside(path)
-    write_json_atomic(path, result)
+    write_result(path, result)
 
 
 def train_missing(specs, args, device):

@@ -22,7 +22,7 @@ from utils.train.analysis import run_analyses
 from utils.train.data import (CLASSES, STATS, TensorLoader, holdout, permutation_of_pixels,
                               permute_pixels, shift_images, subset)
 from utils.train.execution import Execution
-from utils.results import run_path, write_json_atomic
+from utils.results import run_path, weights_path, write_json_atomic
 from utils.spec import RunSpec  # noqa: F401  (the spec lives with the result contract)
 from utils.spec import SHIFT_DATASETS, SHIFT_DIRECTIONS, SHIFT_PIXELS
 
@@ -165,6 +165,53 @@ def execution_change(stored, current):
                      if stored.get(key) != value)
 
 
+def write_result(path, result):
+    """Write a result returned by train_and_measure: its JSON at `path`, then its final weights
+    (state_dict only) beside it under weights/ (utils/results.py weights_path). The JSON is the
+    record and goes first; the weights are a convenience (a result without them is finished)."""
+    weights = result.pop(WEIGHTS, None)
+    write_json_atomic(path, result)
+    if weights is not None:
+        target = weights_path(path)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), suffix=".tmp")
+        os.close(fd)
+        try:
+            torch.save(weights, tmp)
+            os.replace(tmp, target)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+
+
+class Splits(NamedTuple):
+    train: object           # utils.train.data.Split, as the run trains on it
+    test: object            # the images its test numbers are measured on
+    natural_test: object    # the same test images before any pixel permutation
+    pixel_order: object     # the permutation (a tensor), or None
+
+
+def run_splits(spec, data):
+    """The training and test images of a run, from the dataset's (train, test) splits: the
+    validation hold-out, the subsets and the pixel permutation its spec names, in that order.
+    utils/trained.py rebuilds a finished run's test images with it."""
+    train, test = data
+    if spec.validation:
+        train, test = holdout(train, spec.validation)
+    train = subset(train, spec.train_subset, seed=1000 + spec.seed)
+    test = natural_test = subset(test, spec.test_subset, seed=0)
+    order = None
+    if spec.pixel_permutation is not None:
+        order = permutation_of_pixels(spec.pixel_permutation, train.images.shape)
+        train, test = permute_pixels(train, order), permute_pixels(test, order)
+    return Splits(train, test, natural_test, order)
+
+
+# A run's final weights travel with its result under this key, from the worker to the driver,
+# which writes them beside the result (utils/results.py weights_path) and drops the key.
+WEIGHTS = "_weights"
+
+
 class Run:
     """One spec's training, measurement and result file. `execute()` is the whole life cycle:
     resume from the checkpoint if one matches, train the remaining epochs, measure, write JSON."""
@@ -175,19 +222,12 @@ class Run:
         self.execution = execution
         self.result_path = run_path(results_dir, spec.section, spec.run_id)
         self.checkpoint_path = os.path.join(checkpoint_dir, spec.section, f"{spec.run_id}.pt")
-        train, test = data
+        splits = run_splits(spec, data)
+        train, test = splits.train, splits.test
+        # the translation test shifts natural images, then permutes them as the run's are
+        self.natural_test, self.pixel_order = splits.natural_test, splits.pixel_order
         mean, std = STATS[spec.dataset]
         common = dict(mean=mean, std=std, device=self.device, channels_last=spec.channels_last)
-        if spec.validation:
-            train, test = holdout(train, spec.validation)
-        train = subset(train, spec.train_subset, seed=1000 + spec.seed)
-        test = subset(test, spec.test_subset, seed=0)
-        self.natural_test = test  # the translation test shifts natural images, then permutes
-        self.pixel_order = None
-        if spec.pixel_permutation is not None:
-            self.pixel_order = permutation_of_pixels(spec.pixel_permutation, train.images.shape)
-            train, test = permute_pixels(train, self.pixel_order), permute_pixels(test,
-                                                                                  self.pixel_order)
         shifts = {"augment": True, "pad": spec.shift_augment, "flip": False} \
             if spec.shift_augment else {"augment": spec.augment}
         self.train_loader = TensorLoader(train, spec.batch_size, shuffle=True, seed=spec.seed,
@@ -355,12 +395,12 @@ class Run:
     def execute(self):
         """Train, measure and write the result JSON; returns the result."""
         result = self.train_and_measure()
-        write_json_atomic(self.result_path, result)
+        write_result(self.result_path, result)
         return result
 
     def train_and_measure(self):
-        """The whole run without its result file: a worker of a launcher returns the result to
-        the driver, which writes it (utils/train/launch.py)."""
+        """The whole run without its result file: a worker of a launcher returns the result
+        (its final weights under WEIGHTS) to the driver, which writes both (write_result)."""
         start_epoch = self.try_resume()
         spec = self.spec
         if start_epoch:
@@ -401,6 +441,7 @@ class Run:
         # Everything this run cost: training, per-epoch evaluation, checkpoints, measurements.
         result["final"]["wall_time_s"] = (self.state.get("wall_time_s", 0.0)
                                           + time.perf_counter() - wall_start)
+        result[WEIGHTS] = {k: v.detach().cpu() for k, v in self.model.state_dict().items()}
         return result
 
     def translation(self, unshifted_acc):
