@@ -1,8 +1,13 @@
 """One process at a time per run: a second copy of the same command on the same results folder
-stops with one clear line instead of racing the first for the same checkpoint."""
+stops with one clear line instead of racing the first for the same checkpoint.
+
+Through `filelock` (flock on Unix, msvcrt on Windows: released by the operating system when the
+holder exits, even on kill -9, so a lock is never left stale). The holder's process id goes to a
+file beside the lock, for the message."""
 import contextlib
-import fcntl
 import os
+
+from filelock import FileLock, Timeout
 
 
 class RunLocked(RuntimeError):
@@ -11,24 +16,25 @@ class RunLocked(RuntimeError):
 
 @contextlib.contextmanager
 def run_lock(checkpoint_path):
-    """Hold an exclusive lock beside the run's checkpoint while it trains. flock is released by
-    the kernel when the holder exits, even on kill -9, so a lock is never left stale."""
+    """Hold an exclusive lock beside the run's checkpoint while it trains."""
     lock_path = checkpoint_path + ".lock"
+    holder_path = lock_path + ".pid"
     os.makedirs(os.path.dirname(lock_path), exist_ok=True)
-    with open(lock_path, "a+") as f:
+    lock = FileLock(lock_path, timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
         try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            f.seek(0)
-            holder = f.read().strip() or "another process"
-            raise RunLocked(f"{os.path.basename(checkpoint_path)[:-3]} is being trained by "
-                            f"process {holder} on this results folder; wait for it to finish "
-                            f"or use another --results-dir.") from None
-        f.seek(0)
-        f.truncate()
-        f.write(str(os.getpid()))
-        f.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+            with open(holder_path) as f:
+                holder = f.read().strip()
+        except OSError:
+            holder = ""
+        raise RunLocked(f"{os.path.basename(checkpoint_path)[:-3]} is being trained by "
+                        f"process {holder or 'another process'} on this results folder; wait "
+                        f"for it to finish or use another --results-dir.") from None
+    try:
+        with open(holder_path, "w") as f:
+            f.write(str(os.getpid()))
+        yield
+    finally:
+        lock.release()
