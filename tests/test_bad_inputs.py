@@ -295,6 +295,7 @@ SCRIPT_OPTIONS = [
     (task2, ["--deep-depth", "500"]), (task3, ["--residual-budget", "0"]),
     (task3, ["--residual-budget", "10"]), (task1, ["--threads", "-1"]),
     (task1, ["--threads", "0"]), (task1, ["--seeds", "0"]), (task1, ["--epochs", "0"]),
+    (task1, ["--seeds", "1000000000"]),
     (task1, ["--epochs", "two"])]
 
 
@@ -453,7 +454,8 @@ def test_train_throughput_never_replaces_a_file_it_did_not_write(tmp_path, conte
     assert stop.value.code == 2 and target.read_text() == content
 
 
-def test_a_copied_result_under_another_seed_name_counts_once(tmp_path, capsys):
+def test_a_copied_result_under_another_seed_name_is_skipped_with_the_mismatch_named(
+        tmp_path, capsys):
     from utils.results import load_section, write_json_atomic
 
     run = result_record("SimpleCNN", 0, acc=0.0977)
@@ -463,7 +465,8 @@ def test_a_copied_result_under_another_seed_name_counts_once(tmp_path, capsys):
                       result_record("SimpleCNN", 2, acc=0.0977))
     runs = load_section(str(tmp_path), "sec")
     assert [r["seed"] for r in runs] == [0, 2]
-    assert "counted once" in capsys.readouterr().err
+    assert "holds SimpleCNN seed 0 under the name SimpleCNN__seed1.json" in \
+        capsys.readouterr().err
 
 
 def test_a_rerun_sets_a_copied_file_aside_and_trains_the_run_it_names(fake_mnist_root,
@@ -560,3 +563,62 @@ def test_a_second_ctrl_c_during_the_shutdown_of_the_first_is_ignored(tmp_path, m
     finally:
         signal.signal(signal.SIGINT, default)
     assert "run the same command again to resume" in capsys.readouterr().err
+
+
+# --- two drivers on one results folder ---------------------------------------------------------
+
+def test_a_run_finished_by_another_driver_while_this_one_waited_is_not_trained_again(
+        fake_mnist_root, tmp_path, monkeypatch, capsys):
+    """Driver B decided to train FCNet; before it took the run's lock, driver A finished it (here:
+    the other driver's whole run happens inside B's lock acquisition). B skips it, so nothing is
+    measured twice and nothing is superseded."""
+    from utils.train import launch
+
+    real_lock = launch.run_lock
+    other_driver_done = []
+
+    def lock_after_the_other_driver(path):
+        if not other_driver_done:
+            other_driver_done.append(True)
+            with monkeypatch.context() as m:
+                m.setattr(launch, "run_lock", real_lock)
+                assert run_task1("--only", "FCNet", "--data-dir", fake_mnist_root,
+                                 *dirs(tmp_path)) == 0
+        return real_lock(path)
+
+    monkeypatch.setattr(launch, "run_lock", lock_after_the_other_driver)
+    assert run_task1("--only", "FCNet", "--data-dir", fake_mnist_root, *dirs(tmp_path)) == 0
+    assert "finished by another process" in capsys.readouterr().out
+    assert not (tmp_path / "results" / "superseded").exists()
+
+
+def test_a_driver_that_starts_after_another_finished_skips_the_run_from_the_start(
+        study, fake_mnist_root, capsys):
+    assert run_task1("--only", "FCNet", "--data-dir", fake_mnist_root, *dirs(study)) == 0
+    assert "nothing was trained" in capsys.readouterr().out
+    assert not (study / "results" / "superseded").exists()
+
+
+def test_an_empty_training_split_is_one_line_before_anything_trains(tmp_path, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    empty = {"images": torch.zeros(0, 3, 32, 32, dtype=torch.uint8),
+             "labels": torch.zeros(0, dtype=torch.long)}
+    full = {"images": torch.zeros(10, 3, 32, 32, dtype=torch.uint8),
+            "labels": torch.zeros(10, dtype=torch.long)}
+    torch.save({"train": empty, "test": full}, packed_path("cifar10", str(data)))
+    code = cli.main("task 1", task1.SECTIONS, ["--no-progress", "--section", "1.2", "--profile",
+                                               "smoke", "--only", "DeepFCNet", "--data-dir",
+                                               str(data), *dirs(tmp_path)])
+    assert code == 2
+    assert "holds no images in this split" in one_line_error(capsys)
+
+
+def test_an_ascii_console_still_writes_the_report_in_utf8(study, fake_mnist_root):
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0",
+           "PYTHONIOENCODING": ""}
+    out = subprocess.run([sys.executable, "homework_cnn_vs_fc_comparison.py", "--profile",
+                          "smoke", "--section", "1.1", "--report-only", *dirs(study)],
+                         cwd=ROOT, env=env, capture_output=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-1000:]
+    assert "−".encode() in (study / "results" / "REPORT.md").read_bytes()

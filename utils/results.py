@@ -1,9 +1,16 @@
 """Result files: one self-describing JSON per finished run, written atomically."""
+import binascii
 import glob
 import json
+import math
 import os
+import re
+import stat
 import sys
 import tempfile
+import zlib
+
+from utils import predictions
 
 
 _UMASK = os.umask(0)
@@ -31,7 +38,7 @@ def write_text_atomic(path, text):
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
     try:
-        with os.fdopen(fd, "w") as f:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file normal permissions
         os.replace(tmp, path)
@@ -46,8 +53,21 @@ def write_json_atomic(path, obj):
     write_text_atomic(path, json.dumps(obj, separators=(",", ":")) + "\n")
 
 
+# No result file comes near this (the largest, with traces and predictions, is under 1 MB): a
+# larger "result" is something else, and is not read into memory.
+MAX_RESULT_BYTES = 64 * 2 ** 20
+
+
 def read_json(path):
-    with open(path) as f:
+    """A JSON file (UTF-8, with or without a byte-order mark), read only when it is a regular
+    file of sane size: a FIFO or a device named *.json must not block a reader."""
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError(f"{path} is not a regular file")
+    if info.st_size > MAX_RESULT_BYTES:
+        raise ValueError(f"{path} is {info.st_size / 2 ** 20:,.0f} MB, more than any result "
+                         f"({MAX_RESULT_BYTES // 2 ** 20} MB)")
+    with open(path, encoding="utf-8-sig") as f:
         return json.load(f)
 
 
@@ -101,6 +121,51 @@ def schema_problem(result, schema=RESULT_SCHEMA):
                 return f"{prefix}{key} is {found}, not {_KIND_NAMES[kind]}"
     if schema is RESULT_SCHEMA and not result["history"] and not result.get("diverged"):
         return "has an empty history (no finished epoch) and did not diverge"
+    if schema is RESULT_SCHEMA:
+        return value_problem(result)
+    return None
+
+
+ACCURACIES = ("test_acc", "train_acc_eval", "train_acc")
+
+
+def value_problem(result):
+    """The first value of a well-formed result that cannot be: a non-finite final metric, an
+    accuracy outside [0, 1] (a percentage), a seed or name that disagrees with its spec, or
+    per-image predictions whose count or accuracy disagree with the run's; None when sane."""
+    final = result["final"]
+    for key, value in final.items():
+        if _is(value, Number) and not math.isfinite(value):
+            return f"has final.{key} = {value}"
+    for key in ACCURACIES:
+        if final.get(key) is not None and not 0 <= final[key] <= 1:
+            return f"has final.{key} = {final[key]}, outside 0..1"
+    for key in ("name", "seed"):
+        if key in result["spec"] and result["spec"][key] != result[key]:
+            return f"says {key} {result[key]!r} but its spec says {result['spec'][key]!r}"
+    if "predictions" in result:
+        try:
+            stored = predictions.decode(result["predictions"])
+        except (ValueError, KeyError, TypeError, zlib.error, binascii.Error) as err:
+            return f"has unreadable predictions ({type(err).__name__})"
+        n = len(stored["label"])
+        if n != result["test_size"]:
+            return f"has predictions for {n:,} images, not its {result['test_size']:,}"
+        if abs(stored["correct"].mean() - final["test_acc"]) > 0.5 / n:
+            return (f"has predictions whose accuracy {stored['correct'].mean():.4f} is not its "
+                    f"final.test_acc {final['test_acc']:.4f}")
+    return None
+
+
+_RUN_FILE = re.compile(r"^(?P<name>.+)__seed(?P<seed>\d+)\.json$")
+
+
+def name_problem(path, result):
+    """Where a file named <name>__seed<k>.json holds another run, what it holds; else None."""
+    match = _RUN_FILE.match(os.path.basename(path))
+    if match and (match["name"], int(match["seed"])) != (result["name"], result["seed"]):
+        return (f"holds {result['name']} seed {result['seed']} under the name "
+                f"{os.path.basename(path)}")
     return None
 
 
@@ -110,10 +175,14 @@ def read_result(path, required=RESULT_SCHEMA):
     try:
         result = read_json(path)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValueError) as err:
-        raise BadResult(f"{path} is not readable JSON ({type(err).__name__})") from err
+        why = str(err) if isinstance(err, ValueError) and str(err).startswith(path) else \
+            f"{path} is not readable JSON ({type(err).__name__})"
+        raise BadResult(why) from err
     if not isinstance(result, dict):
         raise BadResult(f"{path} holds a {type(result).__name__}, not a run's result")
     problem = schema_problem(result, required)
+    if not problem and required is RESULT_SCHEMA:
+        problem = name_problem(path, result)
     if problem:
         raise BadResult(f"{path} {problem}: not a finished run's result")
     return result

@@ -14,7 +14,7 @@ from utils.report import (compute, findings, summary, superseded, task1, task2, 
 from utils.report.departures import departures
 from utils.report.parts import DETAILS_FILE, Part
 from utils.results import write_text_atomic
-from utils.sections import TASK1, TASK2, TASK3
+from utils.sections import SECTIONS, TASK1, TASK2, TASK3
 from utils.report.table import Results
 
 SECTION_RENDERERS = [task1.render, task2.render, task3.render]
@@ -34,6 +34,19 @@ def build(script, results_dir, plots_dir):
 def draw_plots(script, results, plots_dir):
     """Redraw the plots of one task script's sections; returns the paths written."""
     return DRAWERS[script](results, plots_dir)
+
+
+def missing_models(results):
+    """{section key: [model]} of the models a section declares that have no usable result while
+    others of that section have some (a model whose every file was bad or removed)."""
+    out = {}
+    for section in SECTIONS:
+        runs = results.section(section.folder)
+        names = {r["name"] for r in runs}
+        absent = [name for name in section.order if name not in names]
+        if runs and absent:
+            out[section.key] = absent
+    return out
 
 
 def write_report(results, plots_dir):
@@ -56,6 +69,13 @@ def write_report(results, plots_dir):
               f"the last epoch (never a best epoch picked on test). The tables and plots behind "
               f"each section are in [{DETAILS_FILE}]({DETAILS_FILE}).\n")
     report = [p.report for p in parts] or ["No run has finished yet."]
+    missing = missing_models(results)
+    if missing and parts:
+        report.insert(0, "**Missing** (declared, but without a usable result: not trained "
+                         "yet, or each of its files skipped with a warning naming it; left "
+                         "out of every table below): "
+                      + "; ".join(f"{key} {', '.join(names)}" for key, names in missing.items())
+                      + ".")
     path = os.path.join(results.dir, "REPORT.md")
     write_text_atomic(path, header + "\n" + "\n\n".join(report) + "\n")
     details = [p.details for p in parts if p.details]

@@ -284,14 +284,14 @@ def main(argv=None):
     stale = []
     for name in DOCUMENTS:
         path = os.path.join(ROOT, name)
-        with open(path) as f:
+        with open(path, encoding="utf-8") as f:
             text = f.read()
         new = render(text)
         if new == text:
             continue
         stale.append(name)
         if not args.check:
-            with open(path, "w") as f:
+            with open(path, "w", encoding="utf-8") as f:
                 f.write(new)
     if args.check and stale:
         print(f"{', '.join(stale)} out of date: run python -m utils.report.readme",

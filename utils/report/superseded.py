@@ -12,13 +12,13 @@ def render(results):
     path = os.path.join(results.dir, "superseded", "index.json")
     if not os.path.exists(path):
         return None
-    with open(path) as f:
+    with open(path, encoding="utf-8") as f:
         runs = json.load(f)["runs"]
     reruns = [r for r in runs if r.get("kind") == "rerun"]
     runs = [r for r in runs if r.get("kind") != "rerun"]
     rows = []
     for r in runs:
-        with open(os.path.join(results.dir, "superseded", r["file"])) as f:
+        with open(os.path.join(results.dir, "superseded", r["file"]), encoding="utf-8") as f:
             spec = json.load(f).get("spec", {})
         rows.append([f"`{r['section_folder']}/{r['run_id']}`", f"{r['test_acc']:.4f}",
                      spec.get("schedule", "—"), json.dumps(spec.get("model_kwargs", {})),

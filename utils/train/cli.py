@@ -24,7 +24,7 @@ from utils.results import (BadResult, read_json, read_result, run_path, set_asid
                            write_json_atomic, write_text_atomic)
 from utils.train.locks import RunLocked
 from utils.profiles import PROFILES
-from utils.train.launch import Job, LaunchError, Sequential
+from utils.train.launch import Job, LaunchError, Sequential, result_mtime
 from utils.train.runner import CheckpointError, write_result
 from utils.sections import BY_KEY
 from utils.supersede import EVIDENCE, missing_evidence, supersede
@@ -34,6 +34,8 @@ from utils.supersede import EVIDENCE, missing_evidence, supersede
 # A bound on --epochs: the longest run of the study trains 30; a thousand is days of CPU time
 # for the smallest net, and a typo of a few extra zeros must not start a run that never ends.
 MAX_EPOCHS = 1000
+# A bound on --seeds, for the same reason: the study uses 3 (5 in 3.1-paired).
+MAX_SEEDS = 1000
 
 # Which profile's results a results folder holds: written on first use, checked on every run,
 # so that no profile trains into, or draws its report and plots from, another's folder.
@@ -105,7 +107,7 @@ def build_parser(description, sections, extra_options=None):
                    help="where PNGs go (default: plots, or plots/<profile> for quick and smoke)")
     p.add_argument("--checkpoint-dir", default=None,
                    help="per-epoch checkpoints (default: <results-dir>/.checkpoints)")
-    p.add_argument("--seeds", type=int_in(1), default=None,
+    p.add_argument("--seeds", type=int_in(1, MAX_SEEDS), default=None,
                    help="number of seeds (0..N-1) per run; default 1 (or the section's own)")
     p.add_argument("--epochs", type=int_in(1, MAX_EPOCHS), default=None,
                    help="override the profile's number of epochs (results then say so)")
@@ -327,6 +329,11 @@ def train_missing(specs, args, device):
               f"{job.spec.epochs} epochs, {device}")
 
     def on_done(job, result):
+        if result is None:
+            tqdm.write(f"{labels[job.spec.run_id]}: finished by another process on this "
+                       f"results folder while this one waited; its result is kept",
+                       file=sys.stdout)
+            return
         # Written before anything is said about it: a closed console never costs a result.
         replace_result(run_path(args.results_dir, job.spec.section, job.spec.run_id), result,
                        reasons.get(job.spec.run_id), args.results_dir)
@@ -337,9 +344,14 @@ def train_missing(specs, args, device):
         tqdm.write(f"error: {err}", file=sys.stderr)
         failures.append(job.spec.run_id)
 
-    jobs = [Job(spec, device, args.checkpoint_dir, execution_of(args, device),
-                threads=threads_per_run(args), progress=not args.no_progress
-                and not concurrent(args), restart=args.force) for spec in pending]
+    def job_of(spec):
+        path = run_path(args.results_dir, spec.section, spec.run_id)
+        return Job(spec, device, args.checkpoint_dir, execution_of(args, device),
+                   threads=threads_per_run(args), progress=not args.no_progress
+                   and not concurrent(args), restart=args.force,
+                   result_path=os.path.abspath(path), seen_mtime=result_mtime(path))
+
+    jobs = [job_of(spec) for spec in pending]
     try:
         launcher_of(args, device).run(jobs, lambda name: cached_dataset(name, args.data_dir),
                                       on_start, on_done, on_failed)

@@ -106,6 +106,10 @@ def check_split(name, split, where):
             f"{tuple(split.images.shape[1:])} ({len(split.images)} images, "
             f"{len(split.labels)} labels), not {SHAPES[name]}: the files are not the official "
             f"ones; replace them.")
+    if not len(split.labels):
+        raise DatasetUnavailable(
+            f"{name.upper()} under {where} holds no images in this split: the files are "
+            f"empty or cut short; replace them.")
     if split.images.dtype != torch.uint8:
         raise DatasetUnavailable(
             f"{name.upper()} under {where} holds {describe_values(split.images)}, not uint8 "

@@ -6,6 +6,7 @@ results folder). The runner does not know how it was launched.
 launcher (utils/train/launch_ray.py, imported only for --workers > 1 or --ray-address) trains several
 at once. Another backend (SLURM through submitit, say) is one more class with the same `run`.
 """
+import os
 from dataclasses import dataclass
 
 import torch
@@ -29,10 +30,30 @@ class Job:
     threads: int = None       # torch CPU threads; None: leave the process's setting
     progress: bool = True     # per-epoch tqdm bars
     restart: bool = False     # --force: discard the checkpoint and train from the first epoch
+    # The result file as the driver saw it when it chose to train this run: its path and its
+    # modification time (None: absent). Checked again under the run's lock (written_meanwhile).
+    result_path: str = None
+    seen_mtime: float = None
+
+
+def result_mtime(path):
+    """The modification time of a file, or None where there is none."""
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return None
+
+
+def written_meanwhile(job):
+    """Whether another driver wrote this run's result after this one chose to train it (two
+    drivers on one results folder): then the run is not trained twice."""
+    return job.result_path is not None and \
+        result_mtime(job.result_path) not in (None, job.seen_mtime)
 
 
 def train_job(job, data):
-    """Train one job in this process and return its result (not written: the driver does)."""
+    """Train one job in this process and return its result (not written: the driver does), or
+    None when, once its lock is held, its result turns out to have been written meanwhile."""
     if job.threads:
         torch.set_num_threads(job.threads)
     configure_backends(job.device, job.execution.deterministic)
@@ -40,6 +61,8 @@ def train_job(job, data):
     run = Run(job.spec, data, job.device, results_dir="", checkpoint_dir=job.checkpoint_dir,
               progress=job.progress, execution=job.execution)
     with run_lock(run.checkpoint_path):
+        if written_meanwhile(job):
+            return None
         if job.restart:
             run.discard_checkpoint()
         return run.train_and_measure()

@@ -35,7 +35,8 @@ def _train_remote(job, data):
     from utils.train.launch import train_job
 
     result = train_job(job, data)
-    result["environment"]["ray_node_id"] = ray.get_runtime_context().get_node_id()
+    if result is not None:  # None: another driver finished it meanwhile
+        result["environment"]["ray_node_id"] = ray.get_runtime_context().get_node_id()
     return result
 
 
