@@ -622,3 +622,37 @@ def test_an_ascii_console_still_writes_the_report_in_utf8(study, fake_mnist_root
                          cwd=ROOT, env=env, capture_output=True, timeout=300)
     assert out.returncode == 0, out.stderr[-1000:]
     assert "−".encode() in (study / "results" / "REPORT.md").read_bytes()
+
+
+def test_a_plot_no_result_draws_any_more_is_removed(study, capsys):
+    stale = study / "plots" / "mnist_comparison" / "conf_matrix_OldModel.png"
+    stale.write_bytes(b"png")
+    kept = sorted(p.name for p in (study / "plots" / "mnist_comparison").glob("*.png"))
+    assert run_task1("--report-only", *dirs(study)) == 0
+    after = sorted(p.name for p in (study / "plots" / "mnist_comparison").glob("*.png"))
+    assert after == [n for n in kept if n != stale.name]
+    assert "removed 1 plot(s)" in capsys.readouterr().out
+
+
+def test_ten_thousand_junk_files_give_ten_warnings_and_one_count(tmp_path, capsys):
+    from utils.results import MAX_WARNINGS, load_section
+
+    folder = tmp_path / "sec"
+    folder.mkdir()
+    for i in range(2_000):
+        (folder / f"junk{i}.json").write_text("{}")
+    assert load_section(str(tmp_path), "sec") == []
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == MAX_WARNINGS + 1
+    assert "skipped 1,990 more files" in lines[-1] and "(2,000 in all)" in lines[-1]
+
+
+def test_bars_only_on_a_terminal_and_a_warning_for_more_workers_than_cores(monkeypatch, capsys):
+    args = cli.build_parser("", task1.SECTIONS).parse_args(["--workers", "64"])
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    assert not cli.show_progress(args)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert cli.show_progress(args)
+    monkeypatch.setattr(cli, "usable_cores", lambda: 2)
+    cli.warn_oversubscription(args)
+    assert "--workers 64 on 2 core(s)" in capsys.readouterr().err

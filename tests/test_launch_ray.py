@@ -147,8 +147,9 @@ def test_one_worker_keeps_the_sequential_path_without_ray():
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
 
 
-def test_ctrl_c_under_ray_cancels_the_runs_and_keeps_their_checkpoints(fake_mnist_root,
-                                                                       tmp_path):
+@pytest.mark.parametrize("sent, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_ctrl_c_or_sigterm_under_ray_cancel_the_runs_and_keep_their_checkpoints(
+        fake_mnist_root, tmp_path, sent, code):
     results = tmp_path / "r"
     proc = subprocess.Popen(
         [sys.executable, os.path.join(ROOT, "homework_cnn_vs_fc_comparison.py"), "--no-progress",
@@ -165,10 +166,29 @@ def test_ctrl_c_under_ray_cancels_the_runs_and_keeps_their_checkpoints(fake_mnis
     while len(list(checkpoints.glob("*.pt"))) < 2:  # both runs mid-training
         assert time.time() < deadline and proc.poll() is None
         time.sleep(0.1)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sent)
     out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err[-2000:]
+    assert proc.returncode == code, err[-2000:]
     assert "run the same command again to resume" in err and "Traceback" not in err
+    assert "Stack trace" not in err and "*** SIG" not in err  # no dump from Ray's handler
     assert sorted(p.name for p in checkpoints.glob("*.pt")) == ["FCNet__seed0.pt",
                                                                  "SimpleCNN__seed0.pt"]
     assert not list((results / "mnist_comparison").glob("*.json"))  # none half-written
+
+
+def test_the_address_of_nothing_fails_in_seconds(fake_mnist_root, tmp_path):
+    start = time.time()
+    proc = script("--ray-address", "127.0.0.1:1", "--only", "FCNet", "--data-dir",
+                  fake_mnist_root, "--results-dir", str(tmp_path / "r"), "--plots-dir",
+                  str(tmp_path / "p"))
+    assert proc.returncode == 2 and time.time() - start < 60
+    assert "nothing answers at 127.0.0.1:1" in proc.stderr
+
+
+def test_a_cluster_without_a_node_large_enough_for_a_run_is_one_line(cluster, synthetic_mnist,
+                                                                     tmp_path):
+    from utils.train.launch import LaunchError
+
+    job = Job(spec(), "cpu", str(tmp_path / "ckpt"), progress=False)
+    with pytest.raises(LaunchError, match="asks for 4 CPUs but the largest node"):
+        launch([job], synthetic_mnist, cpus_per_run=4)

@@ -189,19 +189,21 @@ def read_result(path, required=RESULT_SCHEMA):
 
 
 _warned = set()
+# Skipped files of one folder named one by one; the rest are counted in one line.
+MAX_WARNINGS = 10
 
 
 def load_section(results_dir, section):
     """Every finished run of a section, ordered by run id. A bad file is left where it is and
     skipped with one warning (a report is still drawn from the others)."""
-    runs = {}
+    runs, skipped = {}, []
     for path in sorted(glob.glob(os.path.join(results_dir, section, "*.json"))):
         try:
             result = read_result(path)
         except BadResult as err:
             if path not in _warned:
                 _warned.add(path)
-                print(f"warning: skipped {err}; rerun its script to retrain it", file=sys.stderr)
+                skipped.append(err)
             continue
         # A run is its name and seed as the file says inside, never the file's name: a copy
         # under another name is the same run, counted once (the file named for it wins).
@@ -215,6 +217,12 @@ def load_section(results_dir, section):
             if not named_for_it:
                 continue
         runs[key] = result
+    for err in skipped[:MAX_WARNINGS]:
+        print(f"warning: skipped {err}; rerun its script to retrain it", file=sys.stderr)
+    if len(skipped) > MAX_WARNINGS:
+        print(f"warning: skipped {len(skipped) - MAX_WARNINGS:,} more files of "
+              f"{os.path.join(results_dir, section)} that are not finished runs "
+              f"({len(skipped):,} in all)", file=sys.stderr)
     return sorted(_one_recipe_per_name(runs.values()), key=lambda r: r.get("run_id", ""))
 
 

@@ -7,6 +7,7 @@ results table (utils/report/table.py), read once per build; the section modules 
 building blocks (utils/report/common.py, parts.py), never this module, so the imports flow one
 way.
 """
+import glob
 import os
 
 from utils.report import (compute, findings, summary, superseded, task1, task2, task3,
@@ -27,8 +28,26 @@ def build(script, results_dir, plots_dir):
     """What a script run ends with: its task's plots and the whole REPORT.md, from one read of
     the results folder (utils/report/table.py). Returns the report's path."""
     results = Results(results_dir)
-    draw_plots(script, results, plots_dir)
+    remove_stale_plots(script, plots_dir, draw_plots(script, results, plots_dir))
     return write_report(results, plots_dir)
+
+
+def remove_stale_plots(script, plots_dir, written):
+    """Delete the PNGs in a script's plot folders that this drawing did not write (a model that
+    left a section, a renamed plot): what the folder shows is what the results draw. Returns
+    the paths removed."""
+    keep = {os.path.realpath(p) for p in written if p}
+    removed = []
+    for folder in sorted({s.plots for s in SECTIONS if s.script == script}):
+        for path in sorted(glob.glob(os.path.join(plots_dir, folder, "*.png"))):
+            if os.path.realpath(path) not in keep:
+                os.remove(path)
+                removed.append(path)
+    if removed:
+        print(f"removed {len(removed)} plot(s) no result draws any more: "
+              + ", ".join(os.path.basename(p) for p in removed[:5])
+              + (" …" if len(removed) > 5 else ""))
+    return removed
 
 
 def draw_plots(script, results, plots_dir):

@@ -12,6 +12,7 @@ import glob
 import os
 import signal
 import sys
+import uuid
 from functools import lru_cache
 
 import torch
@@ -24,7 +25,8 @@ from utils.results import (BadResult, read_json, read_result, run_path, set_asid
                            write_json_atomic, write_text_atomic)
 from utils.train.locks import RunLocked
 from utils.profiles import PROFILES
-from utils.train.launch import Job, LaunchError, Sequential, result_mtime
+from utils.train.launch import (Job, LaunchError, Sequential, result_mtime, stop_on_sigterm,
+                                was_terminated)
 from utils.train.runner import CheckpointError, write_result
 from utils.sections import BY_KEY
 from utils.supersede import EVIDENCE, missing_evidence, supersede
@@ -346,10 +348,15 @@ def train_missing(specs, args, device):
 
     def job_of(spec):
         path = run_path(args.results_dir, spec.section, spec.run_id)
-        return Job(spec, device, args.checkpoint_dir, execution_of(args, device),
-                   threads=threads_per_run(args), progress=not args.no_progress
+        # absolute: a worker of a remote cluster runs in its own copy of the code
+        return Job(spec, device, os.path.abspath(args.checkpoint_dir),
+                   execution_of(args, device),
+                   threads=threads_per_run(args), progress=show_progress(args)
                    and not concurrent(args), restart=args.force,
-                   result_path=os.path.abspath(path), seen_mtime=result_mtime(path))
+                   result_path=os.path.abspath(path), seen_mtime=result_mtime(path),
+                   launch_id=launch_id)
+
+    launch_id = uuid.uuid4().hex
 
     jobs = [job_of(spec) for spec in pending]
     try:
@@ -377,6 +384,28 @@ def done_line(prefix, result):
             f"{f['test_acc']:.4f}, {f['time_per_epoch_s']:.1f} s/epoch")
 
 
+def show_progress(args):
+    """Bars only on a terminal: redirected to a file (make quick > log) they would fill it with
+    redraws; the one line an epoch says where a run is either way."""
+    return not args.no_progress and sys.stderr.isatty()
+
+
+def warn_oversubscription(args):
+    """One warning when --workers asks for more runs at once than this machine has cores."""
+    cores = usable_cores()
+    if args.ray_address is None and args.workers > cores:
+        print(f"warning: --workers {args.workers} on {cores} core(s): the runs will share "
+              f"the cores and each train slower (see README's thread-scaling figures); "
+              f"--workers {cores} or fewer is usually as fast", file=sys.stderr)
+
+
+def usable_cores():
+    """The cores this process may run on (its affinity where the OS has one, e.g. Linux)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def concurrent(args):
     """Whether runs go to Ray (several at once, or another machine's cluster)."""
     return args.workers > 1 or args.ray_address is not None
@@ -387,7 +416,7 @@ def threads_per_run(args):
     sequential path keeps torch's own choice)."""
     if args.threads or not concurrent(args):
         return args.threads
-    return max(1, len(os.sched_getaffinity(0)) // args.workers)
+    return max(1, usable_cores() // args.workers)
 
 
 def launcher_of(args, device):
@@ -399,7 +428,7 @@ def launcher_of(args, device):
     return RayLauncher(workers=args.workers, address=args.ray_address,
                        cpus_per_run=threads_per_run(args) if args.ray_address else 1,
                        gpus_per_run=args.gpus_per_run if cuda else 0,
-                       progress=not args.no_progress)
+                       progress=show_progress(args))
 
 
 def all_finished_note(specs, args):
@@ -431,12 +460,14 @@ def main(description, sections, argv=None, extra_options=None, extras=None):
     adds a task's own options; `extras` maps a section to a function(args, device) for
     measurements that are not training runs (skipped by --report-only)."""
     console.install()
+    stop_on_sigterm()
     args = build_parser(description, sections, extra_options).parse_args(argv)
     try:
         if args.threads:
             torch.set_num_threads(args.threads)
         resolve_dirs(args)
         start_log(args)
+        warn_oversubscription(args)
         if not args.report_only:
             device = resolve_device(args.device)
             configure_backends(device, args.deterministic)
@@ -464,13 +495,15 @@ def main(description, sections, argv=None, extra_options=None, extras=None):
               f"({err.strerror or type(err).__name__}); choose writable --results-dir / "
               f"--plots-dir folders. Finished results are untouched.", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        # The shutdown goes on (checkpoints kept, Ray stopped): a second Ctrl-C is ignored,
-        # never a traceback in the middle of it.
+    except KeyboardInterrupt as err:
+        # The shutdown goes on (checkpoints kept, Ray stopped): a second Ctrl-C or SIGTERM is
+        # ignored, never a traceback in the middle of it.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        print("\ninterrupted: finished runs are saved and the current one has a checkpoint "
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        what = "terminated" if was_terminated(err) else "interrupted"
+        print(f"\n{what}: finished runs are saved and the current one has a checkpoint "
               "from its last full epoch; run the same command again to resume.", file=sys.stderr)
-        return 130
+        return 143 if was_terminated(err) else 130
     if failures:
         print(f"error: {len(failures)} run(s) failed: {', '.join(failures)}", file=sys.stderr)
         return 1

@@ -7,17 +7,41 @@ launcher (utils/train/launch_ray.py, imported only for --workers > 1 or --ray-ad
 at once. Another backend (SLURM through submitit, say) is one more class with the same `run`.
 """
 import os
+import signal
 from dataclasses import dataclass
 
 import torch
 
 from utils.train.execution import Execution, configure_backends
 from utils.train.locks import run_lock
-from utils.train.runner import NonFiniteLoss, Run, RunSpec
+from utils.train.runner import NonFiniteLoss, Run, RunSpec, load_checkpoint
 
 
 class LaunchError(RuntimeError):
     """The launcher could not start (no cluster at that address, Ray missing): one sentence."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is (as Ctrl-C raises KeyboardInterrupt), so that the
+    same shutdown runs: checkpoints kept, workers stopped, one line saying how to resume."""
+
+
+_terminated = []
+
+
+def on_sigterm(signum, frame):
+    _terminated.append(signum)  # a library may catch Terminated and raise a plain interrupt
+    raise Terminated()
+
+
+def was_terminated(err):
+    """Whether an interrupt came from SIGTERM (exit 143) rather than Ctrl-C (exit 130)."""
+    return isinstance(err, Terminated) or bool(_terminated)
+
+
+def stop_on_sigterm():
+    """Route SIGTERM to Terminated (again after a library such as Ray installs its own)."""
+    signal.signal(signal.SIGTERM, on_sigterm)
 
 
 @dataclass
@@ -34,6 +58,18 @@ class Job:
     # modification time (None: absent). Checked again under the run's lock (written_meanwhile).
     result_path: str = None
     seen_mtime: float = None
+    # The driver command this job belongs to (its checkpoints record it; see train_job).
+    launch_id: str = None
+
+
+def checkpoint_launch(path):
+    """The launch id a checkpoint was written under, or None (absent, older, unreadable)."""
+    if not os.path.exists(path):
+        return None
+    try:
+        return load_checkpoint(path).get("launch")
+    except Exception:  # a bad checkpoint is the runner's to report
+        return None
 
 
 def result_mtime(path):
@@ -59,11 +95,13 @@ def train_job(job, data):
     configure_backends(job.device, job.execution.deterministic)
     # results_dir is unused by train_and_measure; the checkpoint path is what matters here.
     run = Run(job.spec, data, job.device, results_dir="", checkpoint_dir=job.checkpoint_dir,
-              progress=job.progress, execution=job.execution)
+              progress=job.progress, execution=job.execution, launch_id=job.launch_id)
     with run_lock(run.checkpoint_path):
         if written_meanwhile(job):
             return None
-        if job.restart:
+        if job.restart and checkpoint_launch(run.checkpoint_path) != job.launch_id:
+            # --force discards what an earlier command left; a retry of this same command (a
+            # Ray worker that died) resumes from the checkpoint this command wrote.
             run.discard_checkpoint()
         return run.train_and_measure()
 

@@ -10,6 +10,7 @@ as --checkpoint-dir), and restarts from its first epoch otherwise. An exception 
 """
 import os
 import signal
+import socket
 import sys
 
 # Every worker's epoch lines reach the driver's console and log: Ray would otherwise fold lines
@@ -22,7 +23,10 @@ os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
 import ray  # noqa: E402
 from tqdm.auto import tqdm  # noqa: E402
 
-from utils.train.launch import LaunchError  # noqa: E402
+from utils.train.launch import LaunchError, stop_on_sigterm  # noqa: E402
+
+# How long the first connection to --ray-address may take before it is called unreachable.
+CONNECT_TIMEOUT_S = 10
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # What a remote cluster needs of this checkout to import utils and models: the code, not the
@@ -52,6 +56,7 @@ class RayLauncher:
         self.max_retries, self.progress = max_retries, progress
 
     def _start(self):
+        self._check_reachable()
         try:
             self._init()
         except (ConnectionError, OSError, RuntimeError, ValueError) as err:
@@ -60,6 +65,33 @@ class RayLauncher:
                               f"{str(err).splitlines()[0][:160] if str(err) else 'no message'})"
                               f"; check --ray-address, or that RAY_TMPDIR is a short writable "
                               f"path (Ray's sockets need one), or run with --workers 1.") from err
+
+    def _check_reachable(self):
+        """With HOST:PORT, one short TCP connection first: Ray itself retries an address where
+        nothing listens for minutes before it says so."""
+        host, _, port = (self.address or "").rpartition(":")
+        if not host or not port.isdigit() or "://" in self.address:
+            return  # "auto", "ray://...": Ray resolves those itself
+        try:
+            socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S).close()
+        except OSError as err:
+            why = err.strerror or type(err).__name__
+            raise LaunchError(f"nothing answers at {self.address} ({why} within "
+                              f"{CONNECT_TIMEOUT_S:g} s); start the head there with "
+                              f"`ray start --head --port={port}`, check --ray-address, or run "
+                              f"without it.") from err
+
+    def _check_fit(self):
+        """One line, before anything is dispatched, when no node of the cluster has the CPUs or
+        GPUs one run asks for (such a task would wait for ever)."""
+        nodes = [n.get("Resources", {}) for n in ray.nodes() if n.get("Alive", True)]
+        for resource, wanted, option in (("CPU", self.cpus_per_run, "--threads"),
+                                         ("GPU", self.gpus_per_run, "--gpus-per-run")):
+            most = max((n.get(resource, 0) for n in nodes), default=0)
+            if wanted and most < wanted:
+                raise LaunchError(f"each run asks for {wanted:g} {resource}s but the largest "
+                                  f"node of the Ray cluster has {most:g}; lower {option} to at "
+                                  f"most {most:g} or add a larger node.")
 
     def _init(self):
         if self.address:
@@ -78,8 +110,10 @@ class RayLauncher:
         started_here = not ray.is_initialized()
         if started_here:
             self._start()
+            stop_on_sigterm()  # Ray's own handler would dump a stack and abort
         pending, by_ref = [], {}
         try:
+            self._check_fit()
             data_refs = {}
             # SPREAD: on a cluster, runs go to every node rather than filling the first.
             options = dict(num_cpus=self.cpus_per_run, num_gpus=self.gpus_per_run,

@@ -217,8 +217,9 @@ class Run:
     resume from the checkpoint if one matches, train the remaining epochs, measure, write JSON."""
 
     def __init__(self, spec, data, device, results_dir, checkpoint_dir, progress=True,
-                 execution=Execution()):
+                 execution=Execution(), launch_id=None):
         self.spec, self.device, self.progress = spec, torch.device(device), progress
+        self.launch_id = launch_id  # the command that trains it, recorded in its checkpoints
         self.execution = execution
         self.result_path = run_path(results_dir, spec.section, spec.run_id)
         self.checkpoint_path = os.path.join(checkpoint_dir, spec.section, f"{spec.run_id}.pt")
@@ -274,6 +275,7 @@ class Run:
 
     def _write_checkpoint(self, path):
         torch.save({"spec": self.spec.as_dict(), "execution": self.execution.as_dict(),
+                    "launch": self.launch_id,
                     "state": self.state,
                     "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
                     "scheduler": self.scheduler.state_dict(),
