@@ -26,8 +26,9 @@ def test_throughput_benchmark_writes_a_record_per_model(fake_mnist_root, tmp_pat
     assert len(r["project_img_s_repeats"]) == len(r["peak_gflop_s_repeats"]) == 2
     median_peak = sorted(r["peak_gflop_s_repeats"])[0] / 2 + sorted(r["peak_gflop_s_repeats"])[1] / 2
     assert r["peak_gflop_s"] == pytest.approx(median_peak)
+    assert r["train_flops"] == 2_596_352  # counted; 6 x MACs would be 3,399,168
     assert r["pct_of_peak"] == pytest.approx(
-        100 * r["macs"] * 6 * r["project_img_s"] / (r["peak_gflop_s"] * 1e9))
+        100 * r["train_flops"] * r["project_img_s"] / (r["peak_gflop_s"] * 1e9))
     assert r["peak_dtype"] == "float32" and r["amp"] is False
     assert "| FCNet | mnist |" in train_throughput.table(str(out))
 
@@ -110,9 +111,36 @@ def test_plan_estimates_without_training(fake_mnist_root, tmp_path, capsys):
     assert not (tmp_path / "r" / "mnist_comparison").exists()
 
 
-def test_arithmetic_floor_counts_two_flops_per_mac_and_backward_as_twice_forward():
-    # 1 M MACs x 1,000 images = 6 GFLOP of training work; at 3 GFLOP/s that is 2 s.
-    assert arithmetic_floor_seconds(1e6, 1_000, 3e9) == pytest.approx(2.0)
+def test_arithmetic_floor_is_the_training_flops_at_the_peak():
+    # 6 M training FLOPs x 1,000 images = 6 GFLOP of work; at 3 GFLOP/s that is 2 s.
+    assert arithmetic_floor_seconds(6e6, 1_000, 3e9) == pytest.approx(2.0)
+
+
+def test_fcnets_training_flops_are_counted_not_six_times_its_macs():
+    """By hand: forward 2 x MACs; weight gradients 2 x MACs; input gradients 2 x MACs of every
+    layer but the first (the images need none)."""
+    from models import build_model
+    from utils.train.measure import count_macs, count_train_flops
+
+    model = build_model("FCNet")
+    macs = count_macs(model, (1, 28, 28))
+    first = 784 * 512
+    assert macs == 566_528
+    assert count_train_flops(model, (1, 28, 28)) == 2 * macs + 2 * macs + 2 * (macs - first)
+    assert count_train_flops(model, (1, 28, 28)) / (6 * macs) == pytest.approx(0.764, abs=1e-3)
+
+
+def test_counting_training_flops_leaves_the_model_as_it_was():
+    import torch
+
+    from models import build_model
+    from utils.train.measure import count_train_flops
+
+    model = build_model("DeepFCNet").eval()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    count_train_flops(model, (3, 32, 32))
+    assert not model.training and all(p.grad is None for p in model.parameters())
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
 
 
 def test_matmul_peak_is_two_n_cubed_over_the_fastest_timed_product(monkeypatch):

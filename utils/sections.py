@@ -123,6 +123,8 @@ SECTIONS = [
             comparisons=_WHY_COMPARISONS, uses=("1.1",), paired_seeds=True),
     Section("1.2-recipe", "cifar_recipe", "cifar_comparison", "1.2-recipe (validation)", TASK1,
             kind="recipe"),
+    Section("1.2-fc-recipe", "cifar_fc_recipe", "cifar_comparison",
+            "1.2-fc-recipe (validation)", TASK1, kind="recipe"),
     Section("1.2", "cifar_comparison", "cifar_comparison", "1.2 CIFAR-10", TASK1,
             ("DeepFCNet", "ResNetCIFAR", "ResNetCIFARRegularized"),
             seeds=_three("DeepFCNet", "ResNetCIFAR", "ResNetCIFARRegularized"),

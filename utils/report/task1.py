@@ -15,6 +15,7 @@ from utils.report.verdicts import class_recall_differences, class_recalls
 MNIST, CIFAR = folder("1.1"), folder("1.2")
 # Recipe candidates, evaluated on a validation split (utils/train/recipe.py)
 MNIST_RECIPE, CIFAR_RECIPE = folder("1.1-recipe"), folder("1.2-recipe")
+FC_RECIPE = folder("1.2-fc-recipe")
 PLAIN_LOSS = "CrossEntropyLoss"
 MNIST_ORDER, CIFAR_ORDER = order("1.1"), order("1.2")
 CURVES = [("train_acc", "train accuracy (running, in-epoch)"), ("test_acc", "test accuracy"),
@@ -139,7 +140,8 @@ def render(results, plots_dir):
             *detail(_per_model_settings(cifar),
                     selection_block(results.section(CIFAR_RECIPE),
                                     [r for n, runs in cifar.items() if n != "DeepFCNet"
-                                     for r in runs])),
+                                     for r in runs]),
+                    selection_block(results.section(FC_RECIPE), cifar.get("DeepFCNet", []))),
             f"**Accuracy**{reference_note(cifar)}:",
             accuracy_table(cifar, BY_KEY["1.2"].reference),
             *detail("**Speed:**", speed_table(cifar),

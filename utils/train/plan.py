@@ -3,9 +3,9 @@
 Each run's time per epoch is estimated from a short timed probe: a few training steps at the
 run's batch size on random data of the right shape (after one warm-up step), scaled to the
 number of batches in an epoch. Evaluation and measurement are not included in the estimate.
-Beside it, the arithmetic floor: the time the run's multiply-accumulates (x 2 FLOPs, x 3 for
-forward + backward) would take at this device's measured matmul peak in the dtype that runs
-(bfloat16 under --amp, else float32). No data path or kernel can train faster than that, so the
+Beside it, the arithmetic floor: the time the run's training FLOPs (one forward and backward
+pass per image, counted by FlopCounterMode: measure.count_train_flops) would take at this
+device's measured matmul peak in the dtype that runs (bfloat16 under --amp, else float32). No data path or kernel can train faster than that, so the
 ratio shows how much speed is left to win. The probe runs under the same autocast.
 """
 import os
@@ -44,9 +44,9 @@ def probe_seconds_per_step(spec, device, steps=3, execution=Execution()):
     return statistics.median(times), model
 
 
-def arithmetic_floor_seconds(macs, images, peak_flops):
-    """Seconds `images` training passes of a `macs`-per-image model take at `peak_flops`."""
-    return macs * 2 * 3 * images / peak_flops
+def arithmetic_floor_seconds(train_flops, images, peak_flops):
+    """Seconds `images` training passes of `train_flops` each take at `peak_flops`."""
+    return train_flops * images / peak_flops
 
 
 def will_skip(spec, results_dir, force=False, upgrade=False):
@@ -71,13 +71,14 @@ def plan(specs, results_dir, device, execution=Execution(), force=False, upgrade
         if key not in cache:
             step, model = probe_seconds_per_step(spec, device, execution=execution)
             cache[key] = (step, measure.count_params(model),
-                          measure.count_macs(model, SHAPES[spec.dataset]))
-        step, params, macs = cache[key]
+                          measure.count_macs(model, SHAPES[spec.dataset]),
+                          measure.count_train_flops(model, SHAPES[spec.dataset]))
+        step, params, macs, train_flops = cache[key]
         n = spec.train_subset or FULL_SIZES[spec.dataset]
         per_epoch = step * -(-n // spec.batch_size)
         done = will_skip(spec, results_dir, force, upgrade)
         cost = 0.0 if done else per_epoch * spec.epochs
-        run_floor = 0.0 if done else arithmetic_floor_seconds(macs, n * spec.epochs, peak)
+        run_floor = 0.0 if done else arithmetic_floor_seconds(train_flops, n * spec.epochs, peak)
         total, floor = total + cost, floor + run_floor
         rows.append([spec.run_id, spec.section, f"{params:,}", f"{macs / 1e6:.1f} M",
                      f"{n:,} × {spec.epochs}", f"{per_epoch:.1f}",

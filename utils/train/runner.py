@@ -486,6 +486,8 @@ class Run:
             "profile": spec.profile, "seed": spec.seed,
             "params": measure.count_params(model),
             "macs": measure.count_macs(model, self.input_shape),
+            # one training pass per image, counted (not 6 x MACs: utils/train/measure.py)
+            "train_flops": measure.count_train_flops(model, self.input_shape),
             "param_breakdown": measure.param_breakdown(model),
             "input_shape": list(self.input_shape),
             "train_size": len(self.train_loader.labels), "test_size": len(self.test_loader.labels),
