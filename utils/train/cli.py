@@ -138,6 +138,10 @@ def build_parser(description, sections, extra_options=None):
     p.add_argument("--threads", type=int_in(1, 1024), default=None,
                    help="torch CPU threads (default: torch's choice)")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    p.add_argument("--tensorboard", default=None, metavar="DIR",
+                   help="write TensorBoard event files while runs train, one folder a run "
+                        "under DIR/<section>/<model>/seed<k> (tensorboard --logdir DIR); "
+                        "finished runs: python -m utils.export_tensorboard")
     p.add_argument("--workers", type=int_in(1, 1024), default=1,
                    help="runs trained at once on this machine through a local Ray cluster "
                         "(1: one after another in this process, without Ray); on a CPU each "
@@ -354,7 +358,8 @@ def train_missing(specs, args, device):
                    threads=threads_per_run(args), progress=show_progress(args)
                    and not concurrent(args), restart=args.force,
                    result_path=os.path.abspath(path), seen_mtime=result_mtime(path),
-                   launch_id=launch_id)
+                   launch_id=launch_id,
+                   tensorboard_dir=args.tensorboard and os.path.abspath(args.tensorboard))
 
     launch_id = uuid.uuid4().hex
 
@@ -382,6 +387,14 @@ def done_line(prefix, result):
                 f"{result['evaluated_on']} acc {f['test_acc']:.4f}")
     return (f"{prefix} done: train acc {f['train_acc']:.4f}, {result['evaluated_on']} acc "
             f"{f['test_acc']:.4f}, {f['time_per_epoch_s']:.1f} s/epoch")
+
+
+def require_tensorboard():
+    try:
+        import torch.utils.tensorboard  # noqa: F401
+    except ImportError as err:
+        raise UserError("--tensorboard needs the tensorboard package (pip install "
+                        "tensorboard, or pip install -r requirements.txt).") from err
 
 
 def show_progress(args):
@@ -468,6 +481,8 @@ def main(description, sections, argv=None, extra_options=None, extras=None):
         resolve_dirs(args)
         start_log(args)
         warn_oversubscription(args)
+        if args.tensorboard:
+            require_tensorboard()
         if not args.report_only:
             device = resolve_device(args.device)
             configure_backends(device, args.deterministic)

@@ -60,6 +60,7 @@ class Job:
     seen_mtime: float = None
     # The driver command this job belongs to (its checkpoints record it; see train_job).
     launch_id: str = None
+    tensorboard_dir: str = None  # --tensorboard: where the run writes event files as it trains
 
 
 def checkpoint_launch(path):
@@ -95,7 +96,8 @@ def train_job(job, data):
     configure_backends(job.device, job.execution.deterministic)
     # results_dir is unused by train_and_measure; the checkpoint path is what matters here.
     run = Run(job.spec, data, job.device, results_dir="", checkpoint_dir=job.checkpoint_dir,
-              progress=job.progress, execution=job.execution, launch_id=job.launch_id)
+              progress=job.progress, execution=job.execution, launch_id=job.launch_id,
+              tensorboard_dir=job.tensorboard_dir)
     with run_lock(run.checkpoint_path):
         if written_meanwhile(job):
             return None

@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from models import build_model
 from utils.train import measure
-from utils import predictions
+from utils import predictions, tensorboard_log
 from utils.train.analysis import run_analyses
 from utils.train.data import (CLASSES, STATS, TensorLoader, holdout, permutation_of_pixels,
                               permute_pixels, shift_images, subset)
@@ -217,9 +217,10 @@ class Run:
     resume from the checkpoint if one matches, train the remaining epochs, measure, write JSON."""
 
     def __init__(self, spec, data, device, results_dir, checkpoint_dir, progress=True,
-                 execution=Execution(), launch_id=None):
+                 execution=Execution(), launch_id=None, tensorboard_dir=None):
         self.spec, self.device, self.progress = spec, torch.device(device), progress
         self.launch_id = launch_id  # the command that trains it, recorded in its checkpoints
+        self.tensorboard_dir = tensorboard_dir  # --tensorboard: event files while it trains
         self.execution = execution
         self.result_path = run_path(results_dir, spec.section, spec.run_id)
         self.checkpoint_path = os.path.join(checkpoint_dir, spec.section, f"{spec.run_id}.pt")
@@ -407,6 +408,29 @@ class Run:
         spec = self.spec
         if start_epoch:
             print(f"    resumed from its checkpoint after epoch {start_epoch}", flush=True)
+        writer = (tensorboard_log.writer_for(self.tensorboard_dir, spec.section, spec.name,
+                                             spec.seed) if self.tensorboard_dir else None)
+        try:
+            return self._train_and_measure(start_epoch, writer)
+        finally:
+            if writer is not None:
+                writer.close()
+
+    def _log_epoch(self, writer, epoch):
+        """The epoch just finished, to TensorBoard: its scalars, its step losses, the gradient
+        snapshots taken in it."""
+        first = epoch * self.steps_per_epoch
+        tensorboard_log.write_epoch(writer, self.state["history"][-1])
+        tensorboard_log.write_steps(writer, self.state["trace"]["loss"][first:], first)
+        for key, prefix, field in (("gradient_flow", "grad_norm", "norm"),
+                                   ("output_gradients", "output_grad", None)):
+            for snap in self.state.get(key, []):
+                if snap["step"] >= first:
+                    tensorboard_log.write_snapshot(writer, snap, prefix, field)
+        writer.flush()
+
+    def _train_and_measure(self, start_epoch, writer):
+        spec = self.spec
         for epoch in range(start_epoch, spec.epochs):
             wall_start = time.perf_counter()
             lr = self.optimizer.param_groups[0]["lr"]
@@ -434,6 +458,8 @@ class Run:
             self.state["wall_time_s"] = (self.state.get("wall_time_s", 0.0)
                                          + time.perf_counter() - wall_start)
             self.save_checkpoint()
+            if writer is not None:
+                self._log_epoch(writer, epoch)
             # One line an epoch even without bars: background logs show where a run is.
             tqdm.write(f"  {spec.run_id} epoch {epoch + 1}/{spec.epochs}: train loss "
                        f"{train_loss:.4f} acc {train_acc:.4f} | {self.evaluated_on} loss "
