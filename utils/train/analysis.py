@@ -76,6 +76,23 @@ def learned_scalars(model, loader):
 
 ANALYSES = {"first_layer": first_layer, "feature_maps": feature_maps,
             "receptive_field": receptive_fields, "scalars": learned_scalars}
+# The model methods each analysis calls: checked before any training (models_lacking), so a
+# model without one stops in one line, not after hours of training.
+NEEDS = {"first_layer": ("feature_layers", "first_conv_weight"),
+         "feature_maps": ("feature_layers",), "receptive_field": ("trunk",), "scalars": ()}
+
+
+def models_lacking(specs, models):
+    """{(model, analysis): [missing methods]} over the specs: what their models lack for the
+    analyses their specs ask for (`models`: name -> class)."""
+    out = {}
+    for spec in specs:
+        cls = models.get(spec.model)  # an unknown name is build_model's to report
+        for analysis in spec.analyses if cls is not None else ():
+            missing = [m for m in NEEDS[analysis] if not callable(getattr(cls, m, None))]
+            if missing:
+                out[(spec.model, analysis)] = missing
+    return out
 
 
 def run_analyses(names, model, loader):

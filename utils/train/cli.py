@@ -273,6 +273,18 @@ def finished_result(path, spec, label):
     return result
 
 
+def check_models(specs):
+    """One line before any training when a model lacks a method its section's analyses call
+    (utils/train/analysis.py NEEDS; docs/EXTENDING.md says what a model provides)."""
+    from models import MODELS
+    from utils.train.analysis import models_lacking
+
+    for (model, analysis), missing in models_lacking(specs, MODELS).items():
+        raise UserError(f"{model} has no {', '.join(m + '()' for m in missing)}, which the "
+                        f"'{analysis}' analysis of its section calls after training; add it "
+                        f"(docs/EXTENDING.md) before training it.")
+
+
 def check_holdouts(specs, data_dir):
     """A recipe run holds images out of the training split; on a subset too small for that
     (a packed copy of a few thousand images) say so in one line before anything trains."""
@@ -487,6 +499,7 @@ def main(description, sections, argv=None, extra_options=None, extras=None):
             device = resolve_device(args.device)
             configure_backends(device, args.deterministic)
             specs = select_specs(args, sections)
+            check_models(specs)
             if args.plan:
                 from utils.train.plan import plan
                 plan(specs, args.results_dir, device, execution_of(args, device), args.force,
