@@ -70,3 +70,37 @@ def test_a_one_thread_run_is_labelled_in_the_singular():
     one = result_record("A", 0, 0.8, environment={"device_name": "X", "threads": 1})
     assert machine_of(one) == "X (1 thread)"
     assert machine_of(_run("A", 0, 0.8, "X", 10.0)) == "X (2 threads)"
+
+
+def test_calibration_is_shown_for_every_run_that_recorded_it_and_not_recorded_otherwise(
+        tmp_path):
+    import json
+
+    import numpy as np
+    import pytest
+
+    from tests.conftest import result_record
+    from utils import predictions
+    from utils.report import calibration
+    from utils.report.table import Results
+
+    folder = tmp_path / "mnist_comparison"
+    folder.mkdir()
+    n = 1000
+    conf = np.where(np.arange(n) < 500, 0.95, 0.55)     # two bins
+    correct = np.r_[np.arange(500) < 475, np.arange(500) < 275]  # 95 % and 55 % right
+    record = result_record("FCNet", 0, acc=correct.mean(), section="mnist_comparison",
+                           test_size=n, final={"test_ece": 0.0},
+                           predictions=predictions.encode(np.zeros(n), (~correct).astype(int),
+                                                          np.zeros(n), conf))
+    (folder / "FCNet__seed0.json").write_text(json.dumps(record))
+    (folder / "SimpleCNN__seed0.json").write_text(json.dumps(result_record(
+        "SimpleCNN", 0, section="mnist_comparison")))
+    rows = {r["model"]: r for r in calibration.numbers(Results(str(tmp_path)))}
+    assert rows["FCNet"]["ece"] == 0.0 and rows["FCNet"]["recorded"] == 1
+    assert rows["SimpleCNN"]["ece"] is None and rows["SimpleCNN"]["reliability"] is None
+    centres, acc, counts = rows["FCNet"]["reliability"]
+    assert counts.sum() == n and counts[14] == 500 and counts[8] == 500
+    assert acc[14] == pytest.approx(0.95) and acc[8] == pytest.approx(0.55)
+    part = calibration.render(Results(str(tmp_path)), str(tmp_path / "plots"))
+    assert part.report == "" and "not recorded" in part.details

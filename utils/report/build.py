@@ -10,8 +10,8 @@ way.
 import glob
 import os
 
-from utils.report import (compute, findings, summary, superseded, task1, task2, task3,
-                          verdicts, why)
+from utils.report import (calibration, compute, findings, summary, superseded, task1, task2,
+                          task3, verdicts, why)
 from utils.report.departures import departures
 from utils.report.parts import DETAILS_FILE, Part
 from utils.results import write_text_atomic
@@ -74,10 +74,12 @@ def write_report(results, plots_dir):
     rows = verdicts.comparisons(results)
     summary.draw(rows, plots_dir)
     compute.draw(results, plots_dir)
+    calibration.draw(results, plots_dir)
     parts = [summary.render(results, rows, plots_dir), findings.render(results, rows),
              task1.render(results, plots_dir), why.render(results, plots_dir, rows),
              *(render(results, plots_dir) for render in SECTION_RENDERERS[1:]),
-             departures(results), superseded.render(results)]
+             departures(results), calibration.render(results, plots_dir),
+             superseded.render(results)]
     parts = [p if isinstance(p, Part) else Part(p, "") for p in parts if p]
     source = (f"computed from the result files in "
               f"`{os.path.basename(os.path.normpath(results.dir))}/` by `utils/report/build.py` "
@@ -87,7 +89,7 @@ def write_report(results, plots_dir):
               f"Every number, table and analytic sentence below is {source}. Accuracies are at "
               f"the last epoch (never a best epoch picked on test). The tables and plots behind "
               f"each section are in [{DETAILS_FILE}]({DETAILS_FILE}).\n")
-    report = [p.report for p in parts] or ["No run has finished yet."]
+    report = [p.report for p in parts if p.report] or ["No run has finished yet."]
     missing = missing_models(results)
     if missing and parts:
         report.insert(0, "**Missing** (declared, but without a usable result: not trained "

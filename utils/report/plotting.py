@@ -361,3 +361,21 @@ def why_panels(n, names, path):
     for ax in axes.flat:
         ax.grid(alpha=0.3)
     return _save(fig, path)
+
+
+def reliability_diagram(rows, path):
+    """Accuracy against confidence (calibration.reliability) per model, pooled over its seeds'
+    test images; the diagonal is perfect calibration. Bins with no image are left out."""
+    fig, ax = plt.subplots(figsize=(6.4, 5))
+    ax.plot([0, 1], [0, 1], "k--", lw=0.8, label="perfectly calibrated")
+    for r in rows:
+        centres, acc, counts = r["reliability"]
+        keep = counts > 0
+        ax.plot(centres[keep], acc[keep], marker="o", ms=3,
+                label=f"{r['section']} {r['model']}")
+    ax.set(title="Reliability: accuracy against the predicted class's probability",
+           xlabel="confidence (15 bins)", ylabel="accuracy in the bin", xlim=(0, 1),
+           ylim=(0, 1.02))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=6, ncol=2)
+    return _save(fig, path)
