@@ -10,7 +10,7 @@ from models import MODELS, build_model
 from models.custom_layers import MixPool2d, SEAttention, SwishBeta, WSConv2d
 
 MNIST_MODELS = {"FCNet", "SimpleCNN", "ResNetLike", "SwappableCNN", "StandardCNN",
-                "CNNWithCustomLayers"}
+                "CNNWithCustomLayers", "LocallyConnectedCNN"}
 CASES = [(name, {}) for name in MODELS] + [(f"SwappableCNN/{n}", kw) for n, kw in SWAPS.items()]
 
 

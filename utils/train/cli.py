@@ -18,7 +18,7 @@ from functools import lru_cache
 import torch
 from tqdm.auto import tqdm
 
-from utils.train import console
+from utils.train import console, devices
 from utils.train.data import DatasetUnavailable, default_data_root, load_split
 from utils.train.execution import Execution, configure_backends, resolve_amp
 from utils.results import (BadResult, read_json, read_result, run_path, set_aside,
@@ -98,8 +98,9 @@ def build_parser(description, sections, extra_options=None):
     p.add_argument("--profile", choices=list(PROFILES), default="full",
                    help="full: the assignment's settings; quick: a documented reduction "
                         "(data subset, fewer epochs) for CPUs; smoke: seconds, for tests")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
-                   help="auto picks cuda when available")
+    p.add_argument("--device", choices=("auto", *devices.KINDS), default="auto",
+                   help="auto picks the accelerator torch finds (CUDA, Apple MPS, Intel XPU), "
+                        "else the CPU; MPS and XPU have not been measured by this project")
     p.add_argument("--data-dir", default=default_data_root(),
                    help="dataset root in torchvision's layout (env DATA_ROOT)")
     p.add_argument("--results-dir", default=None,
@@ -158,11 +159,11 @@ def build_parser(description, sections, extra_options=None):
 
 
 def resolve_device(name):
-    if name == "cuda" and not torch.cuda.is_available():
-        raise UserError("--device cuda was asked for but this torch sees no CUDA GPU; "
-                        "use --device cpu (or auto).")
     if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
+        return devices.auto()
+    if not devices.available(name):
+        raise UserError(f"--device {name} was asked for but this torch sees no {name.upper()} "
+                        f"device; use --device cpu (or auto).")
     return name
 
 

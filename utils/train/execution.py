@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass
 
 import torch
 
+from utils.train import devices
+
 
 @dataclass(frozen=True)
 class Execution:
@@ -22,15 +24,17 @@ class Execution:
     def autocast(self, device):
         if not self.amp:
             return contextlib.nullcontext()
-        return torch.autocast(device_type=torch.device(device).type, dtype=torch.bfloat16)
+        return torch.autocast(device_type=torch.device(device).type,
+                              dtype=devices.amp_dtype(device))
 
     def as_dict(self):
         return asdict(self)
 
 
 def resolve_amp(choice, device, bf16_supported=None):
-    """--amp auto|on|off -> bool. auto: on for a CUDA GPU with bf16 support, off on the CPU
-    (bf16 autocast on a CPU without native bf16 ran 5-15x slower here)."""
+    """--amp auto|on|off -> bool. auto: on for a CUDA GPU with bf16 support; off on the CPU (the
+    study's float32 reference; bf16 ran 5-15x slower on CPUs without native bf16) and on MPS and
+    XPU (not measured here)."""
     if choice == "on":
         return True
     if choice == "off":

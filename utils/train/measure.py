@@ -11,6 +11,8 @@ import time
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from utils.train import devices
+
 
 def count_params(model):
     return sum(p.numel() for p in model.parameters())
@@ -51,8 +53,7 @@ def count_train_flops(model, input_shape):
 
 
 def synchronize(device):
-    if torch.device(device).type == "cuda":
-        torch.cuda.synchronize()
+    devices.synchronize(device)
 
 
 class Timer:
@@ -124,9 +125,10 @@ def matmul_peak_flops(device, n=2048, reps=20, dtype=torch.float32):
     return max(matmul_rates(device, n, reps, dtype))
 
 
-def peak_dtype(amp):
-    """The dtype the matmuls of a run actually use: bf16 under autocast, else float32."""
-    return torch.bfloat16 if amp else torch.float32
+def peak_dtype(amp, device="cpu"):
+    """The dtype the matmuls of a run actually use: the device's autocast dtype under --amp
+    (bf16; float16 on MPS), else float32."""
+    return devices.amp_dtype(device) if amp else torch.float32
 
 
 def gradient_snapshot(model):
@@ -220,7 +222,7 @@ def _git_commit():
 
 def environment(device):
     device = torch.device(device)
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else _cpu_model()
+    name = devices.device_name(device) or _cpu_model()
     return {"torch": torch.__version__, "device": device.type, "device_name": name,
             "cpu": _cpu_model(), "threads": torch.get_num_threads(),
             "python": platform.python_version(), "git_commit": _git_commit(),

@@ -64,7 +64,7 @@ DAY_S = 24 * 3600
 def plan(specs, results_dir, device, execution=Execution(), force=False, upgrade=False):
     """Print one row per run and the total; returns the estimated total seconds."""
     rows, total, floor, cache = [], 0.0, 0.0, {}
-    dtype = measure.peak_dtype(execution.amp)
+    dtype = measure.peak_dtype(execution.amp, device)
     peak = measure.matmul_peak_flops(device, dtype=dtype)
     for spec in specs:
         key = (spec.model, repr(spec.model_kwargs), spec.batch_size, spec.channels_last)
