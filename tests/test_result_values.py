@@ -104,3 +104,12 @@ def test_a_skipped_file_warns_once_and_the_report_lists_the_model_as_missing(tmp
     err = capsys.readouterr().err
     assert err.count("SimpleCNN__seed1.json has final.test_acc = 1.7") == 1
     assert missing_models(results) == {"1.1": ["SimpleCNN", "ResNetLike"]}
+
+
+def test_bf16_and_float32_runs_are_never_pooled_as_seeds_of_one_configuration(tmp_path, capsys):
+    for seed in range(3):
+        record = result_record("SimpleCNN", seed, execution={"amp": seed == 2})
+        write(tmp_path, record)
+    runs = load_section(str(tmp_path.parent), tmp_path.name)
+    assert [r["seed"] for r in runs] == [0, 1]
+    assert "SimpleCNN__seed2 was trained with another recipe" in capsys.readouterr().err

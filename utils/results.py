@@ -233,10 +233,16 @@ def recipe_difference(spec_a, spec_b):
                      if key != "seed" and key in spec_b and spec_a[key] != spec_b[key])
 
 
+def _recipe(run):
+    """What must agree for two seeds to be pooled: the spec, and the precision the run trained
+    in (bf16 autocast or float32: --amp is an execution setting, not part of the spec)."""
+    return {**run["spec"], "bf16 autocast": bool((run.get("execution") or {}).get("amp"))}
+
+
 def _one_recipe_per_name(runs):
-    """The seeds of a name are pooled only when they share one recipe: the recipe most seeds
-    have is kept (on a tie, the lowest seed's) and every other run is left out with a warning
-    naming the field that differs."""
+    """The seeds of a name are pooled only when they share one recipe (_recipe): the recipe most
+    seeds have is kept (on a tie, the lowest seed's) and every other run is left out with a
+    warning naming the field that differs."""
     by_name = {}
     for r in sorted(runs, key=lambda r: r["seed"]):
         by_name.setdefault(r["name"], []).append(r)
@@ -245,11 +251,11 @@ def _one_recipe_per_name(runs):
         recipes = []  # [(a representative spec, [runs])]
         for r in seeds:
             for spec, members in recipes:
-                if not recipe_difference(spec, r["spec"]):
+                if not recipe_difference(spec, _recipe(r)):
                     members.append(r)
                     break
             else:
-                recipes.append((r["spec"], [r]))
+                recipes.append((_recipe(r), [r]))
         main_spec, main = max(recipes, key=lambda kv: len(kv[1]))
         kept += main
         for spec, members in recipes:
@@ -259,7 +265,7 @@ def _one_recipe_per_name(runs):
                     _warned.add(key)
                     print(f"warning: {r['section']}/{r['run_id']} was trained with another "
                           f"recipe than the other seeds of {name} "
-                          f"({recipe_difference(r['spec'], main_spec)}); not pooled with them: "
+                          f"({recipe_difference(_recipe(r), main_spec)}); not pooled with them: "
                           f"retrain it with the same settings (--force) or move it away",
                           file=sys.stderr)
     return kept
