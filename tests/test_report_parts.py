@@ -54,7 +54,9 @@ def test_compute_view_takes_times_from_one_machine_only():
     machine, points = compute.points(runs, ["A", "B"])
     assert machine == "X (2 threads)"
     assert points["A"]["s_per_epoch"] == 11.0          # Y's 100 s never averaged in
-    assert points["B"]["s_per_epoch"] is None           # never ran on X: no time point
+    assert points["A"]["time_seeds"] == 2               # the time point's own seed count
+    # B never ran on X: its point comes from its own machine, and says so (it was left out)
+    assert (points["B"]["s_per_epoch"], points["B"]["time_machine"]) == (50.0, "Y (2 threads)")
     assert points["A"]["acc"] == 0.81 and points["A"]["seeds"] == 3
     assert points["B"]["macs"] == 4e6
 
@@ -104,3 +106,32 @@ def test_calibration_is_shown_for_every_run_that_recorded_it_and_not_recorded_ot
     assert acc[14] == pytest.approx(0.95) and acc[8] == pytest.approx(0.55)
     part = calibration.render(Results(str(tmp_path)), str(tmp_path / "plots"))
     assert part.report == "" and "not recorded" in part.details
+
+
+def test_the_matched_table_puts_each_runs_params_under_params_and_its_deviation_beside(tmp_path):
+    """Read back from the committed 3.2 matched runs: the params column is the JSON's params."""
+    from tests.conftest import ROOT
+    from utils.report.runs import group_by_name
+    from utils.report.table import Results
+    from utils.report.task3 import _residual_table
+    from utils.spec import deviation
+
+    runs = Results(os.path.join(ROOT, "results")).section("residual_blocks")
+    groups = {n: g for n, g in group_by_name(runs).items() if n.endswith("_matched")}
+    budget = groups["BasicResNet_matched"][0]["spec"]["meta"]["param_budget"]
+    lines = _residual_table(groups, budget).splitlines()
+    headers = [h.strip() for h in lines[0].strip("|").split("|")]
+    for line in lines[2:]:
+        cells = dict(zip(headers, (c.strip() for c in line.strip("|").split("|"))))
+        r0 = groups[cells["net"]][0]
+        assert int(cells["params"].replace(",", "")) == r0["params"]
+        assert cells["vs budget"] == f"{deviation(r0['params'], budget):+.2%}"
+
+
+def test_a_table_whose_rows_ran_on_different_machines_names_each_rows_machine():
+    from utils.report.common import accuracy_table
+    groups = {"A": [_run("A", 0, 0.8, "X", 10.0)], "B": [_run("B", 0, 0.7, "Y", 50.0)]}
+    table = accuracy_table(groups)
+    assert "on X (2 threads)" in table and "on Y (2 threads)" in table
+    same = {"A": [_run("A", 0, 0.8, "X", 10.0)], "B": [_run("B", 0, 0.7, "X", 50.0)]}
+    assert " on X" not in accuracy_table(same)

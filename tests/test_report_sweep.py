@@ -159,7 +159,7 @@ def test_paired_effects_take_differences_seed_by_seed():
 
 
 def test_paired_effects_widen_for_the_number_of_nets_compared():
-    from utils.report.paired import family_sentence
+    from utils.report.paired import holm_sentence
     from utils.report.verdicts import paired_effects
 
     def r(name, seed, acc):
@@ -180,7 +180,11 @@ def test_paired_effects_widen_for_the_number_of_nets_compared():
     assert b["resolved"] and not b["resolved_in_family"] and b["family_low"] < 0
     assert effects["Swap_A"]["resolved_in_family"]
     assert not effects["Swap_D"]["resolved_in_family"]
-    assert "1 of 3 stays resolved (Swap_A)" in family_sentence(effects)
+    # the section's own family gives bands, never a verdict: that is Holm's across the report
+    rows = [{"section": "3.1-paired", "a": name, "resolved_holm": name == "Swap_B"}
+            for name in ("Swap_A", "Swap_B", "Swap_C")]
+    assert holm_sentence(rows) == ("after Holm's correction across the report, 1 of 3 stays "
+                                   "resolved (Swap_B)")
 
 
 def test_the_gradient_at_initialisation_is_judged_per_run_by_the_one_flow_rule():
@@ -235,3 +239,21 @@ def test_a_paired_section_still_running_names_the_nets_it_has_not_reached(tmp_pa
     assert len(pending) == 1
     assert "Swap_MixPool2d" in pending[0] and "CNNWithCustomLayers" in pending[0]
     assert "Swap_WSConv2d" not in pending[0]
+
+
+def test_the_accuracy_plot_draws_the_mean_over_seeds_the_table_states():
+    """It drew seed 0 with test-image bars (Plain56 at 0.366 against the 3-seed mean 0.3878)."""
+    import statistics
+
+    from tests.conftest import ROOT
+    from utils.report.sweep import accuracy_points
+    from utils.report.table import Results
+    from utils.report.verdicts import seeds_by_config
+
+    seeded = seeds_by_config(Results(os.path.join(ROOT, "results")).section("depth_sweep"))
+    points = {d: (m, lo, hi) for d, m, lo, hi in accuracy_points(seeded, (False, True))}
+    plain56 = seeded[(56, False, True)]
+    assert len(plain56) == 3
+    mean = statistics.mean(r["final"]["test_acc"] for r in plain56)
+    assert points[56][0] == pytest.approx(mean) and round(mean, 4) == 0.3878
+    assert points[56][1] < mean < points[56][2]

@@ -257,7 +257,7 @@ def test_calibration_error_of_a_known_case():
 
 def test_a_run_keeps_weights_that_load_back_to_its_test_accuracy(synthetic_mnist, tmp_path):
     from utils.results import weights_path
-    from utils.trained import load_trained, test_images
+    from utils.train.trained import load_trained, test_images
 
     s = spec(section="inductive_bias", name="SimpleCNN_permuted", pixel_permutation=3)
     result = run(s, synthetic_mnist, tmp_path).execute()
@@ -275,7 +275,7 @@ def test_a_finished_run_without_weights_is_still_finished_and_says_how_to_get_th
         synthetic_mnist, tmp_path):
     from utils.results import weights_path
     from utils.train.cli import finished_result
-    from utils.trained import NoWeights, load_trained
+    from utils.train.trained import NoWeights, load_trained
 
     s = spec(section="mnist_comparison")
     run(s, synthetic_mnist, tmp_path).execute()

@@ -18,7 +18,7 @@ def scalars(folder):
 
 
 def test_a_live_run_and_the_export_of_its_json_give_the_same_scalars(synthetic_mnist, tmp_path):
-    from utils.export_tensorboard import main as export_main
+    from utils.train.export_tensorboard import main as export_main
 
     spec = RunSpec(name="SimpleCNN", section="mnist_comparison", model="SimpleCNN",
                    dataset="mnist", epochs=2, batch_size=32, profile="smoke", inference_batch=32,
@@ -40,7 +40,7 @@ def test_a_live_run_and_the_export_of_its_json_give_the_same_scalars(synthetic_m
 
 
 def test_export_of_a_folder_that_does_not_exist_is_one_line(tmp_path, capsys):
-    from utils.export_tensorboard import main as export_main
+    from utils.train.export_tensorboard import main as export_main
 
     assert export_main(["--results-dir", str(tmp_path / "nope"), "--out", str(tmp_path)]) == 2
     assert "is not a folder" in capsys.readouterr().err

@@ -119,6 +119,8 @@ def accuracy_table(groups, reference=None):
     if reference:
         headers += ["ref. train acc", "ref. test acc", "ref. train time, s"]
     rows = []
+    # rows timed on different machines (or thread counts) each say where
+    mixed = len({machine_of(r) for runs in groups.values() for r in runs}) > 1
     for name, runs in groups.items():
         r0 = runs[0]
         gaps = [gap_of(r) for r in runs]
@@ -126,7 +128,7 @@ def accuracy_table(groups, reference=None):
                *(mean_std(v, with_n=False) for v in (final(runs, "train_acc"),
                                                      final(runs, "train_acc_eval"),
                                                      final(runs, "test_acc"), gaps)),
-               per_machine(runs, "train_time_s", with_n=False)]
+               per_machine(runs, "train_time_s", with_n=False, name_machine=mixed)]
         if reference:
             ref = reference.get(name, {})
             row += [ref.get("train_acc", "—"), ref.get("test_acc", "—"),
@@ -155,11 +157,12 @@ def main_machine(runs):
     return max(machines, key=lambda m: len(machines[m])) if machines else None
 
 
-def per_machine(runs, key, fmt="{:.1f}", with_n=True):
+def per_machine(runs, key, fmt="{:.1f}", with_n=True, name_machine=False):
     """A final time of `runs` as mean ± std per machine, never averaged across machines: the
-    plain mean_std where all ran on one, else each machine's value with its name."""
+    plain mean_std where all ran on one (with its name when `name_machine`: a table whose rows
+    ran on different machines), else each machine's value with its name."""
     groups = {m: final(same, key) for m, same in by_machine(runs).items()}
-    if len(groups) == 1:
+    if len(groups) == 1 and not name_machine:
         return mean_std(next(iter(groups.values())), fmt, with_n)
     return "; ".join(f"{mean_std(v, fmt)} on {m}" for m, v in groups.items())
 

@@ -32,12 +32,14 @@ def points(runs, order=None):
     out = {}
     for name, same in groups.items():
         accs = final(same, "test_acc")
-        there = by_machine(same).get(machine, [])
+        timed = by_machine(same)
+        # the main machine where the net ran there, else the machine most of its seeds used
+        where = machine if machine in timed else max(timed, key=lambda m: len(timed[m]))
         out[name] = {"macs": same[0]["macs"], "acc": statistics.mean(accs),
                      "acc_sd": statistics.stdev(accs) if len(accs) > 1 else 0.0,
-                     "seeds": len(accs),
-                     "s_per_epoch": statistics.mean(final(there, "time_per_epoch_s"))
-                     if there else None}
+                     "seeds": len(accs), "time_machine": where,
+                     "time_seeds": len(timed[where]),
+                     "s_per_epoch": statistics.mean(final(timed[where], "time_per_epoch_s"))}
     return machine, out
 
 
@@ -51,21 +53,25 @@ def draw(results, plots_dir):
         machine, pts = points(runs, BY_KEY[key].order)
         fig, axes = plt.subplots(1, 2, figsize=(10, 4.4))
         for ax, x, label in ((axes[0], "macs", "MACs per image, millions"),
-                             (axes[1], "s_per_epoch", f"training s/epoch on {machine}")):
+                             (axes[1], "s_per_epoch", f"training s/epoch on {machine} "
+                                                      "(hollow: another machine, named)")):
             for i, (name, p) in enumerate(pts.items()):
-                if p[x] is None:
-                    continue
+                timing = x == "s_per_epoch"
+                elsewhere = timing and p["time_machine"] != machine
+                seeds = p["time_seeds"] if timing else p["seeds"]
+                label = (f"{name} ({count(seeds, 'seed')}"
+                         + (f", on {p['time_machine']}" if elsewhere else "") + ")")
                 ax.errorbar(p[x], p["acc"], yerr=p["acc_sd"], fmt="o", color=f"C{i % 10}",
-                            capsize=3, label=f"{name} ({count(p['seeds'], 'seed')})")
+                            mfc="white" if elsewhere else f"C{i % 10}", capsize=3, label=label)
             ax.set(xlabel=label, ylabel="test accuracy (mean ± sd over seeds)")
             ax.grid(alpha=0.3)
+            ax.legend(fontsize=7, loc="best", framealpha=0.8)
         macs = [p["macs"] for p in pts.values()]
         if max(macs) > 5 * min(macs):  # a wide range (depth): log scale, major ticks labelled
             axes[0].set_xscale("log")
             axes[0].xaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
             axes[0].xaxis.set_minor_formatter(NullFormatter())
         axes[0].xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1e6:g}"))
-        axes[0].legend(fontsize=7, loc="best", framealpha=0.8)
         fig.suptitle(f"{key} {what}: accuracy against compute")
         written.append(_save(fig, os.path.join(plots_dir, figure(key))))
     return written

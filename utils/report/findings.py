@@ -13,7 +13,7 @@ from utils.report.common import comparison_name, interval_text, reading_rules
 from utils.report.parts import detail, split
 from utils.report.runs import gap_of, group_by_name
 from utils.sections import BY_KEY
-from utils.report.verdicts import (FAMILY_ALPHA, PAIRED, by_block, comparisons, paired_effects,
+from utils.report.verdicts import (FAMILY_ALPHA, PAIRED, by_block, comparisons,
                                    rate_sweep)
 from utils.report.table import Results
 
@@ -141,8 +141,7 @@ def _custom_note(rows, results):
                  + f"), {len(resolved_swaps)} of {len(paired)} nets "
                  f"differ{'s' * (len(resolved_swaps) == 1)} resolvably from "
                  "StandardCNN" + (f" ({'; '.join(resolved_swaps)})" if resolved_swaps else ""))
-        family = report_paired.family_sentence(paired_effects(
-            results.section(BY_KEY[PAIRED].folder)))
+        family = report_paired.holm_sentence(rows)
         if family:  # None where too few seeds give no intervals to correct
             text += "; " + family
     study = results.study(BY_KEY["3.1"].folder)
@@ -205,16 +204,19 @@ def render(results, rows=None):
             row += ([interval_of(f), OUTCOME_WORDS[outcome.get(key, "full unresolved")]]
                     if f else ["—", "not run in full"])
     resolved_count = sum(c["resolved"] for c in rows)
+    # The summary states every resolved comparison in words and the figure draws them all; the
+    # table of all of them, and the rules the tables apply, are reference: DETAILS.md.
     return split([
         "## Findings",
         _profile_note(results), agreement_block(rows, full_rows),
-        f"Every comparison the report makes ({resolved_count} of {len(rows)} resolved alone, "
-        f"{sum(c['resolved_holm'] for c in rows)} after the correction). The last column "
-        f"corrects for all {len(rows)} (Holm's step-down method on each test's p-value, "
-        f"adjusted p shown: the chance of any false resolution among them stays below "
-        f"{FAMILY_ALPHA * 100:g} %).",
-        md_table(headers, cells), reading_rules(reference=full_rows is None),
-        *detail("**Why, where it resolved:**", notes(results, rows))])
+        f"{len(rows)} comparisons in all: {resolved_count} resolve alone, "
+        f"{sum(c['resolved_holm'] for c in rows)} after Holm's correction for all of them.",
+        *detail(f"Every comparison the report makes. The last column corrects for all "
+                f"{len(rows)} (Holm's step-down method on each test's p-value, adjusted p "
+                f"shown: the chance of any false resolution among them stays below "
+                f"{FAMILY_ALPHA * 100:g} %).",
+                md_table(headers, cells), reading_rules(reference=full_rows is None),
+                "**Why, where it resolved:**", notes(results, rows))])
 
 
 def full_results_dir(results_dir):

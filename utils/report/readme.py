@@ -272,9 +272,10 @@ def render(text, root=ROOT):
     return text
 
 
-# The files whose generated blocks this module keeps current: README and the usage guide it
-# links to (the options' details, with the drift table beside the resuming rules).
-DOCUMENTS = ["README.md", os.path.join("docs", "USAGE.md")]
+# The files whose generated blocks this module keeps current: README and the guides it links
+# to (the options' details with the drift table; the speed benchmark with its table).
+DOCUMENTS = ["README.md", os.path.join("docs", "USAGE.md"),
+             os.path.join("docs", "PERFORMANCE.md")]
 
 
 def main(argv=None):

@@ -33,6 +33,21 @@ def test_interval(run):
     return accuracy_interval(run["final"]["test_acc"], run["test_size"])
 
 
+def accuracy_points(seeded, key):
+    """[(depth, mean, low, high)] of one family (residual, batchnorm) as the accuracy plot
+    draws it, from seeds_by_config."""
+    return [(d, *accuracy_with_interval(runs)) for (d, *k), runs in seeded.items()
+            if tuple(k) == key]
+
+
+def accuracy_with_interval(runs):
+    """(mean test accuracy, low, high): Student t over seeds where several ran, else the
+    Wilson interval over the one run's test images."""
+    if len(runs) > 1:
+        return mean_interval([r["final"]["test_acc"] for r in runs])
+    return (runs[0]["final"]["test_acc"], *test_interval(runs[0]))
+
+
 def draw(results, plots_dir):
     configs = by_config(results.section(DEPTH_SWEEP))
     if not configs:
@@ -57,20 +72,24 @@ def draw(results, plots_dir):
     axes[0][0].legend(fontsize=8)
     paths.append(_save(fig, os.path.join(plots_dir, PLOTS, "sweep_grad_init.png")))
 
-    # Final accuracy against depth, with 95 % intervals over the test images.
+    # Final accuracy against depth: the mean over seeds (as the text and table state it), each
+    # seed a dot, bars the 95 % interval over seeds where several ran, else over the test images.
+    seeded = seeds_by_config(results.section(DEPTH_SWEEP))
     fig, ax = plt.subplots(figsize=(8.6, 4.4))
     for key, (label, colour, ls) in STYLES.items():
-        points = [(d, configs[(d, *key)]) for d in depths if (d, *key) in configs]
+        points = [(d, seeded[(d, *key)]) for d in depths if (d, *key) in seeded]
         if not points:
             continue
-        xs = [d for d, _ in points]
-        accs = np.array([r["final"]["test_acc"] for _, r in points])
-        lows, highs = zip(*(test_interval(r) for _, r in points))
-        ax.errorbar(xs, accs, yerr=[accs - np.array(lows), np.array(highs) - accs], color=colour,
-                    ls=ls, marker="o", capsize=3, label=label)
+        xs, accs, lows, highs = map(np.array, zip(*accuracy_points(seeded, key)))
+        ax.errorbar(xs, accs, yerr=[accs - lows, highs - accs], color=colour, ls=ls,
+                    marker="o", capsize=3, label=label)
+        for d, runs in points:
+            ax.plot([d] * len(runs), [r["final"]["test_acc"] for r in runs], ".", color=colour,
+                    alpha=0.4)
         # a diverged run sits at chance too: a cross tells it from a net that only learned
         # nothing
-        diverged = [(d, r["final"]["test_acc"]) for d, r in points if r["diverged"]]
+        diverged = [(d, r["final"]["test_acc"]) for d, runs in points for r in runs
+                    if r["diverged"]]
         if diverged:
             ax.plot(*zip(*diverged), "x", color="k", ms=11, mew=2, zorder=5)
     any_run = next(iter(configs.values()))
@@ -79,7 +98,8 @@ def draw(results, plots_dir):
     if any(r["diverged"] for r in configs.values()):
         ax.plot([], [], "x", color="k", ms=9, mew=2, label="diverged (loss non-finite)")
     ax.set(xlabel="depth (weight layers)", ylabel="test accuracy (last epoch)", xticks=depths,
-           title="Depth sweep: test accuracy (bars: 95 % interval over the test images)")
+           title="Depth sweep: test accuracy, mean over seeds (dots: seeds; bars: 95 % "
+                 "interval over seeds, over the test images where one seed ran)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: no point hidden
     paths.append(_save(fig, os.path.join(plots_dir, PLOTS, "sweep_accuracy.png")))

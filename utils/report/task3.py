@@ -222,21 +222,20 @@ def _residual_table(groups, budget=None):
         row = [name, len(runs), "×".join(map(str, widths)) if widths else "default",
                _channels_into_fc(r0),
                *([r0["model_kwargs"].get("blocks_per_stage", 1)] if len(blocks) > 1 else []),
-               fmt_int(r0["params"]), fmt_macs(r0["macs"]),
+               fmt_int(r0["params"]),
+               *([f"{deviation(r0['params'], budget):+.2%}"] if budget else []),
+               fmt_macs(r0["macs"]),
                mean_std([r["final"]["train_acc_eval"] for r in runs], with_n=False),
                mean_std(final(runs, "test_acc"), with_n=False),
                per_machine(runs, "time_per_epoch_s", with_n=False)]
-        if budget:
-            row.insert(len(row) - 5, f"{deviation(r0['params'], budget):+.2%}")
-        elif full_profile(groups):
+        if not budget and full_profile(groups):
             row += [fmt_int(ref[base]["params"]), ref[base]["test_acc"]]
         rows.append(row)
     headers = ["net", "seeds", "widths", "channels into fc",
-               *(["blocks/stage"] if len(blocks) > 1 else []), "params", "MACs/image",
+               *(["blocks/stage"] if len(blocks) > 1 else []), "params",
+               *(["vs budget"] if budget else []), "MACs/image",
                "train acc (eval)", "test acc (mean ± sd)", "s/epoch"]
-    if budget:
-        headers.insert(len(headers) - 4, "vs budget")
-    elif full_profile(groups):
+    if not budget and full_profile(groups):
         headers += ["ref. params", "ref. test acc (20 epochs)"]
     return md_table(headers, rows)
 

@@ -8,8 +8,8 @@ from utils.markdown import md_table
 from utils.report import plotting
 from utils.report.common import count, fmt_int, image, interval_text, mean_std
 from utils.report.parts import detail, split
-from utils.report.runs import final, group_by_name, mean
-from utils.report.verdicts import MEASURES, section_groups
+from utils.report.runs import final, mean
+from utils.report.verdicts import section_groups
 from utils.sections import (BY_KEY, DATA_FRACTIONS, WHY_DATA, WHY_PERMUTED, WHY_ROLES,
                             data_fraction, permuted)
 

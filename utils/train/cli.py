@@ -22,7 +22,7 @@ from utils.train import console, devices
 from utils.train.data import DatasetUnavailable, default_data_root, load_split
 from utils.train.execution import Execution, configure_backends, resolve_amp
 from utils.results import (BadResult, read_json, read_result, run_path, set_aside,
-                           write_json_atomic, write_text_atomic)
+                           write_text_atomic)
 from utils.train.locks import RunLocked
 from utils.profiles import PROFILES
 from utils.train.launch import (Job, LaunchError, Sequential, result_mtime, stop_on_sigterm,
@@ -142,7 +142,7 @@ def build_parser(description, sections, extra_options=None):
     p.add_argument("--tensorboard", default=None, metavar="DIR",
                    help="write TensorBoard event files while runs train, one folder a run "
                         "under DIR/<section>/<model>/seed<k> (tensorboard --logdir DIR); "
-                        "finished runs: python -m utils.export_tensorboard")
+                        "finished runs: python -m utils.train.export_tensorboard")
     p.add_argument("--workers", type=int_in(1, 1024), default=1,
                    help="runs trained at once on this machine through a local Ray cluster "
                         "(1: one after another in this process, without Ray); on a CPU each "

@@ -5,8 +5,8 @@ run's batch size on random data of the right shape (after one warm-up step), sca
 number of batches in an epoch. Evaluation and measurement are not included in the estimate.
 Beside it, the arithmetic floor: the time the run's training FLOPs (one forward and backward
 pass per image, counted by FlopCounterMode: measure.count_train_flops) would take at this
-device's measured matmul peak in the dtype that runs (bfloat16 under --amp, else float32). No data path or kernel can train faster than that, so the
-ratio shows how much speed is left to win. The probe runs under the same autocast.
+device's measured matmul peak in the dtype that runs (bfloat16 under --amp, else float32).
+No data path or kernel can train faster than that, so the ratio shows how much speed is left to win. The probe runs under the same autocast.
 """
 import os
 import statistics

@@ -17,7 +17,8 @@ from tqdm.auto import tqdm
 
 from models import build_model
 from utils.train import measure
-from utils import predictions, tensorboard_log
+from utils import predictions
+from utils.train import tensorboard_log
 from utils.train.analysis import run_analyses
 from utils.train.data import (CLASSES, STATS, TensorLoader, holdout, permutation_of_pixels,
                               permute_pixels, shift_images, subset)

@@ -1,5 +1,5 @@
 """TensorBoard event files of a run: written while it trains (--tensorboard DIR) and, for runs
-already finished, from their result JSON (python -m utils.export_tensorboard), with the same
+already finished, from their result JSON (python -m utils.train.export_tensorboard), with the same
 tags, so `tensorboard --logdir DIR` shows live and committed runs alike.
 
 One folder a run: DIR/<section folder>/<name>/seed<k>. Tags: loss/train, loss/test,

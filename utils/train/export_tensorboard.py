@@ -1,9 +1,9 @@
 """Write TensorBoard event files for every finished run of a results folder, from its JSON: the
 whole committed study in `tensorboard --logdir`, with no retraining (the tags of a run trained
-with --tensorboard; utils/tensorboard_log.py).
+with --tensorboard; utils/train/tensorboard_log.py).
 
-    python -m utils.export_tensorboard                       # results/ -> runs/
-    python -m utils.export_tensorboard --results-dir results/quick --out runs/quick
+    python -m utils.train.export_tensorboard                       # results/ -> runs/
+    python -m utils.train.export_tensorboard --results-dir results/quick --out runs/quick
     tensorboard --logdir runs
 """
 import argparse
@@ -13,7 +13,7 @@ import sys
 
 from tqdm.auto import tqdm
 
-from utils import tensorboard_log
+from utils.train import tensorboard_log
 from utils.results import load_section
 from utils.sections import SECTIONS
 

@@ -1,7 +1,7 @@
 """Trained nets back from their runs: the final weights every run keeps beside its result
 (<results>/weights/<section>/<run id>.pt, git-ignored: a clone has them only for runs it trained).
 
-    from utils.trained import load_trained, test_images
+    from utils.train.trained import load_trained, test_images
     model = load_trained("1.1", "SimpleCNN", seed=1)           # eval mode, on the CPU
     loader = test_images("1.1", "SimpleCNN", seed=1)            # the run's own test images
     from utils.train.runner import evaluate
