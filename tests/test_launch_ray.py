@@ -101,7 +101,7 @@ def test_a_killed_worker_is_retried_and_its_run_finishes_the_same(cluster, synth
     while not ckpt.exists():  # the first epoch's checkpoint: the kill lands mid-run
         assert time.time() < deadline
         time.sleep(0.05)
-    pid = int((tmp_path / "ckpt" / "sec" / "SimpleCNN__seed0.pt.lock").read_text())
+    pid = int((tmp_path / "ckpt" / "sec" / "SimpleCNN__seed0.pt.lock.pid").read_text())
     os.kill(pid, signal.SIGKILL)
     result = ray.get(ref, timeout=300)
     assert result["environment"]["ray_node_id"]
