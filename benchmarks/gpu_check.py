@@ -50,6 +50,11 @@ from utils.sections import SCRIPTS  # noqa: E402
 from utils.results import (BadResult, read_result, write_json_atomic,  # noqa: E402
                            write_text_atomic)
 
+# The check's whole time on a lent GPU (a window of about 10 minutes), and what it keeps back
+# at the end for writing the summary and packing the results.
+BUDGET_S = 420
+PACK_MARGIN_S = 30
+
 MNIST_MODELS = {"FCNet", "SimpleCNN", "ResNetLike", "SwappableCNN", "StandardCNN",
                 "CNNWithCustomLayers"}
 # The spec the determinism and resume checks train: a conv net with augmentation-free MNIST.
@@ -221,12 +226,16 @@ def step_study(args, work):
                  "device": r["environment"]["device_name"]} for r in finished]}
 
 
+def status(step):
+    return "skipped" if "skipped" in step else "ok" if step.get("ok") else "FAILED"
+
+
 def markdown(summary):
     env = summary["environment"]
     lines = [f"# GPU check on {env['device_name']} (torch {env['torch']})", ""]
     for name, step in summary["steps"].items():
-        lines.append(f"- {name}: {'ok' if step.get('ok') else 'FAILED'} "
-                     f"({step.get('seconds', 0):.0f} s)")
+        lines.append(f"- {name}: {status(step)} ({step.get('seconds', 0):.0f} s)"
+                     + (f": {step['skipped']}" if "skipped" in step else ""))
     tp = summary["steps"].get("throughput", {})
     if tp.get("rows"):
         lines += ["", f"Training throughput, batch 128, {tp['peak_dtype']} autocast "
@@ -281,7 +290,11 @@ def parse(argv):
     p.add_argument("--data-dir", default="gpu_data")
     p.add_argument("--out", default=os.path.join("results", "gpu_check"))
     p.add_argument("--study-seconds", type=int_in(1, 3600), default=480,
-                   help="time for step 6, the full study as far as it gets")
+                   help="at most this long for step 6, the full study as far as it gets")
+    p.add_argument("--budget-seconds", type=int_in(30, 7200), default=BUDGET_S,
+                   help="the whole check's time: a step that would start past it is recorded "
+                        "as skipped, and the study gets what is left (less a margin to pack "
+                        "the results)")
     p.add_argument("--stage", metavar="DIR", help="prepare DIR to travel, then exit")
     p.add_argument("--cifar-train", type=int_in(1, 50_000), default=5000,
                    help="--stage: CIFAR train images")
@@ -295,6 +308,11 @@ def parse(argv):
     if not args.stage and os.path.exists(args.out) and not os.path.isdir(args.out):
         p.error(f"--out {args.out} is a file, not a folder for the check's summary")
     return args
+
+
+def write_summary(out, summary):
+    write_json_atomic(os.path.join(out, "summary.json"), summary)
+    write_text_atomic(os.path.join(out, "summary.md"), markdown(summary))
 
 
 def main(argv=None):
@@ -319,18 +337,24 @@ def main(argv=None):
              "determinism and kill-resume": lambda: step_determinism_and_resume(args, work),
              "throughput": lambda: step_throughput(args), "plan": lambda: step_plan(args),
              "study": lambda: step_study(args, work)}
+    began = time.perf_counter()
     for name, step in steps.items():
         start = time.perf_counter()
-        try:
-            outcome = step()
-        except Exception as err:  # recorded: the other steps still run
-            outcome = {"ok": False, "error": f"{type(err).__name__}: {err}"}
+        left = args.budget_seconds - (start - began) - PACK_MARGIN_S
+        if left <= 0:  # past the budget: said, not silently dropped
+            outcome = {"ok": True, "skipped": f"the {args.budget_seconds} s budget was spent"}
+        else:
+            if name == "study":
+                args.study_seconds = min(args.study_seconds, int(left))
+            try:
+                outcome = step()
+            except Exception as err:  # recorded: the other steps still run
+                outcome = {"ok": False, "error": f"{type(err).__name__}: {err}"}
         outcome["seconds"] = time.perf_counter() - start
         summary["steps"][name.split(" ")[0]] = outcome
-        print(f"{name}: {'ok' if outcome.get('ok') else 'FAILED'} "
-              f"({outcome['seconds']:.0f} s)", flush=True)
-    write_json_atomic(os.path.join(args.out, "summary.json"), summary)
-    write_text_atomic(os.path.join(args.out, "summary.md"), markdown(summary))
+        # written after every step: a check killed mid-way leaves the steps it finished
+        write_summary(args.out, summary)
+        print(f"{name}: {status(outcome)} ({outcome['seconds']:.0f} s)", flush=True)
     with tarfile.open(os.path.join(args.out, "results.tar.gz"), "w:gz") as tar:
         study_results = os.path.join(work, "study", "results")
         if os.path.isdir(study_results):

@@ -276,3 +276,39 @@ def test_plan_on_a_cpu_with_native_bf16_says_what_amp_on_would_take(tmp_path, mo
     assert "--amp on would take about 0.0 min" in note and "(2.50× the float32 speed" in note
     monkeypatch.setattr(plan_module, "native_bf16_flags", lambda: [])
     assert plan_module.bf16_note([spec], "cpu", str(tmp_path), False, False, 5.0) == ""
+
+
+def test_gpu_check_writes_its_summary_after_every_step_and_skips_what_the_budget_leaves_out(
+        tmp_path, monkeypatch):
+    """On a fake clock: each step takes 100 s of a 250 s budget (30 s kept to pack), so the
+    third step is the last to start; a kill after any step leaves the summary of those before."""
+    import json
+
+    from benchmarks import gpu_check
+
+    now = [0.0]
+    monkeypatch.setattr(gpu_check.time, "perf_counter", lambda: now[0])
+    seen = []
+
+    def step(name):
+        def run(*args):
+            summary = tmp_path / "out" / "summary.json"
+            seen.append((name, json.loads(summary.read_text())["steps"] if summary.exists()
+                         else {}))
+            now[0] += 100
+            return {"ok": True}
+        return run
+
+    for name in ("step_smoke", "step_determinism_and_resume", "step_throughput", "step_plan",
+                 "step_study"):
+        monkeypatch.setattr(gpu_check, name, step(name))
+    monkeypatch.setattr(gpu_check, "unstage", lambda data_dir: None)
+    monkeypatch.setattr(gpu_check, "require_data", lambda root, names: None)
+    assert gpu_check.main(["--out", str(tmp_path / "out"), "--device", "cpu",
+                           "--budget-seconds", "250"]) == 0
+    assert [name for name, _ in seen] == ["step_smoke", "step_determinism_and_resume",
+                                          "step_throughput"]
+    assert list(seen[2][1]) == ["smoke", "determinism"]  # on disk before the third began
+    steps = json.loads((tmp_path / "out" / "summary.json").read_text())["steps"]
+    assert "250 s budget" in steps["plan"]["skipped"] and "skipped" in steps["study"]
+    assert "plan: skipped" in (tmp_path / "out" / "summary.md").read_text()
