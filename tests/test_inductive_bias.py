@@ -189,3 +189,20 @@ def test_a_run_records_output_gradients_and_the_confidence_without_changing_its_
     assert stored["confidence"].min() >= 0.1 - 1e-3 and stored["confidence"].max() <= 1
     # the predicted class's probability is at least the true class's
     assert (stored["confidence"] >= np.exp(stored["log_p_true"]) - 1e-2).all()
+
+
+def test_the_gradient_at_initialisation_is_recomputed_exactly_from_a_finished_runs_spec(
+        synthetic_mnist, tmp_path):
+    """The seed fixes the initial weights and the first batch: one forward and backward from the
+    spec alone gives what the run recorded at step 0."""
+    from utils.train.init_gradients import at_init
+
+    s = spec(model="SimpleCNN", name="SimpleCNN", channels_last=True, grad_snapshots=2)
+    result = run(s, synthetic_mnist, tmp_path).execute()
+    recorded = result["output_gradients"][0]
+    assert recorded["step"] == 0
+    again = at_init(s, synthetic_mnist)
+    assert list(again["layers"]) == list(recorded["layers"])
+    for name, value in recorded["layers"].items():
+        assert again["layers"][name] == pytest.approx(value, rel=1e-5)
+    assert again["sizes"] == recorded["sizes"] and again["sizes"]["classifier.3"] == 10

@@ -158,18 +158,20 @@ class OutputGradients:
 
         with OutputGradients(model) as grads:
             loss = ...; loss.backward()
-        grads.norms  # {module name: norm}
+        grads.norms  # {module name: norm}; grads.sizes: {module name: values per image}
 
     A tensor hook on each output: it reads the gradient and changes nothing, and it holds
     through an in-place activation after the layer."""
 
     def __init__(self, model):
-        self.model, self.norms, self.handles = model, {}, []
+        self.model, self.norms, self.sizes, self.handles = model, {}, {}, []
 
     def _hook(self, name):
         def on_forward(module, inputs, output):
             if torch.is_tensor(output) and output.requires_grad:
                 self.norms[name] = None  # its place in forward order
+                # values per image: layers of different sizes compare by norm / sqrt(size)
+                self.sizes[name] = output[0].numel()
                 output.register_hook(lambda g: self._store(name, g))
         return on_forward
 

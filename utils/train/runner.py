@@ -355,7 +355,7 @@ class Run:
                 if recording:
                     self.state.setdefault("output_gradients", []).append(
                         {"step": step, "epoch": epoch + i / self.steps_per_epoch,
-                         "layers": outputs.norms})
+                         "layers": outputs.norms, "sizes": outputs.sizes})
                 # Kept on the device: reading them every step would stall a GPU.
                 losses[i] = loss.detach()
                 grad_norms[i] = nn.utils.get_total_norm(
