@@ -2,6 +2,8 @@
 length limits, and the equal-compute view's one-machine rule."""
 import os
 
+import pytest
+
 from tests.conftest import result_record
 from utils.report import compute
 from utils.report.common import machine_of
@@ -135,3 +137,21 @@ def test_a_table_whose_rows_ran_on_different_machines_names_each_rows_machine():
     assert "on X (2 threads)" in table and "on Y (2 threads)" in table
     same = {"A": [_run("A", 0, 0.8, "X", 10.0)], "B": [_run("B", 0, 0.7, "X", 50.0)]}
     assert " on X" not in accuracy_table(same)
+
+
+def test_the_backprop_signal_is_the_rms_gradient_at_the_first_layer_over_the_last_hidden():
+    from utils.report.common import signal_cell
+    from utils.report.gradient_flow import signal_ratio
+
+    # per image: 100 values at the first layer, 25 at the last hidden, 10 at the classifier
+    entry = {"layers": {"conv1": 2.0, "conv2": 5.0, "shortcut.0": 9.0, "fc": 1.0},
+             "sizes": {"conv1": 100, "conv2": 25, "shortcut.0": 25, "fc": 10}}
+    # RMS over a batch of 4: 2 / sqrt(400) = 0.1 and 5 / sqrt(100) = 0.5
+    assert signal_ratio(entry, batch=4) == pytest.approx(0.2)
+    run = {"section": "s", "run_id": "N__seed0", "spec": {"batch_size": 4},
+           "output_gradients": [entry]}
+    assert signal_cell(run, {}) == "0.2 (steady)"
+    assert signal_cell(run, {"s/N__seed0": {**entry, "layers": {**entry["layers"],
+                                                                  "conv1": 0.1},
+                                            "batch": 4}}) == "0.01 (vanishing)"
+    assert signal_cell({**run, "output_gradients": []}, {}) == "not recorded"

@@ -10,7 +10,8 @@ import urllib.parse
 
 from utils.markdown import md_table
 from utils.report.parts import detail
-from utils.report.gradient_flow import MEASURE, flow_ratio, largest_step, layer_names
+from utils.report.gradient_flow import (MEASURE, flow_ratio, largest_step, layer_names,
+                                        signal_ratio)
 from utils.report.stability import ROBUST_FLOOR, ROBUST_K, SPIKE_WINDOW
 from utils.report.runs import final, gap_of
 from utils.report.verdicts import (FLOW_FACTOR, NOT_RECORDED, OVERFIT_RISE, STEP_LIMIT,
@@ -241,8 +242,24 @@ def flow_cell(snapshot, lr):
     return f"{text} ({verdict})"
 
 
-def gradient_flow_table(groups):
-    """Per model: the flow at the first, middle and last sampled step, each with its verdict;
+def signal_cell(run, init):
+    """The backpropagated signal at initialisation, first over last hidden layer (RMS of the
+    gradient at each layer's output) with its verdict by the flow factor, or 'not recorded'."""
+    entry = init.get(f"{run['section']}/{run['run_id']}")
+    if entry is None and run.get("output_gradients"):
+        entry = dict(run["output_gradients"][0], batch=run["spec"]["batch_size"])
+    ratio = signal_ratio(entry, entry.get("batch", 1)) if entry else None
+    if ratio is None:
+        return "not recorded"
+    verdict = ("vanishing" if ratio < 1 / FLOW_FACTOR else
+               "exploding" if ratio > FLOW_FACTOR else "steady")
+    return f"{ratio:.3g} ({verdict})"
+
+
+def gradient_flow_table(groups, init=None):
+    """Per model: the backpropagated signal at initialisation (the gradient at each layer's
+    output, first over last hidden layer), then the relative update size ‖g‖/‖w‖ (first over
+    last main-path layer) at the first, middle and last sampled step, each with its verdict;
     one rule for every section."""
     rows = []
     for name, runs in groups.items():
@@ -252,9 +269,10 @@ def gradient_flow_table(groups):
         picks = [snaps[0], snaps[len(snaps) // 2], snaps[-1]]
         lr = runs[0]["spec"]["lr"]
         rows.append([name + one_seed_note(runs), len(layer_names(snaps[0]["layers"])),
+                     signal_cell(runs[0], init or {}),
                      *(flow_cell(snap, lr) for snap in picks)])
-    return md_table(["model", "weight layers", "ratio at the first sampled step", "middle",
-                     "last"], rows)
+    return md_table(["model", "weight layers", "backprop signal at init, first / last layer",
+                     "relative update size, first sampled step", "middle", "last"], rows)
 
 
 def reading_rules(reference=True):

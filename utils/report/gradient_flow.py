@@ -62,3 +62,20 @@ def largest_step(layers, lr):
     return lr * max(values) if values and has_weight_norms(layers) else None
 
 
+
+
+def signal_ratio(entry, batch):
+    """The backpropagated signal's fall or growth through depth: the RMS of the loss gradient
+    at the first weight layer's output over that at the last hidden layer's (the classifier
+    left out: its gradient is the loss's own), from a record of OutputGradients
+    ({"layers": {name: norm}, "sizes": {name: values per image}}); None without sizes."""
+    sizes = entry.get("sizes")
+    names = [n for n in entry["layers"] if "shortcut" not in n][:-1]
+    if not sizes or len(names) < 2 or any(entry["layers"][n] is None for n in names):
+        return None
+
+    def rms(name):
+        return entry["layers"][name] / (sizes[name] * batch) ** 0.5
+
+    first, last = rms(names[0]), rms(names[-1])
+    return first / last if last else None

@@ -8,8 +8,13 @@ the disk, and `frame` is the same runs as one pandas table, a row per run.
 """
 import pandas as pd
 
-from utils.results import load_section, load_study
+import os
+
+from utils.results import load_section, load_study, read_json
 from utils.sections import SECTIONS
+
+# Written by utils/train/init_gradients.py (the name is the contract between the two halves).
+INIT_RECORD = "init_gradients.json"
 
 
 class Results:
@@ -24,6 +29,14 @@ class Results:
         if folder not in self._runs:  # a folder outside the registry (tests, older layouts)
             self._runs[folder] = load_section(self.dir, folder)
         return list(self._runs[folder])
+
+    def init_gradients(self):
+        """{"<section>/<run id>": the gradient at each layer's output at step 0} from the
+        folder's init_gradients.json (utils/train/init_gradients.py), or {}."""
+        if not hasattr(self, "_init"):
+            path = os.path.join(self.dir, INIT_RECORD)
+            self._init = read_json(path)["runs"] if os.path.exists(path) else {}
+        return self._init
 
     def study(self, folder):
         """The layer study kept beside a section's runs, or None."""

@@ -149,9 +149,11 @@ def render(results, plots_dir):
                     "**Where the parameters are:**", param_sentences(cifar)),
             "**Overfitting:**", overfitting_sentences(cifar), _regularisation_sentence(cifar),
             image(plots_dir, results.dir, f"{CIFAR}/overfitting.png", "CIFAR-10 overfitting"),
-            "**Gradient flow** (sampled at evenly spaced steps; the plots show each main-path "
-            "layer's ‖grad‖/‖weight‖):",
-            gradient_flow_table(cifar),
+            "**Gradient flow**: the backpropagated signal at initialisation (the gradient at "
+            "each layer's output, first over last hidden layer), and the relative update size "
+            "‖grad‖/‖weight‖ (first over last main-path layer) at evenly spaced steps, which "
+            "the plots show per layer:",
+            gradient_flow_table(cifar, results.init_gradients()),
             "\n".join(image(plots_dir, results.dir, f"{CIFAR}/grad_flow_{n}.png",
                             f"gradient flow {n}") for n in cifar),
             "**Confusion matrices** (test set, seed 0):",

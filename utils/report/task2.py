@@ -218,8 +218,10 @@ def render(results, plots_dir):
             *detail("**Speed:**", speed_table(depth)),
             f"**Vanishing / exploding gradients** (sampled at "
             f"{len(next(iter(depth.values()))[0]['gradient_flow'])} evenly spaced steps from the "
-            "first to the last; the plots show each main-path layer's ‖grad‖/‖weight‖):",
-            gradient_flow_table(depth),
+            "first to the last): the backpropagated signal at initialisation (the gradient at "
+            "each layer's output, first over last hidden layer), and the relative update size "
+            "‖grad‖/‖weight‖ per main-path layer, which the plots show:",
+            gradient_flow_table(depth, results.init_gradients()),
             "\n".join(img(f"grad_norm_{n}.png", f"gradient norms {n}") for n in depth),
             "**Effectiveness of residual connections** (DeepCNN vs ResidualCNN):",
             _residual_sentences(depth),
