@@ -324,6 +324,7 @@ def why_panels(n, names, path):
         if shuffled:
             seeds(perm, i + 0.15, shuffled, "C3", "s")
     perm.set_xticks(range(len(roles)), [names[r] for r in roles], fontsize=7)
+    perm.set_xlim(-0.5, len(roles) - 0.5)  # every net's tick shown, run or not on permuted
     perm.plot([], [], "o", color="C0", label="natural pixels")
     perm.plot([], [], "s", color="C3", label="permuted pixels")
     perm.set(title="(a) pixel order", ylabel="test accuracy")
@@ -357,6 +358,7 @@ def why_panels(n, names, path):
     ladder.set_xticks(range(len(ladder_roles)),
                       [f"{names[r]}\n{nets[names[r]]['params']:,} params" for r in ladder_roles],
                       fontsize=7)
+    ladder.set_xlim(-0.5, len(ladder_roles) - 0.5)
     ladder.set(title="(d) no locality → locality → locality + sharing", ylabel="test accuracy")
     for ax in axes.flat:
         ax.grid(alpha=0.3)
