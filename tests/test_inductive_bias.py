@@ -206,3 +206,33 @@ def test_the_gradient_at_initialisation_is_recomputed_exactly_from_a_finished_ru
     for name, value in recorded["layers"].items():
         assert again["layers"][name] == pytest.approx(value, rel=1e-5)
     assert again["sizes"] == recorded["sizes"] and again["sizes"]["classifier.3"] == 10
+
+
+def test_the_why_section_reads_shift_curves_from_the_seeds_that_recorded_them(tmp_path):
+    """1.1 runs recorded before the translation test have none: the curve averages the others
+    and says how many."""
+    import json
+
+    from tests.conftest import result_record
+    from utils.report import why
+    from utils.report.table import Results
+    from utils.report.verdicts import comparisons
+
+    def curve(acc0):
+        return {"pixels": [0, 1, 2], "acc": [acc0, acc0 - 0.1, acc0 - 0.3],
+                "acc_by_direction": {}, "directions": [], "fill": "zero"}
+
+    for folder, name, seed, translation in (
+            ("mnist_comparison", "FCNet", 0, None), ("mnist_comparison", "FCNet", 1, curve(0.9)),
+            ("inductive_bias", "FCNet_shift_aug", 0, curve(0.8))):
+        path = tmp_path / folder
+        path.mkdir(exist_ok=True)
+        (path / f"{name}__seed{seed}.json").write_text(json.dumps(result_record(
+            name, seed, 0.9, section=folder, translation=translation,
+            input_shape=[1, 28, 28])))
+    results = Results(str(tmp_path))
+    n = why.numbers(results, comparisons(results))
+    fc = n["nets"]["FCNet"]
+    assert (fc["seeds"], fc["shift_seeds"], fc["shift_pixels"]) == (2, 1, [0, 1, 2])
+    assert fc["shift_curve"] == pytest.approx([0.9, 0.8, 0.6])
+    assert "mean accuracy over those shifts" in why._shift_text(n)

@@ -33,3 +33,22 @@ def test_force_retries_of_one_command_resume_and_a_new_command_starts_over(
     with pytest.raises(KeyboardInterrupt):
         train_job(job(tmp_path, "second"), synthetic_mnist)  # --force again, a new command
     assert "resumed" not in capsys.readouterr().out
+
+
+def test_a_result_is_checked_again_only_on_the_machine_that_drives(tmp_path, monkeypatch):
+    """A node with its own checkout at the same path holds its own copy of the results: its
+    file's time says nothing about the driver's, so the run is not skipped there."""
+    import socket
+
+    from utils.train.launch import result_mtime, written_meanwhile
+
+    result = tmp_path / "FCNet__seed0.json"
+    j = job(tmp_path, "x")
+    j = type(j)(**{**j.__dict__, "result_path": str(result), "seen_mtime": None,
+                   "driver_host": socket.gethostname()})
+    assert not written_meanwhile(j)          # nothing written yet
+    result.write_text("{}")
+    assert written_meanwhile(j)              # another driver wrote it meanwhile
+    assert not written_meanwhile(type(j)(**{**j.__dict__, "seen_mtime": result_mtime(result)}))
+    monkeypatch.setattr(socket, "gethostname", lambda: "another-node")
+    assert not written_meanwhile(j)

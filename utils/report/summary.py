@@ -37,7 +37,7 @@ def in_test_images(c, n):
     """What a resolved difference means on the test set: the errors before and after, their
     ratio, and about how many of the n test images it is."""
     err_a, err_b = 1 - c["acc_a"], 1 - c["acc_b"]
-    if not c["resolved"] or min(err_a, err_b) <= 0:
+    if not c["resolved"] or min(err_a, err_b) <= 0 or c.get("measure", "test_acc") != "test_acc":
         return ""
     ratio = max(err_a, err_b) / min(err_a, err_b)
     return (f": test error {err_b:.2%} → {err_a:.2%}, {ratio:.2f}× "

@@ -376,17 +376,19 @@ def comparisons(results):
         groups = section_groups(results, section)
         for a, b, *measure in section.comparisons:
             measure = measure[0] if measure else "test_acc"
-            if a not in groups or b not in groups or any(
-                    MEASURES[measure](r) is None for r in groups[a] + groups[b]):
+            # the seeds that recorded the measure (older runs of a name may lack it)
+            side = {n: [r for r in groups.get(n, []) if MEASURES[measure](r) is not None]
+                    for n in (a, b)}
+            if not side[a] or not side[b]:
                 continue
-            diff, low, high, method, p = compare_measure(section, groups[a], groups[b], measure)
+            diff, low, high, method, p = compare_measure(section, side[a], side[b], measure)
             out.append({"section": section.key, "question": section.question, "a": a, "b": b,
                         "measure": measure,
-                        "acc_a": mean([MEASURES[measure](r) for r in groups[a]]),
-                        "seeds_a": len(groups[a]),
-                        "acc_b": mean([MEASURES[measure](r) for r in groups[b]]),
-                        "seeds_b": len(groups[b]),
-                        "params_a": groups[a][0]["params"], "params_b": groups[b][0]["params"],
+                        "acc_a": mean([MEASURES[measure](r) for r in side[a]]),
+                        "seeds_a": len(side[a]),
+                        "acc_b": mean([MEASURES[measure](r) for r in side[b]]),
+                        "seeds_b": len(side[b]),
+                        "params_a": side[a][0]["params"], "params_b": side[b][0]["params"],
                         **difference(diff, low, high, method), "p": p})
     keys = [s.key for s in SECTIONS]  # the paired rows go right after 3.1's
     rows = sorted(out + paired_comparisons(results), key=lambda c: keys.index(c["section"]))

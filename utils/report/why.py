@@ -39,12 +39,14 @@ def numbers(results, rows):
         return None
     nets = {}
     for name, runs in groups.items():
-        shifts = [r["translation"]["acc"] for r in runs if r.get("translation")]
+        shifted = [r["translation"] for r in runs if r.get("translation")]
         nets[name] = {"acc": mean(final(runs, "test_acc")), "accs": final(runs, "test_acc"),
                       "seeds": len(runs), "params": runs[0]["params"],
                       "train_size": runs[0]["train_size"],
-                      "shift_curve": [mean(v) for v in zip(*shifts)] if shifts else None,
-                      "shift_pixels": runs[0]["translation"]["pixels"] if shifts else None}
+                      # over the seeds that recorded the translation test
+                      "shift_curve": [mean(v) for v in zip(*(t["acc"] for t in shifted))]
+                      if shifted else None, "shift_seeds": len(shifted),
+                      "shift_pixels": shifted[0]["pixels"] if shifted else None}
     data = []
     for pct in (*DATA_FRACTIONS, 100):
         point = {"pct": pct}
@@ -121,10 +123,11 @@ def _local_text(n):
             f"{fmt_int(n['nets'][NAMES['cnn']]['params'])}). Locality, {NAMES['local']} − "
             f"{NAMES['fc']}: {said(loc)}; weight sharing, {NAMES['cnn']} − {NAMES['local']}: "
             f"{said(share)}.")
-    if gap is not None and gap["difference"] > 0:
-        text += (f" Of the {gap['difference']:+.4f} between {NAMES['cnn']} and {NAMES['fc']}, "
-                 f"locality accounts for {loc['difference'] / gap['difference']:.0%} and "
-                 f"sharing for {share['difference'] / gap['difference']:.0%} (means; the "
+    step = loc["difference"] + share["difference"]  # FC -> CNN through the local net
+    if gap is not None and step > 0:
+        text += (f" Of the {step:+.4f} from {NAMES['fc']} to {NAMES['cnn']} along that path, "
+                 f"locality accounts for {loc['difference'] / step:.0%} and sharing for "
+                 f"{share['difference'] / step:.0%} (means over the shared seeds; the "
                  f"intervals above say how sure).")
     return text
 

@@ -11,6 +11,7 @@ import datetime
 import glob
 import os
 import signal
+import socket
 import sys
 import uuid
 from functools import lru_cache
@@ -371,6 +372,7 @@ def train_missing(specs, args, device):
                    threads=threads_per_run(args), progress=show_progress(args)
                    and not concurrent(args), restart=args.force,
                    result_path=os.path.abspath(path), seen_mtime=result_mtime(path),
+                   driver_host=socket.gethostname(),
                    launch_id=launch_id,
                    tensorboard_dir=args.tensorboard and os.path.abspath(args.tensorboard))
 
@@ -530,8 +532,11 @@ def main(description, sections, argv=None, extra_options=None, extras=None):
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         what = "terminated" if was_terminated(err) else "interrupted"
+        again = ("run the same command without --force to resume them (with --force they "
+                 "start over)" if getattr(args, "force", False) else
+                 "run the same command again to resume")
         print(f"\n{what}: finished runs are saved and the current one has a checkpoint "
-              "from its last full epoch; run the same command again to resume.", file=sys.stderr)
+              f"from its last full epoch; {again}.", file=sys.stderr)
         return 143 if was_terminated(err) else 130
     if failures:
         print(f"error: {len(failures)} run(s) failed: {', '.join(failures)}", file=sys.stderr)

@@ -8,7 +8,6 @@ with --tensorboard; utils/train/tensorboard_log.py).
 """
 import argparse
 import os
-import shutil
 import sys
 
 from tqdm.auto import tqdm
@@ -23,9 +22,7 @@ def export(results_dir, out):
     run's folder is written anew each time (an export never appends to an older one)."""
     runs = [r for s in SECTIONS for r in load_section(results_dir, s.folder)]
     for result in tqdm(runs, desc="runs", unit="run", disable=not sys.stderr.isatty()):
-        folder = tensorboard_log.run_folder(out, result["section"], result["name"],
-                                            result["seed"])
-        shutil.rmtree(folder, ignore_errors=True)
+        tensorboard_log.clear(out, result["section"], result["name"], result["seed"])
         writer = tensorboard_log.writer_for(out, result["section"], result["name"],
                                             result["seed"])
         tensorboard_log.write_result(writer, result)

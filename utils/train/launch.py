@@ -8,6 +8,7 @@ at once. Another backend (SLURM through submitit, say) is one more class with th
 """
 import os
 import signal
+import socket
 from dataclasses import dataclass
 
 import torch
@@ -58,6 +59,7 @@ class Job:
     # modification time (None: absent). Checked again under the run's lock (written_meanwhile).
     result_path: str = None
     seen_mtime: float = None
+    driver_host: str = None   # the path above is checked only on this machine
     # The driver command this job belongs to (its checkpoints record it; see train_job).
     launch_id: str = None
     tensorboard_dir: str = None  # --tensorboard: where the run writes event files as it trains
@@ -84,8 +86,9 @@ def result_mtime(path):
 def written_meanwhile(job):
     """Whether another driver wrote this run's result after this one chose to train it (two
     drivers on one results folder): then the run is not trained twice."""
-    return job.result_path is not None and \
-        result_mtime(job.result_path) not in (None, job.seen_mtime)
+    if job.result_path is None or job.driver_host != socket.gethostname():
+        return False  # another machine's copy of the path is not the driver's results folder
+    return result_mtime(job.result_path) not in (None, job.seen_mtime)
 
 
 def train_job(job, data):

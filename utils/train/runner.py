@@ -409,6 +409,8 @@ class Run:
         spec = self.spec
         if start_epoch:
             print(f"    resumed from its checkpoint after epoch {start_epoch}", flush=True)
+        if self.tensorboard_dir and start_epoch == 0:  # a fresh start: no older curves beside
+            tensorboard_log.clear(self.tensorboard_dir, spec.section, spec.name, spec.seed)
         writer = (tensorboard_log.writer_for(self.tensorboard_dir, spec.section, spec.name,
                                              spec.seed) if self.tensorboard_dir else None)
         try:

@@ -7,6 +7,7 @@ accuracy/train, accuracy/test (x: epoch), lr (the rate an epoch started at), ste
 STEP_EVERY-th training step's loss; x: step), grad_norm/<weight> (||g|| of each weight at the
 gradient snapshots) and output_grad/<layer> (the gradient at each layer's output; x: step).
 """
+import glob
 import os
 
 STEP_EVERY = 10
@@ -16,6 +17,14 @@ EPOCH_TAGS = {"train_loss": "loss/train", "test_loss": "loss/test",
 
 def run_folder(root, section, name, seed):
     return os.path.join(root, section, name, f"seed{seed}")
+
+
+def clear(root, section, name, seed):
+    """Remove a run's earlier event files (a run that starts over, an export written again):
+    TensorBoard would draw the old curves beside the new ones."""
+    for path in glob.glob(os.path.join(run_folder(root, section, name, seed),
+                                       "events.out.tfevents.*")):
+        os.remove(path)
 
 
 def writer_for(root, section, name, seed):
