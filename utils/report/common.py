@@ -245,7 +245,7 @@ def flow_cell(snapshot, lr):
 def signal_cell(run, init):
     """The backpropagated signal at initialisation, first over last hidden layer (RMS of the
     gradient at each layer's output) with its verdict by the flow factor, or 'not recorded'."""
-    entry = init.get(f"{run['section']}/{run['run_id']}")
+    entry = init.get(f"{run.get('section')}/{run.get('run_id')}")
     if entry is None and run.get("output_gradients"):
         entry = dict(run["output_gradients"][0], batch=run["spec"]["batch_size"])
     ratio = signal_ratio(entry, entry.get("batch", 1)) if entry else None
