@@ -172,7 +172,10 @@ def headline(runs):
     skip = [v for v in verdicts["skip_effect"] if v["depth"] == deepest and v["batchnorm"]]
     if not steps:
         return gradient_sentence(runs)
-    return (f"Going deeper to {deepest} layers with BN: " + "; ".join(
+    epochs = runs[0]["hyperparameters"]["epochs"]
+    return (f"After {epochs} epochs (what the sweep's short schedule shows: how fast each "
+            f"net optimises, not where it converges), going deeper to {deepest} layers with "
+            f"BN: " + "; ".join(
         f"{'residual' if v['residual'] else 'plain'} {v['from']} → {v['to']} {_said(v)}"
         for v in steps) + (f"; skips at {deepest} layers {_said(skip[0])}" if skip else "")
         + ". " + gradient_sentence(runs))
@@ -268,8 +271,10 @@ def render(results, plots_dir):
             md_table(["depth", "BatchNorm", "residual − plain"],
                      [[v["depth"], "yes" if v["batchnorm"] else "no", _diff_cell(v)]
                       for v in verdicts["skip_effect"]]),
-            "**Depth** (deeper − shallower test accuracy within one family, 95 % interval; a "
-            "negative resolved value in a plain family is the degradation He et al. reported):"
+            "**Depth** (deeper − shallower test accuracy within one family, 95 % interval; "
+            "after this short schedule a negative resolved value in a plain family shows the "
+            "deep plain net optimising more slowly, not yet the converged degradation He et "
+            "al. reported):"
             if verdicts["depth_effect"] else "",
             md_table(["family", "depths", "deeper − shallower"],
                      [[_family(v["residual"], v["batchnorm"]), f"{v['from']} → {v['to']}",
