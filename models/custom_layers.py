@@ -233,9 +233,12 @@ class SwishBetaFunction(torch.autograd.Function):
         x, beta, s = ctx.saved_tensors
         with no_autocast(x):
             grad_out = grad_out.to(x.dtype)
-            ds = s * (1 - s)                                 # sigmoid'(beta x)
-            grad_x = grad_out * (s + beta * x * ds)
-            grad_beta = (grad_out * x * x * ds).sum().reshape(beta.shape)
+            # y = x s with s = sigmoid(beta x): dy/dx = s + beta x s (1 - s) and
+            # dy/dbeta = x x s (1 - s). u = g x s (1 - s) is shared by both; sigmoid_backward
+            # computes g' s (1 - s) in one pass over memory (the fewer passes, the faster).
+            u = torch.ops.aten.sigmoid_backward(grad_out * x, s)
+            grad_x = torch.addcmul(grad_out * s, u, beta)
+            grad_beta = torch.sum(u.mul_(x)).reshape(beta.shape)
         return grad_x.to(ctx.dtypes[0]), grad_beta.to(ctx.dtypes[1])
 
 
@@ -264,26 +267,25 @@ class MixPoolFunction(torch.autograd.Function):
             mx, idx = F.max_pool2d(x, k, k, return_indices=True)
             av = F.avg_pool2d(x, k, k)
             alpha = torch.sigmoid(mix_logit)
-            ctx.save_for_backward(idx, mx, av, alpha)
-            ctx.k, ctx.in_shape, ctx.memory_format = k, x.shape, memory_format_of(x)
+            ctx.save_for_backward(x, idx, mx, av, alpha)
+            ctx.k = k
             return (alpha * mx + (1 - alpha) * av).to(ctx.dtypes[0])
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_out):
-        idx, mx, av, alpha = ctx.saved_tensors
-        (kh, kw), (n, c, h, w) = ctx.k, ctx.in_shape
+        x, idx, mx, av, alpha = ctx.saved_tensors
+        k = list(ctx.k)
         with no_autocast(mx):
             grad_out = grad_out.to(mx.dtype)
-            # Max branch: each window's gradient goes to its arg-max pixel.
-            to_max = torch.zeros(n, c, h * w, dtype=grad_out.dtype, device=grad_out.device)
-            to_max.scatter_add_(2, idx.flatten(2), (alpha * grad_out).flatten(2))
-            # Average branch: each window's gradient is shared by its kh*kw pixels; rows and
-            # columns that floor mode dropped get none.
-            to_avg = ((1 - alpha) * grad_out / (kh * kw)).repeat_interleave(kh, 2) \
-                .repeat_interleave(kw, 3)
-            to_avg = F.pad(to_avg, (0, w - to_avg.shape[3], 0, h - to_avg.shape[2]))
-            grad_x = (to_max.view(n, c, h, w) + to_avg).contiguous(memory_format=ctx.memory_format)
+            # Max branch: alpha g to each window's arg-max pixel; average branch: (1 - alpha) g
+            # shared by the window's pixels (rows and columns floor mode dropped get none). Each
+            # is the pooling's own backward kernel (memory-format aware), weighted here.
+            grad_x = torch.ops.aten.max_pool2d_with_indices_backward(
+                alpha * grad_out, x, k, k, [0, 0], [1, 1], False, idx)
+            grad_x += torch.ops.aten.avg_pool2d_backward(
+                (1 - alpha) * grad_out, x, k, k, [0, 0], False, True, None)
+            # d out / d logit = (mx - av) alpha (1 - alpha)
             grad_logit = ((grad_out * (mx - av)).sum() * alpha * (1 - alpha)).reshape(alpha.shape)
         return grad_x.to(ctx.dtypes[0]), grad_logit.to(ctx.dtypes[1]), None
 

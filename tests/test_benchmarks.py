@@ -312,3 +312,15 @@ def test_gpu_check_writes_its_summary_after_every_step_and_skips_what_the_budget
     steps = json.loads((tmp_path / "out" / "summary.json").read_text())["steps"]
     assert "250 s budget" in steps["plan"]["skipped"] and "skipped" in steps["study"]
     assert "plan: skipped" in (tmp_path / "out" / "summary.md").read_text()
+
+
+def test_custom_backward_benchmark_times_both_layers_at_every_stage_shape_and_layout():
+    """What it measures, not how fast (a busy machine moves the times, never the rows)."""
+    from benchmarks import custom_backward
+
+    record = custom_backward.run(reps=1, batch=2)
+    rows = record["rows"]
+    assert [(r["layer"], tuple(r["shape"]), r["channels_last"]) for r in rows] == [
+        (name, shape, cl) for name in ("SwishBeta", "MixPool2d")
+        for shape in custom_backward.SHAPES for cl in (False, True)]
+    assert all(r["ratio"] == pytest.approx(r["custom_ms"] / r["twin_ms"]) for r in rows)
