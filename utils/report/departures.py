@@ -3,7 +3,7 @@ run measured it (a validation comparison of the recipe section that chose it), e
 measured". The settings in use are read from the result specs; the effects from the JSON."""
 import statistics
 
-from utils.report.recipe import validation_acc
+from utils.report.recipe import recipe_of, validation_acc
 from utils.markdown import md_table
 from utils.report.common import count
 from utils.report.parts import detail, split
@@ -50,6 +50,14 @@ def departures(results):
                      f"annealed to 0 by a {mnist['schedule']} schedule",
                      _effect(_validation(results, "1.1-recipe", "SimpleCNN"),
                              mnist["schedule"], "1.1-recipe") + " (SimpleCNN)"])
+    fc = _spec(results, "1.2", "DeepFCNet")
+    if fc:
+        scores = _validation(results, "1.2-fc-recipe", "DeepFCNet")
+        chosen = recipe_of({"spec": fc}, results.section(folder("1.2-fc-recipe")))
+        rows.append(["1.2 DeepFCNet: optimizer and peak lr", "Adam, lr 0.001",
+                     f"{fc['optimizer'].capitalize()}, peak lr {fc['lr']:g} ({fc['schedule']}), "
+                     f"dropout {fc['model_kwargs'].get('dropout')}",
+                     _effect(scores, chosen, "1.2-fc-recipe") if chosen else "not measured"])
     resnet = _spec(results, "1.2", "ResNetCIFAR")
     if resnet:
         rows.append(["1.2 ResNets: schedule", "SGD lr 0.1, decayed over the epochs",

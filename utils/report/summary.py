@@ -85,7 +85,15 @@ def confounds(results, key):
     if key == "1.1":
         return _size_confound(groups, ["FCNet", "SimpleCNN", "ResNetLike"])
     if key == "1.2":
-        return _size_confound(groups, ["DeepFCNet", "ResNetCIFAR"])
+        fc, res = groups.get("DeepFCNet"), groups.get("ResNetCIFAR")
+        recipes = ""
+        if fc and res:
+            f, r = fc[0]["spec"], res[0]["spec"]
+            recipes = (f"; each net trains on the recipe its own validation search chose "
+                       f"(DeepFCNet {f['optimizer']} peak lr {f['lr']:g}, ResNetCIFAR "
+                       f"{r['optimizer']} peak lr {r['lr']:g} with "
+                       f"{r['model_kwargs'].get('blocks_per_stage', 1)} blocks per stage)")
+        return _size_confound(groups, ["DeepFCNet", "ResNetCIFAR"]) + recipes
     if key == "2.1":
         widths = {n: r[0]["model_kwargs"].get("widths") for n, r in groups.items()}
         unconverged = [n for n, m in overfitting_measures(groups).items()
