@@ -155,3 +155,14 @@ def test_the_backprop_signal_is_the_rms_gradient_at_the_first_layer_over_the_las
                                                                   "conv1": 0.1},
                                             "batch": 4}}) == "0.01 (vanishing)"
     assert signal_cell({**run, "output_gradients": []}, {}) == "not recorded"
+
+
+def test_a_net_with_one_layer_after_the_input_says_why_it_has_no_ratio_instead_of_unmeasurable():
+    from utils.report.common import flow_cell
+
+    def layer(norm, weight_norm):
+        return {"norm": norm, "weight_norm": weight_norm, "mean_abs": 0.1, "max_abs": 1.0,
+                "numel": 9}
+    shallow = {"layers": {"stem.0.weight": layer(1.0, 2.0), "convs.0.weight": layer(0.5, 1.0),
+                          "fc.weight": layer(0.1, 1.0)}}
+    assert flow_cell(shallow, 0.1).startswith("— (one layer after the input layer")

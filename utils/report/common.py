@@ -235,6 +235,8 @@ def flow_cell(snapshot, lr):
     verdict = flow_verdict(layers, lr)
     if verdict == NOT_RECORDED:
         return verdict
+    if len(layer_names(layers)) < 3:  # the input layer and one more: nothing to compare
+        return "— (one layer after the input layer: no first/last ratio; see the plot)"
     ratio, step = flow_ratio(layers), largest_step(layers, lr)
     text = "—" if ratio is None else f"{ratio:.3g}"
     if step is not None and step >= STEP_LIMIT:

@@ -137,7 +137,9 @@ def gradient_flow(run, path):
     ax.set_yscale("log")
     ax.set_xticks(range(len(names)), [n.removesuffix(".weight") for n in names],
                   rotation=60, ha="right", fontsize=7)
-    ax.set(title=f"{run['name']} gradient flow (main path, input → output)",
+    single = len(names) < 3  # the input layer and one more: the tables give no ratio
+    ax.set(title=f"{run['name']} gradient flow (main path, input → output)"
+                 + ("\none layer after the input layer: no first/last ratio" if single else ""),
            xlabel="layer (weights)",
            ylabel=f"{MEASURE} (log)" if relative else
            "‖grad‖ (log; ‖w‖ not recorded:\nnot comparable across layer sizes)")
