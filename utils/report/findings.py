@@ -260,8 +260,9 @@ def agreement_block(rows, full_rows):
     per_section = ", ".join(f"{k} {agree}/{total}" for k, (agree, total) in a["by_section"].items())
     flips = [p for p in a["pairs"] if p["outcome"] == "flipped"]
     lines = [f"**Agreement with the full study.** Of the full profile's {a['total']} resolved "
-             f"comparisons (rows of the table below), these runs resolve {a['agree']} the same "
-             f"way ({a['agree'] / a['total']:.0%}), leave {a['unresolved']} unresolved and "
+             f"comparisons (the findings table in DETAILS.md), these runs resolve "
+             f"{a['agree']} the same way ({a['agree'] / a['total']:.0%}), leave "
+             f"{a['unresolved']} unresolved and "
              f"resolve {a['flipped']} the other way; agreeing by section: {per_section}."]
     if flips:
         lines.append("Resolved the other way here (full-profile difference → this profile's):\n\n"
