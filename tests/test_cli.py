@@ -182,7 +182,7 @@ def test_unwritable_results_dir_is_a_clear_error(tmp_path):
 
 def test_zero_seeds_or_epochs_is_a_clear_error(tmp_path):
     assert_clean_error(cli("--profile", "smoke", "--seeds", "0", *dirs(tmp_path)),
-                       "argument --seeds: must be at least 1")
+                       "argument --seeds: must be between 1 and 1,000, not 0")
     assert_clean_error(cli("--profile", "smoke", "--epochs", "0", *dirs(tmp_path)),
                        "argument --epochs: must be between 1 and 1,000, not 0")
     assert_clean_error(cli("--profile", "smoke", "--epochs", "1000000000", *dirs(tmp_path)),
