@@ -22,21 +22,15 @@ from utils.sections import SECTIONS
 from utils.spec import RunSpec
 from utils.train import measure
 from utils.train.cli import cached_dataset
-from utils.train.data import STATS, TensorLoader, default_data_root
-from utils.train.runner import forward_backward, make_optimizer, run_splits
+from utils.train.data import default_data_root
+from utils.train.runner import forward_backward, make_optimizer, run_splits, train_loader
 
 RECORD = "init_gradients.json"
 
 
 def at_init(spec, data):
     """{"layers": {name: ||dL/d output||}, "sizes": {name: values per image}} at step 0."""
-    splits = run_splits(spec, data)
-    mean, std = STATS[spec.dataset]
-    shifts = {"augment": True, "pad": spec.shift_augment, "flip": False} \
-        if spec.shift_augment else {"augment": spec.augment}
-    loader = TensorLoader(splits.train, spec.batch_size, mean=mean, std=std, shuffle=True,
-                          seed=spec.seed, channels_last=spec.channels_last,
-                          epoch_images=spec.epoch_images, **shifts)
+    loader = train_loader(spec, run_splits(spec, data).train)
     torch.manual_seed(spec.seed)  # as the runner does, just before it builds the model
     model = build_model(spec.model, **spec.model_kwargs)
     if spec.channels_last:

@@ -208,6 +208,17 @@ def run_splits(spec, data):
     return Splits(train, test, natural_test, order)
 
 
+def train_loader(spec, train, device="cpu"):
+    """The run's training loader over `train`: its batch, order seed, augmentation (CIFAR's
+    shifts and flips, or 1.3's shifts alone) and images per epoch."""
+    mean, std = STATS[spec.dataset]
+    shifts = {"augment": True, "pad": spec.shift_augment, "flip": False} \
+        if spec.shift_augment else {"augment": spec.augment}
+    return TensorLoader(train, spec.batch_size, mean=mean, std=std, shuffle=True, seed=spec.seed,
+                        device=device, channels_last=spec.channels_last,
+                        epoch_images=spec.epoch_images, **shifts)
+
+
 # A run's final weights travel with its result under this key, from the worker to the driver,
 # which writes them beside the result (utils/results.py weights_path) and drops the key.
 WEIGHTS = "_weights"
@@ -231,10 +242,7 @@ class Run:
         self.natural_test, self.pixel_order = splits.natural_test, splits.pixel_order
         mean, std = STATS[spec.dataset]
         common = dict(mean=mean, std=std, device=self.device, channels_last=spec.channels_last)
-        shifts = {"augment": True, "pad": spec.shift_augment, "flip": False} \
-            if spec.shift_augment else {"augment": spec.augment}
-        self.train_loader = TensorLoader(train, spec.batch_size, shuffle=True, seed=spec.seed,
-                                         epoch_images=spec.epoch_images, **shifts, **common)
+        self.train_loader = train_loader(spec, train, self.device)
         self.train_eval_loader = TensorLoader(subset(train, spec.train_eval_subset, seed=0),
                                               EVAL_BATCH, **common)
         self.test_loader = TensorLoader(test, EVAL_BATCH, **common)
