@@ -66,7 +66,8 @@ def test_smoke_run_writes_json_plots_and_report(smoke_mnist):
         assert (plots / "mnist_comparison" / f"{name}.png").stat().st_size > 10_000
     report = (results / "REPORT.md").read_text()
     assert "### 1.1 MNIST" in report and "| SimpleCNN | 1 | 241,546 |" in report  # 1 seed
-    assert "../plots/mnist_comparison/test_acc.png" in report
+    details = (results / "DETAILS.md").read_text()
+    assert "../plots/mnist_comparison/test_acc.png" in details
 
 
 def test_a_second_run_skips_finished_runs_and_report_only_is_byte_identical(smoke_mnist):
@@ -203,7 +204,7 @@ def test_whole_task1_smoke_on_the_real_datasets(tmp_path):
     for model in ("DeepFCNet", "ResNetCIFAR", "ResNetCIFARRegularized"):
         assert (cifar_plots / f"conf_matrix_{model}.png").exists()
         assert (cifar_plots / f"grad_flow_{model}.png").exists()
-    report = (tmp_path / "results" / "REPORT.md").read_text()
+    report = (tmp_path / "results" / "DETAILS.md").read_text()
     assert "### 1.2 CIFAR-10" in report and "**Gradient flow**" in report
     # Recipe sections belong to the full profile's `all`; in smoke they run only when named.
     assert not (tmp_path / "results" / "mnist_recipe").exists()

@@ -32,40 +32,36 @@ def test_the_mean_history_cuts_runs_to_the_shortest():
     assert len(mean_history(runs)) == 1
 
 
-def test_overfitting_averages_every_seed_and_reads_the_peak_and_the_lowest_loss():
-    from utils.report.verdicts import overfitting_measures
-
-    runs = [_run(seed, *curves) for seed, curves in enumerate(TWO_SEEDS)]
-    m = overfitting_measures({"Net": runs})["Net"]
-    # final eval gap: mean of (0.9 − 0.8) and (0.9 − 0.6); mean test acc 0.6 → 0.7: peak last
-    assert m["gap"] == pytest.approx(0.2)
-    assert (m["peak_epoch"], m["peak_acc"], m["fall"]) == (2, pytest.approx(0.7), 0.0)
-    assert (m["min_epoch"], m["min_loss"]) == (2, pytest.approx(0.6))
-    assert m["verdict"] == "no"
-    assert "Net (mean of 2 seeds)" in overfitting_sentences({"Net": runs})
+def _gap_run(seed, loss_gaps):
+    """A run whose test − train loss gap is loss_gaps, one per epoch (train loss 0.1)."""
+    history = [{"epoch": i + 1, "train_acc": 0.9, "test_acc": 0.9 - g / 10, "train_loss": 0.1,
+                "test_loss": 0.1 + g} for i, g in enumerate(loss_gaps)]
+    return {"seed": seed, "history": history}
 
 
-def test_a_test_accuracy_fall_beyond_its_interval_is_overfitting():
-    from utils.report.verdicts import overfitting_measures
+def test_overfitting_is_the_loss_gaps_slope_over_the_last_half_with_an_interval_over_seeds():
+    from utils.report.overfitting import trends
 
-    # 0.80 → 0.78 over 10,000 images: the fall 0.02 exceeds its half-width (about 0.0113)
-    falls = [_run(0, [0.5, 0.9], [0.80, 0.78], [1.0, 1.2])]
-    m = overfitting_measures({"A": falls})["A"]
-    assert m["fall"] == pytest.approx(0.02) and m["verdict"] == "overfitting"
-    # the same fall over 500 images is inside its interval: only the loss rose (+20 %)
-    few = [_run(0, [0.5, 0.9], [0.80, 0.78], [1.0, 1.2], test_size=500)]
-    assert overfitting_measures({"A": few})["A"]["verdict"] == "overconfident"
-
-
-def test_a_rising_test_loss_with_steady_accuracy_is_overconfidence_on_a_relative_scale():
-    from utils.report.verdicts import overfitting_measures
-
-    # A test loss 0.010 -> 0.012 (+20 %) is overconfidence; 1.00 -> 1.01 (+1 %) is not.
-    small = [_run(0, [0.5, 0.9], [0.6, 0.8], [0.010, 0.012])]
-    large = [_run(0, [0.5, 0.9], [0.6, 0.8], [1.00, 1.01])]
-    assert overfitting_measures({"A": small})["A"]["rise"] == pytest.approx(0.2)
-    assert overfitting_measures({"A": small})["A"]["verdict"] == "overconfident"
-    assert overfitting_measures({"B": large})["B"]["verdict"] == "no"
+    # the first half is ignored (a jump there); the last half rises 0.01, 0.02, 0.015 per epoch
+    widening = [_gap_run(0, [0.5, 0.0, 0.00, 0.01, 0.02, 0.03]),
+                _gap_run(1, [0.9, 0.0, 0.00, 0.02, 0.04, 0.06]),
+                _gap_run(2, [0.9, 0.0, 0.00, 0.015, 0.03, 0.045])]
+    t = trends({"A": widening})["A"]
+    assert t["loss_slope"][0] == pytest.approx(0.015) and t["verdict"] == "widening"
+    assert t["loss_gap"] == pytest.approx(0.045)
+    assert t["acc_gap"] == pytest.approx(0.0045)
+    # two of those seeds: t with one degree of freedom, the interval holds zero
+    assert trends({"A": widening[:2]})["A"]["verdict"] == "flat"
+    # slopes of +0.01 and -0.01: the interval holds zero
+    mixed = [_gap_run(0, [0, 0, 0.00, 0.01, 0.02, 0.03]), _gap_run(1, [0, 0, 0.03, 0.02, 0.01, 0.0])]
+    assert trends({"B": mixed})["B"]["verdict"] == "flat"
+    assert trends({"C": widening[:1]})["C"]["verdict"] == "one seed"
+    # the test loss 0.1 + gap is lowest at epoch 2 or 3, not the last
+    assert not t["lowest_loss_at_end"]
+    falling = [_gap_run(0, [0.5, 0.4, 0.3, 0.2])]
+    assert trends({"D": falling})["D"]["lowest_loss_at_end"]
+    assert trends({"D": falling})["D"]["verdict"] == "one seed"
+    assert "A (mean of 3 seeds)" in overfitting_sentences({"A": widening})
 
 
 def test_a_single_run_gets_no_seed_note():

@@ -10,7 +10,7 @@ way.
 import glob
 import os
 
-from utils.report import (calibration, compute, findings, summary, superseded, task1, task2,
+from utils.report import (answers, calibration, compute, findings, summary, superseded, task1, task2,
                           task3, verdicts, why)
 from utils.report.departures import departures
 from utils.report.parts import DETAILS_FILE, Part
@@ -69,8 +69,9 @@ def missing_models(results):
 
 
 def write_report(results, plots_dir):
-    """REPORT.md (the answers) and DETAILS.md (the tables and plots behind them, see
-    utils/report/parts.py); returns REPORT.md's path."""
+    """REPORT.md (the answers, utils/report/answers.py) and DETAILS.md (every section in full:
+    the tables and plots behind the answers, method and statistics); returns REPORT.md's
+    path."""
     rows = verdicts.comparisons(results)
     summary.draw(rows, plots_dir)
     compute.draw(results, plots_dir)
@@ -80,28 +81,26 @@ def write_report(results, plots_dir):
              *(render(results, plots_dir) for render in SECTION_RENDERERS[1:]),
              departures(results), calibration.render(results, plots_dir),
              superseded.render(results)]
-    parts = [p if isinstance(p, Part) else Part(p, "") for p in parts if p]
-    source = (f"computed from the result files in "
-              f"`{os.path.basename(os.path.normpath(results.dir))}/` by `utils/report/build.py` "
-              "and the section modules it assembles; rerun any task script with `--report-only` "
-              "to regenerate it")
-    header = ("# CNN versus fully connected networks: the generated report\n\n"
-              f"Every number, table and analytic sentence below is {source}. Accuracies are at "
-              f"the last epoch (never a best epoch picked on test). The tables and plots behind "
-              f"each section are in [{DETAILS_FILE}]({DETAILS_FILE}).\n")
-    report = [p.report for p in parts if p.report] or ["No run has finished yet."]
+    parts = [p if isinstance(p, Part) else Part(p, p) for p in parts if p]
     missing = missing_models(results)
-    if missing and parts:
-        report.insert(0, "**Missing** (declared, but without a usable result: not trained "
-                         "yet, or each of its files skipped with a warning naming it; left "
-                         "out of every table below): "
-                      + "; ".join(f"{key} {', '.join(names)}" for key, names in missing.items())
-                      + ".")
+    missing_text = ("**Missing** (declared, but without a usable result: not trained yet, or "
+                    "each of its files skipped with a warning naming it; left out of every "
+                    "table): " + "; ".join(f"{key} {', '.join(names)}"
+                                           for key, names in missing.items()) + "."
+                    if missing and parts else "")
     path = os.path.join(results.dir, "REPORT.md")
-    write_text_atomic(path, header + "\n" + "\n\n".join(report) + "\n")
+    if rows:
+        report = answers.render(results, rows, plots_dir, missing_text)
+    else:
+        report = ("# CNN versus fully connected networks: what we found\n\n"
+                  + (missing_text or "No comparison has both sides finished yet.") + "\n")
+    write_text_atomic(path, report)
     details = [p.details for p in parts if p.details]
     write_text_atomic(os.path.join(results.dir, DETAILS_FILE),
                       "# The tables and plots behind REPORT.md\n\n"
-                      f"Generated with the report: every number here is {source}.\n\n"
+                      f"Generated with the report from the result files in "
+                      f"`{os.path.basename(os.path.normpath(results.dir))}/` "
+                      "(`utils/report/build.py` and the section modules it assembles). "
+                      "Accuracies are at the last epoch.\n\n"
                       + "\n\n".join(details) + "\n")
     return path

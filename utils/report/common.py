@@ -14,8 +14,9 @@ from utils.report.gradient_flow import (MEASURE, flow_ratio, largest_step, layer
                                         signal_ratio)
 from utils.report.stability import ROBUST_FLOOR, ROBUST_K, SPIKE_WINDOW
 from utils.report.runs import final, gap_of
-from utils.report.verdicts import (FLOW_FACTOR, NOT_RECORDED, OVERFIT_RISE, STEP_LIMIT,
-                                   flow_verdict, overfitting_measures)
+from utils.report.verdicts import (FLOW_FACTOR, NOT_RECORDED, STEP_LIMIT,
+                                   flow_verdict)
+from utils.report.overfitting import LATE, trends
 
 
 def interval_text(value, low, high, signed=True, digits=4, size_only=False):
@@ -209,23 +210,19 @@ def param_sentences(groups):
                      "in linear layers", "in convolutions"], rows)
 
 
-def _peak_to_last(best, best_epoch, last_epoch, last, change):
-    if best_epoch == last_epoch:
-        return f"{last:.4f}, best at the last epoch"
-    return f"{best:.4f} (epoch {best_epoch}) → {last:.4f} ({change})"
-
-
 def overfitting_sentences(groups):
-    """The overfitting table: one row per model, the verdict a column."""
-    rows = [[name + seeds_note(groups[name]), f"{m['gap']:+.4f}",
-             _peak_to_last(m["peak_acc"], m["peak_epoch"], m["last_epoch"], m["last_acc"],
-                           f"{-m['fall']:+.4f}"),
-             _peak_to_last(m["min_loss"], m["min_epoch"], m["last_epoch"], m["last_loss"],
-                           f"{m['rise']:+.1%}"),
-             m["verdict"]]
-            for name, m in overfitting_measures(groups).items()]
-    return md_table(["model", "final gap (eval train − test acc)", "test acc: peak → last",
-                     "test loss: lowest → last", "verdict"], rows)
+    """The overfitting table (utils/report/overfitting.py): per model the generalisation gap at
+    the last epoch in loss and accuracy, the loss gap's trend over the last half of training
+    with its interval over seeds, its verdict, and where the test loss was lowest."""
+    rows = []
+    for name, t in trends(groups).items():
+        m, low, high = t["loss_slope"]
+        trend = (interval_text(m, low, high) if t["verdict"] != "one seed" else f"{m:+.4f}")
+        rows.append([name + seeds_note(groups[name]), f"{t['loss_gap']:+.4f}",
+                     f"{t['acc_gap']:+.4f}", trend, t["verdict"],
+                     "last epoch" if t["lowest_loss_at_end"] else "earlier"])
+    return md_table(["model", "test − train loss, last epoch", "train − test acc (running)",
+                     "loss gap per epoch, last half [95 % CI]", "gap", "lowest test loss"], rows)
 
 
 def flow_cell(snapshot, lr):
@@ -280,10 +277,10 @@ def gradient_flow_table(groups, init=None):
 def reading_rules(reference=True):
     """The rules every table of the report applies, stated once (with what the reference
     columns mean where the report shows them)."""
-    return (f"**How to read it.** *Overfitting*: test accuracy fell from its peak epoch to the "
-            f"last by more than its 95 % interval over the test images; *overconfident*: only "
-            f"the test loss rose ({OVERFIT_RISE:.0%} or more above its lowest) while accuracy "
-            f"held. *Gradient flow*: {MEASURE} of the first main-path weight layer after the "
+    return (f"**How to read it.** *Overfitting*: the generalisation gap, test − train loss (and "
+            f"train − test accuracy) each epoch; its trend is the least-squares slope per epoch "
+            f"over the last {LATE:.0%} of the epochs, each seed's, with a 95 % interval over the "
+            f"seeds: *widening* where the interval lies above zero. *Gradient flow*: {MEASURE} of the first main-path weight layer after the "
             f"input over that of the last before the classifier; beyond a factor of "
             f"{FLOW_FACTOR:g} either way it is vanishing or exploding, and it is exploding too "
             f"when one step at the peak learning rate, lr × {MEASURE}, reaches {STEP_LIMIT:g} × "

@@ -1,13 +1,10 @@
-"""The report in two files: REPORT.md keeps the answers (the summary, the findings and for each
-assignment item the table or plot that answers it), DETAILS.md the tables and plots behind them
-(recipes, speed, parameter layouts, per-layer receptive fields, learning curves, ...).
+"""The report in two files: REPORT.md is the answers page (utils/report/answers.py), DETAILS.md
+every section in full: its tables and plots, method and statistics.
 
-A section builds one list of markdown chunks; the chunks wrapped by `detail` go to DETAILS.md,
-headings go to both files (so both keep the same outline), everything else to REPORT.md.
-`split` turns the list into the two texts and puts, under each heading of REPORT.md whose part
-of DETAILS.md holds anything, a link to that part.
+A section builds one list of markdown chunks; `split` turns it into a Part: `details`, every
+chunk in order (DETAILS.md's text of the section), and `report`, the chunks not marked by
+`detail` (what the section holds beyond its reference tables: the tests read it).
 """
-import re
 from typing import NamedTuple
 
 DETAILS_FILE = "DETAILS.md"
@@ -27,31 +24,13 @@ class Part(NamedTuple):
     details: str
 
 
-def anchor(heading):
-    """The fragment a markdown viewer (GitHub's rule) gives a heading: lower case, punctuation
-    and symbols dropped, spaces as hyphens."""
-    text = heading.lstrip("#").strip().lower()
-    return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
-
-
 def split(chunks):
-    """`Part(report, details)` from a section's chunks (empty chunks dropped)."""
-    report, details, links = [], [], {}
-    heading_at = None  # where the current heading sits in `report`
-    for chunk in (c for c in chunks if c):
-        if isinstance(chunk, Detail):
-            details.append(str(chunk))
-            if heading_at is not None:
-                links.setdefault(heading_at, report[heading_at])
-        elif chunk.startswith("#"):
-            heading_at = len(report)
-            report.append(chunk)
-            details.append(chunk)
-        else:
-            report.append(chunk)
-    for at in sorted(links, reverse=True):
-        report.insert(at + 1, f"[Details]({DETAILS_FILE}#{anchor(links[at])}).")
-    return Part("\n\n".join(report), "\n\n".join(_drop_empty_headings(details)))
+    """`Part(report, details)` from a section's chunks (empty chunks dropped): report the
+    unmarked chunks, details every chunk in order (headings with nothing under them dropped)."""
+    chunks = [c for c in chunks if c]
+    report = [c for c in chunks if not isinstance(c, Detail)]
+    return Part("\n\n".join(report),
+                "\n\n".join(_drop_empty_headings([str(c) for c in chunks])))
 
 
 def _level(chunk):

@@ -1,4 +1,4 @@
-"""Regenerates the blocks of README.md and docs/USAGE.md that hold measured numbers, from the result JSON.
+"""Regenerates the blocks of README.md and the guides it links to that hold measured numbers, from the result JSON.
 
     python -m utils.report.readme          # rewrite them in place
     python -m utils.report.readme --check  # exit 1 if either is out of date (used by the tests)
@@ -18,7 +18,9 @@ from utils.markdown import md_table
 from utils.report.common import by_machine, count, main_machine, mean_std
 from utils.report.runs import final, group_by_name, mean, wall_time_s
 from utils.results import read_json
+from utils.report import answers
 from utils.report.table import Results
+from utils.report.verdicts import comparisons
 from utils.sections import SECTIONS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -259,7 +261,13 @@ def drift_block(root=ROOT, tables=None):
     return table(path)
 
 
-BLOCKS = {"timings": timing_table, "headline": headline_table, "benchmark": benchmark_table,
+def answers_block(root=ROOT, tables=None):
+    """The plain answers of the full study (utils/report/answers.py), from its results."""
+    results = Results(os.path.join(root, "results"))
+    return answers.readme_block(results, comparisons(results))
+
+
+BLOCKS = {"answers": answers_block, "timings": timing_table, "headline": headline_table, "benchmark": benchmark_table,
           "quick_wall": quick_wall_block, "drift": drift_block}
 
 

@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 from utils.report import compute  # noqa: E402
 from utils.report.common import by_machine, comparison_name, image  # noqa: E402
 from utils.report.runs import final, group_by_name  # noqa: E402
-from utils.report.verdicts import overfitting_measures  # noqa: E402
+from utils.report.overfitting import trends  # noqa: E402
 from utils.report.findings import interval_of  # noqa: E402
 from utils.report.plotting import _save  # noqa: E402
 from utils.sections import BY_KEY  # noqa: E402
@@ -96,8 +96,7 @@ def confounds(results, key):
         return _size_confound(groups, ["DeepFCNet", "ResNetCIFAR"]) + recipes
     if key == "2.1":
         widths = {n: r[0]["model_kwargs"].get("widths") for n, r in groups.items()}
-        unconverged = [n for n, m in overfitting_measures(groups).items()
-                       if m["min_epoch"] == m["last_epoch"]]
+        unconverged = [n for n, t in trends(groups).items() if t["lowest_loss_at_end"]]
         text = ("one parameter budget, so a larger kernel has fewer channels (first-layer "
                 + ", ".join(f"{n} {w[0]}" for n, w in widths.items() if w) + ")")
         if unconverged:

@@ -1,6 +1,6 @@
 """Every verdict the report states, as numbers: the comparisons with their intervals and
 p-values (and Holm's correction across all of them), and the rules that call a gradient flow
-vanishing or exploding, a net overfitting or overconfident, a learning rate stable, a skip or a
+vanishing or exploding (a net's overfitting: overfitting.py), a learning rate stable, a skip or a
 depth step resolved. Sections, the findings and the summary only format what these return.
 
 Built on the measures: stats.py (intervals and tests), gradient_flow.py (‖grad‖/‖weight‖ per
@@ -9,10 +9,9 @@ import math
 import statistics
 
 from utils.report.gradient_flow import flow_ratio, has_weight_norms, largest_step
-from utils.report.runs import (at_chance, final, gap_of, group_by_name, group_runs, mean,
-                               mean_history)
+from utils.report.runs import at_chance, final, group_by_name, group_runs, mean
 from utils.report.stability import largest_fall, robust_spikes
-from utils.report.stats import (MIN_SEEDS, accuracy_difference, compare_accuracies,
+from utils.report.stats import (MIN_SEEDS, compare_accuracies,
                                 compare_accuracies_p, compare_runs, compare_runs_p, holm,
                                 mean_interval, mean_p, resolved)
 from utils.sections import BY_KEY, SECTIONS, order
@@ -45,39 +44,7 @@ def flow_verdict(layers, lr):
     return "exploding" if ratio > FLOW_FACTOR else "steady"
 
 
-# --- overfitting --------------------------------------------------------------------------------
-
-# A test loss this far (relative) above its lowest at the last epoch, with accuracy held, is
-# overconfidence.
-OVERFIT_RISE = 0.05
-
-
-def overfitting_measures(groups):
-    """Per model (histories averaged over seeds): the final eval-mode train − test accuracy gap,
-    the test accuracy's peak and the resolved fall from it (stats.accuracy_difference over the
-    test images), the test loss's minimum and the relative rise from it to the last epoch, and
-    the verdict: "overfitting" when test accuracy fell from its peak beyond its interval,
-    "overconfident" when only the test loss rose (by OVERFIT_RISE or more: the net grew surer
-    of its mistakes while its accuracy held), else "no"."""
-    out = {}
-    for name, runs in groups.items():
-        h = mean_history(runs)
-        best = min(h, key=lambda e: e["test_loss"])
-        peak = max(h, key=lambda e: e["test_acc"])
-        rise = h[-1]["test_loss"] / best["test_loss"] - 1 if best["test_loss"] else 0.0
-        fall, low, _ = accuracy_difference(peak["test_acc"], h[-1]["test_acc"],
-                                           runs[0]["test_size"])
-        verdict = ("overfitting" if low > 0 else
-                   "overconfident" if rise >= OVERFIT_RISE else "no")
-        out[name] = {"seeds": len(runs), "gap": mean([gap_of(x) for x in runs]),
-                     "last_epoch": h[-1]["epoch"], "peak_acc": peak["test_acc"],
-                     "peak_epoch": peak["epoch"], "last_acc": h[-1]["test_acc"], "fall": fall,
-                     "min_loss": best["test_loss"], "min_epoch": best["epoch"],
-                     "last_loss": h[-1]["test_loss"], "rise": rise, "verdict": verdict}
-    return out
-
-
-# --- 1.2: per class -----------------------------------------------------------------------------
+# --- confusions --------------------------------------------------------------------------------
 
 def class_recalls(runs):
     """{class: [recall over that class's test images, one per seed]} from the confusion

@@ -10,6 +10,7 @@ from utils.report.common import count, fmt_int, image, interval_text, mean_std
 from utils.report.parts import detail, split
 from utils.report.runs import final, mean
 from utils.report.verdicts import section_groups
+from utils.reference import LITERATURE
 from utils.sections import (BY_KEY, DATA_FRACTIONS, WHY_DATA, WHY_PERMUTED, WHY_ROLES,
                             data_fraction, permuted)
 
@@ -172,6 +173,23 @@ def _matched_text(n):
             f"{NAMES['cnn']} − {NAMES['fc_matched']} {said(c)}.")
 
 
+def _literature_text(n):
+    """The published errors of utils/reference.py LITERATURE, by paper, then ours beside them."""
+    by_source = {}
+    for entry in LITERATURE:
+        how = " trained on distorted images" if entry["training"] == "distorted" else ""
+        by_source.setdefault(entry["source"], []).append(
+            f"{entry['net']}{how} {entry['test_error_pct']:g} %")
+    text = ("Published test errors on MNIST, for reference (not ours): "
+            + "; ".join(f"{source}: {', '.join(items)}" for source, items in by_source.items()))
+    nets = n["nets"]
+    ours = [NAMES[role] for role in ("fc", "fc_shift_aug", "cnn") if NAMES[role] in nets]
+    if ours:
+        text += ("; ours: " + ", ".join(f"{name} {1 - nets[name]['acc']:.2%}".replace("%", " %")
+                                         for name in ours))
+    return text + "."
+
+
 def _seeds_text(n):
     seeds = n["seeds"]
     return count(seeds[0], "seed") + " a net" if len(seeds) == 1 else \
@@ -205,7 +223,7 @@ def render(results, plots_dir, rows):
         seeds_text=_seeds_text(n), intervals_text=_intervals_text(rows),
         pixels=fmt_int(n["pixels"]), permutation_text=_permutation_text(n), gap_text=_gap_text(n),
         local_text=_local_text(n), shift_text=_shift_text(n), data_text=_data_text(n),
-        matched_text=_matched_text(n),
+        matched_text=_matched_text(n), literature_text=_literature_text(n),
         figure=image(plots_dir, results.dir, FIGURE, "why convolution wins: four panels"))
     heading, body = text.split("\n", 1)
     return split([heading, body.strip(),

@@ -1,0 +1,202 @@
+"""REPORT.md, the page a student reads: one plain answer per assignment item (what was found,
+why, what to keep in mind), the figure of every comparison, then per item the one table that
+answers it. Everything else is DETAILS.md's (utils/report/build.py).
+
+Numbers first: `numbers` builds one dict per item from the registry (utils/sections.py: its
+nets, its comparisons) and the report's comparisons (verdicts.comparisons, Holm across the
+report); the words come from templates/report.md.j2, never from here, and no net is named in
+this module: each comes from the registry or the results."""
+import os
+
+import jinja2
+
+from utils.report import findings, overfitting, why
+from utils.report.common import comparison_name, fmt_int, fmt_macs, image, interval_text, \
+    mean_std
+from utils.report.runs import final, gap_of, mean
+from utils.report.verdicts import rate_sweep, section_groups, sweep_verdicts, by_block
+from utils.sections import BY_KEY
+
+TEMPLATES = os.path.join(os.path.dirname(__file__), "templates")
+# The assignment's items in the order the page answers them; a study section folds into the item
+# it extends (the paired seeds into 3.1, the depth sweep into 2.2, the stability test into 3.2).
+ITEMS = ("1.1", "1.2", "1.3", "2.1", "2.2", "3.1", "3.2")
+EXTENDS = {"3.1": "3.1-paired", "2.2": "2.2-sweep", "3.2": "3.2-stability"}
+FIGURE = "findings/comparisons.png"  # drawn by utils/report/summary.py
+
+
+def _net(name, runs, reference):
+    accs = final(runs, "test_acc")
+    spec = runs[0]["spec"]
+    return {"name": name, "seeds": len(runs), "params": runs[0]["params"],
+            "macs": runs[0].get("macs"), "acc": mean(accs), "accs": accs,
+            "error": 1 - mean(accs), "gap": mean([gap_of(r) for r in runs]),
+            "reference": reference.get(name, {}).get("test_acc"),
+            "recipe": f"{spec['optimizer']} peak lr {spec['lr']:g}",
+            "widths": (runs[0].get("model_kwargs") or {}).get("widths"),
+            "profile": runs[0].get("profile", "full")}
+
+
+def _claim(c):
+    """A comparison as the page states it: who, the difference and interval, the verdict."""
+    return {"name": comparison_name(c), "a": c["a"], "b": c["b"],
+            "measure": c.get("measure", "test_acc"), "difference": c["difference"],
+            "interval": interval_text(c["difference"], c["low"], c["high"])
+            if not c.get("too_few") else f"{c['difference']:+.4f} (too few seeds)",
+            "holm": c["resolved_holm"], "alone": c["resolved"] and not c["resolved_holm"],
+            "error_a": 1 - c["acc_a"], "error_b": 1 - c["acc_b"], "over": c["over"]}
+
+
+def _item(results, rows, key):
+    section = BY_KEY[key]
+    groups = {n: g for n, g in section_groups(results, section).items()
+              if n in section.order}
+    if not groups:
+        return None
+    nets = [_net(name, runs, section.reference) for name, runs in groups.items()]
+    extra = EXTENDS.get(key)
+    claims = [_claim(c) for c in rows if c["section"] == key]
+    extra_claims = [_claim(c) for c in rows if c["section"] == extra]
+    # The answer speaks of the nets its comparisons name; the table shows every net, so a net
+    # added without a comparison joins the table and changes no sentence about the others.
+    named = {n for c in section.comparisons for n in c[:2]}
+    spoken = [n for n in nets if n["name"] in named] or nets
+    recipes = {}
+    for n in spoken:
+        recipes.setdefault(n["recipe"], []).append(n["name"])
+    test_size = next(iter(groups.values()))[0]["test_size"]
+    by_size = sorted(spoken, key=lambda n: n["params"])
+    best = max(spoken, key=lambda n: n["acc"])
+    trend = overfitting.trends({n["name"]: groups[n["name"]] for n in spoken})
+    item = {"key": key, "label": section.label, "question": section.question, "nets": nets,
+            "spoken": spoken, "claims": claims, "extra_claims": extra_claims,
+            # the plain lead: whom the best net beats (after Holm) and whom it cannot be told from
+            "beats": [c["b"] if c["a"] == best["name"] else c["a"] for c in claims
+                      if best["name"] in (c["a"], c["b"]) and c["holm"]],
+            "ties": [c["b"] if c["a"] == best["name"] else c["a"] for c in claims
+                     if best["name"] in (c["a"], c["b"]) and not c["holm"]],
+            "extra_label": BY_KEY[extra].label if extra else "",
+            "largest_change": max(abs(c["difference"]) for c in claims) * test_size
+            if claims else 0, "test_size": test_size, "best": best,
+            "smallest": by_size[0], "largest": by_size[-1],
+            "cheapest": min(spoken, key=lambda n: n["macs"] or 0),
+            "costliest": max(spoken, key=lambda n: n["macs"] or 0),
+            "recipes": recipes,
+            "still_improving": [n for n, t in trend.items() if t["lowest_loss_at_end"]],
+            "widening": [n for n, t in trend.items() if t["verdict"] == "widening"],
+            "trend": trend, "epochs": next(iter(groups.values()))[0]["hyperparameters"]["epochs"]}
+    if key == "2.2":
+        item["sweep"] = _sweep(results)
+    if key == "3.2":
+        item["stability"] = _stability(results)
+    return item
+
+
+def _sweep(results):
+    """The depth sweep at its deepest depth with BatchNorm: what going deeper did to each family
+    and what the skips did there (verdicts.sweep_verdicts), or None."""
+    runs = results.section(BY_KEY["2.2-sweep"].folder)
+    if not runs:
+        return None
+    v = sweep_verdicts(runs)
+    if not v["depth_effect"]:
+        return None
+    deepest = max(d["to"] for d in v["depth_effect"])
+    steps = {("residual" if d["residual"] else "plain"): _said(d) for d in v["depth_effect"]
+             if d["to"] == deepest and d["batchnorm"]}
+    skip = [_said(d) for d in v["skip_effect"] if d["depth"] == deepest and d["batchnorm"]]
+    return {"deepest": deepest, "steps": steps, "skip": skip[0] if skip else None,
+            "epochs": runs[0]["hyperparameters"]["epochs"]}
+
+
+def _said(d):
+    return {"interval": interval_text(d["difference"], d["low"], d["high"]),
+            "resolved": d["resolved"], "difference": d["difference"],
+            "from": d.get("from"), "to": d.get("to")}
+
+
+def _stability(results):
+    """Per block, the highest peak learning rate at which every seed trained, or None."""
+    runs = results.section(BY_KEY["3.2-stability"].folder)
+    if not runs:
+        return None
+    sweep = rate_sweep(by_block(runs))
+    return {block: v["highest_stable_lr"] for block, v in sweep["verdicts"].items()}
+
+
+def _why(n):
+    """1.3's comparisons (why.numbers) in the page's shape, with the nets' roles' names."""
+    if n is None:
+        return None
+
+    def claim(row):
+        return _claim(row) if row else None
+    return {"names": why.NAMES, "gap_permuted": n["gap_permuted"],
+            "permutation": {role: claim(r) for role, r in n["permutation"].items()},
+            **{k: claim(n[k]) for k in ("gap_natural", "locality", "sharing", "matched")},
+            "shift": {k: claim(r) for k, r in n["shift"].items()},
+            "shifted": {name: mean(n["nets"][name]["shift_curve"][1:]) for name in
+                        (why.NAMES[role] for role in ("fc", "fc_shift_aug", "cnn", "resnet"))
+                        if name in n["nets"] and n["nets"][name]["shift_curve"]},
+            "data": [{"pct": p["pct"], "images": p["cnn"]["train_size"], "gap": claim(p["gap"])}
+                     for p in n["data"] if p["gap"] and p["cnn"]]}
+
+
+def numbers(results, rows):
+    """Everything the page states: per item its dict (None for an item without runs), the
+    report's comparison counts, the 1.3 numbers (why.numbers) and, for a reduced profile, its
+    agreement with the full study."""
+    full_dir = findings.full_results_dir(results.dir)
+    full_rows = findings.comparisons(findings.Results(full_dir)) if full_dir else None
+    return {"items": [i for key in ITEMS if (i := _item(results, rows, key))],
+            "why": _why(why.numbers(results, rows)),
+            "comparisons": len(rows), "resolved": sum(c["resolved_holm"] for c in rows),
+            "profile_note": findings._profile_note(results),
+            "agreement": findings.agreement_block(rows, full_rows),
+            "folder": _shown(results.dir)}
+
+
+def _shown(folder):
+    """The results folder as a reader finds it: relative to here, else its name."""
+    rel = os.path.relpath(folder)
+    return rel if not rel.startswith("..") else os.path.basename(os.path.normpath(folder))
+
+
+def item_table(item):
+    """The one table of an item: its nets with size, cost and accuracy (the reference's test
+    accuracy beside ours in the full profile)."""
+    reference = any(n["reference"] is not None for n in item["nets"]) and \
+        all(n["profile"] == "full" for n in item["nets"])
+    headers = ["net", "seeds", "params", "MACs/image", "test acc (mean ± sd)",
+               "train − test gap"] + (["reference test acc"] if reference else [])
+    rows = [[n["name"], n["seeds"], fmt_int(n["params"]),
+             fmt_macs(n["macs"]) if n["macs"] else "—", mean_std(n["accs"], with_n=False),
+             f"{n['gap']:+.4f}"] + ([n["reference"] or "—"] if reference else [])
+            for n in item["nets"]]
+    return "\n".join(["| " + " | ".join(map(str, r)) + " |" for r in
+                      [headers, ["---"] * len(headers), *rows]])
+
+
+def _environment():
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), trim_blocks=True,
+                             lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+                             keep_trailing_newline=True)
+    env.filters.update(pct=lambda x: f"{x:.2%}".replace("%", " %"), thousands=fmt_int,
+                       acc=lambda x: f"{x:.4f}", signed=lambda x: f"{x:+.4f}", macs=fmt_macs,
+                       table=item_table)
+    return env
+
+
+def readme_block(results, rows):
+    """README's opening: the plain lead of every answer."""
+    return _environment().get_template("readme_answers.md.j2").render(
+        **numbers(results, rows)).strip()
+
+
+def render(results, rows, plots_dir, missing=""):
+    """REPORT.md's text."""
+    n = numbers(results, rows)
+    return _environment().get_template("report.md.j2").render(
+        **n, missing=missing, figure=image(plots_dir, results.dir, FIGURE,
+                                           "every comparison with its interval"),
+        why_figure=image(plots_dir, results.dir, why.FIGURE, "why convolution wins"))
