@@ -13,8 +13,8 @@ import jinja2
 from utils.report import findings, overfitting, why
 from utils.report.common import comparison_name, fmt_int, fmt_macs, image, interval_text, \
     mean_std
-from utils.report.runs import final, gap_of, mean
-from utils.report.verdicts import rate_sweep, section_groups, sweep_verdicts, by_block
+from utils.report.runs import final, gap_of, group_by_name, mean
+from utils.report.verdicts import by_block, rate_sweep, sweep_verdicts
 from utils.sections import BY_KEY
 
 TEMPLATES = os.path.join(os.path.dirname(__file__), "templates")
@@ -22,7 +22,7 @@ TEMPLATES = os.path.join(os.path.dirname(__file__), "templates")
 # it extends (the paired seeds into 3.1, the depth sweep into 2.2, the stability test into 3.2).
 ITEMS = ("1.1", "1.2", "1.3", "2.1", "2.2", "3.1", "3.2")
 EXTENDS = {"3.1": "3.1-paired", "2.2": "2.2-sweep", "3.2": "3.2-stability"}
-FIGURE = "findings/comparisons.png"  # drawn by utils/report/summary.py
+FIGURE = "findings/comparisons.png"  # plotting.comparisons_figure
 
 
 def _net(name, runs, reference):
@@ -49,8 +49,8 @@ def _claim(c):
 
 def _item(results, rows, key):
     section = BY_KEY[key]
-    groups = {n: g for n, g in section_groups(results, section).items()
-              if n in section.order}
+    # the section's own runs, in the registry's order (a name it does not declare comes last)
+    groups = group_by_name(results.section(section.folder), section.order)
     if not groups:
         return None
     nets = [_net(name, runs, section.reference) for name, runs in groups.items()]

@@ -10,8 +10,8 @@ way.
 import glob
 import os
 
-from utils.report import (answers, calibration, compute, findings, summary, superseded, task1, task2,
-                          task3, verdicts, why)
+from utils.report import (answers, calibration, compute, findings, plotting, superseded,
+                          task1, task2, task3, verdicts, why)
 from utils.report.departures import departures
 from utils.report.parts import DETAILS_FILE, Part
 from utils.results import write_text_atomic
@@ -73,10 +73,10 @@ def write_report(results, plots_dir):
     the tables and plots behind the answers, method and statistics); returns REPORT.md's
     path."""
     rows = verdicts.comparisons(results)
-    summary.draw(rows, plots_dir)
+    plotting.comparisons_figure(rows, os.path.join(plots_dir, answers.FIGURE))
     compute.draw(results, plots_dir)
     calibration.draw(results, plots_dir)
-    parts = [summary.render(results, rows, plots_dir), findings.render(results, rows),
+    parts = [findings.render(results, rows), compute.render(results, plots_dir),
              task1.render(results, plots_dir), why.render(results, plots_dir, rows),
              *(render(results, plots_dir) for render in SECTION_RENDERERS[1:]),
              departures(results), calibration.render(results, plots_dir),

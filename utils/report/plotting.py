@@ -9,7 +9,7 @@ import numpy as np  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from utils.report.common import extent_in_image  # noqa: E402
+from utils.report.common import comparison_name, extent_in_image  # noqa: E402
 from utils.report.gradient_flow import MEASURE, has_weight_norms, layer_names, profile  # noqa: E402
 
 
@@ -383,3 +383,35 @@ def reliability_diagram(rows, path):
     ax.grid(alpha=0.3)
     ax.legend(fontsize=6, ncol=2)
     return _save(fig, path)
+
+
+def comparisons_figure(rows, path):
+    """Every comparison as a difference with its 95 % interval: filled where it survives the
+    report-wide correction, hollow where it resolves only alone, grey where unresolved. The
+    x axis is linear within ±0.01 and logarithmic beyond, so 0.001 and 0.35 both show."""
+    if not rows:
+        return []
+    fig, ax = plt.subplots(figsize=(7.6, 0.3 * len(rows) + 1.4))
+    y = np.arange(len(rows))[::-1]
+    for yi, c in zip(y, rows):
+        if c.get("too_few"):
+            ax.plot(c["difference"], yi, "x", color="0.55", ms=5)
+            continue
+        colour = "C0" if c["resolved_holm"] else "C1" if c["resolved"] else "0.55"
+        ax.errorbar(c["difference"], yi, xerr=[[c["difference"] - c["low"]],
+                                              [c["high"] - c["difference"]]],
+                    fmt="o", color=colour, mfc=colour if c["resolved_holm"] else "white",
+                    ms=5, capsize=2, lw=1.2)
+    ax.axvline(0, color="k", lw=0.8)
+    ax.set_xscale("symlog", linthresh=0.01)
+    ax.set_yticks(y, [f"{c['section']}  {comparison_name(c)}" for c in rows], fontsize=7)
+    ax.set(xlabel="test accuracy difference a − b (95 % interval; symlog axis)",
+           title="Every comparison of the report")
+    ax.plot([], [], "o", color="C0", label="survives the report-wide correction")
+    ax.plot([], [], "o", color="C1", mfc="white", label="resolved alone only")
+    ax.plot([], [], "o", color="0.55", mfc="white", label="unresolved")
+    if any(c.get("too_few") for c in rows):
+        ax.plot([], [], "x", color="0.55", label="too few seeds for an interval")
+    ax.legend(fontsize=7, loc="upper left")
+    ax.grid(alpha=0.3, axis="x", which="both")
+    return [_save(fig, path)]

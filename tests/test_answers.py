@@ -1,0 +1,72 @@
+"""REPORT.md, the answers page: each item leads with the net of highest mean accuracy and whom it
+beats after Holm, states every comparison with its interval and what it means in test images,
+and shows one table of every net of the section; a net added to a section's results joins its
+table and changes no sentence about the others."""
+import json
+
+from tests.conftest import result_record
+from utils.report import answers, compute
+from utils.report.table import Results
+from utils.report.verdicts import comparisons
+
+# 2.2's nets, three seeds each: (test accuracy per seed, parameters)
+DEPTH = {"ShallowCNN": ((0.600, 0.601, 0.599), 20_138),
+         "MediumCNN": ((0.753, 0.752, 0.754), 104_042),
+         "DeepCNN": ((0.872, 0.874, 0.871), 492_010),
+         "ResidualCNN": ((0.873, 0.875, 0.872), 502_634)}
+
+
+def write(root, name, seed, acc, params):
+    folder = root / "depth"
+    folder.mkdir(parents=True, exist_ok=True)
+    history = [{"epoch": e, "train_loss": 1.0 / e, "test_loss": 1.1 / e, "train_acc": acc,
+                "test_acc": acc} for e in range(1, 5)]
+    (folder / f"{name}__seed{seed}.json").write_text(json.dumps(result_record(
+        name, seed, acc, section="depth", params=params, macs=params * 150, profile="full",
+        history=history, hyperparameters={"epochs": 4}, model_kwargs={},
+        spec={"name": name, "seed": seed, "optimizer": "sgd", "lr": 0.1},
+        final={"train_acc_eval": acc + 0.01}, environment={"device_name": "X", "threads": 2})))
+
+
+def page(root):
+    results = Results(str(root))
+    return answers.numbers(results, comparisons(results)), \
+        answers.render(results, comparisons(results), str(root / "plots"))
+
+
+def depth_study(root):
+    for name, (accs, params) in DEPTH.items():
+        for seed, acc in enumerate(accs):
+            write(root, name, seed, acc, params)
+
+
+def test_an_answer_leads_with_the_best_net_and_whom_it_beats_after_holm(tmp_path):
+    depth_study(tmp_path)
+    numbers, text = page(tmp_path)
+    (item,) = numbers["items"]
+    assert item["best"]["name"] == "ResidualCNN"
+    # its one comparison (with DeepCNN) does not resolve: a tie, not a win
+    assert item["beats"] == [] and item["ties"] == ["DeepCNN"]
+    assert "Highest mean accuracy: ResidualCNN (0.8733); DeepCNN cannot be told from it." in text
+    # a resolved difference in test errors: MediumCNN − ShallowCNN, 40.00 % → 24.70 %
+    assert "(test error 40.00 % → 24.70 %)" in text
+    # the size the nets spoken of span, smallest and largest by parameters
+    assert (item["smallest"]["params"], item["largest"]["params"]) == (20_138, 502_634)
+    table = [line for line in text.splitlines() if line.startswith("| DeepCNN |")]
+    # the reference's test accuracy beside ours (a full-profile run)
+    assert table == ["| DeepCNN | 3 | 492,010 | 73.80 M | 0.8723 ± 0.0015 | +0.0100 | 0.6872 |"]
+
+
+def test_a_net_added_by_its_result_file_joins_the_table_and_no_sentence_about_the_others(
+        tmp_path):
+    depth_study(tmp_path)
+    _, before = page(tmp_path)
+    write(tmp_path, "MyNet", 0, 0.95, 1_000)  # better and smaller than every declared net
+    numbers, after = page(tmp_path)
+    assert [line for line in after.splitlines() if line.startswith("| MyNet |")] == \
+        ["| MyNet | 1 | 1,000 | 0.15 M | 0.9500 | +0.0100 | — |"]
+    # in the section's plot of accuracy against compute
+    assert "MyNet" in compute.points(Results(str(tmp_path)).section("depth"))[1]
+    prose = [line for line in before.splitlines() if not line.startswith("|")]
+    assert prose == [line for line in after.splitlines() if not line.startswith("|")]
+    assert numbers["items"][0]["best"]["name"] == "ResidualCNN"
