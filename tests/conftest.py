@@ -88,8 +88,9 @@ def result_record(name, seed=0, acc=0.5, section="sec", final=None, **fields):
     return {"name": name, "seed": seed, "run_id": f"{name}__seed{seed}", "section": section,
             "spec": {"name": name, "seed": seed}, "params": 1000, "macs": 10_000,
             "train_size": 60_000, "test_size": 10_000, "history": [{"epoch": 1, "test_acc": acc}],
-            "environment": {},
+            "environment": {}, "profile": "full", "evaluated_on": "test",
             "final": {"test_acc": acc, "train_acc_eval": acc, "train_time_s": 1.0,
+                      "wall_time_s": 1.0,
                       "time_per_epoch_s": 1.0, "test_loss": 1.0, "train_loss": 1.0,
                       "train_acc": acc, **(final or {})},
             **fields}

@@ -1,6 +1,7 @@
 """The report's findings are computed comparisons: the right interval for the seeds there are,
 and unresolved wherever the interval includes zero."""
 import json
+import os
 
 import pytest
 
@@ -15,7 +16,10 @@ def write(root, folder, name, seed, acc, params=1000):
     path.mkdir(parents=True, exist_ok=True)
     (path / f"{name}__seed{seed}.json").write_text(json.dumps(result_record(
         name, seed, acc, params=params, profile="full", hyperparameters={"epochs": 10},
-        model_kwargs={}, final={"train_acc_eval": min(1.0, acc + 0.005)})))
+        model_kwargs={}, final={"train_acc_eval": min(1.0, acc + 0.005)},
+        spec={"name": name, "seed": seed, "optimizer": "adam", "lr": 0.001},
+        history=[{"epoch": 1, "train_loss": 0.1, "test_loss": 0.1, "train_acc": acc,
+                  "test_acc": acc}])))
 
 
 def test_findings_use_seeds_where_both_sides_have_them_and_test_images_otherwise(tmp_path):
@@ -40,7 +44,7 @@ def test_findings_use_seeds_where_both_sides_have_them_and_test_images_otherwise
 
 
 def test_agreement_counts_the_findings_a_quick_run_resolves_the_same_way(tmp_path):
-    from utils.report.findings import agreement, full_results_dir
+    from utils.report.findings import agreement
     from utils.report.verdicts import comparisons
 
     full, quick = tmp_path / "results", tmp_path / "results" / "quick"
@@ -51,7 +55,6 @@ def test_agreement_counts_the_findings_a_quick_run_resolves_the_same_way(tmp_pat
     write(quick, "mnist_comparison", "FCNet", 0, 0.97)
     write(quick, "mnist_comparison", "SimpleCNN", 0, 0.96)     # resolved the other way
     write(quick, "mnist_comparison", "ResNetLike", 0, 0.9705)  # same sign, inside its interval
-    assert full_results_dir(str(quick)) == str(full)
     result = agreement(comparisons(Results(str(quick))), comparisons(Results(str(full))))
     # Resolved in full: SimpleCNN − FCNet and ResNetLike − FCNet (ResNetLike − SimpleCNN is
     # within the seed spread, so it does not count). A same sign that the quick interval does
@@ -166,3 +169,35 @@ def test_two_seeds_against_three_with_predictions_pair_over_the_test_images(tmp_
     assert (row["difference"], row["low"], row["high"]) == pytest.approx(
         (0.05, 0.05 - half, 0.05 + half), abs=1e-6)
     assert row["resolved"]
+
+
+def test_a_reduced_profile_states_its_agreement_with_the_full_study_it_is_given(tmp_path,
+                                                                                 monkeypatch):
+    """The full study's folder is an argument (--compare-with; for quick and smoke it defaults
+    to results/ when that exists), never guessed from the folder's name."""
+    import argparse
+
+    from utils.report import answers
+    from utils.train.cli import resolve_dirs
+
+    full, quick = tmp_path / "full_study", tmp_path / "anywhere"
+    for seed in range(3):
+        write(full, "mnist_comparison", "FCNet", seed, 0.985 + 0.0005 * seed)
+        write(full, "mnist_comparison", "SimpleCNN", seed, 0.993 + 0.0005 * seed)
+    write(quick, "mnist_comparison", "FCNet", 0, 0.90)
+    write(quick, "mnist_comparison", "SimpleCNN", 0, 0.96)
+    here = Results(str(quick))
+    report = answers.render(here, comparisons(here), str(tmp_path / "plots"),
+                            full_rows=comparisons(Results(str(full))))
+    assert "**Agreement with the full study.** Of the full profile's 1 resolved" in report
+    assert "Agreement" not in answers.render(here, comparisons(here), str(tmp_path / "plots"))
+    monkeypatch.chdir(tmp_path)
+
+    def resolved(profile):
+        args = argparse.Namespace(profile=profile, results_dir=None, plots_dir=None,
+                                  checkpoint_dir=None, compare_with=None)
+        resolve_dirs(args)
+        return args
+    assert resolved("full").compare_with is None
+    assert (resolved("quick").compare_with, resolved("quick").results_dir) == \
+        ("results", os.path.join("results", "quick"))

@@ -62,6 +62,8 @@ def test_overfitting_is_the_loss_gaps_slope_over_the_last_half_with_an_interval_
     assert trends({"D": falling})["D"]["lowest_loss_at_end"]
     assert trends({"D": falling})["D"]["verdict"] == "one seed"
     assert "A (mean of 3 seeds)" in overfitting_sentences({"A": widening})
+    # one epoch: no slope to fit
+    assert trends({"E": [_gap_run(0, [0.5])]})["E"]["verdict"] == "too few epochs"
 
 
 def test_a_single_run_gets_no_seed_note():

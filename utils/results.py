@@ -101,10 +101,11 @@ _KIND_NAMES = {Number: "a number", NumberOrNull: "a number or null", int: "an in
 # run of this study (an older version's file included: the warning names the field it lacks).
 RESULT_SCHEMA = {"name": str, "seed": int, "run_id": str, "section": str, "spec": dict,
                  "params": int, "macs": int, "train_size": int, "test_size": int,
-                 "history": list, "final": dict, "environment": dict}
+                 "history": list, "final": dict, "environment": dict, "profile": str,
+                 "evaluated_on": str}
 FINAL_SCHEMA = {"test_acc": Number, "train_acc_eval": Number, "train_time_s": Number,
                 "time_per_epoch_s": Number, "test_loss": NumberOrNull,
-                "train_loss": NumberOrNull, "train_acc": NumberOrNull}
+                "train_loss": NumberOrNull, "train_acc": NumberOrNull, "wall_time_s": Number}
 
 
 def schema_problem(result, schema=RESULT_SCHEMA):

@@ -34,7 +34,7 @@ def _net(name, runs, reference):
             "reference": reference.get(name, {}).get("test_acc"),
             "recipe": f"{spec['optimizer']} peak lr {spec['lr']:g}",
             "widths": (runs[0].get("model_kwargs") or {}).get("widths"),
-            "profile": runs[0].get("profile", "full")}
+            "profile": runs[0]["profile"]}
 
 
 def _claim(c):
@@ -142,12 +142,10 @@ def _why(n):
                      for p in n["data"] if p["gap"] and p["cnn"]]}
 
 
-def numbers(results, rows):
+def numbers(results, rows, full_rows=None):
     """Everything the page states: per item its dict (None for an item without runs), the
     report's comparison counts, the 1.3 numbers (why.numbers) and, for a reduced profile, its
     agreement with the full study."""
-    full_dir = findings.full_results_dir(results.dir)
-    full_rows = findings.comparisons(findings.Results(full_dir)) if full_dir else None
     return {"items": [i for key in ITEMS if (i := _item(results, rows, key))],
             "why": _why(why.numbers(results, rows)),
             "comparisons": len(rows), "resolved": sum(c["resolved_holm"] for c in rows),
@@ -193,9 +191,9 @@ def readme_block(results, rows):
         **numbers(results, rows)).strip()
 
 
-def render(results, rows, plots_dir, missing=""):
-    """REPORT.md's text."""
-    n = numbers(results, rows)
+def render(results, rows, plots_dir, missing="", full_rows=None):
+    """REPORT.md's text (full_rows: the full study's comparisons, for a reduced profile)."""
+    n = numbers(results, rows, full_rows)
     return _environment().get_template("report.md.j2").render(
         **n, missing=missing, figure=image(plots_dir, results.dir, FIGURE,
                                            "every comparison with its interval"),

@@ -24,12 +24,12 @@ DRAWERS = {TASK1: lambda results, plots_dir: task1.draw(results, plots_dir)
            TASK2: task2.draw, TASK3: task3.draw}
 
 
-def build(script, results_dir, plots_dir):
+def build(script, results_dir, plots_dir, full_dir=None):
     """What a script run ends with: its task's plots and the whole REPORT.md, from one read of
     the results folder (utils/report/table.py). Returns the report's path."""
     results = Results(results_dir)
     remove_stale_plots(script, plots_dir, draw_plots(script, results, plots_dir))
-    return write_report(results, plots_dir)
+    return write_report(results, plots_dir, Results(full_dir) if full_dir else None)
 
 
 def remove_stale_plots(script, plots_dir, written):
@@ -68,15 +68,17 @@ def missing_models(results):
     return out
 
 
-def write_report(results, plots_dir):
+def write_report(results, plots_dir, full=None):
     """REPORT.md (the answers, utils/report/answers.py) and DETAILS.md (every section in full:
     the tables and plots behind the answers, method and statistics); returns REPORT.md's
     path."""
     rows = verdicts.comparisons(results)
+    # a reduced profile's comparisons beside the full study's (None: no such study given)
+    full_rows = verdicts.comparisons(full) if full else None
     plotting.comparisons_figure(rows, os.path.join(plots_dir, answers.FIGURE))
     compute.draw(results, plots_dir)
     calibration.draw(results, plots_dir)
-    parts = [findings.render(results, rows), compute.render(results, plots_dir),
+    parts = [findings.render(results, rows, full_rows), compute.render(results, plots_dir),
              task1.render(results, plots_dir), why.render(results, plots_dir, rows),
              *(render(results, plots_dir) for render in SECTION_RENDERERS[1:]),
              departures(results), calibration.render(results, plots_dir),
@@ -89,11 +91,8 @@ def write_report(results, plots_dir):
                                            for key, names in missing.items()) + "."
                     if missing and parts else "")
     path = os.path.join(results.dir, "REPORT.md")
-    if rows:
-        report = answers.render(results, rows, plots_dir, missing_text)
-    else:
-        report = ("# CNN versus fully connected networks: what we found\n\n"
-                  + (missing_text or "No comparison has both sides finished yet.") + "\n")
+    report = (answers.render(results, rows, plots_dir, missing_text, full_rows) if parts else
+              "# CNN versus fully connected networks: what we found\n\nNo run has finished yet.\n")
     write_text_atomic(path, report)
     details = [p.details for p in parts if p.details]
     write_text_atomic(os.path.join(results.dir, DETAILS_FILE),

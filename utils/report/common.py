@@ -97,7 +97,7 @@ def environment_lines(runs):
 def full_profile(groups):
     """Whether every run of the groups trained on the full profile: only those compare with the
     reference's accuracies and times (a reduced profile's tables leave them out)."""
-    return all(r.get("profile", "full") == "full" for runs in groups.values() for r in runs)
+    return all(r["profile"] == "full" for runs in groups.values() for r in runs)
 
 
 def same_in_every_profile(groups, *chunks):
@@ -217,7 +217,8 @@ def overfitting_sentences(groups):
     rows = []
     for name, t in trends(groups).items():
         m, low, high = t["loss_slope"]
-        trend = (interval_text(m, low, high) if t["verdict"] != "one seed" else f"{m:+.4f}")
+        trend = ("—" if t["verdict"] == "too few epochs" else f"{m:+.4f}"
+                 if t["verdict"] == "one seed" else interval_text(m, low, high))
         rows.append([name + seeds_note(groups[name]), f"{t['loss_gap']:+.4f}",
                      f"{t['acc_gap']:+.4f}", trend, t["verdict"],
                      "last epoch" if t["lowest_loss_at_end"] else "earlier"])

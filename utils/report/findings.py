@@ -1,16 +1,12 @@
 """The findings table of DETAILS.md: every comparison of the report with its 95 % interval and
 Holm's verdict across the report, and for a reduced profile its agreement with the full study.
 verdicts.comparisons computes the numbers; `render` only prints them."""
-import os
 
 from utils.markdown import md_table
 from utils.report.common import comparison_name, interval_text, reading_rules
 from utils.report.parts import detail, split
 from utils.sections import BY_KEY
 from utils.report.verdicts import FAMILY_ALPHA, comparisons
-from utils.report.table import Results
-
-PROFILE_DIRS = ("quick", "smoke")  # a reduced profile's results sit in results/<profile>/
 
 
 def _holm_verdict(c):
@@ -31,7 +27,7 @@ def _verdict(c):
 
 def _profile_note(results):
     runs = [r for s in BY_KEY.values() for r in results.section(s.folder)[:1]]
-    profiles = sorted({r.get("profile", "full") for r in runs})
+    profiles = sorted({r["profile"] for r in runs})
     if profiles in ([], ["full"]):
         return ""
     epochs = sorted({r["hyperparameters"]["epochs"] for r in runs})
@@ -48,7 +44,7 @@ def interval_of(c):
     return interval_text(c["difference"], c["low"], c["high"])
 
 
-def render(results, rows=None):
+def render(results, rows=None, full_rows=None):
     """The findings: the table of every comparison, as a Part (utils/report/parts.py), or
     None."""
     rows = comparisons(results) if rows is None else rows
@@ -58,8 +54,6 @@ def render(results, rows=None):
                "interval over", f"Holm over all {len(rows)}"]
     cells = [[c["section"], comparison_name(c), f"{c['seeds_a']}/{c['seeds_b']}",
               interval_of(c), c["over"], _holm_verdict(c)] for c in rows]
-    full_dir = full_results_dir(results.dir)
-    full_rows = comparisons(Results(full_dir)) if full_dir else None
     if full_rows is not None:  # a reduced profile: each comparison beside the full study's
         full = {(c["section"], c["a"], c["b"]): c for c in full_rows}
         outcome = {(p["section"], p["a"], p["b"]): p["outcome"]
@@ -83,12 +77,6 @@ def render(results, rows=None):
                 f"{FAMILY_ALPHA * 100:g} %).",
                 md_table(headers, cells), reading_rules(reference=full_rows is None))])
 
-
-def full_results_dir(results_dir):
-    """Where the full profile's results sit beside a reduced profile's (results/quick ->
-    results), or None."""
-    parent = os.path.dirname(os.path.normpath(results_dir))
-    return parent if os.path.basename(os.path.normpath(results_dir)) in PROFILE_DIRS else None
 
 
 OUTCOME_WORDS = {"agree": "same", "unresolved": "unresolved here", "flipped": "other way",

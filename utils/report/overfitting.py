@@ -25,21 +25,23 @@ def _slope(x, y):
 
 def trends(groups):
     """{name: {"loss_gap", "acc_gap" (last epoch, mean over seeds), "loss_slope" (mean, low,
-    high), "acc_slope", "verdict" (widening / narrowing / flat / one seed, by the loss gap),
+    high), "acc_slope", "verdict" (widening / narrowing / flat / one seed / too few epochs, by the loss gap),
     "lowest_loss_at_end" (the mean test loss is lowest at the last epoch: still improving)}}."""
     out = {}
     for name, runs in groups.items():
         curves = [gaps(r) for r in runs]
-        loss = [_slope(x, g) for x, g, _ in curves]
-        acc = [_slope(x, a) for x, _, a in curves]
+        # a run with under two epochs in its last half has no slope
+        loss = [v for x, g, _ in curves if np.isfinite(v := _slope(x, g))]
+        acc = [v for x, _, a in curves if np.isfinite(v := _slope(x, a))]
         test_loss = np.mean([[e["test_loss"] for e in r["history"]] for r in runs
                              if len(r["history"]) == len(runs[0]["history"])], axis=0)
-        m, low, high = mean_interval(loss)
-        verdict = ("one seed" if len(runs) < 2 else "flat" if not resolved(low, high)
-                   else "widening" if m > 0 else "narrowing")
+        m, low, high = mean_interval(loss) if loss else (float("nan"),) * 3
+        verdict = ("too few epochs" if not loss else "one seed" if len(loss) < 2 else
+                   "flat" if not resolved(low, high) else "widening" if m > 0 else "narrowing")
         out[name] = {"loss_gap": float(np.mean([g[-1] for _, g, _ in curves])),
                      "acc_gap": float(np.mean([a[-1] for _, _, a in curves])),
-                     "loss_slope": (m, low, high), "acc_slope": mean_interval(acc),
+                     "loss_slope": (m, low, high),
+                     "acc_slope": mean_interval(acc) if acc else (float("nan"),) * 3,
                      "verdict": verdict,
                      "lowest_loss_at_end": bool(np.argmin(test_loss) == len(test_loss) - 1)}
     return out

@@ -50,7 +50,7 @@ class Results:
         sizes and machine; `result` holds the whole record (history, traces, predictions)."""
         if self._frame is None:
             rows = [{"folder": folder, "name": r["name"], "seed": r["seed"],
-                     "evaluated_on": r.get("evaluated_on", "test"), "params": r["params"],
+                     "evaluated_on": r["evaluated_on"], "params": r["params"],
                      "macs": r["macs"], "train_size": r["train_size"],
                      "test_size": r["test_size"], "machine": r["environment"].get("device_name"),
                      "threads": r["environment"].get("threads"),

@@ -13,7 +13,7 @@ from utils.report.common import (accuracy_table, environment_lines, extent_in_im
                                  same_in_every_profile, speed_table)
 from utils.report.runs import final, group_by_name, mean, mean_history
 from utils.sections import BY_KEY, folder, order
-from utils.spec import ERF_IMAGES, deviation
+from utils.spec import deviation
 
 KERNEL, DEPTH = folder("2.1"), folder("2.2")
 PLOTS = BY_KEY["2.1"].plots
@@ -87,14 +87,6 @@ def _rf_table(groups):
         rows.append([f"{layer['layer']} ({layer.get('type', '')}, stride {layer['stride']})",
                      *cells])
     return md_table(["layer", *layers], rows)
-
-
-def _erf_images(groups):
-    """How many test images the ERFs averaged over: recorded by each run since the field was
-    added, else utils/train/analysis.py's ERF_IMAGES, which every earlier run used."""
-    return next((r["analyses"]["receptive_field"].get("images", ERF_IMAGES)
-                 for runs in groups.values() for r in runs
-                 if "receptive_field" in r.get("analyses", {})), ERF_IMAGES)
 
 
 def _erf_table(groups):
@@ -190,7 +182,9 @@ def render(results, plots_dir):
                 "input pixels (jump: input pixels between adjacent units; start: centre of the "
                 "first unit's field):", _rf_table(kernels)),
             *detail("Empirical (effective) receptive field of the central unit of the last "
-                    f"feature map: mean |input gradient| over {_erf_images(kernels)} test images "
+                    f"feature map: mean |input gradient| over "
+                    f"{next(iter(kernels.values()))[0]['analyses']['receptive_field']['images']} "
+                    "test images "
                     "after training; radii measured from the unit's analytic centre:",
                     _erf_table(kernels),
                     "\n".join(img(f"erf_CNN_{s}.png", f"ERF {s}") for s in shorts)),

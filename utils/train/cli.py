@@ -107,6 +107,10 @@ def build_parser(description, sections, extra_options=None):
     p.add_argument("--results-dir", default=None,
                    help="where result JSON and REPORT.md go (default: results, or "
                         "results/<profile> for quick and smoke)")
+    p.add_argument("--compare-with", default=None, metavar="DIR",
+                   help="a full study's results folder the report of a reduced profile states "
+                        "its agreement with (default for quick and smoke: results, when it "
+                        "holds results)")
     p.add_argument("--plots-dir", default=None,
                    help="where PNGs go (default: plots, or plots/<profile> for quick and smoke)")
     p.add_argument("--checkpoint-dir", default=None,
@@ -173,6 +177,8 @@ def resolve_dirs(args):
     args.results_dir = args.results_dir or os.path.join("results", sub)
     args.plots_dir = args.plots_dir or os.path.join("plots", sub)
     args.checkpoint_dir = args.checkpoint_dir or os.path.join(args.results_dir, ".checkpoints")
+    if args.compare_with is None and sub and os.path.isdir("results"):
+        args.compare_with = "results"
     for d in (args.results_dir, args.plots_dir, args.checkpoint_dir):
         try:
             os.makedirs(d, exist_ok=True)
@@ -517,7 +523,8 @@ def main(description, sections, argv=None, extra_options=None, extras=None):
         # The report half (matplotlib, seaborn, scipy) loads only when it draws: --plan, a
         # failed start and the training itself never pay for it.
         from utils.report.build import build
-        build(BY_KEY[next(iter(sections))].script, args.results_dir, args.plots_dir)
+        build(BY_KEY[next(iter(sections))].script, args.results_dir, args.plots_dir,
+              args.compare_with)
     except (UserError, DatasetUnavailable, CheckpointError, RunLocked, LaunchError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
