@@ -70,3 +70,26 @@ def test_a_net_added_by_its_result_file_joins_the_table_and_no_sentence_about_th
     prose = [line for line in before.splitlines() if not line.startswith("|")]
     assert prose == [line for line in after.splitlines() if not line.startswith("|")]
     assert numbers["items"][0]["best"]["name"] == "ResidualCNN"
+
+
+def test_the_report_code_names_no_net_the_registry_declares():
+    """Nets reach the report through the registry (utils/sections.py: orders, roles,
+    comparisons), so a renamed or added net never leaves a sentence behind."""
+    import glob
+    import os
+    import re
+
+    import models
+    from tests.conftest import ROOT
+    from utils.sections import SECTIONS
+
+    names = set(models.MODELS) | {n for s in SECTIONS for n in s.order}
+    word = re.compile(r"\b(" + "|".join(sorted(map(re.escape, names), key=len, reverse=True))
+                      + r")\b")
+    report = os.path.join(ROOT, "utils", "report")
+    found = [f"{os.path.relpath(path, ROOT)}:{i}: {m}"
+             for path in sorted(glob.glob(os.path.join(report, "*.py"))
+                                + glob.glob(os.path.join(report, "templates", "*")))
+             for i, line in enumerate(open(path, encoding="utf-8"), 1)
+             if not line.lstrip().startswith("#") for m in word.findall(line)]
+    assert found == []

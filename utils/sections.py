@@ -181,6 +181,60 @@ DEPTH_RECIPES = {label: {"model_kwargs": {"blocks_per_stage": n}}
 BY_FOLDER = {s.folder: s for s in SECTIONS}
 
 
+# The part each net plays in its section, by which the report code reads it (it types no net's
+# name): 1.3's WHY_ROLES above, and these.
+ROLES = {
+    "1.1": {"fc": "FCNet", "cnn": "SimpleCNN", "resnet": "ResNetLike"},
+    "1.2": {"fc": "DeepFCNet", "resnet": "ResNetCIFAR", "regularized": "ResNetCIFARRegularized"},
+    "2.1": {"combo": "CNN_Combo"},
+    "2.2": {"plain": "DeepCNN", "residual": "ResidualCNN"},
+    "3.1": {"custom": "CNNWithCustomLayers", "standard": "StandardCNN"},
+    "3.2": {"basic": "BasicResNet", "bottleneck": "BottleneckResNet", "wide": "WideResNet"},
+}
+
+
+# Each deliberate departure from the assignment's settings: what it is, the assignment's
+# setting, the net (section, role) whose spec shows ours ("ours": formatted with that spec, its
+# model_kwargs as kw, its depth in blocks and {Optimizer} capitalised), and the recipe section
+# whose validation comparison measured it, with what that section chose by ("schedule",
+# "recipe" or "depth"), or a sentence saying why it is not measured.
+DEPARTURES = (
+    dict(what="1.1 learning rate", assignment="Adam, lr 0.001", net=("1.1", "cnn"),
+         ours="Adam, lr {lr:g} annealed to 0 by a {schedule} schedule",
+         recipe="1.1-recipe", chose="schedule", note=" ({name})"),
+    dict(what="1.2 DeepFCNet: optimizer and peak lr", assignment="Adam, lr 0.001",
+         net=("1.2", "fc"), ours="{Optimizer}, peak lr {lr:g} ({schedule}), dropout {kw[dropout]}",
+         recipe="1.2-fc-recipe", chose="recipe"),
+    dict(what="1.2 DeepFCNet: schedule", assignment="Adam lr 0.001", net=("1.2", "fc"),
+         ours="{Optimizer} peak lr {lr:g}, {schedule}", not_measured=""),
+    dict(what="1.2 ResNets: schedule", assignment="SGD lr 0.1, decayed over the epochs",
+         net=("1.2", "resnet"), ours="SGD peak lr {lr:g}, {schedule} (warm-up over the first "
+         "quarter of the steps, then annealed), per step", not_measured=""),
+    dict(what="1.2 ResNets: depth", assignment="a CNN with residual blocks", net=("1.2", "resnet"),
+         ours="{blocks} BasicBlocks per stage", recipe="1.2-recipe", chose="depth"),
+    dict(what="2.2 DeepCNN/ResidualCNN depth", assignment="6 or more conv layers",
+         net=("2.2", "plain"), ours="{kw[depth]} (`--deep-depth`)",
+         not_measured="not measured for this family; the depth sweep (section `2.2-sweep`) "
+                      "varies depth in the CIFAR ResNet family"),
+    dict(what="3.1 schedule", assignment="the 1.1 settings (Adam, lr 0.001)",
+         net=("3.1", "standard"), ours="Adam lr {lr:g}, {schedule} (1.1 itself anneals)",
+         not_measured="measured by section `3.1-paired` (the same nets under the cosine), "
+                      "where it has run"),
+    dict(what="3.2 depth", assignment="one block of each type (depth not set)",
+         net=("3.2", "bottleneck"), ours="{blocks_text} per stage for every block type",
+         recipe="3.2-recipe", chose="depth", note=" for the Bottleneck alone; not applied, so "
+         "that the three compare at one depth"),
+    dict(what="3.2 wide block", assignment="a wide block", net=("3.2", "wide"),
+         ours="pre-activation (BN-ReLU-conv, as in WRN), where Basic and Bottleneck are "
+              "post-activation", not_measured=""),
+)
+
+
+def role(key, part):
+    """The net that plays `part` in section `key` ("1.1", "cnn" -> "SimpleCNN")."""
+    return ROLES[key][part]
+
+
 def folder(key):
     """The results folder of the section `key` ("1.1" -> "mnist_comparison")."""
     return BY_KEY[key].folder

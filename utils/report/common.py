@@ -35,7 +35,7 @@ MEASURE_NAMES = {"shifted": "on shifted images"}
 
 
 def comparison_name(c):
-    """'SimpleCNN − FCNet', with the measure where it is not test accuracy."""
+    """'A − B', with the measure where it is not test accuracy."""
     measure = MEASURE_NAMES.get(c.get("measure"))
     return f"{c['a']} − {c['b']}" + (f" ({measure})" if measure else "")
 
@@ -281,7 +281,8 @@ def reading_rules(reference=True):
     return (f"**How to read it.** *Overfitting*: the generalisation gap, test − train loss (and "
             f"train − test accuracy) each epoch; its trend is the least-squares slope per epoch "
             f"over the last {LATE:.0%} of the epochs, each seed's, with a 95 % interval over the "
-            f"seeds: *widening* where the interval lies above zero. *Gradient flow*: {MEASURE} of the first main-path weight layer after the "
+            f"seeds: *widening* where the interval lies above zero. *Gradient flow*: {MEASURE} "
+            f"of the first main-path weight layer after the "
             f"input over that of the last before the classifier; beyond a factor of "
             f"{FLOW_FACTOR:g} either way it is vanishing or exploding, and it is exploding too "
             f"when one step at the peak learning rate, lr × {MEASURE}, reaches {STEP_LIMIT:g} × "

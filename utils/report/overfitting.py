@@ -25,7 +25,8 @@ def _slope(x, y):
 
 def trends(groups):
     """{name: {"loss_gap", "acc_gap" (last epoch, mean over seeds), "loss_slope" (mean, low,
-    high), "acc_slope", "verdict" (widening / narrowing / flat / one seed / too few epochs, by the loss gap),
+    high), "acc_slope", "verdict" (widening / narrowing / flat / one seed / too few epochs, by
+    the loss gap),
     "lowest_loss_at_end" (the mean test loss is lowest at the last epoch: still improving)}}."""
     out = {}
     for name, runs in groups.items():

@@ -1,5 +1,5 @@
 """3.1 with power (section "3.1-paired"): every net trained on the same seeds under the cosine
-schedule, each swap's effect measured as a paired difference from StandardCNN."""
+schedule, each swap's effect measured as a paired difference from the standard net."""
 import os
 import statistics
 

@@ -80,7 +80,7 @@ def slowest(groups):
 
 
 def _slowest_cell(slowest_model):
-    """'ResNetCIFAR 183.0 (AMD EPYC, 2 threads)'."""
+    """'<model> 183.0 (AMD EPYC, 2 threads)'."""
     name, seconds, machine = slowest_model
     return f"{name} {seconds:.1f}" + (f" ({machine})" if machine else "")
 

@@ -9,7 +9,7 @@ from utils.report.common import (accuracy_table, environment_lines, fmt_int, gra
                                  image, interval_text, overfitting_sentences, param_sentences,
                                  reference_note, speed_table)
 from utils.report.runs import final, gap_of, group_by_name, mean
-from utils.sections import BY_KEY, folder, order
+from utils.sections import BY_KEY, folder, order, role
 from utils.report.verdicts import class_recall_differences, class_recalls
 
 MNIST, CIFAR = folder("1.1"), folder("1.2")
@@ -49,12 +49,13 @@ def draw(results, plots_dir):
 
 
 def _resnetlike_sentence(mnist):
-    if "ResNetLike" not in mnist:
+    name = role("1.1", "resnet")
+    if name not in mnist:
         return None
-    ours = mnist["ResNetLike"][0]["params"]
-    ref = BY_KEY["1.1"].reference.get("ResNetLike", {}).get("params")
+    ours = mnist[name][0]["params"]
+    ref = BY_KEY["1.1"].reference.get(name, {}).get("params")
     same = f" (the reference's {fmt_int(ref)})" if ref == ours else ""
-    return (f"ResNetLike uses stride-2 residual blocks (28 → 14 → 7 pixels): {fmt_int(ours)} "
+    return (f"{name} uses stride-2 residual blocks (28 → 14 → 7 pixels): {fmt_int(ours)} "
             f"parameters{same}, at a fraction of the compute the same blocks cost at stride 1 "
             "(see the MACs column; a test checks that stride 1 costs 8–12× more).")
 
@@ -126,7 +127,8 @@ def render(results, plots_dir):
             accuracy_table(mnist, BY_KEY["1.1"].reference),
             "**Speed** (train time = sum of the training passes of all epochs, evaluation "
             "excluded; inference: eval mode, median of repeated timed calls after a warm-up):",
-            speed_table(mnist), _speed_sentence(mnist, "FCNet", ["SimpleCNN", "ResNetLike"]),
+            speed_table(mnist), _speed_sentence(mnist, role("1.1", "fc"),
+                                                [role("1.1", "cnn"), role("1.1", "resnet")]),
             *detail("**Where the parameters are:**", param_sentences(mnist)),
             _curves_block(plots_dir, results.dir, MNIST, "MNIST", ("train_acc", "test_acc")),
             *detail("**Overfitting:**", overfitting_sentences(mnist),
@@ -139,13 +141,15 @@ def render(results, plots_dir):
             "### 1.2 CIFAR-10",
             *detail(_per_model_settings(cifar),
                     selection_block(results.section(CIFAR_RECIPE),
-                                    [r for n, runs in cifar.items() if n != "DeepFCNet"
+                                    [r for n, runs in cifar.items() if n != role("1.2", "fc")
                                      for r in runs]),
-                    selection_block(results.section(FC_RECIPE), cifar.get("DeepFCNet", []))),
+                    selection_block(results.section(FC_RECIPE),
+                                    cifar.get(role("1.2", "fc"), []))),
             f"**Accuracy**{reference_note(cifar)}:",
             accuracy_table(cifar, BY_KEY["1.2"].reference),
             *detail("**Speed:**", speed_table(cifar),
-                    _speed_sentence(cifar, "DeepFCNet", ["ResNetCIFAR", "ResNetCIFARRegularized"]),
+                    _speed_sentence(cifar, role("1.2", "fc"),
+                                    [role("1.2", "resnet"), role("1.2", "regularized")]),
                     "**Where the parameters are:**", param_sentences(cifar)),
             "**Overfitting:**", overfitting_sentences(cifar), _regularisation_sentence(cifar),
             image(plots_dir, results.dir, f"{CIFAR}/overfitting.png", "CIFAR-10 overfitting"),
@@ -175,7 +179,7 @@ def render(results, plots_dir):
 
 
 def _regularisation_sentence(groups):
-    a, b = groups.get("ResNetCIFAR"), groups.get("ResNetCIFARRegularized")
+    a, b = groups.get(role("1.2", "resnet")), groups.get(role("1.2", "regularized"))
     if not a or not b:
         return ""
 
@@ -191,7 +195,7 @@ def _regularisation_sentence(groups):
             f"{acc(b) - acc(a):+.4f}.")
 
 
-def class_recall_table(groups, fc="DeepFCNet", conv="ResNetCIFAR"):
+def class_recall_table(groups, fc=role("1.2", "fc"), conv=role("1.2", "resnet")):
     """Per class: each net's recall (mean over seeds) and conv − fc with its interval, the
     classes ordered by that difference (where convolution helps most first)."""
     if fc not in groups or conv not in groups:

@@ -12,12 +12,13 @@ from utils.report.common import (accuracy_table, environment_lines, extent_in_im
                                  one_seed_note, overfitting_sentences, reference_note,
                                  same_in_every_profile, speed_table)
 from utils.report.runs import final, group_by_name, mean, mean_history
-from utils.sections import BY_KEY, folder, order
+from utils.sections import BY_KEY, folder, order, role
 from utils.spec import deviation
 
 KERNEL, DEPTH = folder("2.1"), folder("2.2")
 PLOTS = BY_KEY["2.1"].plots
 KERNEL_ORDER, DEPTH_ORDER = order("2.1"), order("2.2")
+PLAIN, RESIDUAL = role("2.2", "plain"), role("2.2", "residual")
 CURVES = [("test_acc", "test accuracy"), ("train_loss", "train loss")]
 
 
@@ -46,7 +47,7 @@ def draw(results, plots_dir):
     for name, runs in depth.items():
         written += [plotting.feature_maps(runs[0], _plot(plots_dir, f"fmap_{name}.png")),
                     plotting.gradient_flow(runs[0], _plot(plots_dir, f"grad_norm_{name}.png"))]
-    pair = {n: depth[n] for n in ("DeepCNN", "ResidualCNN") if n in depth}
+    pair = {n: depth[n] for n in (PLAIN, RESIDUAL) if n in depth}
     if len(pair) == 2:
         for key, ylabel in (("test_acc", "test accuracy"), ("train_loss", "train loss")):
             written.append(plotting.curves(pair, key, f"Skip connections: {ylabel}", ylabel,
@@ -116,7 +117,7 @@ def _epochs_to(history, threshold):
 
 
 def _residual_sentences(groups):
-    deep, res = groups.get("DeepCNN"), groups.get("ResidualCNN")
+    deep, res = groups.get(PLAIN), groups.get(RESIDUAL)
     if not deep or not res:
         return ""
 
@@ -134,14 +135,14 @@ def _residual_sentences(groups):
              f"and widths; the only difference is the skip connections "
              f"({fmt_int(res[0]['params'] - deep[0]['params'])} extra parameters in the 1×1 "
              "projections where the shape changes).",
-             f"- Test accuracy: ResidualCNN {acc(res):.4f} vs DeepCNN {acc(deep):.4f} "
+             f"- Test accuracy: {RESIDUAL} {acc(res):.4f} vs {PLAIN} {acc(deep):.4f} "
              f"({acc(res) - acc(deep):+.4f}). Train loss after epoch 1: {hr[0]['train_loss']:.3f} "
              f"vs {hd[0]['train_loss']:.3f}; at the end: {hr[-1]['train_loss']:.3f} vs "
              f"{hd[-1]['train_loss']:.3f}.",
-             f"- Epochs to reach {target:.2f} test accuracy: ResidualCNN {er or 'never'}, "
-             f"DeepCNN {ed or 'never'}.",
-             f"- Gradient flow ratio at step 0 (the rule of the table above): ResidualCNN "
-             f"{start_flow(res)} vs DeepCNN {start_flow(deep)}. At this depth, with "
+             f"- Epochs to reach {target:.2f} test accuracy: {RESIDUAL} {er or 'never'}, "
+             f"{PLAIN} {ed or 'never'}.",
+             f"- Gradient flow ratio at step 0 (the rule of the table above): {RESIDUAL} "
+             f"{start_flow(res)} vs {PLAIN} {start_flow(deep)}. At this depth, with "
              "BatchNorm after every conv, the skips are not needed to keep gradients flowing; "
              "the depth sweep below removes BatchNorm and goes deeper."
              if NOT_RECORDED not in (start_flow(res), start_flow(deep)) else ""]
@@ -165,9 +166,10 @@ def render(results, plots_dir):
         out += [
             "### 2.1 Kernel size at an equal parameter budget",
             *same_in_every_profile(
-                kernels, "Same layout for all four: three conv-BN-ReLU stages (2×2 max pooling "
-                "after the first two), global average pooling, a linear classifier; only the "
-                "kernels differ (CNN_Combo: each layer is a 1×1 branch with a quarter of the "
+                kernels, f"Same layout for {', '.join(KERNEL_ORDER)}: three conv-BN-ReLU stages "
+                "(2×2 max pooling after the first two), global average pooling, a linear "
+                f"classifier; only the kernels differ ({role('2.1', 'combo')}: each layer is a "
+                "1×1 branch with a quarter of the "
                 "channels beside a 3×3 branch, concatenated). Widths come from an "
                 "equal-parameter search (`utils/train/param_search.py`)."),
             *same_in_every_profile(
@@ -201,11 +203,12 @@ def render(results, plots_dir):
         out += [
             "### 2.2 Depth and residual connections",
             *same_in_every_profile(
-                depth, "All four share the same parts: a conv3x3-BN-ReLU stem, then conv layers "
+                depth, f"{', '.join(DEPTH_ORDER)} share the same parts: a conv3x3-BN-ReLU stem, "
+                "then conv layers "
                 "split over three stages (32, 16, 8 pixels; 32, 64, 128 channels); every conv is "
                 "followed by BatchNorm; PyTorch's default (Kaiming-uniform) initialisation "
                 "everywhere."),
-            "DeepCNN is ResidualCNN with its skip connections removed "
+            f"{PLAIN} is {RESIDUAL} with its skip connections removed "
             "(`DepthCNN(residual=False)`).",
             f"**Accuracy and time**{reference_note(depth)}:",
             accuracy_table(depth, BY_KEY["2.2"].reference),
@@ -217,11 +220,11 @@ def render(results, plots_dir):
             "‖grad‖/‖weight‖ per main-path layer, which the plots show:",
             gradient_flow_table(depth, results.init_gradients()),
             "\n".join(img(f"grad_norm_{n}.png", f"gradient norms {n}") for n in depth),
-            "**Effectiveness of residual connections** (DeepCNN vs ResidualCNN):",
+            f"**Effectiveness of residual connections** ({PLAIN} vs {RESIDUAL}):",
             _residual_sentences(depth),
             img("residual_effect_test_acc.png", "residual effect test acc") + "\n"
             + img("residual_effect_train_loss.png", "residual effect train loss")
-            if "DeepCNN" in depth and "ResidualCNN" in depth else "",
+            if PLAIN in depth and RESIDUAL in depth else "",
             "**Feature maps** (one test image through every stage):",
             "\n".join(img(f"fmap_{n}.png", f"feature maps {n}") for n in depth),
             *detail("**Overfitting:**", overfitting_sentences(depth),

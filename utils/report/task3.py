@@ -10,7 +10,7 @@ from utils.report.common import (accuracy_table, by_machine, environment_lines, 
                                  full_profile, image, interval_text, mean_std,
                                  overfitting_sentences, per_machine)
 from utils.report.runs import final, group_by_name
-from utils.sections import BY_KEY, folder, order
+from utils.sections import BY_KEY, folder, order, role
 from utils.spec import deviation
 from utils.report.verdicts import (LATE_EPOCHS, late_movement, ranking, stability_measures,
                                    swap_effect)
@@ -20,12 +20,15 @@ CUSTOM, RESIDUAL = folder("3.1"), folder("3.2")
 # The residual nets' depth candidates, evaluated on a validation split (utils/train/recipe.py)
 RESIDUAL_RECIPE = folder("3.2-recipe")
 CUSTOM_ORDER, RESIDUAL_ORDER = order("3.1"), order("3.2")
+CUSTOM_NET, STANDARD = role("3.1", "custom"), role("3.1", "standard")
+# Task 1's nets 3.1 shows beside its own (same layout as SimpleCNN; the FC net for scale)
+TASK1_NETS = [role("1.1", "cnn"), role("1.1", "fc")]
 
 
 def _groups(results):
     custom = group_by_name(results.section(CUSTOM), CUSTOM_ORDER)
-    baseline = group_by_name([r for r in results.section(MNIST)
-                              if r["name"] in ("SimpleCNN", "FCNet")], ["SimpleCNN", "FCNet"])
+    baseline = group_by_name([r for r in results.section(MNIST) if r["name"] in TASK1_NETS],
+                             TASK1_NETS)
     residual = group_by_name(results.section(RESIDUAL), RESIDUAL_ORDER)
     return custom, baseline, residual
 
@@ -40,7 +43,7 @@ def draw(results, plots_dir):
     if custom:
         written.append(plotting.final_points(custom, "MNIST, custom layers: final test accuracy",
                                              os.path.join(plots_dir, CUSTOM, "test_acc.png"),
-                                             baseline="StandardCNN"))
+                                             baseline=STANDARD))
         written.append(plotting.curves(custom, "train_loss", "MNIST, custom layers: train loss",
                                        "train loss",
                                        os.path.join(plots_dir, CUSTOM, "train_loss.png")))
@@ -89,7 +92,7 @@ def _effect_cell(effect):
 
 
 def _layer_table(study, custom):
-    standard = custom.get("StandardCNN")
+    standard = custom.get(STANDARD)
     rows, twins = [], []
     for row in study["benchmark"]["rows"]:
         swap = custom.get(f"Swap_{row['custom']}")  # the net with only this layer swapped in
@@ -121,9 +124,9 @@ def _layer_table(study, custom):
          for e in study["examples"]])) if "examples" in study else ""
     return [f"Per batch of shape {shape} on {study['environment']['device_name']} (median of "
             f"{study['benchmark']['reps']} timed passes after a warm-up); difference: MNIST test "
-            "accuracy of the SimpleCNN-shaped net with only that layer swapped in, minus the "
-            "same net with standard layers (StandardCNN, trained in this section with the same "
-            "recipe).\n\n" + md_table(
+            f"accuracy of the {TASK1_NETS[0]}-shaped net with only that layer swapped in, minus "
+            f"the same net with standard layers ({STANDARD}, trained in this section with the "
+            "same recipe).\n\n" + md_table(
                 ["custom vs standard", "params (custom / standard)", "forward+backward ms",
                  "slowdown (fwd+bwd)", "test acc difference [95 % interval]"], rows),
             *detail(twin_table, examples)]
@@ -132,8 +135,8 @@ def _layer_table(study, custom):
 def _custom_model_table(custom, baseline):
     ref = BY_KEY["3.1"].reference if full_profile(custom) else None
     rows = []
-    if "CNNWithCustomLayers" in custom:
-        runs = custom["CNNWithCustomLayers"]
+    if CUSTOM_NET in custom:
+        runs = custom[CUSTOM_NET]
         if len(runs[0]["history"]) >= 5:
             at5 = [r["history"][4] for r in runs]
             # the time of the first five epochs, per machine (never averaged across machines)
@@ -141,14 +144,14 @@ def _custom_model_table(custom, baseline):
                 mean_std([sum(e["epoch_time_s"] for e in r["history"][:5]) for r in same],
                          "{:.1f}", with_n=False) + (f" on {m}" if len(machines) > 1 else "")
                 for machines in [by_machine(runs)] for m, same in machines.items())
-            rows.append(["CNNWithCustomLayers (5 epochs)", len(runs), 5,
+            rows.append([f"{CUSTOM_NET} (5 epochs)", len(runs), 5,
                          runs[0]["hyperparameters"]["schedule"], fmt_int(runs[0]["params"]),
                          mean_std([h["train_acc"] for h in at5], with_n=False),
                          mean_std([h["test_acc"] for h in at5], with_n=False), five,
-                         *_ref_cells(ref, "CNNWithCustomLayers (5 epochs)")])
+                         *_ref_cells(ref, f"{CUSTOM_NET} (5 epochs)")])
     for name, runs, ref_name in (
-            [(n, custom.get(n), n) for n in ("CNNWithCustomLayers", "StandardCNN")]
-            + [(f"{n} (Task 1)", baseline.get(n), n) for n in ("SimpleCNN", "FCNet")]):
+            [(n, custom.get(n), n) for n in (CUSTOM_NET, STANDARD)]
+            + [(f"{n} (Task 1)", baseline.get(n), n) for n in TASK1_NETS]):
         if not runs:
             continue
         rows.append([name, len(runs), len(runs[0]["history"]),
@@ -259,7 +262,7 @@ def depths(groups):
 
 
 # 3x3 convolutions a block: what decides how far a stage sees.
-THREE_BY_THREE = {"BasicResNet": 2, "BottleneckResNet": 1, "WideResNet": 2}
+THREE_BY_THREE = {role("3.2", "basic"): 2, role("3.2", "bottleneck"): 1, role("3.2", "wide"): 2}
 
 
 def _depth_sentence(groups):
@@ -327,9 +330,9 @@ def render(results, plots_dir):
             five = ("; the 5-epoch row is epoch 5 of the "
                     f"{epochs}-epoch run (constant learning rate, so it is the same training)"
                     if epochs >= 5 else "")
-            out += ["**CNNWithCustomLayers** (all four custom layers in SimpleCNN's layout) "
-                    "next to StandardCNN (the same layout with standard layers, this section's "
-                    f"recipe) and Task 1's SimpleCNN and FCNet (1.1's recipe){five}:",
+            out += [f"**{CUSTOM_NET}** (all four custom layers in {TASK1_NETS[0]}'s layout) "
+                    f"next to {STANDARD} (the same layout with standard layers, this section's "
+                    f"recipe) and Task 1's {' and '.join(TASK1_NETS)} (1.1's recipe){five}:",
                     _custom_model_table(custom, baseline),
                     *detail(_late_movement_sentence(custom, baseline), _scalar_sentences(custom),
                             "**All swap runs:**", accuracy_table(custom),
@@ -348,7 +351,7 @@ def render(results, plots_dir):
                 "a linear head, trained with the Task 1 CIFAR recipe. "
                 + _depth_sentence(residual),
                 *detail(selection_block(
-                    results.section(RESIDUAL_RECIPE), built.get("BottleneckResNet", []),
+                    results.section(RESIDUAL_RECIPE), built.get(role("3.2", "bottleneck"), []),
                     not_applied=("this search ran for the Bottleneck alone (after its as-built "
                                  "test accuracy missed an 0.80 target), so applying it would "
                                  "compare the block types at different depths; all three stay "

@@ -14,7 +14,7 @@ from utils.report.stability import largest_fall, robust_spikes
 from utils.report.stats import (MIN_SEEDS, compare_accuracies,
                                 compare_accuracies_p, compare_runs, compare_runs_p, holm,
                                 mean_interval, mean_p, resolved)
-from utils.sections import BY_KEY, SECTIONS, order
+from utils.sections import BY_KEY, SECTIONS, order, role
 
 def difference(diff, low, high, over):
     """One comparison as every verdict states it: the difference, its 95 % interval, what the
@@ -183,10 +183,11 @@ def _late_span(runs, last=LATE_EPOCHS):
 
 def late_movement(custom, baseline):
     """{net: (late span, lr schedule)}: how far test accuracy still moves from epoch to epoch
-    late in training, under this section's schedule and under Task 1's (SimpleCNN)."""
+    late in training, under this section's schedule and under Task 1's (its CNN)."""
     groups = dict(custom)
-    if "SimpleCNN" in baseline:
-        groups["SimpleCNN (Task 1)"] = baseline["SimpleCNN"]
+    cnn = role("1.1", "cnn")
+    if cnn in baseline:
+        groups[f"{cnn} (Task 1)"] = baseline[cnn]
     return {n: (_late_span(runs), runs[0]["hyperparameters"]["schedule"])
             for n, runs in groups.items() if len(runs[0]["history"]) > LATE_EPOCHS}
 
@@ -371,7 +372,7 @@ def comparisons(results):
 
 
 def paired_comparisons(results):
-    """3.1-paired, in the same shape: each net minus StandardCNN seed by seed under the cosine
+    """3.1-paired, in the same shape: each net minus the standard net seed by seed under the cosine
     schedule, a Student-t interval over those differences (the shared seed's share of the noise
     cancels, which is what gives this section its power). Nets with two or more shared seeds."""
     runs = results.section(BY_KEY[PAIRED].folder)
