@@ -8,14 +8,21 @@ Here first, in its small mode (the CPU, tiny sizes, about three minutes on 2 cor
 
     python -m benchmarks.gpu_check --small --device cpu --data-dir ../shared/data --out /tmp/gc
 
-Steps, each recorded in summary.json / summary.md (a failing step is recorded, not fatal):
+Steps in order of value, each recorded in summary.json / summary.md as soon as it ends (a
+failing step is recorded, not fatal; one that would start past --budget-seconds is recorded as
+skipped, so the check ends within its budget by construction):
   1. every task script's smoke profile, with --amp on and with --amp off;
-  2. two --deterministic runs of one spec, compared number for number;
-  3. the same spec killed (SIGKILL) after its first checkpoint and resumed, compared with them;
-  4. training throughput of every model on synthetic images of its dataset's shape, under the
-     run's autocast, as img/s and % of the matmul peak in that dtype measured alongside;
-  5. the whole full study's time estimated from measured per-step times (`--plan`);
-  6. as much of the full study as fits in --study-seconds: the task scripts' full profile in
+  2. two --deterministic runs of one spec, compared number for number, and the same spec
+     killed (SIGKILL) after its first checkpoint and resumed, compared with them;
+  3. training throughput of every model on synthetic images of its dataset's shape, in float32
+     and under bf16 autocast, as img/s and % of the matmul peak in each dtype;
+  4. the quick study (all three scripts, --profile quick; smoke in the small mode) from
+     nothing, its wall time, and its agreement with the committed CPU results of that profile:
+     each run's test accuracy against the committed one, and the report's verdicts;
+  5. one section's runs (2.1) with --workers 2 (--gpus-per-run 0.5 on a GPU: two runs share
+     it) against one at a time: wall times and identical accuracies;
+  6. the whole full study's time estimated from measured per-step times (`--plan`);
+  7. as much of the full study as fits in --study-seconds: the task scripts' full profile in
      order, writing normal result JSON (whose environment names the device) into
      <out>/results, packed as results.tar.gz.
 
@@ -53,6 +60,7 @@ from utils.results import (BadResult, read_result, write_json_atomic,  # noqa: E
 # The check's whole time on a lent GPU (a window of about 10 minutes), and what it keeps back
 # at the end for writing the summary and packing the results.
 BUDGET_S = 420
+SMALL_BUDGET_S = 270  # the CPU dry run: under 5 minutes with the margin
 PACK_MARGIN_S = 30
 
 MNIST_MODELS = {"FCNet", "SimpleCNN", "ResNetLike", "SwappableCNN", "StandardCNN",
@@ -149,26 +157,101 @@ def synthetic_loader(dataset, device, channels_last):
 
 
 def step_throughput(args):
+    """Every model's training rate in float32 and under bf16 autocast, each beside the matmul
+    peak of its dtype measured alternately with it."""
     from benchmarks.train_throughput import train_rates
 
-    amp = args.device == "cuda"
     names = list(MODELS) if not args.small else ["FCNet", "ResNetCIFAR"]
     rows = []
     for name in names:
         dataset = "mnist" if name in MNIST_MODELS else "cifar10"
         cl = name != "FCNet" and name != "DeepFCNet"
-        rates, peaks = train_rates(name, synthetic_loader(dataset, args.device, cl), args.device,
-                                   steps=2 if args.small else 30, warmup=1 if args.small else 5,
-                                   repeats=3, channels_last=cl,
-                                   min_seconds=0.05 if args.small else 0.5,
-                                   execution=Execution(amp=amp), peak_dtype=peak_dtype(amp))
         macs = count_macs(build_model(name), SHAPES[dataset])
-        rate, peak = statistics.median(rates), statistics.median(peaks)
-        rows.append({"model": name, "img_s": rate, "macs": macs, "peak_tflop_s": peak / 1e12,
-                     "pct_of_peak": 100 * macs * 6 * rate / peak,
-                     "img_s_range": [min(rates), max(rates)]})
-    return {"ok": True, "amp": amp, "peak_dtype": str(peak_dtype(amp)).removeprefix("torch."),
-            "rows": rows}
+        row = {"model": name, "macs": macs}
+        for label, amp in (("fp32", False), ("bf16", True)):
+            rates, peaks = train_rates(
+                name, synthetic_loader(dataset, args.device, cl), args.device,
+                steps=2 if args.small else 30, warmup=1 if args.small else 5, repeats=3,
+                channels_last=cl, min_seconds=0.05 if args.small else 0.5,
+                execution=Execution(amp=amp), peak_dtype=peak_dtype(amp, args.device))
+            rate, peak = statistics.median(rates), statistics.median(peaks)
+            row.update({f"img_s_{label}": rate, f"pct_of_peak_{label}": 100 * macs * 6 * rate
+                        / peak, f"img_s_range_{label}": [min(rates), max(rates)]})
+        row["bf16_speedup"] = row["img_s_bf16"] / row["img_s_fp32"]
+        rows.append(row)
+    return {"ok": True, "rows": rows}
+
+
+def _accuracies(folder):
+    """{run id: (test accuracy, test images)} of the training runs under a results folder."""
+    out = {}
+    for path in glob.glob(os.path.join(folder, "*", "*__seed*.json")):
+        try:
+            r = read_result(path, {"run_id": str, "final": dict, "test_size": int})
+        except BadResult:
+            continue
+        out[f"{os.path.basename(os.path.dirname(path))}/{r['run_id']}"] = (
+            r["final"]["test_acc"], r["test_size"])
+    return out
+
+
+def agreement_with(folder, committed):
+    """Each run trained here against the committed run of the same id: the accuracy difference
+    and whether it lies within the 95 % interval of two independent accuracies on its test
+    images; then the report's verdicts, here against there (utils/report/findings.agreement)."""
+    from utils.report.findings import agreement
+    from utils.report.table import Results
+    from utils.report.verdicts import comparisons
+
+    here, there = _accuracies(folder), _accuracies(committed)
+    runs = []
+    for run in sorted(set(here) & set(there)):
+        (a, n), (b, _) = here[run], there[run]
+        half = 1.96 * ((a * (1 - a) + b * (1 - b)) / n) ** 0.5
+        runs.append({"run": run, "here": a, "committed": b, "difference": a - b,
+                     "within_interval": abs(a - b) <= half})
+    verdicts = agreement(comparisons(Results(folder)), comparisons(Results(committed)))
+    return {"runs_compared": len(runs), "within_interval": sum(r["within_interval"] for r in runs),
+            "largest_difference": max((abs(r["difference"]) for r in runs), default=None),
+            "verdicts": {k: verdicts[k] for k in ("agree", "unresolved", "flipped", "total")},
+            "runs": runs}
+
+
+def step_quick(args, work):
+    """The quick study from nothing (smoke in the small mode), timed, and compared with the
+    committed CPU results of the same profile where the repository holds them."""
+    profile = "smoke" if args.small else "quick"
+    folder = os.path.join(work, "quick")
+    start, rows = time.perf_counter(), []
+    for name in SCRIPTS:
+        code, seconds, last = script(args, [name, "--profile", profile], folder, 1200)
+        rows.append({"script": name, "exit": code, "seconds": round(seconds, 1),
+                     "last_line": last[:160]})
+    out = {"ok": all(r["exit"] == 0 for r in rows), "profile": profile,
+           "wall_s": time.perf_counter() - start, "scripts": rows}
+    committed = os.path.join(ROOT, "results", profile)
+    if glob.glob(os.path.join(committed, "*", "*__seed*.json")):
+        out["agreement"] = agreement_with(os.path.join(folder, "results"), committed)
+    else:
+        out["agreement"] = {"skipped": f"no committed results of the {profile} profile"}
+    return out
+
+
+def step_workers(args, work):
+    """2.1's runs with two workers sharing the device against one at a time."""
+    profile = "smoke" if args.small else "quick"
+    argv = [SCRIPTS[1], "--section", "2.1", "--profile", profile]
+    share = ["--gpus-per-run", "0.5"] if args.device == "cuda" else []
+    timed = {}
+    for label, extra in (("one at a time", []), ("two workers", ["--workers", "2", *share])):
+        folder = os.path.join(work, f"workers_{len(timed)}")
+        code, seconds, last = script(args, [*argv, *extra], folder, 900)
+        timed[label] = {"exit": code, "seconds": round(seconds, 1), "last_line": last[:160],
+                        "accuracies": _accuracies(os.path.join(folder, "results"))}
+    one, two = timed["one at a time"], timed["two workers"]
+    return {"ok": one["exit"] == 0 and two["exit"] == 0, "share": share, **timed,
+            "speedup": one["seconds"] / two["seconds"] if two["seconds"] else None,
+            "same_accuracies": one["accuracies"] == two["accuracies"]}
 
 
 def step_plan(args):
@@ -238,11 +321,29 @@ def markdown(summary):
                      + (f": {step['skipped']}" if "skipped" in step else ""))
     tp = summary["steps"].get("throughput", {})
     if tp.get("rows"):
-        lines += ["", f"Training throughput, batch 128, {tp['peak_dtype']} autocast "
-                  f"{'on' if tp['amp'] else 'off'}:", "",
-                  md_table(["model", "img/s", "MACs/image", f"% of {tp['peak_dtype']} peak"],
-                           [[r["model"], f"{r['img_s']:,.0f}", f"{r['macs'] / 1e6:.1f} M",
-                             f"{r['pct_of_peak']:.1f} %"] for r in tp["rows"]])]
+        lines += ["", "Training throughput, batch 128, float32 against bf16 autocast:", "",
+                  md_table(["model", "MACs/image", "img/s fp32", "img/s bf16", "bf16 speed-up",
+                            "% of peak fp32 / bf16"],
+                           [[r["model"], f"{r['macs'] / 1e6:.1f} M", f"{r['img_s_fp32']:,.0f}",
+                             f"{r['img_s_bf16']:,.0f}", f"{r['bf16_speedup']:.2f}×",
+                             f"{r['pct_of_peak_fp32']:.0f} % / {r['pct_of_peak_bf16']:.0f} %"]
+                            for r in tp["rows"]])]
+    quick = summary["steps"].get("quick", {})
+    if "wall_s" in quick:
+        a = quick["agreement"]
+        lines += ["", f"The {quick['profile']} study from nothing: {quick['wall_s'] / 60:.1f} min"
+                  + (f"; against the committed CPU runs, {a['within_interval']} of "
+                     f"{a['runs_compared']} test accuracies within their 95 % interval "
+                     f"(largest difference {a['largest_difference']:.4f}), verdicts agreeing "
+                     f"{a['verdicts']['agree']} of {a['verdicts']['total']}"
+                     if "runs_compared" in a else f" ({a['skipped']})")]
+    workers = summary["steps"].get("workers", {})
+    if workers.get("speedup"):
+        lines += ["", f"2.1 with two workers {' '.join(workers['share'])}: "
+                  f"{workers['two workers']['seconds']:.0f} s against "
+                  f"{workers['one at a time']['seconds']:.0f} s one at a time "
+                  f"({workers['speedup']:.2f}×), accuracies "
+                  f"{'identical' if workers['same_accuracies'] else 'different'}"]
     plan_step = summary["steps"].get("plan", {})
     if "estimated_training_s" in plan_step:
         lines += ["", f"Whole study ({plan_step['runs']} runs), estimated training time: "
@@ -291,16 +392,18 @@ def parse(argv):
     p.add_argument("--out", default=os.path.join("results", "gpu_check"))
     p.add_argument("--study-seconds", type=int_in(1, 3600), default=480,
                    help="at most this long for step 6, the full study as far as it gets")
-    p.add_argument("--budget-seconds", type=int_in(30, 7200), default=BUDGET_S,
-                   help="the whole check's time: a step that would start past it is recorded "
-                        "as skipped, and the study gets what is left (less a margin to pack "
-                        "the results)")
+    p.add_argument("--budget-seconds", type=int_in(30, 7200), default=None,
+                   help=f"the whole check's time (default {BUDGET_S}, {SMALL_BUDGET_S} with "
+                        "--small): a step that would start past it is recorded as skipped, and "
+                        "the study gets what is left (less a margin to pack the results)")
     p.add_argument("--stage", metavar="DIR", help="prepare DIR to travel, then exit")
     p.add_argument("--cifar-train", type=int_in(1, 50_000), default=5000,
                    help="--stage: CIFAR train images")
     p.add_argument("--cifar-test", type=int_in(1, 10_000), default=1000,
                    help="--stage: CIFAR test images")
     args = p.parse_args(argv)
+    if args.budget_seconds is None:
+        args.budget_seconds = SMALL_BUDGET_S if args.small else BUDGET_S
     if args.device == "cuda" and not torch.cuda.is_available():
         p.error("--device cuda was asked for but this torch sees no CUDA GPU; use --device cpu")
     if args.stage and os.path.exists(args.stage) and not os.path.isdir(args.stage):
@@ -335,7 +438,9 @@ def main(argv=None):
     summary = {"environment": environment(args.device), "small": args.small, "steps": {}}
     steps = {"smoke (amp on/off)": lambda: step_smoke(args, work),
              "determinism and kill-resume": lambda: step_determinism_and_resume(args, work),
-             "throughput": lambda: step_throughput(args), "plan": lambda: step_plan(args),
+             "throughput": lambda: step_throughput(args),
+             "quick study": lambda: step_quick(args, work),
+             "workers": lambda: step_workers(args, work), "plan": lambda: step_plan(args),
              "study": lambda: step_study(args, work)}
     began = time.perf_counter()
     for name, step in steps.items():

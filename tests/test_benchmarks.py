@@ -178,16 +178,30 @@ def test_gpu_check_summary_names_every_step_and_the_estimate():
 
     summary = {"environment": {"device_name": "NVIDIA H200", "torch": "2.11.0"},
                "steps": {"smoke": {"ok": True, "seconds": 60},
-                         "throughput": {"ok": True, "seconds": 30, "amp": True,
-                                        "peak_dtype": "bfloat16",
-                                        "rows": [{"model": "ResNetCIFAR", "img_s": 20000.0,
-                                                  "macs": 49_120_512, "pct_of_peak": 1.5}]},
+                         "throughput": {"ok": True, "seconds": 30, "rows": [
+                             {"model": "ResNetCIFAR", "macs": 49_120_512, "img_s_fp32": 10000.0,
+                              "img_s_bf16": 20000.0, "bf16_speedup": 2.0,
+                              "pct_of_peak_fp32": 3.0, "pct_of_peak_bf16": 1.5}]},
+                         "quick": {"ok": True, "seconds": 200, "profile": "quick",
+                                   "wall_s": 180.0, "agreement": {
+                                       "runs_compared": 59, "within_interval": 57,
+                                       "largest_difference": 0.031,
+                                       "verdicts": {"agree": 17, "total": 19}}},
+                         "workers": {"ok": True, "seconds": 40, "share": ["--gpus-per-run", "0.5"],
+                                     "one at a time": {"seconds": 30.0},
+                                     "two workers": {"seconds": 20.0}, "speedup": 1.5,
+                                     "same_accuracies": True},
                          "plan": {"ok": True, "seconds": 5, "runs": 82,
                                   "estimated_training_s": 600.0},
                          "study": {"ok": False, "seconds": 480}}}
     md = gpu_check.markdown(summary)
-    assert "| ResNetCIFAR | 20,000 | 49.1 M | 1.5 % |" in md
+    assert "| ResNetCIFAR | 49.1 M | 10,000 | 20,000 | 2.00× | 3 % / 2 % |" in md
     assert "estimated training time: 10.0 min" in md and "- study: FAILED (480 s)" in md
+    assert ("quick study from nothing: 3.0 min; against the committed CPU runs, 57 of 59 test "
+            "accuracies within their 95 % interval (largest difference 0.0310), verdicts "
+            "agreeing 17 of 19") in md
+    assert "2.1 with two workers --gpus-per-run 0.5: 20 s against 30 s one at a time (1.50×), " \
+        "accuracies identical" in md
 
 
 def _smoke_run(data_root, results_dir, seed=0):
@@ -299,8 +313,8 @@ def test_gpu_check_writes_its_summary_after_every_step_and_skips_what_the_budget
             return {"ok": True}
         return run
 
-    for name in ("step_smoke", "step_determinism_and_resume", "step_throughput", "step_plan",
-                 "step_study"):
+    for name in ("step_smoke", "step_determinism_and_resume", "step_throughput", "step_quick",
+                 "step_workers", "step_plan", "step_study"):
         monkeypatch.setattr(gpu_check, name, step(name))
     monkeypatch.setattr(gpu_check, "unstage", lambda data_dir: None)
     monkeypatch.setattr(gpu_check, "require_data", lambda root, names: None)
@@ -311,6 +325,7 @@ def test_gpu_check_writes_its_summary_after_every_step_and_skips_what_the_budget
     assert list(seen[2][1]) == ["smoke", "determinism"]  # on disk before the third began
     steps = json.loads((tmp_path / "out" / "summary.json").read_text())["steps"]
     assert "250 s budget" in steps["plan"]["skipped"] and "skipped" in steps["study"]
+    assert all("skipped" in steps[k] for k in ("quick", "workers"))
     assert "plan: skipped" in (tmp_path / "out" / "summary.md").read_text()
 
 
@@ -324,3 +339,25 @@ def test_custom_backward_benchmark_times_both_layers_at_every_stage_shape_and_la
         (name, shape, cl) for name in ("SwishBeta", "MixPool2d")
         for shape in custom_backward.SHAPES for cl in (False, True)]
     assert all(r["ratio"] == pytest.approx(r["custom_ms"] / r["twin_ms"]) for r in rows)
+
+
+def test_gpu_check_compares_each_run_with_the_committed_one_within_its_interval(tmp_path):
+    """On 10,000 test images 0.90 against 0.91 lies outside the 95 % interval of two
+    independent accuracies (±0.0081), 0.985 against 0.986 inside it (±0.0033)."""
+    import json
+
+    from benchmarks import gpu_check
+    from tests.conftest import result_record
+
+    for folder, (fc, cnn) in (("here", (0.985, 0.90)), ("there", (0.986, 0.91))):
+        path = tmp_path / folder / "mnist_comparison"
+        path.mkdir(parents=True)
+        for name, acc in (("FCNet", fc), ("SimpleCNN", cnn)):
+            (path / f"{name}__seed0.json").write_text(json.dumps(result_record(
+                name, 0, acc, section="mnist_comparison", params=1000)))
+    a = gpu_check.agreement_with(str(tmp_path / "here"), str(tmp_path / "there"))
+    runs = {r["run"]: r for r in a["runs"]}
+    assert a["runs_compared"] == 2 and a["within_interval"] == 1
+    assert runs["mnist_comparison/FCNet__seed0"]["within_interval"]
+    assert not runs["mnist_comparison/SimpleCNN__seed0"]["within_interval"]
+    assert abs(a["largest_difference"] - 0.01) < 1e-12
