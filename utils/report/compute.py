@@ -5,16 +5,10 @@ only (the one most of the section's runs used), never averaged across machines."
 import os
 import statistics
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
-
-from utils.report.common import by_machine, count, image, main_machine  # noqa: E402
-from utils.report.runs import final, group_by_name  # noqa: E402
-from utils.report.plotting import _save  # noqa: E402
-from utils.sections import BY_KEY  # noqa: E402
+from utils.report import plotting
+from utils.report.common import by_machine, image, main_machine
+from utils.report.runs import final, group_by_name
+from utils.sections import BY_KEY
 
 SECTIONS = {"2.1": "kernel size", "2.2": "depth", "3.2": "residual block"}
 
@@ -44,36 +38,14 @@ def points(runs, order=None):
 
 
 def draw(results, plots_dir):
-    """One figure per section: accuracy against MACs (log scale) and against s/epoch."""
+    """One figure per section: accuracy against MACs and against s/epoch (plotting.py)."""
     written = []
     for key, what in SECTIONS.items():
         runs = results.section(BY_KEY[key].folder)
-        if not runs:
-            continue
-        machine, pts = points(runs, BY_KEY[key].order)
-        fig, axes = plt.subplots(1, 2, figsize=(10, 4.4))
-        for ax, x, label in ((axes[0], "macs", "MACs per image, millions"),
-                             (axes[1], "s_per_epoch", f"training s/epoch on {machine} "
-                                                      "(hollow: another machine, named)")):
-            for i, (name, p) in enumerate(pts.items()):
-                timing = x == "s_per_epoch"
-                elsewhere = timing and p["time_machine"] != machine
-                seeds = p["time_seeds"] if timing else p["seeds"]
-                label = (f"{name} ({count(seeds, 'seed')}"
-                         + (f", on {p['time_machine']}" if elsewhere else "") + ")")
-                ax.errorbar(p[x], p["acc"], yerr=p["acc_sd"], fmt="o", color=f"C{i % 10}",
-                            mfc="white" if elsewhere else f"C{i % 10}", capsize=3, label=label)
-            ax.set(xlabel=label, ylabel="test accuracy (mean ± sd over seeds)")
-            ax.grid(alpha=0.3)
-            ax.legend(fontsize=7, loc="best", framealpha=0.8)
-        macs = [p["macs"] for p in pts.values()]
-        if max(macs) > 5 * min(macs):  # a wide range (depth): log scale, major ticks labelled
-            axes[0].set_xscale("log")
-            axes[0].xaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
-            axes[0].xaxis.set_minor_formatter(NullFormatter())
-        axes[0].xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1e6:g}"))
-        fig.suptitle(f"{key} {what}: accuracy against compute")
-        written.append(_save(fig, os.path.join(plots_dir, figure(key))))
+        if runs:
+            machine, pts = points(runs, BY_KEY[key].order)
+            written.append(plotting.accuracy_against_compute(
+                f"{key} {what}", machine, pts, os.path.join(plots_dir, figure(key))))
     return written
 
 

@@ -3,20 +3,14 @@ schedule, each swap's effect measured as a paired difference from the standard n
 import os
 import statistics
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
-
-from utils.report.plotting import _save  # noqa: E402
-from utils.markdown import md_table  # noqa: E402
-from utils.report.parts import detail  # noqa: E402
-from utils.report.common import count, image, interval_text  # noqa: E402
-from utils.report.runs import final, group_by_name  # noqa: E402
-from utils.sections import BY_KEY, folder, order  # noqa: E402
-from utils.report.stats import MIN_SEEDS  # noqa: E402
-from utils.report.verdicts import PAIRED, comparisons, paired_effects  # noqa: E402
+from utils.markdown import md_table
+from utils.report import plotting
+from utils.report.parts import detail
+from utils.report.common import count, image, interval_text
+from utils.report.runs import final, group_by_name
+from utils.sections import BY_KEY, folder, order
+from utils.report.stats import MIN_SEEDS
+from utils.report.verdicts import PAIRED, comparisons, paired_effects
 
 CUSTOM_PAIRED = folder("3.1-paired")
 PLOTS = BY_KEY["3.1-paired"].plots
@@ -28,38 +22,8 @@ def draw(results, plots_dir):
     effects = paired_effects(results.section(CUSTOM_PAIRED))
     if not effects:
         return []
-    fig, ax = plt.subplots(figsize=(7.6, 0.6 * len(effects) + 1.8))
-    names = list(effects)
-    for i, name in enumerate(names):
-        e = effects[name]
-        few = e["seeds"] < MIN_SEEDS  # as the findings table: no interval, no verdict
-        ax.plot([e["mean"]], [i], "x" if few else "o",
-                color="C0" if e["resolved"] and not few else "C7")
-        if not few:
-            ax.plot([e["family_low"], e["family_high"]], [i, i], lw=6, alpha=0.25,
-                    color="C0" if e["resolved_in_family"] else "C7")
-            ax.plot([e["low"], e["high"]], [i, i], color="C0" if e["resolved"] else "C7")
-    ax.axvline(0, color="k", lw=0.8)
-    # The axis spans the 95 % intervals; a Bonferroni band wider than that (few seeds) is cut
-    # at the edge and the title says so, rather than squeezing every interval to a dot.
-    ends = [x for e in effects.values()
-            for x in ((e["low"], e["high"]) if e["seeds"] >= MIN_SEEDS else (e["mean"],))]
-    ends += [0.0]
-    pad = 0.15 * (max(ends) - min(ends) or 1e-3)
-    ax.set_xlim(min(ends) - pad, max(ends) + pad)
-    clipped = any(e["seeds"] >= MIN_SEEDS and (e["family_low"] < min(ends) - pad or
-                                      e["family_high"] > max(ends) + pad)
-                  for e in effects.values())
-    ax.xaxis.set_major_locator(MaxNLocator(6))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:+.4f}"))
-    ax.set(yticks=range(len(names)), yticklabels=names,
-           xlabel=f"test accuracy − {BASELINE}'s on the same seed",
-           title="3.1 paired effects: 95 % t-interval over seeds (line),\nBonferroni-corrected "
-                 "(band" + (", cut at the axis" if clipped else "") + "); grey: unresolved"
-                 + (f"\n×: fewer than {MIN_SEEDS} seeds, no interval"
-                    if any(e["seeds"] < MIN_SEEDS for e in effects.values()) else ""))
-    ax.grid(alpha=0.3, axis="x")
-    return [_save(fig, os.path.join(plots_dir, PLOTS, "paired_effects.png"))]
+    return [plotting.paired_effects(effects, BASELINE,
+                                    os.path.join(plots_dir, PLOTS, "paired_effects.png"))]
 
 
 def _verdict(is_resolved):

@@ -1,4 +1,6 @@
-"""Plots as pure functions of result dicts (the JSON files): redrawable without training."""
+"""Plots as pure functions of result dicts (the JSON files): redrawable without training. Every
+figure of the report is drawn here; the section modules hand it their numbers."""
+import math
 import os
 
 import matplotlib
@@ -7,10 +9,12 @@ matplotlib.use("Agg")  # no screen on the training machines
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import seaborn as sns  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from matplotlib.ticker import (FuncFormatter, LogLocator, MaxNLocator,  # noqa: E402
+                               NullFormatter)
 
 from utils.report.common import comparison_name, extent_in_image  # noqa: E402
 from utils.report.gradient_flow import MEASURE, has_weight_norms, layer_names, profile  # noqa: E402
+from utils.report.stats import MIN_SEEDS  # noqa: E402
 
 
 def _save(fig, path):
@@ -415,3 +419,156 @@ def comparisons_figure(rows, path):
     ax.legend(fontsize=7, loc="upper left")
     ax.grid(alpha=0.3, axis="x", which="both")
     return [_save(fig, path)]
+
+
+# --- the depth sweep (utils/report/sweep.py) ------------------------------------------------
+# (residual, batchnorm) -> label, colour, line style
+SWEEP_STYLES = {(True, True): ("residual, BN", "C0", "-"), (False, True): ("plain, BN", "C3", "-"),
+                (True, False): ("residual, no BN", "C0", ":"),
+                (False, False): ("plain, no BN", "C3", ":")}
+
+
+def sweep_gradients(configs, depths, path):
+    """Per-weight gradient along the depth at initialisation, one panel per depth."""
+    fig, axes = plt.subplots(1, len(depths), figsize=(4.6 * len(depths), 4.0), squeeze=False)
+    for ax, depth in zip(axes[0], depths):
+        for (d, residual, bn), run in configs.items():
+            if d != depth or not run["gradient_flow"]:
+                continue
+            label, colour, ls = SWEEP_STYLES[(residual, bn)]
+            values = np.array([np.nan if v is None or v == 0 else v
+                               for v in profile(run["gradient_flow"][0]["layers"])[1]])
+            ax.plot(np.arange(1, len(values) + 1), values, color=colour, ls=ls, marker=".",
+                    label=label)
+        ax.set(yscale="log", title=f"{depth} layers, at initialisation (step 0)",
+               xlabel="conv layer (input → output)", ylabel=MEASURE)
+        ax.grid(alpha=0.3, which="both")
+    axes[0][0].legend(fontsize=8)
+    return _save(fig, path)
+
+
+def sweep_accuracy(families, depths, classes, path):
+    """Final accuracy against depth: the mean over seeds (as the text and table state it), each
+    seed a dot, bars the 95 % interval over seeds where several ran, else over the test images;
+    a diverged run a cross (it sits at chance like a net that learned nothing)."""
+    fig, ax = plt.subplots(figsize=(8.6, 4.4))
+    for key, family in families.items():
+        label, colour, ls = SWEEP_STYLES[key]
+        xs, accs, lows, highs = map(np.array, zip(*family["points"]))
+        ax.errorbar(xs, accs, yerr=[accs - lows, highs - accs], color=colour, ls=ls,
+                    marker="o", capsize=3, label=label)
+        ax.plot(*zip(*family["seeds"]), ".", color=colour, alpha=0.4)
+        if family["diverged"]:
+            ax.plot(*zip(*family["diverged"]), "x", color="k", ms=11, mew=2, zorder=5)
+    ax.axhline(1 / classes, color="0.5", ls="--", lw=1, label=f"chance (1/{classes})")
+    if any(f["diverged"] for f in families.values()):
+        ax.plot([], [], "x", color="k", ms=9, mew=2, label="diverged (loss non-finite)")
+    ax.set(xlabel="depth (weight layers)", ylabel="test accuracy (last epoch)", xticks=depths,
+           title="Depth sweep: test accuracy, mean over seeds (dots: seeds; bars: 95 % "
+                 "interval over seeds, over the test images where one seed ran)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: no point hidden
+    return _save(fig, path)
+
+
+def sweep_train_loss(configs, depths, path):
+    """Training loss per step (running mean over 50 steps), log scale, one panel per depth."""
+    fig, axes = plt.subplots(1, len(depths), figsize=(4.6 * len(depths), 4.0), squeeze=False,
+                             sharey=True)
+    for ax, depth in zip(axes[0], depths):
+        for (d, residual, bn), run in configs.items():
+            if d != depth:
+                continue
+            loss = np.array([np.nan if v is None else v for v in run["trace"]["loss"]])
+            window = min(50, len(loss))
+            smooth = np.convolve(np.nan_to_num(loss, nan=np.inf), np.ones(window) / window,
+                                 mode="valid")
+            label, colour, ls = SWEEP_STYLES[(residual, bn)]
+            steps_per_epoch = math.ceil(run["train_size"] / run["hyperparameters"]["batch_size"])
+            ax.plot((np.arange(len(smooth)) + window) / steps_per_epoch, smooth, color=colour,
+                    ls=ls, label=label + (" (diverged)" if run["diverged"] else ""))
+        ax.set(yscale="log", title=f"{depth} layers", xlabel="epoch",
+               ylabel="training loss (running mean of 50 steps)")
+        ax.grid(alpha=0.3, which="both")
+    axes[0][0].legend(fontsize=8)
+    return _save(fig, path)
+
+
+def accuracy_against_compute(title, machine, pts, path):
+    """Accuracy against MACs per image (log scale over a wide range) and against s/epoch on
+    one machine (a net timed only elsewhere hollow, its machine named), from compute.points."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.4))
+    for ax, x, label in ((axes[0], "macs", "MACs per image, millions"),
+                         (axes[1], "s_per_epoch", f"training s/epoch on {machine} "
+                                                  "(hollow: another machine, named)")):
+        for i, (name, p) in enumerate(pts.items()):
+            timing = x == "s_per_epoch"
+            elsewhere = timing and p["time_machine"] != machine
+            seeds = p["time_seeds"] if timing else p["seeds"]
+            label = (f"{name} ({seeds} seed{'s' * (seeds != 1)}"
+                     + (f", on {p['time_machine']}" if elsewhere else "") + ")")
+            ax.errorbar(p[x], p["acc"], yerr=p["acc_sd"], fmt="o", color=f"C{i % 10}",
+                        mfc="white" if elsewhere else f"C{i % 10}", capsize=3, label=label)
+        ax.set(xlabel=label, ylabel="test accuracy (mean ± sd over seeds)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="best", framealpha=0.8)
+    macs = [p["macs"] for p in pts.values()]
+    if max(macs) > 5 * min(macs):  # a wide range (depth): log scale, major ticks labelled
+        axes[0].set_xscale("log")
+        axes[0].xaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+        axes[0].xaxis.set_minor_formatter(NullFormatter())
+    axes[0].xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1e6:g}"))
+    fig.suptitle(f"{title}: accuracy against compute")
+    return _save(fig, path)
+
+
+def paired_effects(effects, baseline, path):
+    """3.1's paired effects (verdicts.paired_effects): each net's mean difference from the
+    baseline with its 95 % t-interval and its Bonferroni band; a cross where too few seeds."""
+    fig, ax = plt.subplots(figsize=(7.6, 0.6 * len(effects) + 1.8))
+    names = list(effects)
+    for i, name in enumerate(names):
+        e = effects[name]
+        few = e["seeds"] < MIN_SEEDS  # as the findings table: no interval, no verdict
+        ax.plot([e["mean"]], [i], "x" if few else "o",
+                color="C0" if e["resolved"] and not few else "C7")
+        if not few:
+            ax.plot([e["family_low"], e["family_high"]], [i, i], lw=6, alpha=0.25,
+                    color="C0" if e["resolved_in_family"] else "C7")
+            ax.plot([e["low"], e["high"]], [i, i], color="C0" if e["resolved"] else "C7")
+    ax.axvline(0, color="k", lw=0.8)
+    # The axis spans the 95 % intervals; a Bonferroni band wider than that (few seeds) is cut
+    # at the edge and the title says so, rather than squeezing every interval to a dot.
+    ends = [x for e in effects.values()
+            for x in ((e["low"], e["high"]) if e["seeds"] >= MIN_SEEDS else (e["mean"],))]
+    ends += [0.0]
+    pad = 0.15 * (max(ends) - min(ends) or 1e-3)
+    ax.set_xlim(min(ends) - pad, max(ends) + pad)
+    clipped = any(e["seeds"] >= MIN_SEEDS and (e["family_low"] < min(ends) - pad or
+                                      e["family_high"] > max(ends) + pad)
+                  for e in effects.values())
+    ax.xaxis.set_major_locator(MaxNLocator(6))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:+.4f}"))
+    ax.set(yticks=range(len(names)), yticklabels=names,
+           xlabel=f"test accuracy − {baseline}'s on the same seed",
+           title="3.1 paired effects: 95 % t-interval over seeds (line),\nBonferroni-corrected "
+                 "(band" + (", cut at the axis" if clipped else "") + "); grey: unresolved"
+                 + (f"\n×: fewer than {MIN_SEEDS} seeds, no interval"
+                    if any(e["seeds"] < MIN_SEEDS for e in effects.values()) else ""))
+    ax.grid(alpha=0.3, axis="x")
+    return _save(fig, path)
+
+
+def lr_sweep(curves, path):
+    """3.2's stability test: per block the mean test accuracy against the peak learning rate
+    ({block: (rates, means, [(rate, a seed's accuracy)])}), each seed a dot."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for i, (model, (lrs, means, seeds)) in enumerate(curves.items()):
+        ax.plot(lrs, means, marker="o", color=f"C{i}", label=f"{model} (mean over seeds)")
+        ax.scatter(*zip(*seeds), s=12, color=f"C{i}", alpha=0.5)
+    ax.set(xscale="log", xlabel="peak learning rate (one-cycle)",
+           ylabel="test accuracy (last epoch)",
+           title="3.2 stability: accuracy against the peak learning rate")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
+    return _save(fig, path)

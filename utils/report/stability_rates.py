@@ -3,19 +3,14 @@ peak learning rates; the table and its verdicts, from the JSON."""
 import os
 import statistics
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from utils.report.plotting import _save  # noqa: E402
-from utils.markdown import md_table  # noqa: E402
-from utils.report.parts import detail  # noqa: E402
-from utils.report.common import count, image, interval_text  # noqa: E402
-from utils.report.runs import final  # noqa: E402
-from utils.sections import BY_KEY, folder  # noqa: E402
-from utils.report.stats import accuracy_interval  # noqa: E402
-from utils.report.verdicts import TRAINED_FRACTION, by_block, rate_sweep  # noqa: E402
+from utils.markdown import md_table
+from utils.report import plotting
+from utils.report.parts import detail
+from utils.report.common import count, image, interval_text
+from utils.report.runs import final
+from utils.sections import BY_KEY, folder
+from utils.report.stats import accuracy_interval
+from utils.report.verdicts import TRAINED_FRACTION, by_block, rate_sweep
 
 RESIDUAL_STABILITY = folder("3.2-stability")
 PLOTS = BY_KEY["3.2-stability"].plots
@@ -25,19 +20,11 @@ def draw(results, plots_dir):
     blocks = by_block(results.section(RESIDUAL_STABILITY))
     if not blocks:
         return []
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    for i, (model, rates) in enumerate(blocks.items()):
-        lrs = [runs[0]["spec"]["lr"] for runs in rates]
-        ax.plot(lrs, [statistics.mean(final(runs, "test_acc")) for runs in rates],
-                marker="o", color=f"C{i}", label=f"{model} (mean over seeds)")
-        seeds = [(r["spec"]["lr"], r["final"]["test_acc"]) for runs in rates for r in runs]
-        ax.scatter(*zip(*seeds), s=12, color=f"C{i}", alpha=0.5)
-    ax.set(xscale="log", xlabel="peak learning rate (one-cycle)",
-           ylabel="test accuracy (last epoch)",
-           title="3.2 stability: accuracy against the peak learning rate")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend()
-    return [_save(fig, os.path.join(plots_dir, PLOTS, "stability_lr_sweep.png"))]
+    curves = {model: ([runs[0]["spec"]["lr"] for runs in rates],
+                      [statistics.mean(final(runs, "test_acc")) for runs in rates],
+                      [(r["spec"]["lr"], r["final"]["test_acc"]) for runs in rates for r in runs])
+              for model, rates in blocks.items()}
+    return [plotting.lr_sweep(curves, os.path.join(plots_dir, PLOTS, "stability_lr_sweep.png"))]
 
 
 def edge_sentence(sweep):

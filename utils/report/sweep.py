@@ -3,30 +3,20 @@
 The verdicts are computed as numbers first (`sweep_verdicts`), then printed; each accuracy
 comparison carries a 95 % interval over the test images (one seed per configuration).
 """
-import math
 import os
 import statistics
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from utils.report.gradient_flow import MEASURE, profile  # noqa: E402
-from utils.report.plotting import _save  # noqa: E402
-from utils.markdown import md_table  # noqa: E402
-from utils.report.common import flow_cell, fmt_int, image, interval_text  # noqa: E402
-from utils.report.parts import detail  # noqa: E402
-from utils.sections import BY_KEY, folder  # noqa: E402
-from utils.report.stats import accuracy_interval, mean_interval  # noqa: E402
-from utils.report.verdicts import (by_config, init_flow, seeds_by_config,  # noqa: E402
+from utils.report import plotting
+from utils.markdown import md_table
+from utils.report.common import flow_cell, fmt_int, image, interval_text
+from utils.report.parts import detail
+from utils.sections import BY_KEY, folder
+from utils.report.stats import accuracy_interval, mean_interval
+from utils.report.verdicts import (by_config, init_flow, seeds_by_config,
                                    sweep_verdicts)
 
 DEPTH_SWEEP = folder("2.2-sweep")
 PLOTS = BY_KEY["2.2-sweep"].plots
-STYLES = {(True, True): ("residual, BN", "C0", "-"), (False, True): ("plain, BN", "C3", "-"),
-          (True, False): ("residual, no BN", "C0", ":"), (False, False): ("plain, no BN", "C3", ":")}
 
 
 def test_interval(run):
@@ -49,82 +39,28 @@ def accuracy_with_interval(runs):
 
 
 def draw(results, plots_dir):
+    """The sweep's three figures (utils/report/plotting.py): the gradient along the depth at
+    initialisation, the final accuracy against depth, the training loss per step."""
     configs = by_config(results.section(DEPTH_SWEEP))
     if not configs:
         return []
     depths = sorted({d for d, _, _ in configs})
-    paths = []
-
-    # Per-weight gradient along the depth at initialisation, one panel per depth.
-    fig, axes = plt.subplots(1, len(depths), figsize=(4.6 * len(depths), 4.0), squeeze=False)
-    for ax, depth in zip(axes[0], depths):
-        for (d, residual, bn), run in configs.items():
-            if d != depth or not run["gradient_flow"]:
-                continue
-            label, colour, ls = STYLES[(residual, bn)]
-            values = np.array([np.nan if v is None or v == 0 else v
-                               for v in profile(run["gradient_flow"][0]["layers"])[1]])
-            ax.plot(np.arange(1, len(values) + 1), values, color=colour, ls=ls, marker=".",
-                    label=label)
-        ax.set(yscale="log", title=f"{depth} layers, at initialisation (step 0)",
-               xlabel="conv layer (input → output)", ylabel=MEASURE)
-        ax.grid(alpha=0.3, which="both")
-    axes[0][0].legend(fontsize=8)
-    paths.append(_save(fig, os.path.join(plots_dir, PLOTS, "sweep_grad_init.png")))
-
-    # Final accuracy against depth: the mean over seeds (as the text and table state it), each
-    # seed a dot, bars the 95 % interval over seeds where several ran, else over the test images.
     seeded = seeds_by_config(results.section(DEPTH_SWEEP))
-    fig, ax = plt.subplots(figsize=(8.6, 4.4))
-    for key, (label, colour, ls) in STYLES.items():
-        points = [(d, seeded[(d, *key)]) for d in depths if (d, *key) in seeded]
-        if not points:
-            continue
-        xs, accs, lows, highs = map(np.array, zip(*accuracy_points(seeded, key)))
-        ax.errorbar(xs, accs, yerr=[accs - lows, highs - accs], color=colour, ls=ls,
-                    marker="o", capsize=3, label=label)
-        for d, runs in points:
-            ax.plot([d] * len(runs), [r["final"]["test_acc"] for r in runs], ".", color=colour,
-                    alpha=0.4)
-        # a diverged run sits at chance too: a cross tells it from a net that only learned
-        # nothing
-        diverged = [(d, r["final"]["test_acc"]) for d, runs in points for r in runs
-                    if r["diverged"]]
-        if diverged:
-            ax.plot(*zip(*diverged), "x", color="k", ms=11, mew=2, zorder=5)
-    any_run = next(iter(configs.values()))
-    ax.axhline(1 / len(any_run["classes"]), color="0.5", ls="--", lw=1,
-               label=f"chance (1/{len(any_run['classes'])})")
-    if any(r["diverged"] for r in configs.values()):
-        ax.plot([], [], "x", color="k", ms=9, mew=2, label="diverged (loss non-finite)")
-    ax.set(xlabel="depth (weight layers)", ylabel="test accuracy (last epoch)", xticks=depths,
-           title="Depth sweep: test accuracy, mean over seeds (dots: seeds; bars: 95 % "
-                 "interval over seeds, over the test images where one seed ran)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: no point hidden
-    paths.append(_save(fig, os.path.join(plots_dir, PLOTS, "sweep_accuracy.png")))
+    families = {}
+    for key in plotting.SWEEP_STYLES:
+        runs = [(d, seeded[(d, *key)]) for d in depths if (d, *key) in seeded]
+        if runs:
+            families[key] = {"points": accuracy_points(seeded, key),
+                             "seeds": [(d, r["final"]["test_acc"]) for d, rs in runs for r in rs],
+                             "diverged": [(d, r["final"]["test_acc"]) for d, rs in runs
+                                          for r in rs if r["diverged"]]}
+    classes = len(next(iter(configs.values()))["classes"])
 
-    # Training loss per step (running mean over 50 steps), log scale, one panel per depth.
-    fig, axes = plt.subplots(1, len(depths), figsize=(4.6 * len(depths), 4.0), squeeze=False,
-                             sharey=True)
-    for ax, depth in zip(axes[0], depths):
-        for (d, residual, bn), run in configs.items():
-            if d != depth:
-                continue
-            loss = np.array([np.nan if v is None else v for v in run["trace"]["loss"]])
-            window = min(50, len(loss))
-            smooth = np.convolve(np.nan_to_num(loss, nan=np.inf), np.ones(window) / window,
-                                 mode="valid")
-            label, colour, ls = STYLES[(residual, bn)]
-            steps_per_epoch = math.ceil(run["train_size"] / run["hyperparameters"]["batch_size"])
-            ax.plot((np.arange(len(smooth)) + window) / steps_per_epoch, smooth, color=colour,
-                    ls=ls, label=label + (" (diverged)" if run["diverged"] else ""))
-        ax.set(yscale="log", title=f"{depth} layers", xlabel="epoch",
-               ylabel="training loss (running mean of 50 steps)")
-        ax.grid(alpha=0.3, which="both")
-    axes[0][0].legend(fontsize=8)
-    paths.append(_save(fig, os.path.join(plots_dir, PLOTS, "sweep_train_loss.png")))
-    return paths
+    def path(name):
+        return os.path.join(plots_dir, PLOTS, name)
+    return [plotting.sweep_gradients(configs, depths, path("sweep_grad_init.png")),
+            plotting.sweep_accuracy(families, depths, classes, path("sweep_accuracy.png")),
+            plotting.sweep_train_loss(configs, depths, path("sweep_train_loss.png"))]
 
 
 def _family(residual, bn):
