@@ -12,6 +12,13 @@ which is how a slower machine's time is estimated (README).
     python -m benchmarks.quick_wall                       # writes results/benchmarks/quick_wall.json
     python -m benchmarks.quick_wall --work /tmp/qw        # keep the fresh results there
     python -m benchmarks.quick_wall --workers 2           # + the same study, 2 runs at once
+    python -m benchmarks.quick_wall --amp-compare         # float32 against --amp on (bf16)
+
+`--amp-compare` trains the quick study twice from nothing, float32 and under bf16 autocast,
+script by script in turn (each script's two runs back to back, so a change in the machine's
+load falls on both), and records the wall-time ratio and how many of the report's verdicts
+(resolved after Holm, and which way) the bf16 study reaches as the float32 one does, in
+results/benchmarks/amp_quick.json.
 """
 import os
 import statistics
@@ -31,6 +38,7 @@ from utils.train.runner import RunSpec  # noqa: E402
 from utils.sections import SCRIPTS, SECTIONS  # noqa: E402
 
 DEFAULT_OUT = os.path.join("results", "benchmarks", "quick_wall.json")
+AMP_OUT = os.path.join("results", "benchmarks", "amp_quick.json")
 # The slower machine the README answers for: the issue measured per-epoch times 1.1-2.1x the
 # committed ones on another machine of this kind.
 SLOWER = 1.8
@@ -61,20 +69,56 @@ def epoch_ratios(fresh_dir, committed_dir):
     return ratios
 
 
+def run_script(script, results, plots, data_dir, extra=()):
+    """One task script's quick profile as a user runs it; returns its record."""
+    t = time.perf_counter()
+    code = subprocess.call([sys.executable, os.path.join(ROOT, script), "--profile", "quick",
+                            "--no-progress", "--results-dir", results, "--plots-dir", plots,
+                            "--data-dir", data_dir, *extra], cwd=ROOT)
+    return {"script": script, "wall_s": time.perf_counter() - t, "exit_code": code}
+
+
+def verdicts(results_dir):
+    """{comparison: +1 / -1 where it survives Holm (its sign), 0 where it does not}."""
+    from utils.report.table import Results
+    from utils.report.verdicts import comparisons
+
+    return {f"{c['section']} {c['a']} − {c['b']}": (c["difference"] > 0) - (c["difference"] < 0)
+            if c["resolved_holm"] else 0 for c in comparisons(Results(results_dir))}
+
+
+def amp_compare(work, data_dir):
+    """The quick study from nothing in float32 and under --amp on, script by script in turn."""
+    sides = {amp: {"scripts": [], "results": os.path.join(work, amp, "results", "quick")}
+             for amp in ("off", "on")}
+    for script in SCRIPTS:
+        for amp, side in sides.items():
+            side["scripts"].append(run_script(script, side["results"],
+                                              os.path.join(work, amp, "plots", "quick"),
+                                              data_dir, ("--amp", amp)))
+    walls = {amp: sum(s["wall_s"] for s in side["scripts"]) for amp, side in sides.items()}
+    fp32, bf16 = (verdicts(sides[amp]["results"]) for amp in ("off", "on"))
+    shared = sorted(set(fp32) & set(bf16))
+    differ = [k for k in shared if fp32[k] != bf16[k]]
+    return {"profile": "quick", "environment": environment("cpu"),
+            "wall_s": {"fp32": walls["off"], "bf16": walls["on"]},
+            "bf16_over_fp32": walls["on"] / walls["off"],
+            "scripts": {amp: side["scripts"] for amp, side in sides.items()},
+            "verdicts": {"compared": len(shared), "agree": len(shared) - len(differ),
+                         "resolved_fp32": sum(v != 0 for v in fp32.values()),
+                         "resolved_bf16": sum(v != 0 for v in bf16.values()),
+                         "differ": [{"comparison": k, "fp32": fp32[k], "bf16": bf16[k]}
+                                    for k in differ]}}
+
+
 def measure(work, data_dir, threads=None, workers=1):
     results, plots = os.path.join(work, "results", "quick"), os.path.join(work, "plots", "quick")
     scripts = []
     start = time.perf_counter()
+    extra = ((["--threads", str(threads)] if threads else [])
+             + (["--workers", str(workers)] if workers > 1 else []))
     for script in SCRIPTS:
-        t = time.perf_counter()
-        cmd = [sys.executable, os.path.join(ROOT, script), "--profile", "quick", "--no-progress",
-               "--results-dir", results, "--plots-dir", plots, "--data-dir", data_dir]
-        if threads:
-            cmd += ["--threads", str(threads)]
-        if workers > 1:
-            cmd += ["--workers", str(workers)]
-        code = subprocess.call(cmd, cwd=ROOT)
-        scripts.append({"script": script, "wall_s": time.perf_counter() - t, "exit_code": code})
+        scripts.append(run_script(script, results, plots, data_dir, extra))
     total = time.perf_counter() - start
     runs = sum(len(load_section(results, s.folder)) for s in SECTIONS)
     ratios = epoch_ratios(results, os.path.join(ROOT, "results", "quick"))
@@ -98,9 +142,24 @@ def main(argv=None):
     p.add_argument("--workers", type=int_in(2, 64), default=None,
                    help="also run the same study from nothing with N runs at once (one thread "
                         "each, --workers N), right after the sequential one, and record the ratio")
-    p.add_argument("--out", default=DEFAULT_OUT)
+    p.add_argument("--amp-compare", action="store_true",
+                   help="instead: the quick study in float32 against --amp on (bf16), in turn; "
+                        f"writes {AMP_OUT}")
+    p.add_argument("--out", default=None,
+                   help=f"the record (default {DEFAULT_OUT}, or {AMP_OUT} with --amp-compare)")
     args = p.parse_args(argv)
     work = args.work or tempfile.mkdtemp(prefix="quick_wall.")
+    if args.amp_compare:
+        record = amp_compare(work, args.data_dir)
+        out = args.out or AMP_OUT
+        write_json_atomic(os.path.join(ROOT, out) if not os.path.isabs(out) else out, record)
+        v = record["verdicts"]
+        print(f"quick study: bf16 {record['wall_s']['bf16'] / 60:.1f} min against float32 "
+              f"{record['wall_s']['fp32'] / 60:.1f} min ({record['bf16_over_fp32']:.2f}x); "
+              f"verdicts agreeing {v['agree']} of {v['compared']}")
+        return 1 if any(s["exit_code"] for side in record["scripts"].values() for s in side) \
+            else 0
+    args.out = args.out or DEFAULT_OUT
     record = measure(work, args.data_dir, args.threads)
     if args.workers:
         side = measure(os.path.join(work, f"workers{args.workers}"), args.data_dir, threads=1,

@@ -1,5 +1,6 @@
 """The speed tools run end to end on a tiny fake MNIST and write what the README table needs."""
 import json
+import os
 
 import pytest
 import torch
@@ -361,3 +362,43 @@ def test_gpu_check_compares_each_run_with_the_committed_one_within_its_interval(
     assert runs["mnist_comparison/FCNet__seed0"]["within_interval"]
     assert not runs["mnist_comparison/SimpleCNN__seed0"]["within_interval"]
     assert abs(a["largest_difference"] - 0.01) < 1e-12
+
+
+def test_amp_compare_times_both_studies_in_turn_and_counts_the_verdicts_they_share(
+        tmp_path, monkeypatch):
+    """The scripts are stood in for by result files: float32 resolves SimpleCNN − FCNet and
+    ResNetLike − SimpleCNN, bf16 neither; ResNetLike − FCNet is unresolved in both."""
+    import json
+
+    from benchmarks import quick_wall
+    from tests.conftest import result_record
+    from utils.report import readme
+
+    order = []
+
+    def fake_script(script, results, plots, data_dir, extra=()):
+        amp = extra[extra.index("--amp") + 1]
+        order.append((script, amp))
+        folder = os.path.join(results, "mnist_comparison")
+        os.makedirs(folder, exist_ok=True)
+        cnn = [0.993, 0.994, 0.992] if amp == "off" else [0.985, 0.988, 0.982]
+        for seed in range(3):
+            for name, acc in (("FCNet", [0.985, 0.986, 0.984][seed]), ("SimpleCNN", cnn[seed]),
+                              ("ResNetLike", [0.985, 0.986, 0.984][seed])):
+                with open(os.path.join(folder, f"{name}__seed{seed}.json"), "w") as f:
+                    json.dump(result_record(name, seed, acc, section="mnist_comparison"), f)
+        return {"script": script, "wall_s": 10.0 if amp == "off" else 25.0, "exit_code": 0}
+
+    monkeypatch.setattr(quick_wall, "run_script", fake_script)
+    record = quick_wall.amp_compare(str(tmp_path / "work"), "unused")
+    # in turn: each script float32 then bf16
+    assert order == [(s, amp) for s in quick_wall.SCRIPTS for amp in ("off", "on")]
+    assert record["bf16_over_fp32"] == 2.5 and record["wall_s"]["fp32"] == 30.0
+    v = record["verdicts"]
+    assert (v["compared"], v["agree"], v["resolved_fp32"], v["resolved_bf16"]) == (3, 1, 2, 0)
+    assert v["differ"] == [{"comparison": "1.1 ResNetLike − SimpleCNN", "fp32": -1, "bf16": 0},
+                           {"comparison": "1.1 SimpleCNN − FCNet", "fp32": 1, "bf16": 0}]
+    os.makedirs(tmp_path / "results" / "benchmarks")
+    (tmp_path / "results" / "benchmarks" / "amp_quick.json").write_text(json.dumps(record))
+    text = readme.amp_block(str(tmp_path))
+    assert "**2.50×** the float32 wall time" in text and "**1 of 3** comparisons" in text

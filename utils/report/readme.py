@@ -261,13 +261,31 @@ def drift_block(root=ROOT, tables=None):
     return table(path)
 
 
+def amp_block(root=ROOT, tables=None):
+    """The quick study under --amp on (bf16 autocast) against float32, from its record."""
+    path = os.path.join(root, "results", "benchmarks", "amp_quick.json")
+    if not os.path.exists(path):
+        return ("bf16 against float32 on a whole study: not measured yet (`python -m "
+                "benchmarks.quick_wall --amp-compare`).")
+    r = read_json(path)
+    v, env = r["verdicts"], r["environment"]
+    return (f"The quick study from nothing under `--amp on` (bf16 autocast) took "
+            f"**{r['bf16_over_fp32']:.2f}×** the float32 wall time on {env['cpu']}, "
+            f"{count(env['threads'], 'thread')} ({r['wall_s']['bf16'] / 60:.1f} min against "
+            f"{r['wall_s']['fp32'] / 60:.1f} min, the two run script by script in turn: "
+            f"`python -m benchmarks.quick_wall --amp-compare`), and reached the float32 study's "
+            f"verdict on **{v['agree']} of {v['compared']}** comparisons (resolved after Holm "
+            f"and which way, or unresolved; {v['resolved_fp32']} resolved in float32, "
+            f"{v['resolved_bf16']} in bf16). float32 stays the study's reference.")
+
+
 def answers_block(root=ROOT, tables=None):
     """The plain answers of the full study (utils/report/answers.py), from its results."""
     results = Results(os.path.join(root, "results"))
     return answers.readme_block(results, comparisons(results))
 
 
-BLOCKS = {"answers": answers_block, "timings": timing_table, "headline": headline_table, "benchmark": benchmark_table,
+BLOCKS = {"answers": answers_block, "amp": amp_block, "timings": timing_table, "headline": headline_table, "benchmark": benchmark_table,
           "quick_wall": quick_wall_block, "drift": drift_block}
 
 
