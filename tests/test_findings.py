@@ -39,7 +39,7 @@ def test_findings_use_seeds_where_both_sides_have_them_and_test_images_otherwise
     assert all(c["p_holm"] >= c["p"] for c in rows.values()) and cnn_fc["resolved_holm"]
     part = render(Results(str(tmp_path)))
     # the findings table of DETAILS.md: one row per comparison, with its Holm verdict
-    rows = [line for line in part.details.splitlines() if line.startswith("| 1.1 |")]
+    rows = [line for line in part.splitlines() if line.startswith("| 1.1 |")]
     assert len(rows) == 3 and "SimpleCNN − FCNet" in rows[0] and "| resolved (p" in rows[0]
 
 
@@ -85,7 +85,7 @@ def test_paired_section_is_compared_seed_by_seed_and_kept_apart_from_the_constan
     assert paired["difference"] == pytest.approx(0.0006)
     assert (paired["seeds_a"], paired["acc_b"]) == (3, pytest.approx(0.993))
     assert ("3.1-paired", "Swap_MixPool2d", "StandardCNN") not in rows
-    table = render(Results(str(tmp_path))).details  # the full table is reference
+    table = render(Results(str(tmp_path)))
     assert table.count("| 3.1-paired | Swap_SwishBeta − StandardCNN |") == 1
 
 

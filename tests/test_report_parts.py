@@ -7,7 +7,7 @@ import pytest
 from tests.conftest import result_record
 from utils.report import compute
 from utils.report.common import machine_of
-from utils.report.parts import detail, split
+from utils.report.parts import join
 from utils.report.readme import slowest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -15,15 +15,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LIMITS = {"results/REPORT.md": 2500, "results/quick/REPORT.md": 2000, "README.md": 3000}
 
 
-def test_split_keeps_every_chunk_in_order_for_details_and_the_unmarked_ones_apart():
-    part = split(["## Task", "### 1.1 MNIST", "accuracy table", *detail("speed table", ""),
-                  "### 1.2 CIFAR-10", "### 2.1 (sweep) Kernel × size", *detail("recipe")])
-    assert part.report.split("\n\n") == ["## Task", "### 1.1 MNIST", "accuracy table",
-                                          "### 1.2 CIFAR-10", "### 2.1 (sweep) Kernel × size"]
-    # a heading with nothing behind it (1.2) is left out of DETAILS.md; the empty chunk too
-    assert part.details.split("\n\n") == ["## Task", "### 1.1 MNIST", "accuracy table",
-                                           "speed table", "### 2.1 (sweep) Kernel × size",
-                                           "recipe"]
+def test_a_sections_text_keeps_its_chunks_in_order_and_drops_empty_headings():
+    text = join(["## Task", "### 1.1 MNIST", "accuracy table", "speed table", "",
+                 "### 1.2 CIFAR-10", "### 2.1 (sweep) Kernel × size", "recipe"])
+    # a heading with nothing behind it (1.2) is left out; the empty chunk too
+    assert text.split("\n\n") == ["## Task", "### 1.1 MNIST", "accuracy table", "speed table",
+                                   "### 2.1 (sweep) Kernel × size", "recipe"]
 
 
 def test_committed_documents_stay_within_their_word_limits():
@@ -95,8 +92,8 @@ def test_calibration_is_shown_for_every_run_that_recorded_it_and_not_recorded_ot
     centres, acc, counts = rows["FCNet"]["reliability"]
     assert counts.sum() == n and counts[14] == 500 and counts[8] == 500
     assert acc[14] == pytest.approx(0.95) and acc[8] == pytest.approx(0.55)
-    part = calibration.render(Results(str(tmp_path)), str(tmp_path / "plots"))
-    assert part.report == "" and "not recorded" in part.details
+    text = calibration.render(Results(str(tmp_path)), str(tmp_path / "plots"))
+    assert "not recorded" in text
 
 
 def test_the_matched_table_puts_each_runs_params_under_params_and_its_deviation_beside(tmp_path):

@@ -13,7 +13,7 @@ import os
 from utils.report import (answers, calibration, compute, findings, plotting, superseded,
                           task1, task2, task3, verdicts, why)
 from utils.report.departures import departures
-from utils.report.parts import DETAILS_FILE, Part
+from utils.report.parts import DETAILS_FILE
 from utils.results import write_text_atomic
 from utils.sections import SECTIONS, TASK1, TASK2, TASK3
 from utils.report.table import Results
@@ -83,7 +83,7 @@ def write_report(results, plots_dir, full=None):
              *(render(results, plots_dir) for render in SECTION_RENDERERS[1:]),
              departures(results), calibration.render(results, plots_dir),
              superseded.render(results)]
-    parts = [p if isinstance(p, Part) else Part(p, p) for p in parts if p]
+    parts = [p for p in parts if p]
     missing = missing_models(results)
     missing_text = ("**Missing** (declared, but without a usable result: not trained yet, or "
                     "each of its files skipped with a warning naming it; left out of every "
@@ -94,12 +94,11 @@ def write_report(results, plots_dir, full=None):
     report = (answers.render(results, rows, plots_dir, missing_text, full_rows) if parts else
               "# CNN versus fully connected networks: what we found\n\nNo run has finished yet.\n")
     write_text_atomic(path, report)
-    details = [p.details for p in parts if p.details]
     write_text_atomic(os.path.join(results.dir, DETAILS_FILE),
                       "# The tables and plots behind REPORT.md\n\n"
                       f"Generated with the report from the result files in "
                       f"`{os.path.basename(os.path.normpath(results.dir))}/` "
                       "(`utils/report/build.py` and the section modules it assembles). "
                       "Accuracies are at the last epoch.\n\n"
-                      + "\n\n".join(details) + "\n")
+                      + "\n\n".join(parts) + "\n")
     return path

@@ -10,7 +10,6 @@ from utils import predictions
 from utils.markdown import md_table
 from utils.report import plotting
 from utils.report.common import image
-from utils.report.parts import Part
 from utils.report.runs import final, group_by_name, mean
 from utils.sections import SECTIONS
 
@@ -73,7 +72,7 @@ def render(results, plots_dir):
     if drawn:
         text.append(image(plots_dir, results.dir, FIGURE,
                           "reliability: accuracy against confidence"))
-    return Part("", "\n\n".join(text))
+    return "\n\n".join(text)
 
 
 def draw(results, plots_dir):

@@ -9,7 +9,6 @@ import statistics
 import urllib.parse
 
 from utils.markdown import md_table
-from utils.report.parts import detail
 from utils.report.gradient_flow import (MEASURE, flow_ratio, largest_step, layer_names,
                                         signal_ratio)
 from utils.report.stability import ROBUST_FLOOR, ROBUST_K, SPIKE_WINDOW
@@ -98,12 +97,6 @@ def full_profile(groups):
     """Whether every run of the groups trained on the full profile: only those compare with the
     reference's accuracies and times (a reduced profile's tables leave them out)."""
     return all(r["profile"] == "full" for runs in groups.values() for r in runs)
-
-
-def same_in_every_profile(groups, *chunks):
-    """Chunks that no profile changes (parameter counts, analytic receptive fields): in the
-    full profile's REPORT.md; a reduced profile keeps them in its DETAILS.md."""
-    return list(chunks) if full_profile(groups) else detail(*chunks)
 
 
 def reference_note(groups, text="the reference's numbers beside ours"):

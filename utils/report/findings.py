@@ -4,7 +4,7 @@ verdicts.comparisons computes the numbers; `render` only prints them."""
 
 from utils.markdown import md_table
 from utils.report.common import comparison_name, interval_text, reading_rules
-from utils.report.parts import detail, split
+from utils.report.parts import join
 from utils.sections import BY_KEY
 from utils.report.verdicts import FAMILY_ALPHA, comparisons
 
@@ -45,8 +45,7 @@ def interval_of(c):
 
 
 def render(results, rows=None, full_rows=None):
-    """The findings: the table of every comparison, as a Part (utils/report/parts.py), or
-    None."""
+    """The findings: the table of every comparison (DETAILS.md's markdown), or None."""
     rows = comparisons(results) if rows is None else rows
     if not rows:
         return None
@@ -66,16 +65,16 @@ def render(results, rows=None, full_rows=None):
             row += ([interval_of(f), OUTCOME_WORDS[outcome.get(key, "full unresolved")]]
                     if f else ["—", "not run in full"])
     resolved_count = sum(c["resolved"] for c in rows)
-    return split([
+    return join([
         "## Findings",
         _profile_note(results), agreement_block(rows, full_rows),
         f"{len(rows)} comparisons in all: {resolved_count} resolve alone, "
         f"{sum(c['resolved_holm'] for c in rows)} after Holm's correction for all of them.",
-        *detail(f"Every comparison the report makes. The last column corrects for all "
+        *[f"Every comparison the report makes. The last column corrects for all "
                 f"{len(rows)} (Holm's step-down method on each test's p-value, adjusted p "
                 f"shown: the chance of any false resolution among them stays below "
                 f"{FAMILY_ALPHA * 100:g} %).",
-                md_table(headers, cells), reading_rules(reference=full_rows is None))])
+                md_table(headers, cells), reading_rules(reference=full_rows is None)]])
 
 
 

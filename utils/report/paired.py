@@ -5,7 +5,6 @@ import statistics
 
 from utils.markdown import md_table
 from utils.report import plotting
-from utils.report.parts import detail
 from utils.report.common import count, image, interval_text
 from utils.report.runs import final, group_by_name
 from utils.sections import BY_KEY, folder, order
@@ -76,7 +75,7 @@ def render(results, plots_dir):
         f"{hp['lr']}, {count(hp['epochs'], 'epoch')}; each difference is taken seed by seed "
         f"against {BASELINE} (the findings table's `3.1-paired` rows).",
         *pending,
-        *detail("Each difference with a 95 % Student-t interval over the seeds, its verdict "
+        *["Each difference with a 95 % Student-t interval over the seeds, its verdict "
                 "alone and after Holm's correction across the report (the report's one "
                 "verdict); last, for reference only, the interval widened for this section's "
                 "own family of comparisons (Bonferroni over the nets compared here), which "
@@ -86,4 +85,4 @@ def render(results, plots_dir):
                           "[section-family Bonferroni CI]"], rows),
                 *([f"Each comparison alone: {sum(e['resolved'] for e in effects.values())} of "
                    f"{len(effects)} resolved; {family}."] if family else []),
-                image(plots_dir, results.dir, f"{PLOTS}/paired_effects.png", "paired effects"))]
+                image(plots_dir, results.dir, f"{PLOTS}/paired_effects.png", "paired effects")]]

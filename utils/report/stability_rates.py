@@ -5,7 +5,6 @@ import statistics
 
 from utils.markdown import md_table
 from utils.report import plotting
-from utils.report.parts import detail
 from utils.report.common import count, image, interval_text
 from utils.report.runs import final
 from utils.sections import BY_KEY, folder
@@ -110,7 +109,7 @@ def render(results, plots_dir):
         f"included; a seed trained when its loss stayed finite and its test accuracy reached "
         f"{TRAINED_FRACTION:.0%} of the block's best mean):", bound,
         image(plots_dir, results.dir, f"{PLOTS}/stability_lr_sweep.png", "lr sweep"),
-        *detail(md_table(["block", "peak lr", "seeds", "diverged", "trained",
+        md_table(["block", "peak lr", "seeds", "diverged", "trained",
                           "test acc [95 % interval] or mean (range)",
                           "largest fall in test acc (any seed)", "loss spikes (all seeds)",
-                          "highest lr that trained"], rows))]
+                          "highest lr that trained"], rows)]

@@ -5,7 +5,7 @@ import json
 import os
 
 from utils.markdown import md_table
-from utils.report.parts import detail, split
+from utils.report.parts import join
 
 
 def render(results):
@@ -23,12 +23,12 @@ def render(results):
         rows.append([f"`{r['section_folder']}/{r['run_id']}`", f"{r['test_acc']:.4f}",
                      spec.get("schedule", "—"), json.dumps(spec.get("model_kwargs", {})),
                      f"`{r['committed_in']}`", r["superseded_by"]])
-    return split([
+    return join([
         "## Superseded results (disclosed)",
         f"{len(runs)} final runs were replaced after their test accuracy was seen (each listed "
         f"with what replaced it) and {len(reruns)} by a rerun of the same spec; every old file "
         "is kept under `results/superseded/`.",
-        *detail(
+        *[
             "These final runs were replaced after their test accuracy was seen: most by a recipe "
             "then chosen on a validation split carved from train (the `-recipe` sections), but the "
             "search itself was prompted by a test result, so both are listed; the last column says "
@@ -38,4 +38,4 @@ def render(results):
             *([f"{len(reruns)} more results were replaced by a rerun of the same spec, to record "
                 "what an older version did not (per-image predictions, weight norms); the old "
                 "files are kept there too, listed in `results/superseded/index.json`."]
-               if reruns else []))])
+               if reruns else [])]])

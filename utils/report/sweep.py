@@ -9,7 +9,6 @@ import statistics
 from utils.report import plotting
 from utils.markdown import md_table
 from utils.report.common import flow_cell, fmt_int, image, interval_text
-from utils.report.parts import detail
 from utils.sections import BY_KEY, folder
 from utils.report.stats import accuracy_interval, mean_interval
 from utils.report.verdicts import (by_config, init_flow, seeds_by_config,
@@ -184,8 +183,7 @@ def render(results, plots_dir):
         f"{', '.join(map(str, depths))}, each with and without its skip connections and with "
         f"and without BatchNorm, from He initialisation, on one recipe for all "
         f"({hp['epochs']} epochs).",
-        *detail(
-            f"Recipe: batch {hp['batch_size']}, {hp['optimizer'].upper()} "
+        f"Recipe: batch {hp['batch_size']}, {hp['optimizer'].upper()} "
             f"(momentum {hp['momentum']}), {hp['schedule']} schedule peaking at lr {hp['lr']}, "
             f"weight decay {hp['weight_decay']}, {hp['augmentation']}. Accuracies: the mean over "
             f"seeds with its 95 % Student-t interval where a net has three or more seeds, else "
@@ -194,10 +192,10 @@ def render(results, plots_dir):
             f"images (exact McNemar where both recorded their predictions). A run whose loss "
             f"became non-finite is recorded as diverged (its accuracy is then chance). Gradient "
             f"flow (lowest seed) at step 0 and at the last sampled step, by the report's one "
-            f"rule (— where the loss was already non-finite)."),
+            f"rule (— where the loss was already non-finite).",
         headline(runs),
         image(plots_dir, results.dir, f"{PLOTS}/sweep_accuracy.png", "accuracy by depth"),
-        *detail(
+        *[
             "**Findings** (each with its 95 % interval; unresolved where it includes zero):",
             findings(runs),
             md_table(["net", "depth", "skips", "BN", "params", "seeds", "train acc (eval)",
@@ -218,6 +216,6 @@ def render(results, plots_dir):
             if verdicts["depth_effect"] else "",
             image(plots_dir, results.dir, f"{PLOTS}/sweep_grad_init.png", "gradient at init")
             + "\n" + image(plots_dir, results.dir, f"{PLOTS}/sweep_train_loss.png",
-                           "training loss")),
+                           "training loss")],
     ]
     return [x for x in lines if x]

@@ -3,7 +3,7 @@ import os
 
 from utils.report import plotting
 from utils.markdown import md_table
-from utils.report.parts import detail, split
+from utils.report.parts import join
 from utils.report.recipe import selection_block
 from utils.report.common import (accuracy_table, environment_lines, fmt_int, gradient_flow_table,
                                  image, interval_text, overfitting_sentences, param_sentences,
@@ -120,37 +120,37 @@ def render(results, plots_dir):
     if mnist:
         out += [
             "### 1.1 MNIST", _hyper_line(mnist),
-            *detail(selection_block(results.section(MNIST_RECIPE),
+            *[selection_block(results.section(MNIST_RECIPE),
                                     [r for runs in mnist.values() for r in runs]),
-                    _resnetlike_sentence(mnist)),
+                    _resnetlike_sentence(mnist)],
             f"**Accuracy**{reference_note(mnist)}:",
             accuracy_table(mnist, BY_KEY["1.1"].reference),
             "**Speed** (train time = sum of the training passes of all epochs, evaluation "
             "excluded; inference: eval mode, median of repeated timed calls after a warm-up):",
             speed_table(mnist), _speed_sentence(mnist, role("1.1", "fc"),
                                                 [role("1.1", "cnn"), role("1.1", "resnet")]),
-            *detail("**Where the parameters are:**", param_sentences(mnist)),
+            *["**Where the parameters are:**", param_sentences(mnist)],
             _curves_block(plots_dir, results.dir, MNIST, "MNIST", ("train_acc", "test_acc")),
-            *detail("**Overfitting:**", overfitting_sentences(mnist),
+            *["**Overfitting:**", overfitting_sentences(mnist),
                     image(plots_dir, results.dir, f"{MNIST}/overfitting.png", "MNIST overfitting"),
                     "**Loss curves:**",
-                    _curves_block(plots_dir, results.dir, MNIST, "MNIST", ("train_loss", "test_loss"))),
+                    _curves_block(plots_dir, results.dir, MNIST, "MNIST", ("train_loss", "test_loss"))],
         ]
     if cifar:
         out += [
             "### 1.2 CIFAR-10",
-            *detail(_per_model_settings(cifar),
+            *[_per_model_settings(cifar),
                     selection_block(results.section(CIFAR_RECIPE),
                                     [r for n, runs in cifar.items() if n != role("1.2", "fc")
                                      for r in runs]),
                     selection_block(results.section(FC_RECIPE),
-                                    cifar.get(role("1.2", "fc"), []))),
+                                    cifar.get(role("1.2", "fc"), []))],
             f"**Accuracy**{reference_note(cifar)}:",
             accuracy_table(cifar, BY_KEY["1.2"].reference),
-            *detail("**Speed:**", speed_table(cifar),
+            *["**Speed:**", speed_table(cifar),
                     _speed_sentence(cifar, role("1.2", "fc"),
                                     [role("1.2", "resnet"), role("1.2", "regularized")]),
-                    "**Where the parameters are:**", param_sentences(cifar)),
+                    "**Where the parameters are:**", param_sentences(cifar)],
             "**Overfitting:**", overfitting_sentences(cifar), _regularisation_sentence(cifar),
             image(plots_dir, results.dir, f"{CIFAR}/overfitting.png", "CIFAR-10 overfitting"),
             "**Gradient flow**: the backpropagated signal at initialisation (the gradient at "
@@ -164,18 +164,18 @@ def render(results, plots_dir):
             "\n".join(image(plots_dir, results.dir, f"{CIFAR}/conf_matrix_{n}.png",
                             f"confusion matrix {n}") for n in cifar),
             _confusion_sentence(cifar),
-            *detail("**Recall per class**, the ResNet against the FC net (a class's test images; "
+            *["**Recall per class**, the ResNet against the FC net (a class's test images; "
                     "the interval is Welch's over seeds where both sides ran several, else over "
                     "the class's test images):", class_recall_table(cifar),
                     "**Calibration** (test NLL in nats per image, the mean cross-entropy; "
                     "expected calibration error over 15 equal-width confidence bins, from the "
                     "per-image predictions):", calibration_table(cifar),
                     "**Learning curves:**",
-                    _curves_block(plots_dir, results.dir, CIFAR, "CIFAR-10")),
+                    _curves_block(plots_dir, results.dir, CIFAR, "CIFAR-10")],
         ]
     out += ["**Measured on:**", "\n".join(environment_lines(
         [r for g in (mnist, cifar) for runs in g.values() for r in runs]))]
-    return split(out)
+    return join(out)
 
 
 def _regularisation_sentence(groups):

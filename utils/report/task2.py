@@ -4,13 +4,13 @@ import os
 from utils.report import plotting, sweep as report_sweep
 from utils.report.gradient_flow import layer_names
 from utils.report.verdicts import NOT_RECORDED
-from utils.report.parts import detail, split
+from utils.report.parts import join
 from utils.markdown import md_table
 from utils.report.sweep import DEPTH_SWEEP
 from utils.report.common import (accuracy_table, environment_lines, extent_in_image, flow_cell,
                                  fmt_int, fmt_macs, gradient_flow_table, image,
                                  one_seed_note, overfitting_sentences, reference_note,
-                                 same_in_every_profile, speed_table)
+                                 speed_table)
 from utils.report.runs import final, group_by_name, mean, mean_history
 from utils.sections import BY_KEY, folder, order, role
 from utils.spec import deviation
@@ -165,54 +165,50 @@ def render(results, plots_dir):
         shorts = [n.removeprefix("CNN_") for n in kernels]
         out += [
             "### 2.1 Kernel size at an equal parameter budget",
-            *same_in_every_profile(
-                kernels, f"Same layout for {', '.join(KERNEL_ORDER)}: three conv-BN-ReLU stages "
+            *[f"Same layout for {', '.join(KERNEL_ORDER)}: three conv-BN-ReLU stages "
                 "(2×2 max pooling after the first two), global average pooling, a linear "
                 f"classifier; only the kernels differ ({role('2.1', 'combo')}: each layer is a "
                 "1×1 branch with a quarter of the "
                 "channels beside a 3×3 branch, concatenated). Widths come from an "
-                "equal-parameter search (`utils/train/param_search.py`)."),
-            *same_in_every_profile(
-                kernels, f"**Parameter budget {fmt_int(budget)}** (with the reference's counts "
+                "equal-parameter search (`utils/train/param_search.py`)."],
+            *[f"**Parameter budget {fmt_int(budget)}** (with the reference's counts "
                 "beside ours and how far each is from the budget):",
-                _kernel_table(kernels, budget)),
+                _kernel_table(kernels, budget)],
             f"**Accuracy and time**{reference_note(kernels)}:",
             accuracy_table(kernels, BY_KEY["2.1"].reference),
-            *detail("**Speed:**", speed_table(kernels)),
-            *same_in_every_profile(
-                kernels, "**Receptive fields.** Analytic, after each layer: size/jump/start in "
+            *["**Speed:**", speed_table(kernels)],
+            *["**Receptive fields.** Analytic, after each layer: size/jump/start in "
                 "input pixels (jump: input pixels between adjacent units; start: centre of the "
-                "first unit's field):", _rf_table(kernels)),
-            *detail("Empirical (effective) receptive field of the central unit of the last "
+                "first unit's field):", _rf_table(kernels)],
+            *["Empirical (effective) receptive field of the central unit of the last "
                     f"feature map: mean |input gradient| over "
                     f"{next(iter(kernels.values()))[0]['analyses']['receptive_field']['images']} "
                     "test images "
                     "after training; radii measured from the unit's analytic centre:",
                     _erf_table(kernels),
-                    "\n".join(img(f"erf_CNN_{s}.png", f"ERF {s}") for s in shorts)),
+                    "\n".join(img(f"erf_CNN_{s}.png", f"ERF {s}") for s in shorts)],
             "**First-layer activations** (the same two test images for every model):",
             "\n".join(img(f"act_CNN_{s}.png", f"activations {s}") for s in shorts),
-            *detail("**First-layer kernels:**",
+            *["**First-layer kernels:**",
                     "\n".join(img(f"kernels_CNN_{s}.png", f"kernels {s}") for s in shorts),
                     "**Overfitting:**", overfitting_sentences(kernels),
                     img("kernel_overfitting.png", "kernel size overfitting"),
                     "**Learning curves:**",
-                    "\n".join(img(f"kernel_{k}.png", f"kernel {k}") for k, _ in CURVES)),
+                    "\n".join(img(f"kernel_{k}.png", f"kernel {k}") for k, _ in CURVES)],
         ]
     if depth:
         out += [
             "### 2.2 Depth and residual connections",
-            *same_in_every_profile(
-                depth, f"{', '.join(DEPTH_ORDER)} share the same parts: a conv3x3-BN-ReLU stem, "
+            f"{', '.join(DEPTH_ORDER)} share the same parts: a conv3x3-BN-ReLU stem, "
                 "then conv layers "
                 "split over three stages (32, 16, 8 pixels; 32, 64, 128 channels); every conv is "
                 "followed by BatchNorm; PyTorch's default (Kaiming-uniform) initialisation "
-                "everywhere."),
+                "everywhere.",
             f"{PLAIN} is {RESIDUAL} with its skip connections removed "
             "(`DepthCNN(residual=False)`).",
             f"**Accuracy and time**{reference_note(depth)}:",
             accuracy_table(depth, BY_KEY["2.2"].reference),
-            *detail("**Speed:**", speed_table(depth)),
+            *["**Speed:**", speed_table(depth)],
             f"**Vanishing / exploding gradients** (sampled at "
             f"{len(next(iter(depth.values()))[0]['gradient_flow'])} evenly spaced steps from the "
             "first to the last): the backpropagated signal at initialisation (the gradient at "
@@ -227,13 +223,13 @@ def render(results, plots_dir):
             if PLAIN in depth and RESIDUAL in depth else "",
             "**Feature maps** (one test image through every stage):",
             "\n".join(img(f"fmap_{n}.png", f"feature maps {n}") for n in depth),
-            *detail("**Overfitting:**", overfitting_sentences(depth),
+            *["**Overfitting:**", overfitting_sentences(depth),
                     img("depth_overfitting.png", "depth overfitting"),
                     "**Learning curves:**",
-                    "\n".join(img(f"depth_{k}.png", f"depth {k}") for k, _ in CURVES)),
+                    "\n".join(img(f"depth_{k}.png", f"depth {k}") for k, _ in CURVES)],
         ]
     out += sweep or []
     out += ["**Measured on:**", "\n".join(environment_lines(
         [r for g in (kernels, depth) for runs in g.values() for r in runs]
         + results.section(DEPTH_SWEEP)))]
-    return split(out)
+    return join(out)

@@ -4,7 +4,7 @@ import os
 
 from utils.report import plotting, paired as report_paired, stability_rates as report_stability
 from utils.markdown import md_table
-from utils.report.parts import detail, split
+from utils.report.parts import join
 from utils.report.recipe import selection_block
 from utils.report.common import (accuracy_table, by_machine, environment_lines, fmt_int, fmt_macs,
                                  full_profile, image, interval_text, mean_std,
@@ -129,7 +129,7 @@ def _layer_table(study, custom):
             "same recipe).\n\n" + md_table(
                 ["custom vs standard", "params (custom / standard)", "forward+backward ms",
                  "slowdown (fwd+bwd)", "test acc difference [95 % interval]"], rows),
-            *detail(twin_table, examples)]
+            *[twin_table, examples]]
 
 
 def _custom_model_table(custom, baseline):
@@ -334,12 +334,12 @@ def render(results, plots_dir):
                     f"next to {STANDARD} (the same layout with standard layers, this section's "
                     f"recipe) and Task 1's {' and '.join(TASK1_NETS)} (1.1's recipe){five}:",
                     _custom_model_table(custom, baseline),
-                    *detail(_late_movement_sentence(custom, baseline), _scalar_sentences(custom),
+                    *[_late_movement_sentence(custom, baseline), _scalar_sentences(custom),
                             "**All swap runs:**", accuracy_table(custom),
                             img(f"{CUSTOM}/test_acc.png", "custom final test acc") + "\n"
                             + img(f"{CUSTOM}/train_loss.png", "custom train loss"),
                             "**Overfitting:**", overfitting_sentences(custom),
-                            img(f"{CUSTOM}/overfitting.png", "custom layers overfitting"))]
+                            img(f"{CUSTOM}/overfitting.png", "custom layers overfitting")]]
     out += paired or []
     if residual:
         built = {k: v for k, v in residual.items() if not k.endswith("_matched")}
@@ -350,38 +350,38 @@ def render(results, plots_dir):
                 "each composed into a net of a stem, three stages at 32, 16 and 8 pixels and "
                 "a linear head, trained with the Task 1 CIFAR recipe. "
                 + _depth_sentence(residual),
-                *detail(selection_block(
+                *[selection_block(
                     results.section(RESIDUAL_RECIPE), built.get(role("3.2", "bottleneck"), []),
                     not_applied=("this search ran for the Bottleneck alone (after its as-built "
                                  "test accuracy missed an 0.80 target), so applying it would "
                                  "compare the block types at different depths; all three stay "
                                  "at one block per stage, and this table is a study of the "
-                                 "Bottleneck's depth.")))]
+                                 "Bottleneck's depth."))]]
         if built:
             table, sentence = _stability(built)
             out += ["**As built** (each constructor's default widths"
                     + ("; the reference's accuracies beside ours were after 20 epochs"
                        if full_profile(built) else "") + "):",
                     _residual_table(built),
-                    *detail(_ranking_sentence(built)),
-                    *detail("**Training stability:**", table, sentence,
+                    _ranking_sentence(built),
+                    *["**Training stability:**", table, sentence,
                             "\n".join(img(f"{RESIDUAL}/as_built_{k}.png", f"as built {k}")
                                       for k in ("loss_trace", "grad_norm_trace", "test_acc",
-                                                "train_loss")))]
+                                                "train_loss"))]]
         if matched:
             budget = next(iter(matched.values()))[0]["spec"]["meta"]["param_budget"]
             table, sentence = _stability(matched)
             out += [f"**At a matched parameter count** (budget {fmt_int(budget)}, widths from "
                     "the equal-parameter search):", _residual_table(matched, budget),
-                    *detail(_ranking_sentence(matched)),
-                    *detail(table, sentence,
+                    _ranking_sentence(matched),
+                    *[table, sentence,
                             "\n".join(img(f"{RESIDUAL}/matched_{k}.png", f"matched {k}")
                                       for k in ("loss_trace", "grad_norm_trace", "test_acc",
-                                                "train_loss")))]
-        out += detail("**Overfitting:**", overfitting_sentences(residual),
+                                                "train_loss"))]]
+        out += ("**Overfitting:**", overfitting_sentences(residual),
                       "\n".join(img(f"{RESIDUAL}/{k}_overfitting.png", f"{k} overfitting")
                                 for k in ("as_built", "matched") if k in _kinds(residual)))
     out += stability or []
     out += ["**Measured on:**", "\n".join(environment_lines(
         [r for g in (custom, residual) for runs in g.values() for r in runs]))]
-    return split(out)
+    return join(out)

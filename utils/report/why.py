@@ -7,7 +7,7 @@ import string
 from utils.markdown import md_table
 from utils.report import plotting
 from utils.report.common import count, fmt_int, image, interval_text, mean_std
-from utils.report.parts import detail, split
+from utils.report.parts import join
 from utils.report.runs import final, mean
 from utils.report.verdicts import section_groups
 from utils.reference import LITERATURE
@@ -226,9 +226,9 @@ def render(results, plots_dir, rows):
         matched_text=_matched_text(n), literature_text=_literature_text(n),
         figure=image(plots_dir, results.dir, FIGURE, "why convolution wins: four panels"))
     heading, body = text.split("\n", 1)
-    return split([heading, body.strip(),
-                  *detail("**Every net of the section** (1.1's nets are its natural-image "
-                          "baselines):", _runs_table(n))])
+    return join([heading, body.strip(),
+                  *["**Every net of the section** (1.1's nets are its natural-image "
+                          "baselines):", _runs_table(n)]])
 
 
 def draw(results, plots_dir, rows=None):
