@@ -6,7 +6,8 @@ import pytest
 
 from tests.conftest import ROOT
 from utils.report.gradient_flow import flow_ratio
-from utils.report.verdicts import flow_verdict, sweep_verdicts
+from utils.report.verdicts import flow_verdict
+from utils.report.sweep import sweep_verdicts
 
 
 def layer(norm, weight_norm):
@@ -111,7 +112,7 @@ def lr_run(lr, diverged, accs, seed=0):
 
 
 def test_the_stability_test_finds_the_highest_rate_that_trained_on_every_seed():
-    from utils.report.verdicts import block_verdicts
+    from utils.report.stability_rates import block_verdicts
 
     v = block_verdicts([[lr_run(0.1, False, [0.5, 0.6])], [lr_run(0.4, False, [0.5, 0.3, 0.6])],
                         [lr_run(0.8, True, [0.2])]])
@@ -126,7 +127,7 @@ def test_the_stability_test_finds_the_highest_rate_that_trained_on_every_seed():
 
 
 def test_trained_means_close_to_the_blocks_best_on_every_seed_not_merely_above_chance():
-    from utils.report.verdicts import TRAINED_FRACTION, block_verdicts
+    from utils.report.stability_rates import TRAINED_FRACTION, block_verdicts
 
     best = 0.60
     rates = [[lr_run(1.6, False, [best], seed) for seed in range(3)],
@@ -188,7 +189,7 @@ def test_paired_effects_widen_for_the_number_of_nets_compared():
 
 
 def test_the_gradient_at_initialisation_is_judged_per_run_by_the_one_flow_rule():
-    from utils.report.verdicts import init_flow
+    from utils.report.sweep import init_flow
     stem = {"stem.0.weight": layer(1.0, 1.0),  # the input layer: left out of the ratio
             "fc.weight": layer(1.0, 1.0)}      # the classifier: left out too
     steady = {**stem, "stages.0.conv1.weight": layer(1.0, 1.0),
@@ -201,7 +202,7 @@ def test_the_gradient_at_initialisation_is_judged_per_run_by_the_one_flow_rule()
 
 
 def test_the_sweep_summary_says_whether_any_block_diverged_and_finds_the_largest_fall():
-    from utils.report.verdicts import rate_sweep
+    from utils.report.stability_rates import rate_sweep
 
     def lr_run(lr, accs, diverged=False):
         return {"spec": {"lr": lr}, "diverged": {"epoch": 1} if diverged else None,
@@ -248,7 +249,7 @@ def test_the_accuracy_plot_draws_the_mean_over_seeds_the_table_states():
     from tests.conftest import ROOT
     from utils.report.sweep import accuracy_points
     from utils.report.table import Results
-    from utils.report.verdicts import seeds_by_config
+    from utils.report.sweep import seeds_by_config
 
     seeded = seeds_by_config(Results(os.path.join(ROOT, "results")).section("depth_sweep"))
     points = {d: (m, lo, hi) for d, m, lo, hi in accuracy_points(seeded, (False, True))}

@@ -85,7 +85,7 @@ def test_a_count_takes_its_noun_in_the_right_number():
 
 def test_recall_per_class_orders_the_classes_by_what_convolution_adds():
     from utils.report.task1 import calibration_table, class_recall_table
-    from utils.report.verdicts import class_recalls
+    from utils.report.task1 import class_recalls
 
     def net(cm, ece=None):
         final = {"test_loss": 1.0, **({"test_ece": ece} if ece is not None else {})}

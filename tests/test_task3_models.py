@@ -94,7 +94,7 @@ def _traced_run(loss, seed=0):
 
 
 def test_stability_counts_robust_spikes_and_the_largest_fall_in_test_accuracy():
-    from utils.report.verdicts import stability_measures
+    from utils.report.stability_rates import stability_measures
     steady = [1.0] * 120
     spiky = [1.0] * 60 + [3.0] + [1.0] * 59  # one step far above the recent median
     falling = _traced_run(steady)
@@ -146,7 +146,7 @@ def _acc_runs(*accs, test_size=10_000):
 
 
 def test_the_residual_ranking_judges_each_neighbour_pair_by_its_own_interval():
-    from utils.report.verdicts import ranking
+    from utils.report.stability_rates import ranking
     order, pairs = ranking({"Small": _acc_runs(0.80, 0.81), "Big": _acc_runs(0.83, 0.85),
                             "One": _acc_runs(0.70)})
     assert order == [("Big", pytest.approx(0.84)), ("Small", pytest.approx(0.805)),

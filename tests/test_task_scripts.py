@@ -85,7 +85,7 @@ def test_task3_stability_sweep_records_each_peak_rate(tmp_path):
             for p in (tmp_path / "results" / "residual_stability").glob("*.json")]
     assert sorted(r["spec"]["lr"] for r in runs) == [0.1, 0.8]
     assert all(r["spec"]["divergence_is_result"] for r in runs)
-    from utils.report.verdicts import block_verdicts, by_block
+    from utils.report.stability_rates import block_verdicts, by_block
     from utils.report.table import Results
 
     # Neither rate diverged (the smoke profile's one short epoch may leave them at chance).

@@ -14,7 +14,8 @@ from utils.report import findings, overfitting, why
 from utils.report.common import comparison_name, fmt_int, fmt_macs, image, interval_text, \
     mean_std
 from utils.report.runs import final, gap_of, group_by_name, mean
-from utils.report.verdicts import by_block, rate_sweep, sweep_verdicts
+from utils.report.stability_rates import by_block, rate_sweep
+from utils.report.sweep import sweep_verdicts
 from utils.sections import BY_KEY
 
 TEMPLATES = os.path.join(os.path.dirname(__file__), "templates")
@@ -94,7 +95,7 @@ def _item(results, rows, key):
 
 def _sweep(results):
     """The depth sweep at its deepest depth with BatchNorm: what going deeper did to each family
-    and what the skips did there (verdicts.sweep_verdicts), or None."""
+    and what the skips did there (sweep.sweep_verdicts), or None."""
     runs = results.section(BY_KEY["2.2-sweep"].folder)
     if not runs:
         return None

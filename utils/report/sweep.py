@@ -11,11 +11,73 @@ from utils.markdown import md_table
 from utils.report.common import flow_cell, fmt_int, image, interval_text
 from utils.sections import BY_KEY, folder
 from utils.report.stats import accuracy_interval, mean_interval
-from utils.report.verdicts import (by_config, init_flow, seeds_by_config,
-                                   sweep_verdicts)
+from utils.report.runs import at_chance, group_runs
+from utils.report.stats import compare_runs
+from utils.report.verdicts import difference, flow_verdict
 
 DEPTH_SWEEP = folder("2.2-sweep")
 PLOTS = BY_KEY["2.2-sweep"].plots
+
+
+# --- its verdicts, as numbers ---------------------------------------------------------------
+
+def config(run):
+    kw = run["model_kwargs"]
+    return kw["depth"], kw["residual"], kw["batchnorm"]
+
+
+def seeds_by_config(runs):
+    """{(depth, residual, batchnorm): [runs by seed]}, ordered by depth, BN first, plain first."""
+    def kw(key):
+        return lambda r: r["model_kwargs"][key]
+    return group_runs(runs, {"depth": kw("depth"), "residual": kw("residual"),
+                             "batchnorm": kw("batchnorm")},
+                      sort={"depth": kw("depth"), "no_bn": lambda r: not kw("batchnorm")(r),
+                            "residual": kw("residual"), "seed": lambda r: r["seed"]})
+
+
+def by_config(runs):
+    """{(depth, residual, batchnorm): its lowest seed's run}: what the plots and the gradient
+    columns show."""
+    return {c: seeds[0] for c, seeds in seeds_by_config(runs).items()}
+
+
+def sweep_verdicts(runs):
+    """Every comparison the section states, as numbers: per depth and normalisation, residual
+    minus plain; per family, deepest minus the depth before it (degradation)."""
+    configs = seeds_by_config(runs)
+    depths = sorted({d for d, _, _ in configs})
+    out = {"skip_effect": [], "depth_effect": []}
+
+    def diff(a, b):
+        # Two nets that both learned nothing tie at chance: "unresolved" would undersell that.
+        return {**difference(*compare_runs(a, b)), "seeds": (len(a), len(b)),
+                "both_at_chance": all(map(at_chance, a + b))}
+
+    for depth in depths:
+        for bn in (True, False):
+            res, plain = configs.get((depth, True, bn)), configs.get((depth, False, bn))
+            if res and plain:
+                out["skip_effect"].append({"depth": depth, "batchnorm": bn, **diff(res, plain)})
+    for residual in (False, True):
+        for bn in (True, False):
+            family = [configs[(d, residual, bn)] for d in depths if (d, residual, bn) in configs]
+            for shallow, deep in zip(family, family[1:]):
+                out["depth_effect"].append({"residual": residual, "batchnorm": bn,
+                                            "from": config(shallow[0])[0],
+                                            "to": config(deep[0])[0],
+                                            **diff(deep, shallow)})
+    return out
+
+
+def init_flow(runs):
+    """{verdict: [run names]} of the gradient-flow rule on each run's step-0 snapshot."""
+    flow = {}
+    for r in by_config(runs).values():
+        if r["gradient_flow"]:
+            verdict = flow_verdict(r["gradient_flow"][0]["layers"], r["spec"]["lr"])
+            flow.setdefault(verdict, []).append(r["name"])
+    return flow
 
 
 def test_interval(run):

@@ -10,7 +10,7 @@ from utils.report.common import (accuracy_table, environment_lines, fmt_int, gra
                                  reference_note, speed_table)
 from utils.report.runs import final, gap_of, group_by_name, mean
 from utils.sections import BY_KEY, folder, order, role
-from utils.report.verdicts import class_recall_differences, class_recalls
+from utils.report.stats import compare_accuracies
 
 MNIST, CIFAR = folder("1.1"), folder("1.2")
 # Recipe candidates, evaluated on a validation split (utils/train/recipe.py)
@@ -109,6 +109,26 @@ def _speed_sentence(groups, fc, cnns):
         return ""
     return (f"Time per epoch relative to {fc}: " + ", ".join(parts) + ". MACs per parameter "
             "(how often each weight is used per image): " + ", ".join(reuse) + ".")
+
+
+def class_recalls(runs):
+    """{class: [recall over that class's test images, one per seed]} from the confusion
+    matrices (rows: true class)."""
+    classes = runs[0]["classes"]
+    return {c: [r["confusion_matrix"][i][i] / max(1, sum(r["confusion_matrix"][i]))
+                for r in runs] for i, c in enumerate(classes)}
+
+
+def class_recall_differences(conv, fc):
+    """{class: (conv − fc recall, low, high, over)} with the interval of compare_accuracies
+    over that class's test images, classes in the confusion matrix's order."""
+    recalls_conv, recalls_fc = class_recalls(conv), class_recalls(fc)
+    cm = conv[0]["confusion_matrix"]
+    return {c: compare_accuracies(recalls_conv[c], recalls_fc[c], sum(cm[i]))
+            for i, c in enumerate(conv[0]["classes"])}
+
+
+# --- 2.2's depth sweep --------------------------------------------------------------------------
 
 
 def render(results, plots_dir):

@@ -12,8 +12,8 @@ from utils.report.common import (accuracy_table, by_machine, environment_lines, 
 from utils.report.runs import final, group_by_name
 from utils.sections import BY_KEY, folder, order, role
 from utils.spec import deviation
-from utils.report.verdicts import (LATE_EPOCHS, late_movement, ranking, stability_measures,
-                                   swap_effect)
+from utils.report.stability_rates import ranking, stability_measures
+from utils.report.verdicts import LATE_EPOCHS, late_movement, swap_effect
 
 MNIST = folder("1.1")
 CUSTOM, RESIDUAL = folder("3.1"), folder("3.2")

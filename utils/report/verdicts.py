@@ -1,7 +1,8 @@
-"""Every verdict the report states, as numbers: the comparisons with their intervals and
-p-values (and Holm's correction across all of them), and the rules that call a gradient flow
-vanishing or exploding (a net's overfitting: overfitting.py), a learning rate stable, a skip or a
-depth step resolved. Sections, the findings and the summary only format what these return.
+"""The verdicts the whole report shares, as numbers: the comparisons with their intervals and
+p-values (and Holm's correction across all of them, 3.1-paired's among them), and the rule that
+calls a gradient flow vanishing or exploding. A section's own verdicts live in its module
+(the sweep's in sweep.py, 3.2's stability in stability_rates.py, overfitting in overfitting.py);
+the answers page and the sections only format what these return.
 
 Built on the measures: stats.py (intervals and tests), gradient_flow.py (‖grad‖/‖weight‖ per
 layer), stability.py (loss spikes, falls of test accuracy), runs.py (a run's numbers)."""
@@ -9,10 +10,9 @@ import math
 import statistics
 
 from utils.report.gradient_flow import flow_ratio, has_weight_norms, largest_step
-from utils.report.runs import at_chance, final, group_by_name, group_runs, mean
-from utils.report.stability import largest_fall, robust_spikes
+from utils.report.runs import final, group_by_name, mean
 from utils.report.stats import (MIN_SEEDS, compare_accuracies,
-                                compare_accuracies_p, compare_runs, compare_runs_p, holm,
+                                compare_accuracies_p, compare_runs_p, holm,
                                 mean_interval, mean_p, resolved)
 from utils.sections import BY_KEY, SECTIONS, order, role
 
@@ -42,86 +42,6 @@ def flow_verdict(layers, lr):
     if ratio < 1 / FLOW_FACTOR:
         return "vanishing"
     return "exploding" if ratio > FLOW_FACTOR else "steady"
-
-
-# --- confusions --------------------------------------------------------------------------------
-
-def class_recalls(runs):
-    """{class: [recall over that class's test images, one per seed]} from the confusion
-    matrices (rows: true class)."""
-    classes = runs[0]["classes"]
-    return {c: [r["confusion_matrix"][i][i] / max(1, sum(r["confusion_matrix"][i]))
-                for r in runs] for i, c in enumerate(classes)}
-
-
-def class_recall_differences(conv, fc):
-    """{class: (conv − fc recall, low, high, over)} with the interval of compare_accuracies
-    over that class's test images, classes in the confusion matrix's order."""
-    recalls_conv, recalls_fc = class_recalls(conv), class_recalls(fc)
-    cm = conv[0]["confusion_matrix"]
-    return {c: compare_accuracies(recalls_conv[c], recalls_fc[c], sum(cm[i]))
-            for i, c in enumerate(conv[0]["classes"])}
-
-
-# --- 2.2's depth sweep --------------------------------------------------------------------------
-
-def config(run):
-    kw = run["model_kwargs"]
-    return kw["depth"], kw["residual"], kw["batchnorm"]
-
-
-def seeds_by_config(runs):
-    """{(depth, residual, batchnorm): [runs by seed]}, ordered by depth, BN first, plain first."""
-    def kw(key):
-        return lambda r: r["model_kwargs"][key]
-    return group_runs(runs, {"depth": kw("depth"), "residual": kw("residual"),
-                             "batchnorm": kw("batchnorm")},
-                      sort={"depth": kw("depth"), "no_bn": lambda r: not kw("batchnorm")(r),
-                            "residual": kw("residual"), "seed": lambda r: r["seed"]})
-
-
-def by_config(runs):
-    """{(depth, residual, batchnorm): its lowest seed's run}: what the plots and the gradient
-    columns show."""
-    return {c: seeds[0] for c, seeds in seeds_by_config(runs).items()}
-
-
-def sweep_verdicts(runs):
-    """Every comparison the section states, as numbers: per depth and normalisation, residual
-    minus plain; per family, deepest minus the depth before it (degradation)."""
-    configs = seeds_by_config(runs)
-    depths = sorted({d for d, _, _ in configs})
-    out = {"skip_effect": [], "depth_effect": []}
-
-    def diff(a, b):
-        # Two nets that both learned nothing tie at chance: "unresolved" would undersell that.
-        return {**difference(*compare_runs(a, b)), "seeds": (len(a), len(b)),
-                "both_at_chance": all(map(at_chance, a + b))}
-
-    for depth in depths:
-        for bn in (True, False):
-            res, plain = configs.get((depth, True, bn)), configs.get((depth, False, bn))
-            if res and plain:
-                out["skip_effect"].append({"depth": depth, "batchnorm": bn, **diff(res, plain)})
-    for residual in (False, True):
-        for bn in (True, False):
-            family = [configs[(d, residual, bn)] for d in depths if (d, residual, bn) in configs]
-            for shallow, deep in zip(family, family[1:]):
-                out["depth_effect"].append({"residual": residual, "batchnorm": bn,
-                                            "from": config(shallow[0])[0],
-                                            "to": config(deep[0])[0],
-                                            **diff(deep, shallow)})
-    return out
-
-
-def init_flow(runs):
-    """{verdict: [run names]} of the gradient-flow rule on each run's step-0 snapshot."""
-    flow = {}
-    for r in by_config(runs).values():
-        if r["gradient_flow"]:
-            verdict = flow_verdict(r["gradient_flow"][0]["layers"], r["spec"]["lr"])
-            flow.setdefault(verdict, []).append(r["name"])
-    return flow
 
 
 # --- 3.1: swaps, paired seeds, late movement ------------------------------------------------------
@@ -190,103 +110,6 @@ def late_movement(custom, baseline):
         groups[f"{cnn} (Task 1)"] = baseline[cnn]
     return {n: (_late_span(runs), runs[0]["hyperparameters"]["schedule"])
             for n, runs in groups.items() if len(runs[0]["history"]) > LATE_EPOCHS}
-
-
-# --- 3.2: ranking, stability ----------------------------------------------------------------------
-
-def ranking(groups):
-    """Nets by mean test accuracy, best first, and each neighbour pair's difference with its
-    95 % interval (stats.py: Welch over seeds where both have several, else over the test
-    images): [(name, accuracy)], [a `difference` with its "better" and "worse" net]."""
-    acc = {n: mean(final(runs, "test_acc")) for n, runs in groups.items()}
-    best_first = sorted(acc, key=acc.get, reverse=True)
-    pairs = [{"better": a, "worse": b,
-              **difference(*compare_accuracies(final(groups[a], "test_acc"),
-                                               final(groups[b], "test_acc"),
-                                               groups[a][0]["test_size"]))}
-             for a, b in zip(best_first, best_first[1:])]
-    return [(n, acc[n]) for n in best_first], pairs
-
-
-def stability_measures(groups):
-    """Per net: robust loss spikes per seed (stability.py), the largest epoch-to-epoch fall in
-    test accuracy over its seeds (with the seed, the epoch and the accuracies around it), the
-    largest gradient norm, and the test accuracy's range over seeds."""
-    out = {}
-    for name, runs in groups.items():
-        falls = []
-        for r in runs:
-            fall, epoch = largest_fall(r["history"])
-            if epoch:
-                before = next(h for h in r["history"] if h["epoch"] == epoch - 1)["test_acc"]
-                after = next(h for h in r["history"] if h["epoch"] == epoch)["test_acc"]
-                falls.append({"fall": fall, "epoch": epoch, "seed": r["seed"],
-                              "from": before, "to": after})
-        accs = final(runs, "test_acc")
-        out[name] = {"seeds": len(runs),
-                     "spikes": [len(robust_spikes(r["trace"]["loss"])) for r in runs],
-                     "steps": len(runs[0]["trace"]["loss"]),
-                     "largest_fall": max(falls, key=lambda f: f["fall"], default=None),
-                     "max_grad_norm": max(v for r in runs for v in r["trace"]["grad_norm"]
-                                          if v is not None),
-                     "acc_range": max(accs) - min(accs) if len(accs) > 1 else None}
-    return out
-
-
-# A run "trained" when its test accuracy reached this fraction of its block's best (the highest
-# mean over seeds at any rate): above chance alone would call a net at 0.20 trained.
-TRAINED_FRACTION = 0.9
-
-
-def by_block(runs):
-    """{model: [[runs of one peak lr, by seed], ... by increasing peak lr]}."""
-    def lr(r):
-        return r["spec"]["lr"]
-    models = group_runs(runs, {"model": lambda r: r["model"]},
-                        sort={"model": lambda r: r["model"], "lr": lr, "seed": lambda r: r["seed"]})
-    return {m: list(group_runs(same, {"lr": lr}).values()) for m, same in models.items()}
-
-
-def block_verdicts(rates):
-    """Per block: per peak lr (all its seeds) the divergences, the seeds that trained (finite
-    loss and a test accuracy of at least TRAINED_FRACTION of the block's best mean), the mean
-    test accuracy, the largest epoch-to-epoch fall in test accuracy of any seed and the robust
-    loss spikes of all seeds; then the highest rate at which every seed trained, the seeds
-    behind it and the next rate tried (the grid step above the edge)."""
-    best = max(statistics.mean(final(runs, "test_acc")) for runs in rates)
-    rows = []
-    for runs in rates:
-        falls = [largest_fall(r["history"]) for r in runs]
-        fall, epoch = max(falls, key=lambda f: f[0])
-        trained = [r["diverged"] is None and not at_chance(r) and
-                   r["final"]["test_acc"] >= TRAINED_FRACTION * best for r in runs]
-        rows.append({"lr": runs[0]["spec"]["lr"], "seeds": len(runs),
-                     "diverged": sum(r["diverged"] is not None for r in runs),
-                     "trained": sum(trained), "learned": all(trained),
-                     "largest_fall": fall, "fall_epoch": epoch,
-                     "spikes": sum(len(robust_spikes(r["trace"]["loss"])) for r in runs),
-                     "steps": sum(len(r["trace"]["loss"]) for r in runs),
-                     "accs": final(runs, "test_acc"),
-                     "test_acc": statistics.mean(final(runs, "test_acc")),
-                     "test_size": runs[0]["test_size"]})
-    stable = [i for i, row in enumerate(rows) if row["learned"]]
-    edge = rows[stable[-1]] if stable else None
-    above = rows[stable[-1] + 1] if stable and stable[-1] + 1 < len(rows) else None
-    return {"highest_stable_lr": edge["lr"] if edge else None,
-            "edge_seeds": edge["seeds"] if edge else 0,
-            "next_lr": above["lr"] if above else None, "best_acc": best, "rows": rows}
-
-
-def rate_sweep(blocks):
-    """The stability sweep as a whole: the rates tried, each block's verdicts, whether no block
-    diverged at any of them and all trained (the edge then lies above the highest), and the
-    largest epoch-to-epoch fall in test accuracy over all runs as (block, row), or None."""
-    verdicts = {m: block_verdicts(r) for m, r in blocks.items()}
-    lrs = sorted({runs[0]["spec"]["lr"] for rates in blocks.values() for runs in rates})
-    falls = [(m, row) for m, v in verdicts.items() for row in v["rows"] if row["fall_epoch"]]
-    return {"lrs": lrs, "verdicts": verdicts,
-            "all_trained": all(v["highest_stable_lr"] == lrs[-1] for v in verdicts.values()),
-            "largest_fall": max(falls, key=lambda f: f[1]["largest_fall"]) if falls else None}
 
 
 # --- the findings: every comparison the report states, corrected together -------------------------
