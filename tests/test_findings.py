@@ -18,6 +18,7 @@ def write(root, folder, name, seed, acc, params=1000):
         name, seed, acc, params=params, profile="full", hyperparameters={"epochs": 10},
         model_kwargs={}, final={"train_acc_eval": min(1.0, acc + 0.005)},
         spec={"name": name, "seed": seed, "optimizer": "adam", "lr": 0.001},
+        environment={"device_name": "X", "threads": 2},
         history=[{"epoch": 1, "train_loss": 0.1, "test_loss": 0.1, "train_acc": acc,
                   "test_acc": acc}])))
 

@@ -62,6 +62,10 @@ def test_overfitting_is_the_loss_gaps_slope_over_the_last_half_with_an_interval_
     assert trends({"D": falling})["D"]["lowest_loss_at_end"]
     assert trends({"D": falling})["D"]["verdict"] == "one seed"
     assert "A (mean of 3 seeds)" in overfitting_sentences({"A": widening})
+    # rising but still below zero (train loss above test, as dropout makes it): closing
+    closing = [_gap_run(seed, [-0.5, -0.4, -0.3, -0.3 + d, -0.3 + 2 * d, -0.3 + 3 * d])
+               for seed, d in enumerate((0.01, 0.02, 0.015))]
+    assert trends({"F": closing})["F"]["verdict"] == "closing"
     # one epoch: no slope to fit
     assert trends({"E": [_gap_run(0, [0.5])]})["E"]["verdict"] == "too few epochs"
 

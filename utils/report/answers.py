@@ -8,17 +8,13 @@ report); the words come from templates/report.md.j2, never from here, and no net
 this module: each comes from the registry or the results."""
 import os
 
-import jinja2
-
-from utils.report import findings, overfitting, why
-from utils.report.common import comparison_name, fmt_int, fmt_macs, image, interval_text, \
-    mean_std
+from utils.report import compute, findings, overfitting, why, words
+from utils.report.common import fmt_int, fmt_macs, image, interval_text, mean_std
 from utils.report.runs import final, gap_of, group_by_name, mean
-from utils.report.stability_rates import by_block, rate_sweep
+from utils.report.stability_rates import TRAINED_FRACTION, by_block, rate_sweep
 from utils.report.sweep import sweep_verdicts
-from utils.sections import BY_KEY
+from utils.sections import BY_KEY, ROLES, role
 
-TEMPLATES = os.path.join(os.path.dirname(__file__), "templates")
 # The assignment's items in the order the page answers them; a study section folds into the item
 # it extends (the paired seeds into 3.1, the depth sweep into 2.2, the stability test into 3.2).
 ITEMS = ("1.1", "1.2", "1.3", "2.1", "2.2", "3.1", "3.2")
@@ -38,16 +34,6 @@ def _net(name, runs, reference):
             "profile": runs[0]["profile"]}
 
 
-def _claim(c):
-    """A comparison as the page states it: who, the difference and interval, the verdict."""
-    return {"name": comparison_name(c), "a": c["a"], "b": c["b"],
-            "measure": c.get("measure", "test_acc"), "difference": c["difference"],
-            "interval": interval_text(c["difference"], c["low"], c["high"])
-            if not c.get("too_few") else f"{c['difference']:+.4f} (too few seeds)",
-            "holm": c["resolved_holm"], "alone": c["resolved"] and not c["resolved_holm"],
-            "error_a": 1 - c["acc_a"], "error_b": 1 - c["acc_b"], "over": c["over"]}
-
-
 def _item(results, rows, key):
     section = BY_KEY[key]
     # the section's own runs, in the registry's order (a name it does not declare comes last)
@@ -56,8 +42,8 @@ def _item(results, rows, key):
         return None
     nets = [_net(name, runs, section.reference) for name, runs in groups.items()]
     extra = EXTENDS.get(key)
-    claims = [_claim(c) for c in rows if c["section"] == key]
-    extra_claims = [_claim(c) for c in rows if c["section"] == extra]
+    claims = [words.claim(c) for c in rows if c["section"] == key]
+    extra_claims = [words.claim(c) for c in rows if c["section"] == extra]
     # The answer speaks of the nets its comparisons name; the table shows every net, so a net
     # added without a comparison joins the table and changes no sentence about the others.
     named = {n for c in section.comparisons for n in c[:2]}
@@ -85,12 +71,38 @@ def _item(results, rows, key):
             "recipes": recipes,
             "still_improving": [n for n, t in trend.items() if t["lowest_loss_at_end"]],
             "widening": [n for n, t in trend.items() if t["verdict"] == "widening"],
-            "trend": trend, "epochs": next(iter(groups.values()))[0]["hyperparameters"]["epochs"]}
+            "trend": trend, "epochs": next(iter(groups.values()))[0]["hyperparameters"]["epochs"],
+            "roles": {part: role(key, part) for part in ROLES.get(key, {})},
+            "times": _times(results, section, spoken), "extra": _extra(results, extra)}
+    study = results.study(section.folder)
+    if study and study.get("gradcheck"):
+        item["gradcheck"] = (sum(g["passed"] for g in study["gradcheck"]),
+                             len(study["gradcheck"]))
     if key == "2.2":
         item["sweep"] = _sweep(results)
     if key == "3.2":
         item["stability"] = _stability(results)
     return item
+
+
+def _times(results, section, spoken):
+    """Seconds per training epoch of the nets spoken of, on the section's most used machine
+    (compute.points), with that machine; nets timed only elsewhere left out."""
+    machine, points = compute.points(results.section(section.folder), section.order)
+    names = {n["name"] for n in spoken}
+    return {"machine": machine, "nets": {name: p["s_per_epoch"] for name, p in points.items()
+                                         if name in names and p["time_machine"] == machine}}
+
+
+def _extra(results, key):
+    """The study section an item folds in, as its runs describe it: seeds a net, epochs, the
+    schedule, training images."""
+    runs = results.section(BY_KEY[key].folder) if key else []
+    if not runs:
+        return None
+    h = runs[0]["hyperparameters"]
+    return {"seeds": max(len(g) for g in group_by_name(runs).values()), "epochs": h["epochs"],
+            "schedule": h["schedule"], "train_size": runs[0]["train_size"]}
 
 
 def _sweep(results):
@@ -117,12 +129,16 @@ def _said(d):
 
 
 def _stability(results):
-    """Per block, the highest peak learning rate at which every seed trained, or None."""
+    """Per block the highest peak learning rate at which every seed trained and its seeds, with
+    what "trained" means and the runs' length; or None."""
     runs = results.section(BY_KEY["3.2-stability"].folder)
     if not runs:
         return None
     sweep = rate_sweep(by_block(runs))
-    return {block: v["highest_stable_lr"] for block, v in sweep["verdicts"].items()}
+    return {"blocks": {block: (v["highest_stable_lr"], v["edge_seeds"])
+                       for block, v in sweep["verdicts"].items()},
+            "fraction": TRAINED_FRACTION, "epochs": runs[0]["hyperparameters"]["epochs"],
+            "train_size": runs[0]["train_size"]}
 
 
 def _why(n):
@@ -130,8 +146,7 @@ def _why(n):
     if n is None:
         return None
 
-    def claim(row):
-        return _claim(row) if row else None
+    claim = words.claim
     return {"names": why.NAMES, "gap_permuted": n["gap_permuted"],
             "permutation": {role: claim(r) for role, r in n["permutation"].items()},
             **{k: claim(n[k]) for k in ("gap_natural", "locality", "sharing", "matched")},
@@ -167,7 +182,7 @@ def item_table(item):
     reference = any(n["reference"] is not None for n in item["nets"]) and \
         all(n["profile"] == "full" for n in item["nets"])
     headers = ["net", "seeds", "params", "MACs/image", "test acc (mean ± sd)",
-               "train − test gap"] + (["reference test acc"] if reference else [])
+               "train − test acc"] + (["reference test acc"] if reference else [])
     rows = [[n["name"], n["seeds"], fmt_int(n["params"]),
              fmt_macs(n["macs"]) if n["macs"] else "—", mean_std(n["accs"], with_n=False),
              f"{n['gap']:+.4f}"] + ([n["reference"] or "—"] if reference else [])
@@ -176,26 +191,15 @@ def item_table(item):
                       [headers, ["---"] * len(headers), *rows]])
 
 
-def _environment():
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), trim_blocks=True,
-                             lstrip_blocks=True, undefined=jinja2.StrictUndefined,
-                             keep_trailing_newline=True)
-    env.filters.update(pct=lambda x: f"{x:.2%}".replace("%", " %"), thousands=fmt_int,
-                       acc=lambda x: f"{x:.4f}", signed=lambda x: f"{x:+.4f}", macs=fmt_macs,
-                       table=item_table)
-    return env
-
-
 def readme_block(results, rows):
     """README's opening: the plain lead of every answer."""
-    return _environment().get_template("readme_answers.md.j2").render(
-        **numbers(results, rows)).strip()
+    return words.render("readme_answers.md.j2", **numbers(results, rows)).strip()
 
 
 def render(results, rows, plots_dir, missing="", full_rows=None):
     """REPORT.md's text (full_rows: the full study's comparisons, for a reduced profile)."""
     n = numbers(results, rows, full_rows)
-    return _environment().get_template("report.md.j2").render(
-        **n, missing=missing, figure=image(plots_dir, results.dir, FIGURE,
+    return words.render(
+        "report.md.j2", **n, missing=missing, table=item_table, figure=image(plots_dir, results.dir, FIGURE,
                                            "every comparison with its interval"),
         why_figure=image(plots_dir, results.dir, why.FIGURE, "why convolution wins"))

@@ -25,8 +25,8 @@ def _slope(x, y):
 
 def trends(groups):
     """{name: {"loss_gap", "acc_gap" (last epoch, mean over seeds), "loss_slope" (mean, low,
-    high), "acc_slope", "verdict" (widening / narrowing / flat / one seed / too few epochs, by
-    the loss gap),
+    high), "acc_slope", "verdict" (widening, closing: rising
+    but still below zero, narrowing, flat, one seed, too few epochs; by the loss gap),
     "lowest_loss_at_end" (the mean test loss is lowest at the last epoch: still improving)}}."""
     out = {}
     for name, runs in groups.items():
@@ -37,9 +37,13 @@ def trends(groups):
         test_loss = np.mean([[e["test_loss"] for e in r["history"]] for r in runs
                              if len(r["history"]) == len(runs[0]["history"])], axis=0)
         m, low, high = mean_interval(loss) if loss else (float("nan"),) * 3
+        last_gap = float(np.mean([g[-1] for _, g, _ in curves]))
+        # a rising gap that is still negative (train loss above test, as dropout and
+        # augmentation make it) is closing, not overfitting
         verdict = ("too few epochs" if not loss else "one seed" if len(loss) < 2 else
-                   "flat" if not resolved(low, high) else "widening" if m > 0 else "narrowing")
-        out[name] = {"loss_gap": float(np.mean([g[-1] for _, g, _ in curves])),
+                   "flat" if not resolved(low, high) else "narrowing" if m < 0 else
+                   "widening" if last_gap > 0 else "closing")
+        out[name] = {"loss_gap": last_gap,
                      "acc_gap": float(np.mean([a[-1] for _, _, a in curves])),
                      "loss_slope": (m, low, high),
                      "acc_slope": mean_interval(acc) if acc else (float("nan"),) * 3,
