@@ -402,3 +402,36 @@ def test_amp_compare_times_both_studies_in_turn_and_counts_the_verdicts_they_sha
     (tmp_path / "results" / "benchmarks" / "amp_quick.json").write_text(json.dumps(record))
     text = readme.amp_block(str(tmp_path))
     assert "**2.50×** the float32 wall time" in text and "**1 of 3** comparisons" in text
+
+
+def test_gpu_check_quick_and_workers_steps_time_their_scripts_and_compare_results(
+        tmp_path, monkeypatch):
+    """The scripts are stood in for: each writes one result file where the real one would."""
+    import json
+    import types
+
+    from benchmarks import gpu_check
+    from tests.conftest import result_record
+
+    calls = []
+
+    def fake_script(args, argv, out_dir, timeout):
+        calls.append(argv)
+        folder = os.path.join(out_dir, "results", "kernel_size")
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, "CNN_3x3__seed0.json"), "w") as f:
+            json.dump(result_record("CNN_3x3", 0, 0.5, section="kernel_size"), f)
+        return 0, 2.0 if "--workers" in argv else 3.0, "done"
+
+    monkeypatch.setattr(gpu_check, "script", fake_script)
+    args = types.SimpleNamespace(small=True, device="cpu")
+    quick = gpu_check.step_quick(args, str(tmp_path))
+    assert quick["ok"] and quick["profile"] == "smoke" and len(quick["scripts"]) == 3
+    assert all(argv[1:] == ["--profile", "smoke"] for argv in calls)
+    assert "no committed results of the smoke profile" in quick["agreement"]["skipped"]
+    workers = gpu_check.step_workers(args, str(tmp_path))
+    assert workers["ok"] and workers["same_accuracies"] and workers["speedup"] == 1.5
+    assert calls[-1][-2:] == ["--workers", "2"]  # no GPU share on a CPU
+    args.device = "cuda"
+    gpu_check.step_workers(args, str(tmp_path))
+    assert calls[-1][-4:] == ["--workers", "2", "--gpus-per-run", "0.5"]
