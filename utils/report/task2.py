@@ -1,7 +1,7 @@
 """Task 2 (kernel size and depth on CIFAR-10): its plots and its report section, from the JSON."""
 import os
 
-from utils.report import plotting, sweep as report_sweep
+from utils.report import plotting, sweep as report_sweep, words
 from utils.report.gradient_flow import layer_names
 from utils.report.verdicts import NOT_RECORDED
 from utils.report.parts import join
@@ -116,40 +116,30 @@ def _epochs_to(history, threshold):
     return next((e["epoch"] for e in history if e["test_acc"] >= threshold), None)
 
 
-def _residual_sentences(groups):
+def _pair(groups):
+    """The plain net against the residual one: size, accuracy, losses, epochs to 90 % of the
+    lower accuracy, the gradient-flow cells at step 0; None without both."""
     deep, res = groups.get(PLAIN), groups.get(RESIDUAL)
     if not deep or not res:
-        return ""
-
-    def acc(runs):
-        return mean(final(runs, "test_acc"))
-
-    def start_flow(runs):
-        return flow_cell(runs[0]["gradient_flow"][0], runs[0]["spec"]["lr"])
-
+        return None
     hd, hr = mean_history(deep), mean_history(res)
-    target = round(min(acc(deep), acc(res)) * 0.9, 2)
-    ed, er = _epochs_to(hd, target), _epochs_to(hr, target)
-    layers = len(layer_names(deep[0]["gradient_flow"][0]["layers"]))
-    lines = [f"- Same depth ({layers} conv layers) "
-             f"and widths; the only difference is the skip connections "
-             f"({fmt_int(res[0]['params'] - deep[0]['params'])} extra parameters in the 1×1 "
-             "projections where the shape changes).",
-             f"- Test accuracy: {RESIDUAL} {acc(res):.4f} vs {PLAIN} {acc(deep):.4f} "
-             f"({acc(res) - acc(deep):+.4f}). Train loss after epoch 1: {hr[0]['train_loss']:.3f} "
-             f"vs {hd[0]['train_loss']:.3f}; at the end: {hr[-1]['train_loss']:.3f} vs "
-             f"{hd[-1]['train_loss']:.3f}.",
-             f"- Epochs to reach {target:.2f} test accuracy: {RESIDUAL} {er or 'never'}, "
-             f"{PLAIN} {ed or 'never'}.",
-             f"- Gradient flow ratio at step 0 (the rule of the table above): {RESIDUAL} "
-             f"{start_flow(res)} vs {PLAIN} {start_flow(deep)}. At this depth, with "
-             "BatchNorm after every conv, the skips are not needed to keep gradients flowing; "
-             "the depth sweep below removes BatchNorm and goes deeper."
-             if NOT_RECORDED not in (start_flow(res), start_flow(deep)) else ""]
-    return "\n".join(lines)
+    acc_plain, acc_res = mean(final(deep, "test_acc")), mean(final(res, "test_acc"))
+    target = round(min(acc_plain, acc_res) * 0.9, 2)
+    flows = [flow_cell(r[0]["gradient_flow"][0], r[0]["spec"]["lr"]) for r in (res, deep)]
+    recorded = NOT_RECORDED not in flows
+    return {"layers": len(layer_names(deep[0]["gradient_flow"][0]["layers"])),
+            "extra_params": res[0]["params"] - deep[0]["params"],
+            "acc_residual": acc_res, "acc_plain": acc_plain,
+            "first_residual": hr[0]["train_loss"], "first_plain": hd[0]["train_loss"],
+            "last_residual": hr[-1]["train_loss"], "last_plain": hd[-1]["train_loss"],
+            "target": target, "epochs_residual": _epochs_to(hr, target),
+            "epochs_plain": _epochs_to(hd, target),
+            "flow_residual": flows[0] if recorded else None, "flow_plain": flows[1],
+            "both_steady": recorded and all("steady" in f for f in flows)}
 
 
 def render(results, plots_dir):
+    """DETAILS.md's Task 2 (templates/task2.md.j2): 2.1, 2.2 and the depth sweep."""
     kernels = group_by_name(results.section(KERNEL), KERNEL_ORDER)
     depth = group_by_name(results.section(DEPTH), DEPTH_ORDER)
     sweep = report_sweep.render(results, plots_dir)
@@ -159,77 +149,41 @@ def render(results, plots_dir):
     def img(name, alt):
         return image(plots_dir, results.dir, f"{PLOTS}/{name}", alt)
 
-    out = ["## Task 2 — CNN architecture analysis (CIFAR-10)"]
+    def imgs(pattern, names, alt):
+        return "\n".join(img(pattern.format(n), f"{alt} {n}") for n in names)
+
+    k = d = None
     if kernels:
-        budget = _budget(kernels)
-        shorts = [n.removeprefix("CNN_") for n in kernels]
-        out += [
-            "### 2.1 Kernel size at an equal parameter budget",
-            *[f"Same layout for {', '.join(KERNEL_ORDER)}: three conv-BN-ReLU stages "
-                "(2×2 max pooling after the first two), global average pooling, a linear "
-                f"classifier; only the kernels differ ({role('2.1', 'combo')}: each layer is a "
-                "1×1 branch with a quarter of the "
-                "channels beside a 3×3 branch, concatenated). Widths come from an "
-                "equal-parameter search (`utils/train/param_search.py`)."],
-            *[f"**Parameter budget {fmt_int(budget)}** (with the reference's counts "
-                "beside ours and how far each is from the budget):",
-                _kernel_table(kernels, budget)],
-            f"**Accuracy and time**{reference_note(kernels)}:",
-            accuracy_table(kernels, BY_KEY["2.1"].reference),
-            *["**Speed:**", speed_table(kernels)],
-            *["**Receptive fields.** Analytic, after each layer: size/jump/start in "
-                "input pixels (jump: input pixels between adjacent units; start: centre of the "
-                "first unit's field):", _rf_table(kernels)],
-            *["Empirical (effective) receptive field of the central unit of the last "
-                    f"feature map: mean |input gradient| over "
-                    f"{next(iter(kernels.values()))[0]['analyses']['receptive_field']['images']} "
-                    "test images "
-                    "after training; radii measured from the unit's analytic centre:",
-                    _erf_table(kernels),
-                    "\n".join(img(f"erf_CNN_{s}.png", f"ERF {s}") for s in shorts)],
-            "**First-layer activations** (the same two test images for every model):",
-            "\n".join(img(f"act_CNN_{s}.png", f"activations {s}") for s in shorts),
-            *["**First-layer kernels:**",
-                    "\n".join(img(f"kernels_CNN_{s}.png", f"kernels {s}") for s in shorts),
-                    "**Overfitting:**", overfitting_sentences(kernels),
-                    img("kernel_overfitting.png", "kernel size overfitting"),
-                    "**Learning curves:**",
-                    "\n".join(img(f"kernel_{k}.png", f"kernel {k}") for k, _ in CURVES)],
-        ]
+        budget, shorts = _budget(kernels), [n.removeprefix("CNN_") for n in kernels]
+        k = {"names": KERNEL_ORDER, "combo": role("2.1", "combo"), "budget": budget,
+             "budget_table": _kernel_table(kernels, budget),
+             "reference_note": reference_note(kernels),
+             "accuracy": accuracy_table(kernels, BY_KEY["2.1"].reference),
+             "speed": speed_table(kernels), "rf": _rf_table(kernels),
+             "erf_images": next(iter(kernels.values()))[0]["analyses"]["receptive_field"][
+                 "images"], "erf": _erf_table(kernels),
+             "erf_maps": imgs("erf_CNN_{}.png", shorts, "ERF"),
+             "activations": imgs("act_CNN_{}.png", shorts, "activations"),
+             "kernels": imgs("kernels_CNN_{}.png", shorts, "kernels"),
+             "overfitting": overfitting_sentences(kernels),
+             "overfitting_plot": img("kernel_overfitting.png", "kernel size overfitting"),
+             "curves": imgs("kernel_{}.png", [key for key, _ in CURVES], "kernel")}
     if depth:
-        out += [
-            "### 2.2 Depth and residual connections",
-            f"{', '.join(DEPTH_ORDER)} share the same parts: a conv3x3-BN-ReLU stem, "
-                "then conv layers "
-                "split over three stages (32, 16, 8 pixels; 32, 64, 128 channels); every conv is "
-                "followed by BatchNorm; PyTorch's default (Kaiming-uniform) initialisation "
-                "everywhere.",
-            f"{PLAIN} is {RESIDUAL} with its skip connections removed "
-            "(`DepthCNN(residual=False)`).",
-            f"**Accuracy and time**{reference_note(depth)}:",
-            accuracy_table(depth, BY_KEY["2.2"].reference),
-            *["**Speed:**", speed_table(depth)],
-            f"**Vanishing / exploding gradients** (sampled at "
-            f"{len(next(iter(depth.values()))[0]['gradient_flow'])} evenly spaced steps from the "
-            "first to the last): the backpropagated signal at initialisation (the gradient at "
-            "each layer's output, first over last hidden layer), and the relative update size "
-            "‖grad‖/‖weight‖ per main-path layer, which the plots show:",
-            gradient_flow_table(depth, results.init_gradients()),
-            "\n".join(img(f"grad_norm_{n}.png", f"gradient norms {n}") for n in depth),
-            f"**Effectiveness of residual connections** ({PLAIN} vs {RESIDUAL}):",
-            _residual_sentences(depth),
-            img("residual_effect_test_acc.png", "residual effect test acc") + "\n"
-            + img("residual_effect_train_loss.png", "residual effect train loss")
-            if PLAIN in depth and RESIDUAL in depth else "",
-            "**Feature maps** (one test image through every stage):",
-            "\n".join(img(f"fmap_{n}.png", f"feature maps {n}") for n in depth),
-            *["**Overfitting:**", overfitting_sentences(depth),
-                    img("depth_overfitting.png", "depth overfitting"),
-                    "**Learning curves:**",
-                    "\n".join(img(f"depth_{k}.png", f"depth {k}") for k, _ in CURVES)],
-        ]
-    out += sweep or []
-    out += ["**Measured on:**", "\n".join(environment_lines(
-        [r for g in (kernels, depth) for runs in g.values() for r in runs]
-        + results.section(DEPTH_SWEEP)))]
-    return join(out)
+        d = {"names": DEPTH_ORDER, "plain": PLAIN, "residual": RESIDUAL,
+             "reference_note": reference_note(depth),
+             "accuracy": accuracy_table(depth, BY_KEY["2.2"].reference),
+             "speed": speed_table(depth),
+             "snapshots": len(next(iter(depth.values()))[0]["gradient_flow"]),
+             "gradients": gradient_flow_table(depth, results.init_gradients()),
+             "gradient_plots": imgs("grad_norm_{}.png", depth, "gradient norms"),
+             "pair": _pair(depth),
+             "pair_plots": imgs("residual_effect_{}.png", ("test_acc", "train_loss"),
+                                "residual effect"),
+             "feature_maps": imgs("fmap_{}.png", depth, "feature maps"),
+             "overfitting": overfitting_sentences(depth),
+             "overfitting_plot": img("depth_overfitting.png", "depth overfitting"),
+             "curves": imgs("depth_{}.png", [key for key, _ in CURVES], "depth")}
+    return words.render("task2.md.j2", k=k, d=d, sweep=join(sweep or []),
+                        environment="\n".join(environment_lines(
+                            [r for g in (kernels, depth) for runs in g.values() for r in runs]
+                            + results.section(DEPTH_SWEEP)))).strip()
