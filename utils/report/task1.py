@@ -1,11 +1,10 @@
 """Task 1 (CNN vs FC on MNIST and CIFAR-10): its plots and its report section, from the JSON."""
 import os
 
-from utils.report import plotting
+from utils.report import plotting, words
 from utils.markdown import md_table
-from utils.report.parts import join
 from utils.report.recipe import selection_block
-from utils.report.common import (accuracy_table, environment_lines, fmt_int, gradient_flow_table,
+from utils.report.common import (accuracy_table, environment_lines, gradient_flow_table,
                                  image, interval_text, overfitting_sentences, param_sentences,
                                  reference_note, speed_table)
 from utils.report.runs import final, gap_of, group_by_name, mean
@@ -48,18 +47,6 @@ def draw(results, plots_dir):
     return written
 
 
-def _resnetlike_sentence(mnist):
-    name = role("1.1", "resnet")
-    if name not in mnist:
-        return None
-    ours = mnist[name][0]["params"]
-    ref = BY_KEY["1.1"].reference.get(name, {}).get("params")
-    same = f" (the reference's {fmt_int(ref)})" if ref == ours else ""
-    return (f"{name} uses stride-2 residual blocks (28 → 14 → 7 pixels): {fmt_int(ours)} "
-            f"parameters{same}, at a fraction of the compute the same blocks cost at stride 1 "
-            "(see the MACs column; a test checks that stride 1 costs 8–12× more).")
-
-
 def _hyper_line(groups):
     h = next(iter(groups.values()))[0]["hyperparameters"]
     return (f"Settings: batch {h['batch_size']}, {h['epochs']} epochs, {h['optimizer']} lr "
@@ -83,11 +70,6 @@ def _per_model_settings(groups):
                     + f"profile `{runs[0]['profile']}`, "
                     f"seeds {[r['seed'] for r in runs]}")
     return "\n".join(rows)
-
-
-def _curves_block(plots_dir, report_dir, section, label, keys=None):
-    return "\n".join(image(plots_dir, report_dir, f"{section}/{key}.png", f"{label} {key}")
-                     for key, _ in CURVES if keys is None or key in keys)
 
 
 def _speed_sentence(groups, fc, cnns):
@@ -132,87 +114,61 @@ def class_recall_differences(conv, fc):
 
 
 def render(results, plots_dir):
+    """DETAILS.md's Task 1 (templates/task1.md.j2): 1.1 and 1.2."""
     mnist = _groups(results, MNIST, MNIST_ORDER)
     cifar = _groups(results, CIFAR, CIFAR_ORDER)
     if not mnist and not cifar:
         return None
-    out = ["## Task 1 — CNN versus fully connected networks"]
+
+    def imgs(folder, names, pattern, alt):
+        return "\n".join(image(plots_dir, results.dir, f"{folder}/{pattern.format(n)}",
+                                f"{alt} {n}") for n in names)
+
+    m = c = None
     if mnist:
-        out += [
-            "### 1.1 MNIST", _hyper_line(mnist),
-            *[selection_block(results.section(MNIST_RECIPE),
-                                    [r for runs in mnist.values() for r in runs]),
-                    _resnetlike_sentence(mnist)],
-            f"**Accuracy**{reference_note(mnist)}:",
-            accuracy_table(mnist, BY_KEY["1.1"].reference),
-            "**Speed** (train time = sum of the training passes of all epochs, evaluation "
-            "excluded; inference: eval mode, median of repeated timed calls after a warm-up):",
-            speed_table(mnist), _speed_sentence(mnist, role("1.1", "fc"),
-                                                [role("1.1", "cnn"), role("1.1", "resnet")]),
-            *["**Where the parameters are:**", param_sentences(mnist)],
-            _curves_block(plots_dir, results.dir, MNIST, "MNIST", ("train_acc", "test_acc")),
-            *["**Overfitting:**", overfitting_sentences(mnist),
-                    image(plots_dir, results.dir, f"{MNIST}/overfitting.png", "MNIST overfitting"),
-                    "**Loss curves:**",
-                    _curves_block(plots_dir, results.dir, MNIST, "MNIST", ("train_loss", "test_loss"))],
-        ]
+        resnet = role("1.1", "resnet")
+        m = {"settings": _hyper_line(mnist),
+             "selection": selection_block(results.section(MNIST_RECIPE),
+                                          [r for runs in mnist.values() for r in runs]),
+             "resnet": {"name": resnet, "params": mnist[resnet][0]["params"],
+                        "reference": BY_KEY["1.1"].reference.get(resnet, {}).get("params")}
+             if resnet in mnist else None,
+             "reference_note": reference_note(mnist),
+             "accuracy": accuracy_table(mnist, BY_KEY["1.1"].reference),
+             "speed": speed_table(mnist), "params": param_sentences(mnist),
+             "speed_sentence": _speed_sentence(mnist, role("1.1", "fc"),
+                                               [role("1.1", "cnn"), role("1.1", "resnet")]),
+             "acc_curves": imgs(MNIST, ("train_acc", "test_acc"), "{}.png", "MNIST"),
+             "overfitting": overfitting_sentences(mnist),
+             "overfitting_plot": imgs(MNIST, ["overfitting"], "{}.png", "MNIST"),
+             "loss_curves": imgs(MNIST, ("train_loss", "test_loss"), "{}.png", "MNIST")}
     if cifar:
-        out += [
-            "### 1.2 CIFAR-10",
-            *[_per_model_settings(cifar),
-                    selection_block(results.section(CIFAR_RECIPE),
-                                    [r for n, runs in cifar.items() if n != role("1.2", "fc")
-                                     for r in runs]),
-                    selection_block(results.section(FC_RECIPE),
-                                    cifar.get(role("1.2", "fc"), []))],
-            f"**Accuracy**{reference_note(cifar)}:",
-            accuracy_table(cifar, BY_KEY["1.2"].reference),
-            *["**Speed:**", speed_table(cifar),
-                    _speed_sentence(cifar, role("1.2", "fc"),
-                                    [role("1.2", "resnet"), role("1.2", "regularized")]),
-                    "**Where the parameters are:**", param_sentences(cifar)],
-            "**Overfitting:**", overfitting_sentences(cifar), _regularisation_sentence(cifar),
-            image(plots_dir, results.dir, f"{CIFAR}/overfitting.png", "CIFAR-10 overfitting"),
-            "**Gradient flow**: the backpropagated signal at initialisation (the gradient at "
-            "each layer's output, first over last hidden layer), and the relative update size "
-            "‖grad‖/‖weight‖ (first over last main-path layer) at evenly spaced steps, which "
-            "the plots show per layer:",
-            gradient_flow_table(cifar, results.init_gradients()),
-            "\n".join(image(plots_dir, results.dir, f"{CIFAR}/grad_flow_{n}.png",
-                            f"gradient flow {n}") for n in cifar),
-            "**Confusion matrices** (test set, seed 0):",
-            "\n".join(image(plots_dir, results.dir, f"{CIFAR}/conf_matrix_{n}.png",
-                            f"confusion matrix {n}") for n in cifar),
-            _confusion_sentence(cifar),
-            *["**Recall per class**, the ResNet against the FC net (a class's test images; "
-                    "the interval is Welch's over seeds where both sides ran several, else over "
-                    "the class's test images):", class_recall_table(cifar),
-                    "**Calibration** (test NLL in nats per image, the mean cross-entropy; "
-                    "expected calibration error over 15 equal-width confidence bins, from the "
-                    "per-image predictions):", calibration_table(cifar),
-                    "**Learning curves:**",
-                    _curves_block(plots_dir, results.dir, CIFAR, "CIFAR-10")],
-        ]
-    out += ["**Measured on:**", "\n".join(environment_lines(
-        [r for g in (mnist, cifar) for runs in g.values() for r in runs]))]
-    return join(out)
-
-
-def _regularisation_sentence(groups):
-    a, b = groups.get(role("1.2", "resnet")), groups.get(role("1.2", "regularized"))
-    if not a or not b:
-        return ""
-
-    def gap(runs):
-        return mean([gap_of(r) for r in runs])
-
-    def acc(runs):
-        return mean(final(runs, "test_acc"))
-
-    return (f"Regularisation (dropout {b[0]['hyperparameters']['dropout']} on top of the same "
-            f"weight decay and augmentation) changed the final gap by "
-            f"{gap(b) - gap(a):+.4f} ({gap(a):+.4f} → {gap(b):+.4f}) and test accuracy by "
-            f"{acc(b) - acc(a):+.4f}.")
+        fc, resnet, regularized = (role("1.2", p) for p in ("fc", "resnet", "regularized"))
+        a, b = cifar.get(resnet), cifar.get(regularized)
+        m_ = {"dropout": b[0]["hyperparameters"]["dropout"],
+              "gap_before": mean([gap_of(r) for r in a]),
+              "gap_after": mean([gap_of(r) for r in b]),
+              "accuracy_change": mean(final(b, "test_acc")) - mean(final(a, "test_acc"))} \
+            if a and b else None
+        c = {"settings": _per_model_settings(cifar),
+             "selection": [selection_block(results.section(CIFAR_RECIPE),
+                                           [r for n, runs in cifar.items() if n != fc
+                                            for r in runs]),
+                           selection_block(results.section(FC_RECIPE), cifar.get(fc, []))],
+             "reference_note": reference_note(cifar),
+             "accuracy": accuracy_table(cifar, BY_KEY["1.2"].reference),
+             "speed": speed_table(cifar), "params": param_sentences(cifar),
+             "speed_sentence": _speed_sentence(cifar, fc, [resnet, regularized]),
+             "overfitting": overfitting_sentences(cifar), "regularisation": m_,
+             "overfitting_plot": imgs(CIFAR, ["overfitting"], "{}.png", "CIFAR-10"),
+             "gradients": gradient_flow_table(cifar, results.init_gradients()),
+             "gradient_plots": imgs(CIFAR, cifar, "grad_flow_{}.png", "gradient flow"),
+             "confusion_plots": imgs(CIFAR, cifar, "conf_matrix_{}.png", "confusion matrix"),
+             "confusions": _confusion_sentence(cifar), "recall": class_recall_table(cifar),
+             "calibration": calibration_table(cifar),
+             "curves": imgs(CIFAR, [key for key, _ in CURVES], "{}.png", "CIFAR-10")}
+    return words.render("task1.md.j2", m=m, c=c, environment="\n".join(environment_lines(
+        [r for g in (mnist, cifar) for runs in g.values() for r in runs]))).strip()
 
 
 def class_recall_table(groups, fc=role("1.2", "fc"), conv=role("1.2", "resnet")):
