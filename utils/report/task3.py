@@ -2,7 +2,7 @@
 import math
 import os
 
-from utils.report import plotting, paired as report_paired, stability_rates as report_stability
+from utils.report import plotting, paired as report_paired, stability_rates as report_stability, words
 from utils.markdown import md_table
 from utils.report.parts import join
 from utils.report.recipe import selection_block
@@ -301,6 +301,8 @@ def _stability(groups):
 
 
 def render(results, plots_dir):
+    """DETAILS.md's Task 3 (templates/task3.md.j2): 3.1, its paired run, 3.2 and its
+    stability test."""
     custom, baseline, residual = _groups(results)
     study = _study(results)
     stability = report_stability.render(results, plots_dir)
@@ -308,80 +310,49 @@ def render(results, plots_dir):
     if not custom and not residual and not study and not stability and not paired:
         return None
 
-    def img(path, alt):
-        return image(plots_dir, results.dir, path, alt)
+    def imgs(paths, prefix=""):  # alt text: the file's name in words
+        return "\n".join(image(plots_dir, results.dir, p, prefix + os.path.basename(p)[:-4]
+                                .replace("_", " ")) for p in paths)
 
-    out = ["## Task 3 — custom layers and residual block variants"]
+    c = r = None
     if custom or study:
-        out += ["### 3.1 Custom layers with hand-written backward passes (MNIST)",
-                "Each layer is a `torch.autograd.Function` whose backward is written by hand "
-                "(`models/custom_layers.py`): WSConv2d (weight-standardised convolution; "
-                "gradients for input, weight through the standardisation, and bias), "
-                "SEAttention (squeeze-and-excitation channel attention), SwishBeta "
-                "(x·σ(βx), learnable β), MixPool2d (α·max + (1−α)·average pooling, learnable "
-                "α). The tests also compare each against a pure-autograd twin."]
-        if study:
-            out += ["**Gradient checks** (run by this script, float64):",
-                    _gradcheck_table(study),
-                    "**Each custom layer against its standard analogue:**",
-                    *_layer_table(study, custom)]
+        c = {"custom": CUSTOM_NET, "standard": STANDARD, "cnn": TASK1_NETS[0],
+             "task1": TASK1_NETS,
+             "gradcheck": _gradcheck_table(study) if study else None,
+             "layers": _layer_table(study, custom) if study else []}
         if custom:
-            epochs = len(custom[next(iter(custom))][0]["history"])
-            five = ("; the 5-epoch row is epoch 5 of the "
-                    f"{epochs}-epoch run (constant learning rate, so it is the same training)"
-                    if epochs >= 5 else "")
-            out += [f"**{CUSTOM_NET}** (all four custom layers in {TASK1_NETS[0]}'s layout) "
-                    f"next to {STANDARD} (the same layout with standard layers, this section's "
-                    f"recipe) and Task 1's {' and '.join(TASK1_NETS)} (1.1's recipe){five}:",
-                    _custom_model_table(custom, baseline),
-                    *[_late_movement_sentence(custom, baseline), _scalar_sentences(custom),
-                            "**All swap runs:**", accuracy_table(custom),
-                            img(f"{CUSTOM}/test_acc.png", "custom final test acc") + "\n"
-                            + img(f"{CUSTOM}/train_loss.png", "custom train loss"),
-                            "**Overfitting:**", overfitting_sentences(custom),
-                            img(f"{CUSTOM}/overfitting.png", "custom layers overfitting")]]
-    out += paired or []
+            c.update(epochs=len(custom[next(iter(custom))][0]["history"]),
+                     models=_custom_model_table(custom, baseline),
+                     late=_late_movement_sentence(custom, baseline),
+                     scalars=_scalar_sentences(custom), swaps=accuracy_table(custom),
+                     plots=imgs([f"{CUSTOM}/test_acc.png", f"{CUSTOM}/train_loss.png"], "custom "),
+                     overfitting=overfitting_sentences(custom),
+                     overfitting_plot=imgs([f"{CUSTOM}/overfitting.png"], "custom layers "))
     if residual:
         built = {k: v for k, v in residual.items() if not k.endswith("_matched")}
         matched = {k: v for k, v in residual.items() if k.endswith("_matched")}
-        out += ["### 3.2 Residual block variants (CIFAR-10)",
-                "BasicBlock (3×3-3×3), Bottleneck (1×1-3×3-1×1, expansion 4) and WideBlock "
-                "(pre-activation WRN block, widening factor k = 2) in `models/residual_blocks.py`, "
-                "each composed into a net of a stem, three stages at 32, 16 and 8 pixels and "
-                "a linear head, trained with the Task 1 CIFAR recipe. "
-                + _depth_sentence(residual),
-                *[selection_block(
-                    results.section(RESIDUAL_RECIPE), built.get(role("3.2", "bottleneck"), []),
-                    not_applied=("this search ran for the Bottleneck alone (after its as-built "
-                                 "test accuracy missed an 0.80 target), so applying it would "
-                                 "compare the block types at different depths; all three stay "
-                                 "at one block per stage, and this table is a study of the "
-                                 "Bottleneck's depth."))]]
-        if built:
-            table, sentence = _stability(built)
-            out += ["**As built** (each constructor's default widths"
-                    + ("; the reference's accuracies beside ours were after 20 epochs"
-                       if full_profile(built) else "") + "):",
-                    _residual_table(built),
-                    _ranking_sentence(built),
-                    *["**Training stability:**", table, sentence,
-                            "\n".join(img(f"{RESIDUAL}/as_built_{k}.png", f"as built {k}")
-                                      for k in ("loss_trace", "grad_norm_trace", "test_acc",
-                                                "train_loss"))]]
-        if matched:
-            budget = next(iter(matched.values()))[0]["spec"]["meta"]["param_budget"]
-            table, sentence = _stability(matched)
-            out += [f"**At a matched parameter count** (budget {fmt_int(budget)}, widths from "
-                    "the equal-parameter search):", _residual_table(matched, budget),
-                    _ranking_sentence(matched),
-                    *[table, sentence,
-                            "\n".join(img(f"{RESIDUAL}/matched_{k}.png", f"matched {k}")
-                                      for k in ("loss_trace", "grad_norm_trace", "test_acc",
-                                                "train_loss"))]]
-        out += ("**Overfitting:**", overfitting_sentences(residual),
-                      "\n".join(img(f"{RESIDUAL}/{k}_overfitting.png", f"{k} overfitting")
-                                for k in ("as_built", "matched") if k in _kinds(residual)))
-    out += stability or []
-    out += ["**Measured on:**", "\n".join(environment_lines(
-        [r for g in (custom, residual) for runs in g.values() for r in runs]))]
-    return join(out)
+
+        def group(groups, kind, budget=None):
+            table, events = _stability(groups)
+            return {"table": _residual_table(groups, budget), "ranking": _ranking_sentence(groups),
+                    "stability": table, "events": events, "budget": budget,
+                    "plots": imgs([f"{RESIDUAL}/{kind}_{k}.png" for k in
+                                   ("loss_trace", "grad_norm_trace", "test_acc", "train_loss")])}
+        r = {"depth": _depth_sentence(residual), "full": full_profile(built),
+             "selection": selection_block(
+                 results.section(RESIDUAL_RECIPE), built.get(role("3.2", "bottleneck"), []),
+                 not_applied=("this search ran for the Bottleneck alone (after its as-built test "
+                              "accuracy missed an 0.80 target), so applying it would compare the "
+                              "block types at different depths; all three stay at one block per "
+                              "stage, and this table is a study of the Bottleneck's depth.")),
+             "built": group(built, "as_built") if built else None,
+             "matched": group(matched, "matched", next(iter(matched.values()))[0]["spec"][
+                 "meta"]["param_budget"]) if matched else None,
+             "overfitting": overfitting_sentences(residual),
+             "overfitting_plots": imgs([f"{RESIDUAL}/{k}_overfitting.png" for k in
+                                        ("as_built", "matched") if k in _kinds(residual)])}
+    return words.render("task3.md.j2", c=c, r=r, paired=join(paired or []),
+                        stability=join(stability or []),
+                        environment="\n".join(environment_lines(
+                            [x for g in (custom, residual) for runs in g.values()
+                             for x in runs]))).strip()
