@@ -6,7 +6,7 @@ comparison carries a 95 % interval over the test images (one seed per configurat
 import os
 import statistics
 
-from utils.report import plotting
+from utils.report import plotting, words
 from utils.markdown import md_table
 from utils.report.common import flow_cell, fmt_int, image, interval_text
 from utils.sections import BY_KEY, folder
@@ -124,78 +124,6 @@ def draw(results, plots_dir):
             plotting.sweep_train_loss(configs, depths, path("sweep_train_loss.png"))]
 
 
-def _family(residual, bn):
-    return ("residual" if residual else "plain") + (" with BN" if bn else " without BN")
-
-
-def findings(runs):
-    """The section's conclusions, each printed from a computed verdict."""
-    configs, verdicts = by_config(runs), sweep_verdicts(runs)
-    out = []
-    for v in verdicts["skip_effect"]:
-        what = ("neither net learned (both at chance), so the skips' effect cannot be seen here"
-                if v["both_at_chance"] else
-                f"skips {'raised' if v['difference'] > 0 else 'lowered'} test accuracy by "
-                f"{interval_text(v['difference'], v['low'], v['high'], size_only=True)}"
-                if v["resolved"] else
-                f"skips made no resolved difference "
-                f"({interval_text(v['difference'], v['low'], v['high'])})")
-        out.append(f"- {v['depth']} layers {'with' if v['batchnorm'] else 'without'} BN: {what}.")
-    for v in verdicts["depth_effect"]:
-        change = ("neither depth learned (both at chance): no change" if v["both_at_chance"]
-                  else "no resolved change" if not v["resolved"] else
-                  ("a resolved gain" if v["difference"] > 0 else "a resolved loss"))
-        out.append(f"- {_family(v['residual'], v['batchnorm'])}, {v['from']} → {v['to']} "
-                   f"layers: {change} of test accuracy "
-                   f"({interval_text(v['difference'], v['low'], v['high'])}).")
-    flow = init_flow(runs)
-    for verdict in ("vanishing", "exploding", "not measurable"):
-        if flow.get(verdict):
-            out.append(f"- Gradient at initialisation {verdict}: {', '.join(flow[verdict])}.")
-    diverged = [r["name"] for r in configs.values() if r["diverged"]]
-    out.append(f"- Diverged: {', '.join(diverged) if diverged else 'none'}.")
-    return "\n".join(out)
-
-
-def headline(runs):
-    """The sweep in one sentence: at its deepest depth with BatchNorm, what going deeper did to
-    the plain and the residual family, and what the skips did there; then the gradient
-    sentence. '' when the sweep has a single depth."""
-    verdicts = sweep_verdicts(runs)
-    if not verdicts["depth_effect"]:
-        return ""
-    deepest = max(v["to"] for v in verdicts["depth_effect"])
-    steps = [v for v in verdicts["depth_effect"] if v["to"] == deepest and v["batchnorm"]]
-    skip = [v for v in verdicts["skip_effect"] if v["depth"] == deepest and v["batchnorm"]]
-    if not steps:
-        return gradient_sentence(runs)
-    epochs = runs[0]["hyperparameters"]["epochs"]
-    return (f"After {epochs} epochs (what the sweep's short schedule shows: how fast each "
-            f"net optimises, not where it converges), going deeper to {deepest} layers with "
-            f"BN: " + "; ".join(
-        f"{'residual' if v['residual'] else 'plain'} {v['from']} → {v['to']} {_said(v)}"
-        for v in steps) + (f"; skips at {deepest} layers {_said(skip[0])}" if skip else "")
-        + ". " + gradient_sentence(runs))
-
-
-def _said(v):
-    """'+0.0045 [-0.0047, +0.0137], unresolved', or the interval alone where it resolved."""
-    return (interval_text(v["difference"], v["low"], v["high"])
-            + ("" if v["resolved"] else ", unresolved"))
-
-
-def gradient_sentence(runs):
-    """One sentence: whose gradients vanish or explode at initialisation, and which runs
-    diverged."""
-    flow = init_flow(runs)
-    parts = [f"{verdict} for {', '.join(flow[verdict])}"
-             for verdict in ("vanishing", "exploding") if flow.get(verdict)]
-    diverged = [r["name"] for r in by_config(runs).values() if r["diverged"]]
-    return ("At initialisation the gradient is " + ("; ".join(parts) if parts else
-                                                     "neither vanishing nor exploding anywhere")
-            + (f"; diverged: {', '.join(diverged)}." if diverged else "."))
-
-
 def _diff_cell(v):
     verdict = ("both at chance" if v["both_at_chance"] else
                "resolved" if v["resolved"] else "unresolved")
@@ -218,13 +146,12 @@ def _accuracy_cell(seeds, key="test_acc"):
 
 
 def render(results, plots_dir):
-    """The sweep's part of Task 2 as markdown chunks (utils/report/parts.py), or None."""
+    """The sweep's part of Task 2 (templates/sweep.md.j2), as one markdown chunk, or None."""
     runs = results.section(DEPTH_SWEEP)
     configs = by_config(runs)
     if not configs:
         return None
     any_run = next(iter(configs.values()))
-    hp = any_run["hyperparameters"]
     rows = []
     for (depth, residual, bn), seeds in seeds_by_config(runs).items():
         r = seeds[0]
@@ -237,47 +164,32 @@ def render(results, plots_dir):
                      flow_cell(snaps[-1], r["spec"]["lr"]) if snaps else "—",
                      f"epoch {div['epoch']}, batch {div['batch']}" if div else "no"])
     verdicts = sweep_verdicts(runs)
-    depths = sorted({d for d, _, _ in configs})
-    lines = [
-        "### 2.2 (sweep) Depth, skip connections and BatchNorm, one at a time",
-        f"The CIFAR ResNet family (He et al., 2016): a 3×3 stem, three stages of BasicBlocks "
-        f"(16, 32, 64 channels), global average pooling, fc; depth = 6n + 2 weight layers, here "
-        f"{', '.join(map(str, depths))}, each with and without its skip connections and with "
-        f"and without BatchNorm, from He initialisation, on one recipe for all "
-        f"({hp['epochs']} epochs).",
-        f"Recipe: batch {hp['batch_size']}, {hp['optimizer'].upper()} "
-            f"(momentum {hp['momentum']}), {hp['schedule']} schedule peaking at lr {hp['lr']}, "
-            f"weight decay {hp['weight_decay']}, {hp['augmentation']}. Accuracies: the mean over "
-            f"seeds with its 95 % Student-t interval where a net has three or more seeds, else "
-            f"the 95 % Wilson interval over the {fmt_int(any_run['test_size'])} test images; "
-            f"differences over seeds (Welch) where both sides have several, else over the test "
-            f"images (exact McNemar where both recorded their predictions). A run whose loss "
-            f"became non-finite is recorded as diverged (its accuracy is then chance). Gradient "
-            f"flow (lowest seed) at step 0 and at the last sampled step, by the report's one "
-            f"rule (— where the loss was already non-finite).",
-        headline(runs),
-        image(plots_dir, results.dir, f"{PLOTS}/sweep_accuracy.png", "accuracy by depth"),
-        *[
-            "**Findings** (each with its 95 % interval; unresolved where it includes zero):",
-            findings(runs),
-            md_table(["net", "depth", "skips", "BN", "params", "seeds", "train acc (eval)",
-                      "test acc [95 % CI]", "gradient first/last, init", "… at the end",
-                      "diverged"], rows),
-            "**Skip connections** (residual − plain test accuracy, 95 % interval):",
-            md_table(["depth", "BatchNorm", "residual − plain"],
-                     [[v["depth"], "yes" if v["batchnorm"] else "no", _diff_cell(v)]
-                      for v in verdicts["skip_effect"]]),
-            "**Depth** (deeper − shallower test accuracy within one family, 95 % interval; "
-            "after this short schedule a negative resolved value in a plain family shows the "
-            "deep plain net optimising more slowly, not yet the converged degradation He et "
-            "al. reported):"
-            if verdicts["depth_effect"] else "",
-            md_table(["family", "depths", "deeper − shallower"],
-                     [[_family(v["residual"], v["batchnorm"]), f"{v['from']} → {v['to']}",
-                       _diff_cell(v)] for v in verdicts["depth_effect"]])
-            if verdicts["depth_effect"] else "",
-            image(plots_dir, results.dir, f"{PLOTS}/sweep_grad_init.png", "gradient at init")
-            + "\n" + image(plots_dir, results.dir, f"{PLOTS}/sweep_train_loss.png",
-                           "training loss")],
-    ]
-    return [x for x in lines if x]
+    for v in verdicts["skip_effect"] + verdicts["depth_effect"]:
+        v["interval"] = interval_text(v["difference"], v["low"], v["high"])
+        v["size"] = interval_text(v["difference"], v["low"], v["high"], size_only=True)
+    deepest = max((v["to"] for v in verdicts["depth_effect"]), default=None)
+    skip = [v for v in verdicts["skip_effect"] if v["depth"] == deepest and v["batchnorm"]]
+
+    def img(name, alt):
+        return image(plots_dir, results.dir, f"{PLOTS}/{name}", alt)
+    return [words.render(
+        "sweep.md.j2", depths=sorted({d for d, _, _ in configs}),
+        hp=any_run["hyperparameters"], test_size=any_run["test_size"], deepest=deepest,
+        steps=[v for v in verdicts["depth_effect"] if v["to"] == deepest and v["batchnorm"]],
+        skip=skip[0] if skip else None, flow=init_flow(runs),
+        diverged=[r["name"] for r in configs.values() if r["diverged"]],
+        skip_effect=verdicts["skip_effect"], depth_effect=verdicts["depth_effect"],
+        accuracy_plot=img("sweep_accuracy.png", "accuracy by depth"),
+        table=md_table(["net", "depth", "skips", "BN", "params", "seeds", "train acc (eval)",
+                        "test acc [95 % CI]", "gradient first/last, init", "… at the end",
+                        "diverged"], rows),
+        skip_table=md_table(["depth", "BatchNorm", "residual − plain"],
+                            [[v["depth"], "yes" if v["batchnorm"] else "no", _diff_cell(v)]
+                             for v in verdicts["skip_effect"]]),
+        depth_table=md_table(["family", "depths", "deeper − shallower"],
+                             [[("residual" if v["residual"] else "plain")
+                               + (" with BN" if v["batchnorm"] else " without BN"),
+                               f"{v['from']} → {v['to']}", _diff_cell(v)]
+                              for v in verdicts["depth_effect"]]),
+        other_plots=img("sweep_grad_init.png", "gradient at init") + "\n"
+        + img("sweep_train_loss.png", "training loss")).strip()]

@@ -4,7 +4,6 @@ import os
 from utils.report import plotting, sweep as report_sweep, words
 from utils.report.gradient_flow import layer_names
 from utils.report.verdicts import NOT_RECORDED
-from utils.report.parts import join
 from utils.markdown import md_table
 from utils.report.sweep import DEPTH_SWEEP
 from utils.report.common import (accuracy_table, environment_lines, extent_in_image, flow_cell,
@@ -183,7 +182,7 @@ def render(results, plots_dir):
              "overfitting": overfitting_sentences(depth),
              "overfitting_plot": img("depth_overfitting.png", "depth overfitting"),
              "curves": imgs("depth_{}.png", [key for key, _ in CURVES], "depth")}
-    return words.render("task2.md.j2", k=k, d=d, sweep=join(sweep or []),
+    return words.render("task2.md.j2", k=k, d=d, sweep="\n\n".join(sweep or []),
                         environment="\n".join(environment_lines(
                             [r for g in (kernels, depth) for runs in g.values() for r in runs]
                             + results.section(DEPTH_SWEEP)))).strip()
