@@ -99,7 +99,7 @@ def comparable(folder):
     return out
 
 
-def step_smoke(args, work):
+def step_smoke(args, work, progress=lambda partial: None):
     """Each script's smoke profile with amp on and off. The small mode (a CPU, where bf16 is
     5-15x slower) keeps amp on for Task 3.1 only, the section the custom autograd Functions
     broke under autocast."""
@@ -112,6 +112,9 @@ def step_smoke(args, work):
                                      os.path.join(work, f"smoke_{name[:-3]}_{amp}"), 900)
         rows.append({"script": " ".join([name, *extra]), "amp": amp, "exit": code,
                      "seconds": round(seconds, 1), "last_line": last[:160]})
+        # a kill before the step ends still leaves the scripts it finished
+        progress({"ok": all(r["exit"] == 0 for r in rows), "runs": list(rows),
+                  "partial": f"{len(rows)} of {len(cases)} scripts"})
     return {"ok": all(r["exit"] == 0 for r in rows), "runs": rows}
 
 
@@ -318,7 +321,10 @@ def markdown(summary):
     lines = [f"# GPU check on {env['device_name']} (torch {env['torch']})", ""]
     for name, step in summary["steps"].items():
         lines.append(f"- {name}: {status(step)} ({step.get('seconds', 0):.0f} s)"
-                     + (f": {step['skipped']}" if "skipped" in step else ""))
+                     + (f": {step['skipped']}" if "skipped" in step else "")
+                     + (f" (so far: {step['partial']})" if "partial" in step else ""))
+    if summary.get("running"):
+        lines.append(f"- running when this summary was written: {summary['running']}")
     tp = summary["steps"].get("throughput", {})
     if tp.get("rows"):
         lines += ["", "Training throughput, batch 128, float32 against bf16 autocast:", "",
@@ -436,7 +442,13 @@ def main(argv=None):
     os.makedirs(args.out, exist_ok=True)
     work = tempfile.mkdtemp(prefix="work-", dir=os.path.abspath(args.out))
     summary = {"environment": environment(args.device), "small": args.small, "steps": {}}
-    steps = {"smoke (amp on/off)": lambda: step_smoke(args, work),
+
+    def partial(key):
+        def save(outcome):
+            summary["steps"][key] = outcome
+            write_summary(args.out, summary)
+        return save
+    steps = {"smoke (amp on/off)": lambda: step_smoke(args, work, partial("smoke")),
              "determinism and kill-resume": lambda: step_determinism_and_resume(args, work),
              "throughput": lambda: step_throughput(args),
              "quick study": lambda: step_quick(args, work),
@@ -451,11 +463,14 @@ def main(argv=None):
         else:
             if name == "study":
                 args.study_seconds = min(args.study_seconds, int(left))
+            summary["running"] = name  # on disk before the step starts: a kill says where
+            write_summary(args.out, summary)
             try:
                 outcome = step()
             except Exception as err:  # recorded: the other steps still run
                 outcome = {"ok": False, "error": f"{type(err).__name__}: {err}"}
         outcome["seconds"] = time.perf_counter() - start
+        summary.pop("running", None)
         summary["steps"][name.split(" ")[0]] = outcome
         # written after every step: a check killed mid-way leaves the steps it finished
         write_summary(args.out, summary)
