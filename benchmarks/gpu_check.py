@@ -342,7 +342,8 @@ def markdown(summary):
                      f"{a['runs_compared']} test accuracies within their 95 % interval "
                      f"(largest difference {a['largest_difference']:.4f}), verdicts agreeing "
                      f"{a['verdicts']['agree']} of {a['verdicts']['total']}"
-                     if "runs_compared" in a else f" ({a['skipped']})")]
+                     if a.get("runs_compared") else
+                     f" ({a.get('skipped', 'no run to compare with a committed one')})")]
     workers = summary["steps"].get("workers", {})
     if workers.get("speedup"):
         lines += ["", f"2.1 with two workers {' '.join(workers['share'])}: "

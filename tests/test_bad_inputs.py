@@ -432,8 +432,9 @@ def test_gpu_check_never_deletes_a_work_folder_it_did_not_make(tmp_path, monkeyp
     mine = tmp_path / "work" / "important.txt"
     mine.parent.mkdir()
     mine.write_text("keep me")
-    for step in ("step_smoke", "step_determinism_and_resume", "step_study"):
-        monkeypatch.setattr(gpu_check, step, lambda args, work: {"ok": True})
+    for step in ("step_smoke", "step_determinism_and_resume", "step_quick", "step_workers",
+                 "step_study"):
+        monkeypatch.setattr(gpu_check, step, lambda args, work, *progress: {"ok": True})
     for step in ("step_throughput", "step_plan"):
         monkeypatch.setattr(gpu_check, step, lambda args: {"ok": True})
     monkeypatch.setattr(gpu_check, "unstage", lambda data_dir: None)
