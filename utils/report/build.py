@@ -19,17 +19,19 @@ from utils.sections import SECTIONS, TASK1, TASK2, TASK3
 from utils.report.table import Results
 
 SECTION_RENDERERS = [task1.render, task2.render, task3.render]
-DRAWERS = {TASK1: lambda results, plots_dir: task1.draw(results, plots_dir)
-           + why.draw(results, plots_dir),
-           TASK2: task2.draw, TASK3: task3.draw}
+DRAWERS = {TASK1: lambda results, plots_dir, rows: task1.draw(results, plots_dir)
+           + why.draw(results, plots_dir, rows),
+           TASK2: lambda results, plots_dir, rows: task2.draw(results, plots_dir),
+           TASK3: lambda results, plots_dir, rows: task3.draw(results, plots_dir)}
 
 
 def build(script, results_dir, plots_dir, full_dir=None):
     """What a script run ends with: its task's plots and the whole REPORT.md, from one read of
     the results folder (utils/report/table.py). Returns the report's path."""
     results = Results(results_dir)
-    remove_stale_plots(script, plots_dir, draw_plots(script, results, plots_dir))
-    return write_report(results, plots_dir, Results(full_dir) if full_dir else None)
+    rows = verdicts.comparisons(results)  # once: the plots and both files share them
+    remove_stale_plots(script, plots_dir, draw_plots(script, results, plots_dir, rows))
+    return write_report(results, plots_dir, Results(full_dir) if full_dir else None, rows)
 
 
 def remove_stale_plots(script, plots_dir, written):
@@ -50,9 +52,10 @@ def remove_stale_plots(script, plots_dir, written):
     return removed
 
 
-def draw_plots(script, results, plots_dir):
-    """Redraw the plots of one task script's sections; returns the paths written."""
-    return DRAWERS[script](results, plots_dir)
+def draw_plots(script, results, plots_dir, rows):
+    """Redraw the plots of one task script's sections (rows: the report's comparisons);
+    returns the paths written."""
+    return DRAWERS[script](results, plots_dir, rows)
 
 
 def missing_models(results):
@@ -68,11 +71,11 @@ def missing_models(results):
     return out
 
 
-def write_report(results, plots_dir, full=None):
+def write_report(results, plots_dir, full=None, rows=None):
     """REPORT.md (the answers, utils/report/answers.py) and DETAILS.md (every section in full:
     the tables and plots behind the answers, method and statistics); returns REPORT.md's
     path."""
-    rows = verdicts.comparisons(results)
+    rows = verdicts.comparisons(results) if rows is None else rows
     # a reduced profile's comparisons beside the full study's (None: no such study given)
     full_rows = verdicts.comparisons(full) if full else None
     plotting.comparisons_figure(rows, os.path.join(plots_dir, answers.FIGURE))

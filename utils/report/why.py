@@ -123,9 +123,9 @@ def render(results, plots_dir, rows):
         table=_runs_table(n)).strip()
 
 
-def draw(results, plots_dir, rows=None):
-    from utils.report.verdicts import comparisons
-    n = numbers(results, comparisons(results) if rows is None else rows)
+def draw(results, plots_dir, rows):
+    """The four-panel figure, from the report's comparisons (verdicts.comparisons)."""
+    n = numbers(results, rows)
     if n is None:
         return []
     return [plotting.why_panels(n, NAMES, os.path.join(plots_dir, FIGURE))]
