@@ -31,7 +31,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from utils.train.cli import OneLineParser, int_in  # noqa: E402
-from utils.train.data import default_data_root  # noqa: E402
+from utils.train.data import DatasetUnavailable, default_data_root, require_data  # noqa: E402
 from utils.train.measure import environment, matmul_peak_flops  # noqa: E402
 from utils.results import load_section, write_json_atomic  # noqa: E402
 from utils.train.runner import RunSpec  # noqa: E402
@@ -148,33 +148,38 @@ def main(argv=None):
     p.add_argument("--out", default=None,
                    help=f"the record (default {DEFAULT_OUT}, or {AMP_OUT} with --amp-compare)")
     args = p.parse_args(argv)
+    try:  # a missing dataset said before anything trains, not as N failed scripts
+        require_data(args.data_dir, ["mnist", "cifar10"])
+    except DatasetUnavailable as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     work = args.work or tempfile.mkdtemp(prefix="quick_wall.")
     if args.amp_compare:
-        record = amp_compare(work, args.data_dir)
-        out = args.out or AMP_OUT
-        write_json_atomic(os.path.join(ROOT, out) if not os.path.isabs(out) else out, record)
+        record, out = amp_compare(work, args.data_dir), args.out or AMP_OUT
+        scripts = [s for side in record["scripts"].values() for s in side]
+    else:
+        record, out = measure(work, args.data_dir, args.threads), args.out or DEFAULT_OUT
+        if args.workers:
+            side = measure(os.path.join(work, f"workers{args.workers}"), args.data_dir,
+                           threads=1, workers=args.workers)
+            record["concurrent"] = {**side,
+                                    "speedup": record["total_wall_s"] / side["total_wall_s"]}
+        scripts = record["scripts"] + record.get("concurrent", {}).get("scripts", [])
+    failed = sorted({s["script"] for s in scripts if s["exit_code"]})
+    if failed:  # a study that did not finish measures nothing: no record is written
+        print(f"error: {', '.join(failed)} failed (their output is above); no record written",
+              file=sys.stderr)
+        return 1
+    write_json_atomic(os.path.join(ROOT, out) if not os.path.isabs(out) else out, record)
+    if args.amp_compare:
         v = record["verdicts"]
         print(f"quick study: bf16 {record['wall_s']['bf16'] / 60:.1f} min against float32 "
               f"{record['wall_s']['fp32'] / 60:.1f} min ({record['bf16_over_fp32']:.2f}x); "
               f"verdicts agreeing {v['agree']} of {v['compared']}")
-        return 1 if any(s["exit_code"] for side in record["scripts"].values() for s in side) \
-            else 0
-    args.out = args.out or DEFAULT_OUT
-    record = measure(work, args.data_dir, args.threads)
-    if args.workers:
-        side = measure(os.path.join(work, f"workers{args.workers}"), args.data_dir, threads=1,
-                       workers=args.workers)
-        record["concurrent"] = {**side, "speedup": record["total_wall_s"] / side["total_wall_s"]}
-    fresh = os.path.join(work, "results", "quick")
-    write_json_atomic(os.path.join(ROOT, args.out) if not os.path.isabs(args.out) else args.out,
-                      record)
-    failed = [s["script"] for s in record["scripts"] + record.get("concurrent", {}).get(
-        "scripts", []) if s["exit_code"]]
-    print(f"quick study from nothing: {record['total_wall_s'] / 60:.1f} min, {record['runs']} "
-          f"runs; fresh results in {fresh}"
-          + (f"; FAILED: {', '.join(failed)}" if failed else ""))
-    return 1 if failed else 0
-
+    else:
+        print(f"quick study from nothing: {record['total_wall_s'] / 60:.1f} min, "
+              f"{record['runs']} runs; fresh results in {os.path.join(work, 'results', 'quick')}")
+    return 0
 
 if __name__ == "__main__":
     sys.exit(main())

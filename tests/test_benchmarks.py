@@ -435,3 +435,22 @@ def test_gpu_check_quick_and_workers_steps_time_their_scripts_and_compare_result
     args.device = "cuda"
     gpu_check.step_workers(args, str(tmp_path))
     assert calls[-1][-4:] == ["--workers", "2", "--gpus-per-run", "0.5"]
+
+
+def test_quick_wall_writes_no_record_when_the_data_is_missing_or_a_script_fails(
+        tmp_path, monkeypatch, capsys):
+    """A study that did not run measures nothing: a missing dataset stops it before any script
+    (exit 2), and a failed script leaves no record (exit 1) instead of a '0 of 0' agreement."""
+    from benchmarks import quick_wall
+
+    out = tmp_path / "amp.json"
+    assert quick_wall.main(["--amp-compare", "--data-dir", str(tmp_path / "nowhere"),
+                            "--out", str(out)]) == 2
+    assert "MNIST is not under" in capsys.readouterr().err and not out.exists()
+
+    monkeypatch.setattr(quick_wall, "require_data", lambda root, names: None)
+    monkeypatch.setattr(quick_wall, "run_script", lambda script, *a, **k: {
+        "script": script, "wall_s": 1.0, "exit_code": 1})
+    assert quick_wall.main(["--amp-compare", "--work", str(tmp_path / "w"),
+                            "--out", str(out)]) == 1
+    assert not out.exists() and "no record written" in capsys.readouterr().err
