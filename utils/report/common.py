@@ -7,6 +7,7 @@ the same bytes.
 import os
 import statistics
 import urllib.parse
+from types import SimpleNamespace
 
 from utils.markdown import md_table
 from utils.report.gradient_flow import (MEASURE, flow_ratio, largest_step, layer_names,
@@ -104,32 +105,51 @@ def reference_note(groups, text="the reference's numbers beside ours"):
     return f" ({text})" if full_profile(groups) else ""
 
 
+# --- the one table renderer: a table is its rows and a list of columns -----------------------
+
+def table(rows, columns):
+    """A markdown table from a column list: (header, cell) pairs, cell(row) giving the row's
+    cell; a None in the list is a column this table leaves out."""
+    columns = [c for c in columns if c]
+    return md_table([h for h, _ in columns], [[cell(row) for _, cell in columns] for row in rows])
+
+
+def nets(groups):
+    """A section's {name: runs} as table rows: .name, .runs, .r0 (the first seed's run)."""
+    return [SimpleNamespace(name=name, runs=runs, r0=runs[0]) for name, runs in groups.items()]
+
+
+# Columns every per-net table shares.
+NAME, SEEDS = ("model", lambda n: n.name), ("seeds", lambda n: len(n.runs))
+PARAMS, MACS = ("params", lambda n: fmt_int(n.r0["params"])), \
+    ("MACs/image", lambda n: fmt_macs(n.r0["macs"]))
+
+
+def spread(key, fmt="{:.4f}"):
+    """A column cell: the final `key` over the net's seeds, mean ± sd."""
+    return lambda n: mean_std(final(n.runs, key), fmt, with_n=False)
+
+
+def reference_columns(reference, name=lambda n: n.name):
+    """The published solution's train and test accuracy and train time beside ours, or none."""
+    return [] if reference is None else [
+        (f"ref. {label}", lambda n, k=key: reference.get(name(n), {}).get(k, "—"))
+        for key, label in (("train_acc", "train acc"), ("test_acc", "test acc"),
+                           ("train_time_s", "train time, s"))]
+
+
 def accuracy_table(groups, reference=None):
     """Params, train/test accuracy, gap, training time; the reference's numbers beside ours
     (full profile only). (MACs and time per epoch are in speed_table, not repeated here.)"""
-    reference = reference if full_profile(groups) else None
-    headers = ["model", "seeds", "params", "train acc (last epoch, running)",
-               "train acc (eval)", "test acc (mean ± sd)", "gap (eval train − test)",
-               "train time, s"]
-    if reference:
-        headers += ["ref. train acc", "ref. test acc", "ref. train time, s"]
-    rows = []
     # rows timed on different machines (or thread counts) each say where
     mixed = len({machine_of(r) for runs in groups.values() for r in runs}) > 1
-    for name, runs in groups.items():
-        r0 = runs[0]
-        gaps = [gap_of(r) for r in runs]
-        row = [name, len(runs), fmt_int(r0["params"]),
-               *(mean_std(v, with_n=False) for v in (final(runs, "train_acc"),
-                                                     final(runs, "train_acc_eval"),
-                                                     final(runs, "test_acc"), gaps)),
-               per_machine(runs, "train_time_s", with_n=False, name_machine=mixed)]
-        if reference:
-            ref = reference.get(name, {})
-            row += [ref.get("train_acc", "—"), ref.get("test_acc", "—"),
-                    ref.get("train_time_s", "—")]
-        rows.append(row)
-    return md_table(headers, rows)
+    return table(nets(groups), [
+        NAME, SEEDS, PARAMS, ("train acc (last epoch, running)", spread("train_acc")),
+        ("train acc (eval)", spread("train_acc_eval")), ("test acc (mean ± sd)", spread("test_acc")),
+        ("gap (eval train − test)", lambda n: mean_std([gap_of(r) for r in n.runs], with_n=False)),
+        ("train time, s", lambda n: per_machine(n.runs, "train_time_s", with_n=False,
+                                                name_machine=mixed)),
+        *reference_columns(reference if full_profile(groups) else None)])
 
 
 def machine_of(run):
@@ -168,55 +188,50 @@ def speed_table(groups):
     per machine (device and threads)."""
     batches = {r["final"]["inference_throughput_batch"] for runs in groups.values() for r in runs}
     one_batch = f" (batch {next(iter(batches))})" if len(batches) == 1 else ""
-    headers = ["model", "seeds", "MACs/image", "s/epoch (train)",
-               "inference latency, ms (batch 1)", f"inference throughput, img/s{one_batch}",
-               "device"]
-    rows = []
-    for name, runs in groups.items():
-        for machine, same in by_machine(runs).items():
-            r0 = same[0]
-            rows.append([name, len(same), fmt_macs(r0["macs"]),
-                         mean_std(final(same, "time_per_epoch_s"), "{:.2f}", with_n=False),
-                         mean_std(final(same, "inference_latency_ms"), "{:.3f}", with_n=False),
-                         mean_std(final(same, "inference_throughput_img_s"), "{:,.0f}",
-                                  with_n=False)
-                         + ("" if one_batch else
-                            f" (batch {r0['final']['inference_throughput_batch']})"), machine])
-    return md_table(headers, rows)
+    rows = [SimpleNamespace(name=name, runs=same, r0=same[0], machine=machine)
+            for name, runs in groups.items() for machine, same in by_machine(runs).items()]
+    return table(rows, [
+        NAME, SEEDS, MACS, ("s/epoch (train)", spread("time_per_epoch_s", "{:.2f}")),
+        ("inference latency, ms (batch 1)", spread("inference_latency_ms", "{:.3f}")),
+        (f"inference throughput, img/s{one_batch}", lambda n: spread(
+            "inference_throughput_img_s", "{:,.0f}")(n) + ("" if one_batch else
+            f" (batch {n.r0['final']['inference_throughput_batch']})")),
+        ("device", lambda n: n.machine)])
 
 
 def param_sentences(groups):
     """Where each model keeps its parameters: the largest layer and the conv/linear split."""
-    rows = []
-    for name, runs in groups.items():
-        parts = runs[0].get("param_breakdown", [])
-        if not parts:
-            continue
-        total = sum(p["params"] for p in parts)
-        biggest = max(parts, key=lambda p: p["params"])
-        linear = sum(p["params"] for p in parts if p["type"] == "Linear")
-        conv = sum(p["params"] for p in parts if p["type"].startswith("Conv"))
-        rows.append([name, fmt_int(total), f"`{biggest['name']}` ({biggest['type']})",
-                     f"{fmt_int(biggest['params'])} ({biggest['params'] / total:.0%})",
-                     f"{linear / total:.1%}", f"{conv / total:.1%}"])
-    return md_table(["model", "parameters", "largest layer", "its parameters (share)",
-                     "in linear layers", "in convolutions"], rows)
+    def share(kind):
+        return lambda n: f"{sum(p['params'] for p in n.parts if kind(p['type'])) / n.total:.1%}"
+    rows = [SimpleNamespace(name=n.name, parts=n.r0["param_breakdown"],
+                            total=sum(p["params"] for p in n.r0["param_breakdown"]),
+                            biggest=max(n.r0["param_breakdown"], key=lambda p: p["params"]))
+            for n in nets(groups) if n.r0.get("param_breakdown")]
+    return table(rows, [
+        NAME, ("parameters", lambda n: fmt_int(n.total)),
+        ("largest layer", lambda n: f"`{n.biggest['name']}` ({n.biggest['type']})"),
+        ("its parameters (share)",
+         lambda n: f"{fmt_int(n.biggest['params'])} ({n.biggest['params'] / n.total:.0%})"),
+        ("in linear layers", share(lambda t: t == "Linear")),
+        ("in convolutions", share(lambda t: t.startswith("Conv")))])
 
 
 def overfitting_sentences(groups):
     """The overfitting table (utils/report/overfitting.py): per model the generalisation gap at
     the last epoch in loss and accuracy, the loss gap's trend over the last half of training
     with its interval over seeds, its verdict, and where the test loss was lowest."""
-    rows = []
-    for name, t in trends(groups).items():
+    def trend(t):
         m, low, high = t["loss_slope"]
-        trend = ("—" if t["verdict"] == "too few epochs" else f"{m:+.4f}"
-                 if t["verdict"] == "one seed" else interval_text(m, low, high))
-        rows.append([name + seeds_note(groups[name]), f"{t['loss_gap']:+.4f}",
-                     f"{t['acc_gap']:+.4f}", trend, t["verdict"],
-                     "last epoch" if t["lowest_loss_at_end"] else "earlier"])
-    return md_table(["model", "test − train loss, last epoch", "train − test acc (running)",
-                     "loss gap per epoch, last half [95 % CI]", "gap", "lowest test loss"], rows)
+        return ("—" if t["verdict"] == "too few epochs" else f"{m:+.4f}"
+                if t["verdict"] == "one seed" else interval_text(m, low, high))
+    return table(trends(groups).items(), [
+        ("model", lambda nt: nt[0] + seeds_note(groups[nt[0]])),
+        ("test − train loss, last epoch", lambda nt: f"{nt[1]['loss_gap']:+.4f}"),
+        ("train − test acc (running)", lambda nt: f"{nt[1]['acc_gap']:+.4f}"),
+        ("loss gap per epoch, last half [95 % CI]", lambda nt: trend(nt[1])),
+        ("gap", lambda nt: nt[1]["verdict"]),
+        ("lowest test loss", lambda nt: "last epoch" if nt[1]["lowest_loss_at_end"]
+         else "earlier")])
 
 
 def flow_cell(snapshot, lr):
@@ -254,18 +269,14 @@ def gradient_flow_table(groups, init=None):
     output, first over last hidden layer), then the relative update size ‖g‖/‖w‖ (first over
     last main-path layer) at the first, middle and last sampled step, each with its verdict;
     one rule for every section."""
-    rows = []
-    for name, runs in groups.items():
-        snaps = runs[0]["gradient_flow"]
-        if not snaps:
-            continue
-        picks = [snaps[0], snaps[len(snaps) // 2], snaps[-1]]
-        lr = runs[0]["spec"]["lr"]
-        rows.append([name + one_seed_note(runs), len(layer_names(snaps[0]["layers"])),
-                     signal_cell(runs[0], init or {}),
-                     *(flow_cell(snap, lr) for snap in picks)])
-    return md_table(["model", "weight layers", "backprop signal at init, first / last layer",
-                     "relative update size, first sampled step", "middle", "last"], rows)
+    def at(pick):
+        return lambda n: flow_cell(pick(n.r0["gradient_flow"]), n.r0["spec"]["lr"])
+    return table([n for n in nets(groups) if n.r0["gradient_flow"]], [
+        ("model", lambda n: n.name + one_seed_note(n.runs)),
+        ("weight layers", lambda n: len(layer_names(n.r0["gradient_flow"][0]["layers"]))),
+        ("backprop signal at init, first / last layer", lambda n: signal_cell(n.r0, init or {})),
+        ("relative update size, first sampled step", at(lambda s: s[0])),
+        ("middle", at(lambda s: s[len(s) // 2])), ("last", at(lambda s: s[-1]))])
 
 
 def reading_rules(reference=True):

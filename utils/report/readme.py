@@ -14,11 +14,10 @@ import sys
 from collections import Counter
 
 from utils.reference import BEST_KERNEL
-from utils.markdown import md_table
-from utils.report.common import by_machine, count, main_machine, mean_std
+from utils.report.common import by_machine, count, main_machine, mean_std, table
 from utils.report.runs import final, group_by_name, mean, wall_time_s
 from utils.results import read_json
-from utils.report import answers
+from utils.report import answers, words
 from utils.report.table import Results
 from utils.report.verdicts import comparisons
 from utils.sections import SECTIONS
@@ -59,12 +58,14 @@ def timing_table(root=ROOT, tables=None):
     rows, totals = timings(tables or tables_of(root))
     if not rows:
         return "No finished runs yet."
-    cells = [[f"`{r['script']}` {r['section']}", r["profile"], r["runs"], f"{r['minutes']:.1f}",
-              r["epochs"], _slowest_cell(r["slowest"]), r["machines"]] for r in rows]
-    cells += [["**total of the finished runs above**", profile, t["runs"], f"{t['minutes']:.1f}",
-               "", "", ""] for profile, t in totals.items()]
-    return md_table(["section", "profile", "runs", "wall time, min", "epochs",
-                     "slowest model, s/epoch", "measured on"], cells)
+    rows += [{"script": None, "profile": p, **t} for p, t in totals.items()]
+    return table(rows, [
+        ("section", lambda r: f"`{r['script']}` {r['section']}" if r["script"] else
+         "**total of the finished runs above**"), ("profile", lambda r: r["profile"]),
+        ("runs", lambda r: r["runs"]), ("wall time, min", lambda r: f"{r['minutes']:.1f}"),
+        ("epochs", lambda r: r.get("epochs", "")),
+        ("slowest model, s/epoch", lambda r: _slowest_cell(*r["slowest"]) if r["script"] else ""),
+        ("measured on", lambda r: r.get("machines", ""))])
 
 
 def slowest(groups):
@@ -79,9 +80,8 @@ def slowest(groups):
     return name, times[name], machine if len(by_machine(everyone)) > 1 else None
 
 
-def _slowest_cell(slowest_model):
+def _slowest_cell(name, seconds, machine):
     """'<model> 183.0 (AMD EPYC, 2 threads)'."""
-    name, seconds, machine = slowest_model
     return f"{name} {seconds:.1f}" + (f" ({machine})" if machine else "")
 
 
@@ -132,17 +132,16 @@ def headline_table(root=ROOT, tables=None):
         return "No finished runs yet."
 
     def accuracy(accs):
-        return mean_std(accs) if accs else "—"
-    cells = [[r["section"],
-              f"{r['model']} (ours {r['ours']}, the reference's {r['theirs']})" if "ours" in r
-              else r["model"],
-              "—" if r["reference"] is None else r["reference"],
-              f"≥ {r['target']:.3f}" if r["target"] else "—",
-              f"{r['acc']:.4f}" if r["full"] is None else accuracy(r["full"]),
-              {True: "yes", False: "no", None: "—"}[r["meets"]],
-              "—" if r["quick"] is None else accuracy(r["quick"])] for r in rows]
-    return md_table(["section", "model", "reference", "target", "full profile",
-                     "meets target", "quick profile"], cells)
+        return "—" if accs is None else mean_std(accs) if accs else "—"
+    return table(rows, [
+        ("section", lambda r: r["section"]),
+        ("model", lambda r: f"{r['model']} (ours {r['ours']}, the reference's {r['theirs']})"
+         if "ours" in r else r["model"]),
+        ("reference", lambda r: "—" if r["reference"] is None else r["reference"]),
+        ("target", lambda r: f"≥ {r['target']:.3f}" if r["target"] else "—"),
+        ("full profile", lambda r: f"{r['acc']:.4f}" if r["full"] is None else accuracy(r["full"])),
+        ("meets target", lambda r: {True: "yes", False: "no", None: "—"}[r["meets"]]),
+        ("quick profile", lambda r: accuracy(r["quick"]))])
 
 
 def benchmark_table(root=ROOT, tables=None):
@@ -176,46 +175,20 @@ def quick_wall(record, full):
     return out
 
 
-def _within(fits):
-    return "within" if fits else "over"
-
-
 def quick_wall_block(root=ROOT, tables=None):
     """The quick study's measured wall time from nothing, and what a slower machine would take."""
-    path = os.path.join(root, "results", "benchmarks", "quick_wall.json")
-    if not os.path.exists(path):
+    record = _record(root, "quick_wall.json")
+    if record is None:
         return "Not measured yet: run `python -m benchmarks.quick_wall`."
-    record = read_json(path)
-    q = quick_wall(record, (tables or tables_of(root))["full"])
-    env, slower = record["environment"], record["slower_machine"]
-    scripts = ", ".join(f"`{s}` {m:.1f}" for s, m in q["script_minutes"].items())
-    ratio = record["epoch_time_ratio_to_committed"]
-    compared = (f" Its times per epoch were {ratio['median']:.2f}× those of the runs committed "
-                f"before it that did the same training work per epoch (median of "
-                f"{ratio['runs_compared']}; {ratio['min']:.2f}–{ratio['max']:.2f})."
-                if ratio["runs_compared"] else "")
-    side = q["concurrent"]
-    concurrent = (f" The same study with `--workers {side['workers']}` (one thread a run, right "
-                  f"after, same machine) took {side['minutes']:.1f} min: "
-                  f"{_speed(side['speedup'])}.{_full_study_sentence(side)}"
-                  f"{thread_scaling_sentence(root)}"
-                  if side else
-                  " Not yet measured with `--workers 2` (`python -m benchmarks.quick_wall "
-                  "--workers 2`).")
-    return (f"The whole quick study trained from nothing (`python -m benchmarks.quick_wall`: the "
-            f"three scripts with `--profile quick` into an empty folder, plots and reports "
-            f"included) took **{q['minutes']:.1f} min** for {record['runs']} runs "
-            f"on {env['cpu']}, {count(env['threads'], 'thread')} (float32 matmul peak "
-            f"{record['matmul_peak_gflops']:.0f} GFLOP/s, measured in the same process); by "
-            f"script, in minutes: {scripts}: {_within(q['within_budget'])} the "
-            f"{BUDGET_MIN}-minute budget.{compared} On a machine {slower['factor']:g}× slower it "
-            f"would take about {q['slower_minutes']:.0f} min, "
-            f"{_within(q['slower_within_budget'])} the budget.{concurrent}")
+    return words.macro("readme_blocks.md.j2", "quick_wall", r=record, budget=BUDGET_MIN,
+                       q=quick_wall(record, (tables or tables_of(root))["full"]),
+                       thread_scaling=_record(root, "thread_scaling.json"))
 
 
-def _speed(ratio):
-    """'**1.33×** faster', or, when running side by side did not pay, 'no faster (**0.97×**)'."""
-    return f"**{ratio:.2f}×** faster" if ratio >= 1.005 else f"no faster (**{ratio:.2f}×**)"
+def _record(root, name):
+    """A benchmark's record (results/benchmarks/), or None where it has not been measured."""
+    path = os.path.join(root, "results", "benchmarks", name)
+    return read_json(path) if os.path.exists(path) else None
 
 
 def full_study_hours(side, full):
@@ -225,31 +198,6 @@ def full_study_hours(side, full):
     without committed runs."""
     wall = sum(wall_time_s(r) for section in SECTIONS for r in full.section(section.folder))
     return (wall / 3600, wall / side["speedup"] / 3600) if wall else None
-
-
-def _full_study_sentence(side):
-    if not side["full_hours"]:
-        return ""
-    sequential, concurrent = side["full_hours"]
-    return (f" The full study's committed runs took {sequential:.1f} h one after another; at "
-            f"this ratio `--workers {side['workers']}` would take about "
-            f"{concurrent:.1f} h (an estimate from the smaller quick nets).")
-
-
-def thread_scaling_sentence(root=ROOT):
-    """What bounds the --workers speed-up on a CPU: the thread-scaling record's ratio per net (images/s
-    of one-thread runs at once over one run on every core), which bounds what any launcher can
-    gain for such runs on these cores."""
-    path = os.path.join(root, "results", "benchmarks", "thread_scaling.json")
-    if not os.path.exists(path):
-        return ""
-    record = read_json(path)
-    cores, env = record["cores"], record["environment"]
-    ratios = ", ".join(f"{c['case']} {c['ratio']:.2f}×" for c in record["cases"])
-    return (f" What running side by side can gain is bounded net by net: {cores} one-thread runs "
-            f"at once train {ratios} the images per second of one {cores}-thread run of the "
-            f"same quick spec (`python -m benchmarks.thread_scaling`, {env['cpu']}, "
-            f"{env['date'][:10]}).")
 
 
 def drift_block(root=ROOT, tables=None):
@@ -263,20 +211,7 @@ def drift_block(root=ROOT, tables=None):
 
 def amp_block(root=ROOT, tables=None):
     """The quick study under --amp on (bf16 autocast) against float32, from its record."""
-    path = os.path.join(root, "results", "benchmarks", "amp_quick.json")
-    if not os.path.exists(path):
-        return ("bf16 against float32 on a whole study: not measured yet (`python -m "
-                "benchmarks.quick_wall --amp-compare`).")
-    r = read_json(path)
-    v, env = r["verdicts"], r["environment"]
-    return (f"The quick study from nothing under `--amp on` (bf16 autocast) took "
-            f"**{r['bf16_over_fp32']:.2f}×** the float32 wall time on {env['cpu']}, "
-            f"{count(env['threads'], 'thread')} ({r['wall_s']['bf16'] / 60:.1f} min against "
-            f"{r['wall_s']['fp32'] / 60:.1f} min, the two run script by script in turn: "
-            f"`python -m benchmarks.quick_wall --amp-compare`), and reached the float32 study's "
-            f"verdict on **{v['agree']} of {v['compared']}** comparisons (resolved after Holm "
-            f"and which way, or unresolved; {v['resolved_fp32']} resolved in float32, "
-            f"{v['resolved_bf16']} in bf16). float32 stays the study's reference.")
+    return words.macro("readme_blocks.md.j2", "amp", r=_record(root, "amp_quick.json"))
 
 
 def answers_block(root=ROOT, tables=None):

@@ -1,10 +1,11 @@
 """Words from templates: the Jinja2 environment every templated part of the report renders
 with (utils/report/templates/), and the filters its numbers are printed through."""
+import functools
 import os
 
 import jinja2
 
-from utils.report.common import fmt_int, fmt_macs, interval_text
+from utils.report.common import count, fmt_int, fmt_macs, interval_text
 
 TEMPLATES = os.path.join(os.path.dirname(__file__), "templates")
 
@@ -25,11 +26,22 @@ def claim(c):
             "params_a": c["params_a"], "params_b": c["params_b"]}
 
 
-def render(template, **numbers):
+@functools.cache
+def _environment():
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), trim_blocks=True,
                              lstrip_blocks=True, undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True)
     env.filters.update(pct=lambda x: f"{x:.2%}".replace("%", " %"), thousands=fmt_int,
                        acc=lambda x: f"{x:.4f}", signed=lambda x: f"{x:+.4f}", macs=fmt_macs,
-                       share=lambda x: f"{x:.0%}")
-    return env.get_template(template).render(**numbers)
+                       share=lambda x: f"{x:.0%}", g=lambda x: f"{x:g}",
+                       count=lambda n, noun: count(n, noun))
+    return env
+
+
+def render(template, **numbers):
+    return _environment().get_template(template).render(**numbers)
+
+
+def macro(template, name, **numbers):
+    """One macro of a template (a file of several short texts), called with named numbers."""
+    return str(getattr(_environment().get_template(template).module, name)(**numbers)).strip()
