@@ -1,15 +1,16 @@
 """Task 3 (custom layers on MNIST, residual block variants on CIFAR-10): plots and report."""
 import math
 import os
+from types import SimpleNamespace
 
 from utils.report import plotting, paired as report_paired, stability_rates as report_stability, words
-from utils.markdown import md_table
 from utils.report.parts import join
 from utils.report.recipe import selection_block
-from utils.report.common import (accuracy_table, by_machine, environment_lines, fmt_int, fmt_macs,
-                                 full_profile, image, interval_text, mean_std,
-                                 overfitting_sentences, per_machine)
-from utils.report.runs import final, group_by_name
+from utils.report.common import (MACS, NAME, PARAMS, SEEDS, accuracy_table, by_machine,
+                                 environment_lines, fmt_int, full_profile, image,
+                                 interval_text, mean_std, nets, overfitting_sentences,
+                                 per_machine, reference_columns, spread, table)
+from utils.report.runs import group_by_name
 from utils.sections import BY_KEY, folder, order, role
 from utils.spec import deviation
 from utils.report.stability_rates import ranking, stability_measures
@@ -76,126 +77,91 @@ def draw(results, plots_dir):
 
 # --- 3.1 ----------------------------------------------------------------------------------------
 
-def _gradcheck_table(study):
-    return md_table(["layer", "torch.autograd.gradcheck", "dtype", "input shape"],
-                    [[g["layer"], "passed" if g["passed"] else "FAILED", g["dtype"],
-                      "×".join(map(str, g["input_shape"]))] for g in study["gradcheck"]])
-
-
 def _effect_cell(effect):
     if effect is None:
         return "—"
-    verdict = "" if effect["resolved"] else ", unresolved"
     # + 0.0 turns a rounded -0.0 into 0.0, so a tie never prints as "-0.0000"
     tidy = [round(effect[k], 4) + 0.0 for k in ("difference", "low", "high")]
-    return f"{interval_text(*tidy)} (over {effect['over']}{verdict})"
+    return f"{interval_text(*tidy)} (over {effect['over']}" + \
+        ("" if effect["resolved"] else ", unresolved") + ")"
 
 
-def _layer_table(study, custom):
-    standard = custom.get(STANDARD)
-    rows, twins = [], []
-    for row in study["benchmark"]["rows"]:
-        swap = custom.get(f"Swap_{row['custom']}")  # the net with only this layer swapped in
-        rows.append([
-            f"{row['custom']} vs {row['standard']}",
-            f"{fmt_int(row['custom_params'])} / {fmt_int(row['standard_params'])}",
-            f"{row['custom_fwd_bwd_ms']:.2f} / {row['standard_fwd_bwd_ms']:.2f}",
-            f"{row['custom_fwd_bwd_ms'] / row['standard_fwd_bwd_ms']:.1f}×",
-            _effect_cell(swap_effect(swap, standard))])
-        if "twin_fwd_bwd_ms" in row:
-            twins.append([row["custom"],
-                          f"{row['custom_forward_ms']:.2f} / {row['standard_forward_ms']:.2f}",
-                          f"{row['custom_fwd_bwd_ms']:.2f}",
-                          f"{row['twin_fwd_bwd_ms']:.2f}",
-                          f"{row['custom_fwd_bwd_ms'] / row['twin_fwd_bwd_ms']:.2f}×",
-                          f"{row['custom_saved_mb']:.2f} / {row['twin_saved_mb']:.2f} / "
-                          f"{row['standard_saved_mb']:.2f}"])
-    shape = "×".join(map(str, study["benchmark"]["input_shape"]))
-    twin_table = ("**Hand-written backward against the autograd twin** (the same maths in "
-                  "differentiable torch ops, `models/autograd_twins.py`; memory: the tensors a "
-                  "forward pass keeps for backward):\n\n" + md_table(
-                      ["layer", "forward ms (custom / standard)", "hand-written fwd+bwd ms",
-                       "autograd twin fwd+bwd ms",
-                       "hand-written / twin", "MB kept for backward (custom / twin / standard)"],
-                      twins)) if twins else ""
-    examples = ("**The simple examples the tests check**, measured:\n\n" + md_table(
-        ["check", "expected", "measured"],
-        [[e["check"], f"{e['expected']:g}", f"{e['measured']:.3g}"]
-         for e in study["examples"]])) if "examples" in study else ""
-    return [f"Per batch of shape {shape} on {study['environment']['device_name']} (median of "
-            f"{study['benchmark']['reps']} timed passes after a warm-up); difference: MNIST test "
-            f"accuracy of the {TASK1_NETS[0]}-shaped net with only that layer swapped in, minus "
-            f"the same net with standard layers ({STANDARD}, trained in this section with the "
-            "same recipe).\n\n" + md_table(
-                ["custom vs standard", "params (custom / standard)", "forward+backward ms",
-                 "slowdown (fwd+bwd)", "test acc difference [95 % interval]"], rows),
-            *[twin_table, examples]]
+def _pair(a, b, fmt="{:.2f}", sep=" / "):
+    return lambda r: sep.join(fmt.format(r[k]) for k in (a, b))
+
+
+def _layer_tables(study, custom):
+    """The custom layers against their standard analogues and against their autograd twins, and
+    the tests' simple examples as measured."""
+    rows = study["benchmark"]["rows"]
+    swap = {r["custom"]: _effect_cell(swap_effect(custom.get(f"Swap_{r['custom']}"),
+                                                  custom.get(STANDARD))) for r in rows}
+    return {
+        "shape": "×".join(map(str, study["benchmark"]["input_shape"])),
+        "reps": study["benchmark"]["reps"], "device": study["environment"]["device_name"],
+        "standard": table(rows, [
+            ("custom vs standard", lambda r: f"{r['custom']} vs {r['standard']}"),
+            ("params (custom / standard)", _pair("custom_params", "standard_params", "{:,}")),
+            ("forward+backward ms", _pair("custom_fwd_bwd_ms", "standard_fwd_bwd_ms")),
+            ("slowdown (fwd+bwd)",
+             lambda r: f"{r['custom_fwd_bwd_ms'] / r['standard_fwd_bwd_ms']:.1f}×"),
+            ("test acc difference [95 % interval]", lambda r: swap[r["custom"]])]),
+        "twins": table([r for r in rows if "twin_fwd_bwd_ms" in r], [
+            ("layer", lambda r: r["custom"]),
+            ("forward ms (custom / standard)", _pair("custom_forward_ms", "standard_forward_ms")),
+            ("hand-written fwd+bwd ms", lambda r: f"{r['custom_fwd_bwd_ms']:.2f}"),
+            ("autograd twin fwd+bwd ms", lambda r: f"{r['twin_fwd_bwd_ms']:.2f}"),
+            ("hand-written / twin", lambda r: f"{r['custom_fwd_bwd_ms'] / r['twin_fwd_bwd_ms']:.2f}×"),
+            ("MB kept for backward (custom / twin / standard)", lambda r: " / ".join(
+                f"{r[k]:.2f}" for k in ("custom_saved_mb", "twin_saved_mb", "standard_saved_mb")))])
+        if any("twin_fwd_bwd_ms" in r for r in rows) else None,
+        "examples": table(study["examples"], [
+            ("check", lambda e: e["check"]), ("expected", lambda e: f"{e['expected']:g}"),
+            ("measured", lambda e: f"{e['measured']:.3g}")]) if "examples" in study else None,
+        "gradcheck": table(study["gradcheck"], [
+            ("layer", lambda g: g["layer"]),
+            ("torch.autograd.gradcheck", lambda g: "passed" if g["passed"] else "FAILED"),
+            ("dtype", lambda g: g["dtype"]),
+            ("input shape", lambda g: "×".join(map(str, g["input_shape"])))])}
 
 
 def _custom_model_table(custom, baseline):
+    """The custom net at 5 epochs and at the end, the standard net, and Task 1's nets."""
     ref = BY_KEY["3.1"].reference if full_profile(custom) else None
-    rows = []
-    if CUSTOM_NET in custom:
-        runs = custom[CUSTOM_NET]
-        if len(runs[0]["history"]) >= 5:
-            at5 = [r["history"][4] for r in runs]
-            # the time of the first five epochs, per machine (never averaged across machines)
-            five = "; ".join(
-                mean_std([sum(e["epoch_time_s"] for e in r["history"][:5]) for r in same],
-                         "{:.1f}", with_n=False) + (f" on {m}" if len(machines) > 1 else "")
-                for machines in [by_machine(runs)] for m, same in machines.items())
-            rows.append([f"{CUSTOM_NET} (5 epochs)", len(runs), 5,
-                         runs[0]["hyperparameters"]["schedule"], fmt_int(runs[0]["params"]),
-                         mean_std([h["train_acc"] for h in at5], with_n=False),
-                         mean_std([h["test_acc"] for h in at5], with_n=False), five,
-                         *_ref_cells(ref, f"{CUSTOM_NET} (5 epochs)")])
-    for name, runs, ref_name in (
-            [(n, custom.get(n), n) for n in (CUSTOM_NET, STANDARD)]
-            + [(f"{n} (Task 1)", baseline.get(n), n) for n in TASK1_NETS]):
-        if not runs:
-            continue
-        rows.append([name, len(runs), len(runs[0]["history"]),
-                     runs[0]["hyperparameters"]["schedule"], fmt_int(runs[0]["params"]),
-                     mean_std([r["final"]["train_acc"] for r in runs], with_n=False),
-                     mean_std(final(runs, "test_acc"), with_n=False),
-                     per_machine(runs, "train_time_s", with_n=False),
-                     *_ref_cells(ref, ref_name)])
-    return md_table(["model", "seeds", "epochs", "lr schedule", "params", "train acc (running)",
-                     "test acc (mean ± sd)", "train time, s"]
-                    + (["ref. train acc", "ref. test acc", "ref. train time, s"] if ref else []),
-                    rows)
+
+    def row(name, runs, ref_name, epochs=None):
+        if epochs:  # epoch `epochs` of the same runs (constant lr), timed per machine
+            at = [r["history"][epochs - 1] for r in runs]
+            machines = by_machine(runs)
+            time = "; ".join(mean_std([sum(e["epoch_time_s"] for e in r["history"][:epochs])
+                                       for r in same], "{:.1f}", with_n=False)
+                             + (f" on {m}" if len(machines) > 1 else "")
+                             for m, same in machines.items())
+        else:
+            at, time = [r["final"] for r in runs], per_machine(runs, "train_time_s", with_n=False)
+        return SimpleNamespace(name=name, runs=runs, r0=runs[0], ref=ref_name, time=time,
+                               epochs=epochs or len(runs[0]["history"]),
+                               **{k: mean_std([a[k] for a in at], with_n=False)
+                                  for k in ("train_acc", "test_acc")})
+    net = custom.get(CUSTOM_NET)
+    rows = ([row(f"{CUSTOM_NET} (5 epochs)", net, f"{CUSTOM_NET} (5 epochs)", 5)]
+            if net and len(net[0]["history"]) >= 5 else [])
+    rows += [row(n, custom[n], n) for n in (CUSTOM_NET, STANDARD) if custom.get(n)]
+    rows += [row(f"{n} (Task 1)", baseline[n], n) for n in TASK1_NETS if baseline.get(n)]
+    return table(rows, [
+        NAME, SEEDS, ("epochs", lambda n: n.epochs),
+        ("lr schedule", lambda n: n.r0["hyperparameters"]["schedule"]), PARAMS,
+        ("train acc (running)", lambda n: n.train_acc),
+        ("test acc (mean ± sd)", lambda n: n.test_acc), ("train time, s", lambda n: n.time),
+        *reference_columns(ref, name=lambda n: n.ref)])
 
 
-def _ref_cells(ref, name):
-    if ref is None:
-        return []
-    r = ref.get(name, {})
-    return [r.get("train_acc", "—"), r.get("test_acc", "—"), r.get("train_time_s", "—")]
-
-
-def _late_movement_sentence(custom, baseline):
-    movement = late_movement(custom, baseline)
-    if not movement:
-        return ""
-    parts = [f"{n} {span:.4f} ({schedule})" for n, (span, schedule) in movement.items()]
-    return (f"Late-training movement: over the last {LATE_EPOCHS} epochs, test accuracy spanned "
-            "(max − min, mean over seeds) " + ", ".join(parts) + ". A single last-epoch "
-            "number carries noise of about this size; differences between swaps smaller than "
-            "it say little.")
-
-
-def _scalar_sentences(custom):
-    lines = []
-    for name, runs in custom.items():
-        scalars = runs[0].get("analyses", {}).get("scalars", {})
-        if not scalars:
-            continue
-        parts = [f"`{k}` = {v:.3f}" + (f" (α = {1 / (1 + math.exp(-v)):.3f})"
-                                        if k.endswith("mix_logit") else "")
-                 for k, v in scalars.items()]
-        lines.append(f"- **{name}** (seed {runs[0]['seed']}), learned scalars at the end: "
-                     + ", ".join(parts) + ".")
-    return "\n".join(lines)
+def _scalars(custom):
+    """Per net (its first seed) the learned scalars at the end, α = σ(logit) beside a mix's."""
+    return [{"name": name, "seed": runs[0]["seed"],
+             "values": [(k, v, 1 / (1 + math.exp(-v)) if k.endswith("mix_logit") else None)
+                        for k, v in runs[0]["analyses"]["scalars"].items()]}
+            for name, runs in custom.items() if runs[0].get("analyses", {}).get("scalars")]
 
 
 # --- 3.2 ----------------------------------------------------------------------------------------
@@ -214,45 +180,24 @@ def _channels_into_fc(run):
 
 
 def _residual_table(groups, budget=None):
-    ref = BY_KEY["3.2"].reference
-    blocks = {r0["model_kwargs"].get("blocks_per_stage", 1) for r0 in
-              (runs[0] for runs in groups.values())}
-    rows = []
-    for name, runs in groups.items():
-        r0 = runs[0]
-        base = name.removesuffix("_matched")
-        widths = r0["model_kwargs"].get("widths")
-        row = [name, len(runs), "×".join(map(str, widths)) if widths else "default",
-               _channels_into_fc(r0),
-               *([r0["model_kwargs"].get("blocks_per_stage", 1)] if len(blocks) > 1 else []),
-               fmt_int(r0["params"]),
-               *([f"{deviation(r0['params'], budget):+.2%}"] if budget else []),
-               fmt_macs(r0["macs"]),
-               mean_std([r["final"]["train_acc_eval"] for r in runs], with_n=False),
-               mean_std(final(runs, "test_acc"), with_n=False),
-               per_machine(runs, "time_per_epoch_s", with_n=False)]
-        if not budget and full_profile(groups):
-            row += [fmt_int(ref[base]["params"]), ref[base]["test_acc"]]
-        rows.append(row)
-    headers = ["net", "seeds", "widths", "channels into fc",
-               *(["blocks/stage"] if len(blocks) > 1 else []), "params",
-               *(["vs budget"] if budget else []), "MACs/image",
-               "train acc (eval)", "test acc (mean ± sd)", "s/epoch"]
-    if not budget and full_profile(groups):
-        headers += ["ref. params", "ref. test acc (20 epochs)"]
-    return md_table(headers, rows)
+    ref = BY_KEY["3.2"].reference if not budget and full_profile(groups) else None
+    blocks = {n.r0["model_kwargs"].get("blocks_per_stage", 1) for n in nets(groups)}
 
-
-def _ranking_sentence(groups):
-    order, pairs = ranking(groups)
-    sentence = "By mean test accuracy: " + ", ".join(
-        f"**{n}** {acc:.4f} ({fmt_int(groups[n][0]['params'])} params, "
-        f"{fmt_macs(groups[n][0]['macs'])} MACs)" for n, acc in order) + "."
-    if not pairs:
-        return sentence
-    return sentence + " Neighbours apart by (95 % interval): " + "; ".join(
-        f"{p['better']} − {p['worse']} {interval_text(p['difference'], p['low'], p['high'])} "
-        f"over {p['over']}" + ("" if p["resolved"] else ", unresolved") for p in pairs) + "."
+    def base(n):
+        return ref[n.name.removesuffix("_matched")]
+    return table(nets(groups), [
+        ("net", lambda n: n.name), SEEDS,
+        ("widths", lambda n: "×".join(map(str, n.r0["model_kwargs"]["widths"]))
+         if n.r0["model_kwargs"].get("widths") else "default"),
+        ("channels into fc", lambda n: _channels_into_fc(n.r0)),
+        ("blocks/stage", lambda n: n.r0["model_kwargs"].get("blocks_per_stage", 1))
+        if len(blocks) > 1 else None, PARAMS,
+        ("vs budget", lambda n: f"{deviation(n.r0['params'], budget):+.2%}") if budget else None,
+        MACS, ("train acc (eval)", spread("train_acc_eval")),
+        ("test acc (mean ± sd)", spread("test_acc")),
+        ("s/epoch", lambda n: per_machine(n.runs, "time_per_epoch_s", with_n=False)),
+        ("ref. params", lambda n: fmt_int(base(n)["params"])) if ref else None,
+        ("ref. test acc (20 epochs)", lambda n: base(n)["test_acc"]) if ref else None])
 
 
 def depths(groups):
@@ -263,41 +208,33 @@ def depths(groups):
 
 # 3x3 convolutions a block: what decides how far a stage sees.
 THREE_BY_THREE = {role("3.2", "basic"): 2, role("3.2", "bottleneck"): 1, role("3.2", "wide"): 2}
-
-
-def _depth_sentence(groups):
-    blocks = depths(groups)
-    if len(set(blocks.values())) == 1:
-        n = next(iter(blocks.values()))
-        return f"All at the same depth in blocks: {n} block{'s' * (n > 1)} per stage."
-    return "Blocks per stage (3×3 convolutions per stage): " + ", ".join(
-        f"{m} {b} ({b * THREE_BY_THREE[m]})" for m, b in blocks.items()) + "."
-
-
 # A fall of test accuracy from one epoch to the next this large is reported as an event.
 NOTABLE_FALL = 0.05
 
 
-def _stability(groups):
+def _stability_table(measures):
+    return table(measures.items(), [
+        ("run", lambda nm: nm[0]), ("seeds", lambda nm: nm[1]["seeds"]),
+        ("loss spikes (of all steps)",
+         lambda nm: mean_std(nm[1]["spikes"], "{:.1f}") + f" of {nm[1]['steps']}"),
+        ("largest epoch-to-epoch fall in test acc", lambda nm: "none" if not nm[1]["largest_fall"]
+         else "{fall:.4f} (epoch {epoch})".format(**nm[1]["largest_fall"])),
+        ("max ‖grad‖", lambda nm: f"{nm[1]['max_grad_norm']:.3g}"),
+        ("test acc range over seeds", lambda nm: "— (1 seed)" if nm[1]["acc_range"] is None
+         else f"{nm[1]['acc_range']:.4f}")])
+
+
+def _group(groups, kind, imgs, budget=None):
+    """One 3.2 table set (as built or matched): the nets, their ranking, their stability."""
     measures = stability_measures(groups)
-    rows, events = [], []
-    for name, m in measures.items():
-        f = m["largest_fall"]
-        rows.append([name, m["seeds"], mean_std(m["spikes"], "{:.1f}") + f" of {m['steps']}",
-                     f"{f['fall']:.4f} (epoch {f['epoch']})" if f else "none",
-                     f"{m['max_grad_norm']:.3g}",
-                     f"{m['acc_range']:.4f}" if m["acc_range"] is not None else "— (1 seed)"])
-        if f and f["fall"] >= NOTABLE_FALL:
-            events.append(f"{name} (seed {f['seed']}): test accuracy fell from {f['from']:.4f} "
-                          f"to {f['to']:.4f} at epoch {f['epoch']}")
-    table = md_table(["run", "seeds", "loss spikes (of all steps)",
-                      "largest epoch-to-epoch fall in test acc", "max ‖grad‖",
-                      "test acc range over seeds"], rows)
-    sentence = ((f"Falls of test accuracy of {NOTABLE_FALL:g} or more between epochs: "
-                 + "; ".join(events) + ".") if events else
-                f"No fall of test accuracy of {NOTABLE_FALL:g} or more between epochs.")
-    return table, sentence + (" Observed stability ranks nothing by itself; the "
-                              "learning-rate sweep (section `3.2-stability`) tests it.")
+    order, pairs = ranking(groups)
+    return {"table": _residual_table(groups, budget), "budget": budget,
+            "order": [(n, acc, groups[n][0]) for n, acc in order], "pairs": pairs,
+            "stability": _stability_table(measures),
+            "events": [dict(m["largest_fall"], name=name) for name, m in measures.items()
+                       if m["largest_fall"] and m["largest_fall"]["fall"] >= NOTABLE_FALL],
+            "plots": imgs([f"{RESIDUAL}/{kind}_{k}.png" for k in
+                           ("loss_trace", "grad_norm_trace", "test_acc", "train_loss")])}
 
 
 def render(results, plots_dir):
@@ -317,36 +254,28 @@ def render(results, plots_dir):
     c = r = None
     if custom or study:
         c = {"custom": CUSTOM_NET, "standard": STANDARD, "cnn": TASK1_NETS[0],
-             "task1": TASK1_NETS,
-             "gradcheck": _gradcheck_table(study) if study else None,
-             "layers": _layer_table(study, custom) if study else []}
+             "task1": TASK1_NETS, "study": _layer_tables(study, custom) if study else None}
         if custom:
             c.update(epochs=len(custom[next(iter(custom))][0]["history"]),
                      models=_custom_model_table(custom, baseline),
-                     late=_late_movement_sentence(custom, baseline),
-                     scalars=_scalar_sentences(custom), swaps=accuracy_table(custom),
+                     late=late_movement(custom, baseline), late_epochs=LATE_EPOCHS,
+                     scalars=_scalars(custom), swaps=accuracy_table(custom),
                      plots=imgs([f"{CUSTOM}/test_acc.png", f"{CUSTOM}/train_loss.png"], "custom "),
                      overfitting=overfitting_sentences(custom),
                      overfitting_plot=imgs([f"{CUSTOM}/overfitting.png"], "custom layers "))
     if residual:
         built = {k: v for k, v in residual.items() if not k.endswith("_matched")}
         matched = {k: v for k, v in residual.items() if k.endswith("_matched")}
-
-        def group(groups, kind, budget=None):
-            table, events = _stability(groups)
-            return {"table": _residual_table(groups, budget), "ranking": _ranking_sentence(groups),
-                    "stability": table, "events": events, "budget": budget,
-                    "plots": imgs([f"{RESIDUAL}/{kind}_{k}.png" for k in
-                                   ("loss_trace", "grad_norm_trace", "test_acc", "train_loss")])}
-        r = {"depth": _depth_sentence(residual), "full": full_profile(built),
+        r = {"depths": depths(residual), "three_by_three": THREE_BY_THREE,
+             "notable_fall": NOTABLE_FALL, "full": full_profile(built),
              "selection": selection_block(
                  results.section(RESIDUAL_RECIPE), built.get(role("3.2", "bottleneck"), []),
                  not_applied=("this search ran for the Bottleneck alone (after its as-built test "
                               "accuracy missed an 0.80 target), so applying it would compare the "
                               "block types at different depths; all three stay at one block per "
                               "stage, and this table is a study of the Bottleneck's depth.")),
-             "built": group(built, "as_built") if built else None,
-             "matched": group(matched, "matched", next(iter(matched.values()))[0]["spec"][
+             "built": _group(built, "as_built", imgs) if built else None,
+             "matched": _group(matched, "matched", imgs, next(iter(matched.values()))[0]["spec"][
                  "meta"]["param_budget"]) if matched else None,
              "overfitting": overfitting_sentences(residual),
              "overfitting_plots": imgs([f"{RESIDUAL}/{k}_overfitting.png" for k in
