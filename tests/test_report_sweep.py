@@ -160,7 +160,7 @@ def test_paired_effects_take_differences_seed_by_seed():
 
 
 def test_paired_effects_widen_for_the_number_of_nets_compared():
-    from utils.report.paired import holm_sentence
+    from utils.report.paired import holm_kept
     from utils.report.verdicts import paired_effects
 
     def r(name, seed, acc):
@@ -184,8 +184,7 @@ def test_paired_effects_widen_for_the_number_of_nets_compared():
     # the section's own family gives bands, never a verdict: that is Holm's across the report
     rows = [{"section": "3.1-paired", "a": name, "resolved_holm": name == "Swap_B"}
             for name in ("Swap_A", "Swap_B", "Swap_C")]
-    assert holm_sentence(rows) == ("after Holm's correction across the report, 1 of 3 stays "
-                                   "resolved (Swap_B)")
+    assert holm_kept(rows) == (["Swap_B"], 3)
 
 
 def test_the_gradient_at_initialisation_is_judged_per_run_by_the_one_flow_rule():
@@ -229,8 +228,8 @@ def test_a_paired_section_still_running_names_the_nets_it_has_not_reached(tmp_pa
     from utils.report.table import Results
     committed = os.path.join(ROOT, "results", "quick", CUSTOM_PAIRED)
     shutil.copytree(committed, tmp_path / CUSTOM_PAIRED)
-    def text():  # the section's markdown chunks (REPORT.md's and DETAILS.md's), joined
-        return "\n\n".join(render(Results(str(tmp_path)), str(tmp_path)))
+    def text():  # the section's markdown
+        return render(Results(str(tmp_path)), str(tmp_path))
 
     assert "Not run yet" not in text()
     for net in ("Swap_MixPool2d", "CNNWithCustomLayers"):

@@ -3,9 +3,8 @@ peak learning rates; the table and its verdicts, from the JSON."""
 import os
 import statistics
 
-from utils.markdown import md_table
-from utils.report import plotting
-from utils.report.common import count, image, interval_text
+from utils.report import plotting, words
+from utils.report.common import image, interval_text, table
 from utils.report.runs import final
 from utils.sections import BY_KEY, folder
 from utils.report.stats import accuracy_interval
@@ -126,48 +125,20 @@ def draw(results, plots_dir):
     return [plotting.lr_sweep(curves, os.path.join(plots_dir, PLOTS, "stability_lr_sweep.png"))]
 
 
-def edge_sentence(sweep):
-    """Where each block stopped training, or that none did within the rates tried."""
-    if sweep["all_trained"]:
-        return (f"every block trained at every rate up to {sweep['lrs'][-1]:g}, the highest "
-                "tried, so the sweep bounds the edge of stability from below only")
-    return (f"the highest peak rate at which every seed of a block trained (no divergence, test "
-            f"accuracy at least {TRAINED_FRACTION:.0%} of the block's best): " + ", ".join(
-                f"{m} {_edge(v)}" for m, v in sweep["verdicts"].items()))
-
-
-def _edge(verdict):
-    highest = verdict["highest_stable_lr"]
-    if highest is None:
-        return "none"
-    seeds = count(verdict["edge_seeds"], "seed")
-    if verdict["next_lr"] is None:
-        return f"{highest:g} ({seeds}; the highest it was tried at)"
-    above = next(row for row in verdict["rows"] if row["lr"] == verdict["next_lr"])
-    return (f"{highest:g} ({seeds}; at {verdict['next_lr']:g}, {above['trained']} of "
-            f"{count(above['seeds'], 'seed')} trained)")
-
-
-def _grid(lrs):
-    if len(lrs) < 3:
-        return "rates " + " and ".join(f"{x:g}" for x in lrs)
+def _grid_step(lrs):
+    """The one factor between neighbouring rates, or None where they are not evenly spaced."""
     steps = {round(b / a, 6) for a, b in zip(lrs, lrs[1:])}
-    spread = f"{lrs[0]:g} to {lrs[-1]:g}"
-    return f"rates {spread}, a factor of {steps.pop():g} apart" if len(steps) == 1 else spread
+    return steps.pop() if len(steps) == 1 else None
 
 
 def _seed_counts(blocks):
-    """How many seeds each rate has, e.g. '3 seeds at 3.2 and 6.4, 1 at the others'."""
+    """(most seeds a rate has, the rates that have that many for every block, all rates)."""
     per_lr = {}
     for rates in blocks.values():
         for runs in rates:
             per_lr.setdefault(runs[0]["spec"]["lr"], set()).add(len(runs))
     most = max(n for ns in per_lr.values() for n in ns)
-    at_most = [lr for lr, ns in sorted(per_lr.items()) if ns == {most}]
-    if len(at_most) == len(per_lr):
-        return count(most, "seed") + " at every rate"
-    return (f"{count(most, 'seed')} at {', '.join(f'{x:g}' for x in at_most)} for every block, "
-            "fewer at the others")
+    return most, [lr for lr, ns in sorted(per_lr.items()) if ns == {most}], len(per_lr)
 
 
 def _accuracy_cell(row):
@@ -186,30 +157,27 @@ def render(results, plots_dir):
     blocks = by_block(runs)
     if not blocks:
         return None
-    hp = runs[0]["hyperparameters"]
     sweep = rate_sweep(blocks)
-    rows = []
-    for model, v in sweep["verdicts"].items():
-        for i, row in enumerate(v["rows"]):
-            highest = (f"{v['highest_stable_lr']:g}" if v["highest_stable_lr"] else "none") \
-                if i == 0 else ""
-            rows.append([model if i == 0 else "", f"{row['lr']:g}", row["seeds"],
-                         f"{row['diverged']} of {row['seeds']}",
-                         f"{row['trained']} of {row['seeds']}", _accuracy_cell(row),
-                         f"{row['largest_fall']:.4f} (epoch {row['fall_epoch']})"
-                         if row["fall_epoch"] else "none",
-                         f"{row['spikes']} of {row['steps']}", highest])
-    bound = edge_sentence(sweep)
-    bound = bound[0].upper() + bound[1:] + "."
-    return [
-        f"**Stability test: a peak-learning-rate sweep** ({_grid(sweep['lrs'])}; "
-        f"{_seed_counts(blocks)}; "
-        f"{count(hp['epochs'], 'epoch')} on {runs[0]['train_size']:,} training images, one-cycle, "
-        f"otherwise the 3.2 recipe; loss spikes as defined at the top, non-finite steps "
-        f"included; a seed trained when its loss stayed finite and its test accuracy reached "
-        f"{TRAINED_FRACTION:.0%} of the block's best mean):", bound,
-        image(plots_dir, results.dir, f"{PLOTS}/stability_lr_sweep.png", "lr sweep"),
-        md_table(["block", "peak lr", "seeds", "diverged", "trained",
-                          "test acc [95 % interval] or mean (range)",
-                          "largest fall in test acc (any seed)", "loss spikes (all seeds)",
-                          "highest lr that trained"], rows)]
+    for v in sweep["verdicts"].values():  # the rate above the edge, as the sentence states it
+        v["above"] = next((row for row in v["rows"] if row["lr"] == v["next_lr"]), None)
+    rows = [(model, v, i, row) for model, v in sweep["verdicts"].items()
+            for i, row in enumerate(v["rows"])]
+
+    def first(cell):  # a block's own cells only on its first row
+        return lambda r: cell(r) if r[2] == 0 else ""
+    return words.macro(
+        "studies.md.j2", "stability", sweep=sweep, step=_grid_step(sweep["lrs"]),
+        seed_counts=_seed_counts(blocks), hp=runs[0]["hyperparameters"],
+        train_size=runs[0]["train_size"], fraction=TRAINED_FRACTION,
+        image=image(plots_dir, results.dir, f"{PLOTS}/stability_lr_sweep.png", "lr sweep"),
+        table=table(rows, [
+            ("block", first(lambda r: r[0])), ("peak lr", lambda r: f"{r[3]['lr']:g}"),
+            ("seeds", lambda r: r[3]["seeds"]),
+            ("diverged", lambda r: f"{r[3]['diverged']} of {r[3]['seeds']}"),
+            ("trained", lambda r: f"{r[3]['trained']} of {r[3]['seeds']}"),
+            ("test acc [95 % interval] or mean (range)", lambda r: _accuracy_cell(r[3])),
+            ("largest fall in test acc (any seed)", lambda r: "none" if not r[3]["fall_epoch"]
+             else f"{r[3]['largest_fall']:.4f} (epoch {r[3]['fall_epoch']})"),
+            ("loss spikes (all seeds)", lambda r: f"{r[3]['spikes']} of {r[3]['steps']}"),
+            ("highest lr that trained", first(lambda r: f"{r[1]['highest_stable_lr']:g}"
+                                              if r[1]["highest_stable_lr"] else "none"))]))

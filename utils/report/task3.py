@@ -4,7 +4,6 @@ import os
 from types import SimpleNamespace
 
 from utils.report import plotting, paired as report_paired, stability_rates as report_stability, words
-from utils.report.parts import join
 from utils.report.recipe import selection_block
 from utils.report.common import (MACS, NAME, PARAMS, SEEDS, accuracy_table, by_machine,
                                  environment_lines, fmt_int, full_profile, image,
@@ -280,8 +279,8 @@ def render(results, plots_dir):
              "overfitting": overfitting_sentences(residual),
              "overfitting_plots": imgs([f"{RESIDUAL}/{k}_overfitting.png" for k in
                                         ("as_built", "matched") if k in _kinds(residual)])}
-    return words.render("task3.md.j2", c=c, r=r, paired=join(paired or []),
-                        stability=join(stability or []),
+    return words.render("task3.md.j2", c=c, r=r, paired=paired or "",
+                        stability=stability or "",
                         environment="\n".join(environment_lines(
                             [x for g in (custom, residual) for runs in g.values()
                              for x in runs]))).strip()
