@@ -165,8 +165,10 @@ def numbers(results, rows, full_rows=None):
     return {"items": [i for key in ITEMS if (i := _item(results, rows, key))],
             "why": _why(why.numbers(results, rows)),
             "comparisons": len(rows), "resolved": sum(c["resolved_holm"] for c in rows),
-            "profile_note": findings._profile_note(results),
-            "agreement": findings.agreement_block(rows, full_rows),
+            "profile_note": words.macro("findings.md.j2", "profile_note",
+                                        p=findings.profile(results)),
+            "agreement": words.macro("findings.md.j2", "agreement_note", a=findings.agreement(
+                rows, full_rows)) if full_rows is not None else "",
             "folder": _shown(results.dir)}
 
 

@@ -10,13 +10,12 @@ import urllib.parse
 from types import SimpleNamespace
 
 from utils.markdown import md_table
-from utils.report.gradient_flow import (MEASURE, flow_ratio, largest_step, layer_names,
+from utils.report.gradient_flow import (flow_ratio, largest_step, layer_names,
                                         signal_ratio)
-from utils.report.stability import ROBUST_FLOOR, ROBUST_K, SPIKE_WINDOW
 from utils.report.runs import final, gap_of
 from utils.report.verdicts import (FLOW_FACTOR, NOT_RECORDED, STEP_LIMIT,
                                    flow_verdict)
-from utils.report.overfitting import LATE, trends
+from utils.report.overfitting import trends
 
 
 def interval_text(value, low, high, signed=True, digits=4, size_only=False):
@@ -277,28 +276,6 @@ def gradient_flow_table(groups, init=None):
         ("backprop signal at init, first / last layer", lambda n: signal_cell(n.r0, init or {})),
         ("relative update size, first sampled step", at(lambda s: s[0])),
         ("middle", at(lambda s: s[len(s) // 2])), ("last", at(lambda s: s[-1]))])
-
-
-def reading_rules(reference=True):
-    """The rules every table of the report applies, stated once (with what the reference
-    columns mean where the report shows them)."""
-    return (f"**How to read it.** *Overfitting*: the generalisation gap, test − train loss (and "
-            f"train − test accuracy) each epoch; its trend is the least-squares slope per epoch "
-            f"over the last {LATE:.0%} of the epochs, each seed's, with a 95 % interval over the "
-            f"seeds: *widening* where the interval lies above zero. *Gradient flow*: {MEASURE} "
-            f"of the first main-path weight layer after the "
-            f"input over that of the last before the classifier; beyond a factor of "
-            f"{FLOW_FACTOR:g} either way it is vanishing or exploding, and it is exploding too "
-            f"when one step at the peak learning rate, lr × {MEASURE}, reaches {STEP_LIMIT:g} × "
-            f"the weights in any layer (runs from before the weight norms were recorded get no "
-            f"verdict: mean |grad| compares layer sizes). *Loss spike*: a step whose loss "
-            f"exceeds the median of the {SPIKE_WINDOW} before by more than {ROBUST_K:g} robust "
-            f"standard deviations (median absolute deviation, MAD) and by {ROBUST_FLOOR:g} nats "
-            f"(natural-log units of cross-entropy) or more. *Train acc (running)*: the mean "
-            f"over the last epoch's batches while the weights moved, with dropout and "
-            f"augmentation on; *(eval)*: the finished net on the training images in eval mode. "
-            f"*ref.*: the published solution's numbers; its times come from unnamed hardware, so "
-            f"its accuracies compare with ours and its times do not.")
 
 
 def extent_in_image(centre, rf, size):

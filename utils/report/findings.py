@@ -1,41 +1,30 @@
 """The findings table of DETAILS.md: every comparison of the report with its 95 % interval and
 Holm's verdict across the report, and for a reduced profile its agreement with the full study.
-verdicts.comparisons computes the numbers; `render` only prints them."""
-
-from utils.markdown import md_table
-from utils.report.common import comparison_name, interval_text, reading_rules
-from utils.report.parts import join
+verdicts.comparisons computes the numbers; the words are templates/findings.md.j2's."""
+from utils.report import words
+from utils.report.common import comparison_name, interval_text, table
+from utils.report.gradient_flow import MEASURE
+from utils.report.overfitting import LATE
+from utils.report.stability import ROBUST_FLOOR, ROBUST_K, SPIKE_WINDOW
 from utils.sections import BY_KEY
-from utils.report.verdicts import FAMILY_ALPHA, comparisons
+from utils.report.verdicts import FAMILY_ALPHA, FLOW_FACTOR, STEP_LIMIT, comparisons
 
-
-def _holm_verdict(c):
-    """'resolved' or 'unresolved' after the report-wide correction, with the adjusted p (the
-    direction is the difference's sign)."""
-    return f"{'resolved' if c['resolved_holm'] else 'unresolved'} ({_p(c['p_holm'])})"
+OUTCOME_WORDS = {"agree": "same", "unresolved": "unresolved here", "flipped": "other way",
+                 "full unresolved": "—"}
 
 
 def _p(p):
     return f"p = {p:.2g}" if p >= 0.001 else "p < 0.001"
 
 
-def _verdict(c):
-    if not c["resolved"]:
-        return "unresolved"
-    return f"{c['a']} {'higher' if c['difference'] > 0 else 'lower'}"
-
-
-def _profile_note(results):
+def profile(results):
+    """The reduced profile's epochs and training-set sizes, or None for the full profile."""
     runs = [r for s in BY_KEY.values() for r in results.section(s.folder)[:1]]
     profiles = sorted({r["profile"] for r in runs})
     if profiles in ([], ["full"]):
-        return ""
-    epochs = sorted({r["hyperparameters"]["epochs"] for r in runs})
-    sizes = sorted({r["train_size"] for r in runs})
-    return (f"**Profile: {', '.join(profiles)}.** These runs trained for "
-            f"{'/'.join(map(str, epochs))} epochs on {'/'.join(f'{n:,}' for n in sizes)} "
-            "training images, a reduction of the assignment's settings for CPUs: their numbers "
-            "are not comparable with the reference's or the full profile's.")
+        return None
+    return {"profiles": profiles, "epochs": sorted({r["hyperparameters"]["epochs"] for r in runs}),
+            "sizes": sorted({r["train_size"] for r in runs})}
 
 
 def interval_of(c):
@@ -49,37 +38,30 @@ def render(results, rows=None, full_rows=None):
     rows = comparisons(results) if rows is None else rows
     if not rows:
         return None
-    headers = ["section", "comparison (a − b)", "seeds a / b", "difference [95 % CI]",
-               "interval over", f"Holm over all {len(rows)}"]
-    cells = [[c["section"], comparison_name(c), f"{c['seeds_a']}/{c['seeds_b']}",
-              interval_of(c), c["over"], _holm_verdict(c)] for c in rows]
-    if full_rows is not None:  # a reduced profile: each comparison beside the full study's
-        full = {(c["section"], c["a"], c["b"]): c for c in full_rows}
-        outcome = {(p["section"], p["a"], p["b"]): p["outcome"]
-                   for p in agreement(rows, full_rows)["pairs"]}
-        headers += ["full profile: difference [95 % CI]",
-                    "here, of a full-profile resolution (— where full is unresolved)"]
-        for row, c in zip(cells, rows):
-            key = (c["section"], c["a"], c["b"])
-            f = full.get(key)
-            row += ([interval_of(f), OUTCOME_WORDS[outcome.get(key, "full unresolved")]]
-                    if f else ["—", "not run in full"])
-    resolved_count = sum(c["resolved"] for c in rows)
-    return join([
-        "## Findings",
-        _profile_note(results), agreement_block(rows, full_rows),
-        f"{len(rows)} comparisons in all: {resolved_count} resolve alone, "
-        f"{sum(c['resolved_holm'] for c in rows)} after Holm's correction for all of them.",
-        *[f"Every comparison the report makes. The last column corrects for all "
-                f"{len(rows)} (Holm's step-down method on each test's p-value, adjusted p "
-                f"shown: the chance of any false resolution among them stays below "
-                f"{FAMILY_ALPHA * 100:g} %).",
-                md_table(headers, cells), reading_rules(reference=full_rows is None)]])
 
-
-
-OUTCOME_WORDS = {"agree": "same", "unresolved": "unresolved here", "flipped": "other way",
-                 "full unresolved": "—"}
+    def key(c):
+        return c["section"], c["a"], c["b"]
+    full = {key(c): c for c in full_rows or []}
+    outcome = {key(p): p["outcome"] for p in agreement(rows, full_rows)["pairs"]} \
+        if full_rows is not None else {}
+    return words.macro(
+        "findings.md.j2", "findings", rows=rows, profile=profile(results),
+        agreement=agreement(rows, full_rows) if full_rows is not None else None,
+        reference=full_rows is None,
+        rules={"late": LATE, "measure": MEASURE, "flow": FLOW_FACTOR, "step": STEP_LIMIT,
+               "window": SPIKE_WINDOW, "k": ROBUST_K, "floor": ROBUST_FLOOR,
+               "alpha": FAMILY_ALPHA},
+        table=table(rows, [
+            ("section", lambda c: c["section"]), ("comparison (a − b)", comparison_name),
+            ("seeds a / b", lambda c: f"{c['seeds_a']}/{c['seeds_b']}"),
+            ("difference [95 % CI]", interval_of), ("interval over", lambda c: c["over"]),
+            (f"Holm over all {len(rows)}", lambda c: ("resolved" if c["resolved_holm"] else
+                                                      "unresolved") + f" ({_p(c['p_holm'])})"),
+            *([("full profile: difference [95 % CI]",
+                lambda c: interval_of(full[key(c)]) if key(c) in full else "—"),
+               ("here, of a full-profile resolution (— where full is unresolved)",
+                lambda c: OUTCOME_WORDS[outcome.get(key(c), "full unresolved")]
+                if key(c) in full else "not run in full")] if full_rows is not None else [])]))
 
 
 def agreement(rows, full_rows):
@@ -101,23 +83,3 @@ def agreement(rows, full_rows):
         by_section[f["section"]] = (agree + (outcome == "agree"), total + 1)
     counts = {k: sum(p["outcome"] == k for p in pairs) for k in ("agree", "unresolved", "flipped")}
     return {"pairs": pairs, "by_section": by_section, **counts, "total": len(pairs)}
-
-
-def agreement_block(rows, full_rows):
-    if full_rows is None:
-        return ""
-    a = agreement(rows, full_rows)
-    if not a["total"]:
-        return ""
-    per_section = ", ".join(f"{k} {agree}/{total}" for k, (agree, total) in a["by_section"].items())
-    flips = [p for p in a["pairs"] if p["outcome"] == "flipped"]
-    lines = [f"**Agreement with the full study.** Of the full profile's {a['total']} resolved "
-             f"comparisons (the findings table in DETAILS.md), these runs resolve "
-             f"{a['agree']} the same way ({a['agree'] / a['total']:.0%}), leave "
-             f"{a['unresolved']} unresolved and "
-             f"resolve {a['flipped']} the other way; agreeing by section: {per_section}."]
-    if flips:
-        lines.append("Resolved the other way here (full-profile difference → this profile's):\n\n"
-                     + "\n".join(f"- {p['section']}: {p['a']} − {p['b']}: {p['full']:+.4f} → "
-                                 f"{p['reduced']:+.4f}" for p in flips))
-    return "\n\n".join(lines)
