@@ -2,11 +2,11 @@
 import os
 
 from utils.report import plotting, words
-from utils.markdown import md_table
 from utils.report.recipe import selection_block
-from utils.report.common import (accuracy_table, environment_lines, gradient_flow_table,
-                                 image, interval_text, overfitting_sentences, param_sentences,
-                                 reference_note, speed_table)
+from utils.report.common import (SEEDS, accuracy_table, environment_lines,
+                                 gradient_flow_table, image, interval_text, nets,
+                                 overfitting_sentences, param_sentences, reference_note,
+                                 speed_table, table)
 from utils.report.runs import final, gap_of, group_by_name, mean
 from utils.sections import BY_KEY, folder, order, role
 from utils.report.stats import compare_accuracies
@@ -47,50 +47,27 @@ def draw(results, plots_dir):
     return written
 
 
-def _hyper_line(groups):
-    h = next(iter(groups.values()))[0]["hyperparameters"]
-    return (f"Settings: batch {h['batch_size']}, {h['epochs']} epochs, {h['optimizer']} lr "
-            f"{h['lr']} ({h['schedule']} schedule), augmentation: {h['augmentation']}"
-            + (f", train subset {h['train_subset']}" if h["train_subset"] else "")
-            + (f", test subset {h['test_subset']}" if h["test_subset"] else "") + ".")
+def _settings(groups):
+    """Per net its hyperparameters, the constructor arguments that shape it (dropout is listed
+    with the hyperparameters), a loss other than plain cross-entropy, its profile and seeds."""
+    return [{"name": name, "h": runs[0]["hyperparameters"], "profile": runs[0]["profile"],
+             "seeds": [r["seed"] for r in runs],
+             "shape": ", ".join(f"{k} {v}" for k, v in runs[0].get("model_kwargs", {}).items()
+                                if k != "dropout"),
+             "loss": runs[0]["hyperparameters"].get("loss", PLAIN_LOSS)}
+            for name, runs in groups.items()]
 
 
-def _per_model_settings(groups):
-    rows = []
-    for name, runs in groups.items():
-        h = runs[0]["hyperparameters"]
-        # constructor arguments that shape the net (dropout is listed with the hyperparameters)
-        shape = ", ".join(f"{k} {v}" for k, v in runs[0].get("model_kwargs", {}).items()
-                          if k != "dropout")
-        label = f"{name} ({shape})" if shape else name
-        rows.append(f"- {label}: {h['optimizer']} lr {h['lr']}, {h['schedule']} schedule, "
-                    f"weight decay {h['weight_decay']}, dropout {h['dropout']}, "
-                    f"augmentation {h['augmentation']}, "
-                    + (f"loss {h['loss']}, " if h.get("loss", PLAIN_LOSS) != PLAIN_LOSS else "")
-                    + f"profile `{runs[0]['profile']}`, "
-                    f"seeds {[r['seed'] for r in runs]}")
-    return "\n".join(rows)
-
-
-def _speed_sentence(groups, fc, cnns):
-    """Epoch time against the FC net, explained by arithmetic per parameter (MACs / params)."""
+def _speed(groups, fc, cnns):
+    """Epoch time against the FC net, explained by arithmetic per parameter (MACs / params):
+    [(net, time over the FC net's or None, MACs over the FC net's, MACs per parameter)]."""
     if fc not in groups:
-        return ""
-    base = mean([r["final"]["time_per_epoch_s"] for r in groups[fc]])
-    parts, reuse = [], []
-    for name in [fc, *cnns]:
-        if name not in groups:
-            continue
-        r0 = groups[name][0]
-        reuse.append(f"{name} {r0['macs'] / r0['params']:.1f}")
-        if name != fc:
-            t = mean([r["final"]["time_per_epoch_s"] for r in groups[name]])
-            parts.append(f"{name} {t / base:.1f}× ({r0['macs'] / groups[fc][0]['macs']:.0f}× "
-                         f"the MACs)")
-    if not parts:
-        return ""
-    return (f"Time per epoch relative to {fc}: " + ", ".join(parts) + ". MACs per parameter "
-            "(how often each weight is used per image): " + ", ".join(reuse) + ".")
+        return None
+    base = mean(final(groups[fc], "time_per_epoch_s"))
+    return [(name, None if name == fc else mean(final(groups[name], "time_per_epoch_s")) / base,
+             groups[name][0]["macs"] / groups[fc][0]["macs"],
+             groups[name][0]["macs"] / groups[name][0]["params"])
+            for name in [fc, *cnns] if name in groups]
 
 
 def class_recalls(runs):
@@ -110,9 +87,6 @@ def class_recall_differences(conv, fc):
             for i, c in enumerate(conv[0]["classes"])}
 
 
-# --- 2.2's depth sweep --------------------------------------------------------------------------
-
-
 def render(results, plots_dir):
     """DETAILS.md's Task 1 (templates/task1.md.j2): 1.1 and 1.2."""
     mnist = _groups(results, MNIST, MNIST_ORDER)
@@ -127,7 +101,7 @@ def render(results, plots_dir):
     m = c = None
     if mnist:
         resnet = role("1.1", "resnet")
-        m = {"settings": _hyper_line(mnist),
+        m = {"h": next(iter(mnist.values()))[0]["hyperparameters"],
              "selection": selection_block(results.section(MNIST_RECIPE),
                                           [r for runs in mnist.values() for r in runs]),
              "resnet": {"name": resnet, "params": mnist[resnet][0]["params"],
@@ -136,8 +110,7 @@ def render(results, plots_dir):
              "reference_note": reference_note(mnist),
              "accuracy": accuracy_table(mnist, BY_KEY["1.1"].reference),
              "speed": speed_table(mnist), "params": param_sentences(mnist),
-             "speed_sentence": _speed_sentence(mnist, role("1.1", "fc"),
-                                               [role("1.1", "cnn"), role("1.1", "resnet")]),
+             "speed_by": _speed(mnist, role("1.1", "fc"), [role("1.1", "cnn"), role("1.1", "resnet")]),
              "acc_curves": imgs(MNIST, ("train_acc", "test_acc"), "{}.png", "MNIST"),
              "overfitting": overfitting_sentences(mnist),
              "overfitting_plot": imgs(MNIST, ["overfitting"], "{}.png", "MNIST"),
@@ -150,7 +123,7 @@ def render(results, plots_dir):
               "gap_after": mean([gap_of(r) for r in b]),
               "accuracy_change": mean(final(b, "test_acc")) - mean(final(a, "test_acc"))} \
             if a and b else None
-        c = {"settings": _per_model_settings(cifar),
+        c = {"settings": _settings(cifar), "plain_loss": PLAIN_LOSS,
              "selection": [selection_block(results.section(CIFAR_RECIPE),
                                            [r for n, runs in cifar.items() if n != fc
                                             for r in runs]),
@@ -158,13 +131,13 @@ def render(results, plots_dir):
              "reference_note": reference_note(cifar),
              "accuracy": accuracy_table(cifar, BY_KEY["1.2"].reference),
              "speed": speed_table(cifar), "params": param_sentences(cifar),
-             "speed_sentence": _speed_sentence(cifar, fc, [resnet, regularized]),
+             "speed_by": _speed(cifar, fc, [resnet, regularized]),
              "overfitting": overfitting_sentences(cifar), "regularisation": m_,
              "overfitting_plot": imgs(CIFAR, ["overfitting"], "{}.png", "CIFAR-10"),
              "gradients": gradient_flow_table(cifar, results.init_gradients()),
              "gradient_plots": imgs(CIFAR, cifar, "grad_flow_{}.png", "gradient flow"),
              "confusion_plots": imgs(CIFAR, cifar, "conf_matrix_{}.png", "confusion matrix"),
-             "confusions": _confusion_sentence(cifar), "recall": class_recall_table(cifar),
+             "confusions": _confusions(cifar), "recall": class_recall_table(cifar),
              "calibration": calibration_table(cifar),
              "curves": imgs(CIFAR, [key for key, _ in CURVES], "{}.png", "CIFAR-10")}
     return words.render("task1.md.j2", m=m, c=c, environment="\n".join(environment_lines(
@@ -173,43 +146,41 @@ def render(results, plots_dir):
 
 def class_recall_table(groups, fc=role("1.2", "fc"), conv=role("1.2", "resnet")):
     """Per class: each net's recall (mean over seeds) and conv − fc with its interval, the
-    classes ordered by that difference (where convolution helps most first)."""
+    classes ordered by that difference (where convolution helps most first); None without
+    both nets."""
     if fc not in groups or conv not in groups:
-        return ""
+        return None
     recalls = {name: class_recalls(runs) for name, runs in groups.items()}
-    rows = []
-    for c, (diff, low, high, over) in class_recall_differences(groups[conv], groups[fc]).items():
-        rows.append((diff, [c, *(f"{mean(recalls[n][c]):.3f}" for n in groups),
-                            interval_text(diff, low, high, digits=3), over]))
-    rows.sort(key=lambda r: -r[0])
-    best, worst = rows[0][1][0], rows[-1][1][0]
-    return (md_table(["class", *groups, f"{conv} − {fc} [95 % CI]", "interval over"],
-                     [cells for _, cells in rows])
-            + f"\n\nConvolution helps most on {best} ({rows[0][0]:+.3f}) and least on {worst} "
-              f"({rows[-1][0]:+.3f}).")
+    rows = sorted(class_recall_differences(groups[conv], groups[fc]).items(),
+                  key=lambda cd: -cd[1][0])
+    return {"best": rows[0], "worst": rows[-1], "table": table(rows, [
+        ("class", lambda cd: cd[0]),
+        *[(n, lambda cd, n=n: f"{mean(recalls[n][cd[0]]):.3f}") for n in groups],
+        (f"{conv} − {fc} [95 % CI]", lambda cd: interval_text(*cd[1][:3], digits=3)),
+        ("interval over", lambda cd: cd[1][3])])}
 
 
 def calibration_table(groups):
     """Per net: test NLL and the expected calibration error (mean over the seeds that
     recorded it; a run older than the per-image record has none)."""
-    rows = []
-    for name, runs in groups.items():
-        eces = [r["final"]["test_ece"] for r in runs if "test_ece" in r["final"]]
-        rows.append([name, f"{mean(final(runs, 'test_loss')):.3f}", len(runs),
-                     f"{mean(eces):.4f} ({len(eces)} of {len(runs)} seeds)" if eces else
-                     "not recorded (its runs predate the per-image record)"])
-    return md_table(["net", "test NLL (nats)", "seeds", "ECE, 15 bins"], rows)
+    def ece(n):
+        eces = [r["final"]["test_ece"] for r in n.runs if "test_ece" in r["final"]]
+        return (f"{mean(eces):.4f} ({len(eces)} of {len(n.runs)} seeds)" if eces else
+                "not recorded (its runs predate the per-image record)")
+    return table(nets(groups), [
+        ("net", lambda n: n.name), ("test NLL (nats)", lambda n: f"{mean(final(n.runs, 'test_loss')):.3f}"),
+        SEEDS, ("ECE, 15 bins", ece)])
 
 
-def _confusion_sentence(groups):
-    lines = []
+def _confusions(groups):
+    """Per net (its first seed): the most frequent confusion and the class of lowest recall."""
+    out = []
     for name, runs in groups.items():
         cm, classes = runs[0]["confusion_matrix"], runs[0]["classes"]
-        pairs = [(cm[i][j], classes[i], classes[j]) for i in range(len(cm))
-                 for j in range(len(cm)) if i != j]
-        count, true, pred = max(pairs)
+        count, true, pred = max((cm[i][j], classes[i], classes[j]) for i in range(len(cm))
+                                for j in range(len(cm)) if i != j)
         recall = [cm[i][i] / max(1, sum(cm[i])) for i in range(len(cm))]
         worst = min(range(len(cm)), key=lambda i: recall[i])
-        lines.append(f"- **{name}**: most frequent confusion {true} → {pred} ({count} images); "
-                     f"lowest recall: {classes[worst]} ({recall[worst]:.3f}).")
-    return "\n".join(lines)
+        out.append({"name": name, "count": count, "true": true, "pred": pred,
+                    "worst": classes[worst], "recall": recall[worst]})
+    return out
