@@ -5,8 +5,8 @@ import statistics
 
 from utils.report.recipe import recipe_of, validation_acc
 from utils.markdown import md_table
+from utils.report import words
 from utils.report.common import count
-from utils.report.parts import join
 from utils.sections import BLOCKS_PER_STAGE, DEEP_DEPTH, DEPARTURES, folder, role
 
 
@@ -63,9 +63,5 @@ def departures(results):
     rows = [row for d in DEPARTURES if (row := _row(results, d))]
     if not rows:
         return None
-    return join([
-        "## Departures from the assignment's settings",
-        f"{count(len(rows), 'deliberate change')}: " + "; ".join(r[0] for r in rows) + ".",
-        *["Each deliberate change, the setting the runs used (read from their specs) and "
-                "its measured effect where a validation comparison measured it:",
-                md_table(["what", "the assignment", "this study", "measured effect"], rows)]])
+    return words.macro("recipes.md.j2", "departures", rows=rows, table=md_table(
+        ["what", "the assignment", "this study", "measured effect"], rows))

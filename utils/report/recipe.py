@@ -4,7 +4,8 @@ of them), and `selection_block` prints the table, the winner and whether the fin
 """
 from dataclasses import fields
 
-from utils.markdown import md_table
+from utils.report import words
+from utils.report.common import table
 from utils.report.runs import group_runs, mean
 from utils.spec import RunSpec
 
@@ -69,40 +70,22 @@ def selection_block(candidate_runs, final_runs, not_applied=None):
     search whose winner is deliberately not applied, `not_applied` says why instead."""
     if not candidate_runs:
         return None
-    table = _by_recipe(candidate_runs)
+    by_recipe = _by_recipe(candidate_runs)
     overrides = {r["spec"]["meta"]["recipe"]: r["spec"]["meta"]["recipe_overrides"]
                  for r in candidate_runs}
-    models = list(dict.fromkeys(m for per_model in table.values() for m in per_model))
+    models = list(dict.fromkeys(m for per_model in by_recipe.values() for m in per_model))
     final_order = [r.get("name") for r in final_runs]  # the final tables' order, if known
     models.sort(key=lambda m: final_order.index(m) if m in final_order else len(final_order))
-    rows = []
-    for label, per_model in table.items():
-        cells = [f"{mean(per_model[m]):.4f}" if m in per_model else "—" for m in models]
-        complete = len(per_model) == len(models)
-        rows.append([f"`{label}` ({_describe(overrides[label])})", *cells,
-                     f"{mean([mean(a) for a in per_model.values()]):.4f}" if complete else "—"])
-    r0 = candidate_runs[0]
-    out = [f"**Recipe selection on a validation split.** Each candidate trained on "
-           f"{r0['train_size']:,} training images and was evaluated on {r0['test_size']:,} "
-           "images held out of the training split (a fixed permutation, the same for every "
-           "run); the test split was not used to choose. Validation accuracy at the last epoch:",
-           md_table(["recipe", *models, "mean over models"], rows)]
-    winner, _ = selection(candidate_runs)
-    used = final_recipes(candidate_runs, final_runs)
-    if winner is None:
-        out.append("Not every candidate has finished for every model: no recipe chosen yet.")
-    elif not_applied:
-        out.append(f"Best mean validation accuracy: `{winner}`; not applied: {not_applied}")
-    elif not final_runs:
-        out.append(f"Best mean validation accuracy: `{winner}`; no final run has finished yet.")
-    elif used == [winner]:
-        out.append(f"Best mean validation accuracy: `{winner}`; the final runs use it.")
-    else:
-        out.append(f"Best mean validation accuracy: `{winner}`; the final runs use "
-                   f"{', '.join(f'`{u}`' if u else 'settings of no candidate' for u in used)}"
-                   ": their results predate the selection "
-                   "or the task script was not updated to it.")
-    return "\n\n".join(out)
+    return words.macro(
+        "recipes.md.j2", "selection", first=candidate_runs[0], not_applied=not_applied,
+        winner=selection(candidate_runs)[0], finals=bool(final_runs),
+        used=final_recipes(candidate_runs, final_runs),
+        table=table(by_recipe.items(), [
+            ("recipe", lambda rp: f"`{rp[0]}` ({_describe(overrides[rp[0]])})"),
+            *[(m, lambda rp, m=m: f"{mean(rp[1][m]):.4f}" if m in rp[1] else "—")
+              for m in models],
+            ("mean over models", lambda rp: f"{mean([mean(a) for a in rp[1].values()]):.4f}"
+             if len(rp[1]) == len(models) else "—")]))
 
 
 def _describe(overrides):

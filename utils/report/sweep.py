@@ -7,8 +7,7 @@ import os
 import statistics
 
 from utils.report import plotting, words
-from utils.markdown import md_table
-from utils.report.common import flow_cell, fmt_int, image, interval_text
+from utils.report.common import flow_cell, fmt_int, image, interval_text, table
 from utils.sections import BY_KEY, folder
 from utils.report.stats import accuracy_interval, mean_interval
 from utils.report.runs import at_chance, group_runs
@@ -152,17 +151,20 @@ def render(results, plots_dir):
     if not configs:
         return None
     any_run = next(iter(configs.values()))
-    rows = []
-    for (depth, residual, bn), seeds in seeds_by_config(runs).items():
-        r = seeds[0]
-        snaps = r["gradient_flow"]
-        div = r["diverged"]
-        rows.append([r["name"], depth, "yes" if residual else "no", "yes" if bn else "no",
-                     fmt_int(r["params"]), len(seeds), _accuracy_cell(seeds, "train_acc_eval"),
-                     _accuracy_cell(seeds),
-                     flow_cell(snaps[0], r["spec"]["lr"]) if snaps else "—",
-                     flow_cell(snaps[-1], r["spec"]["lr"]) if snaps else "—",
-                     f"epoch {div['epoch']}, batch {div['batch']}" if div else "no"])
+    yes = {True: "yes", False: "no"}
+
+    def flow(at):
+        return lambda c: (flow_cell(at(c[1][0]["gradient_flow"]), c[1][0]["spec"]["lr"])
+                          if c[1][0]["gradient_flow"] else "—")
+    run_table = table(seeds_by_config(runs).items(), [
+        ("net", lambda c: c[1][0]["name"]), ("depth", lambda c: c[0][0]),
+        ("skips", lambda c: yes[c[0][1]]), ("BN", lambda c: yes[c[0][2]]),
+        ("params", lambda c: fmt_int(c[1][0]["params"])), ("seeds", lambda c: len(c[1])),
+        ("train acc (eval)", lambda c: _accuracy_cell(c[1], "train_acc_eval")),
+        ("test acc [95 % CI]", lambda c: _accuracy_cell(c[1])),
+        ("gradient first/last, init", flow(lambda s: s[0])), ("… at the end", flow(lambda s: s[-1])),
+        ("diverged", lambda c: "epoch {epoch}, batch {batch}".format(**c[1][0]["diverged"])
+         if c[1][0]["diverged"] else "no")])
     verdicts = sweep_verdicts(runs)
     for v in verdicts["skip_effect"] + verdicts["depth_effect"]:
         v["interval"] = interval_text(v["difference"], v["low"], v["high"])
@@ -180,16 +182,13 @@ def render(results, plots_dir):
         diverged=[r["name"] for r in configs.values() if r["diverged"]],
         skip_effect=verdicts["skip_effect"], depth_effect=verdicts["depth_effect"],
         accuracy_plot=img("sweep_accuracy.png", "accuracy by depth"),
-        table=md_table(["net", "depth", "skips", "BN", "params", "seeds", "train acc (eval)",
-                        "test acc [95 % CI]", "gradient first/last, init", "… at the end",
-                        "diverged"], rows),
-        skip_table=md_table(["depth", "BatchNorm", "residual − plain"],
-                            [[v["depth"], "yes" if v["batchnorm"] else "no", _diff_cell(v)]
-                             for v in verdicts["skip_effect"]]),
-        depth_table=md_table(["family", "depths", "deeper − shallower"],
-                             [[("residual" if v["residual"] else "plain")
-                               + (" with BN" if v["batchnorm"] else " without BN"),
-                               f"{v['from']} → {v['to']}", _diff_cell(v)]
-                              for v in verdicts["depth_effect"]]),
+        table=run_table,
+        skip_table=table(verdicts["skip_effect"], [
+            ("depth", lambda v: v["depth"]), ("BatchNorm", lambda v: yes[v["batchnorm"]]),
+            ("residual − plain", _diff_cell)]),
+        depth_table=table(verdicts["depth_effect"], [
+            ("family", lambda v: ("residual" if v["residual"] else "plain")
+             + (" with BN" if v["batchnorm"] else " without BN")),
+            ("depths", lambda v: f"{v['from']} → {v['to']}"), ("deeper − shallower", _diff_cell)]),
         other_plots=img("sweep_grad_init.png", "gradient at init") + "\n"
         + img("sweep_train_loss.png", "training loss")).strip()]

@@ -4,12 +4,11 @@ import os
 from utils.report import plotting, sweep as report_sweep, words
 from utils.report.gradient_flow import layer_names
 from utils.report.verdicts import NOT_RECORDED
-from utils.markdown import md_table
 from utils.report.sweep import DEPTH_SWEEP
-from utils.report.common import (accuracy_table, environment_lines, extent_in_image, flow_cell,
-                                 fmt_int, fmt_macs, gradient_flow_table, image,
-                                 one_seed_note, overfitting_sentences, reference_note,
-                                 speed_table)
+from utils.report.common import (MACS, NAME, PARAMS, accuracy_table, environment_lines,
+                                 extent_in_image, flow_cell, fmt_int, gradient_flow_table,
+                                 image, nets, one_seed_note, overfitting_sentences,
+                                 reference_note, speed_table, table)
 from utils.report.runs import final, group_by_name, mean, mean_history
 from utils.sections import BY_KEY, folder, order, role
 from utils.spec import deviation
@@ -58,15 +57,14 @@ def draw(results, plots_dir):
 
 def _kernel_table(groups, budget):
     ref = BY_KEY["2.1"].reference
-    rows = []
-    for name, runs in groups.items():
-        r0 = runs[0]
-        rows.append([name, "×".join(map(str, r0["model_kwargs"]["widths"])), fmt_int(r0["params"]),
-                     f"{deviation(r0['params'], budget):+.2%}", fmt_macs(r0["macs"]),
-                     fmt_int(ref[name]["params"]) if name in ref else "—",
-                     f"{deviation(ref[name]['params'], budget):+.2%}" if name in ref else "—"])
-    return md_table(["model", "widths", "params", "vs budget", "MACs/image", "ref. params",
-                     "ref. vs budget"], rows)
+
+    def theirs(cell):
+        return lambda n: cell(ref[n.name]["params"]) if n.name in ref else "—"
+    return table(nets(groups), [
+        NAME, ("widths", lambda n: "×".join(map(str, n.r0["model_kwargs"]["widths"]))), PARAMS,
+        ("vs budget", lambda n: f"{deviation(n.r0['params'], budget):+.2%}"), MACS,
+        ("ref. params", theirs(fmt_int)),
+        ("ref. vs budget", theirs(lambda p: f"{deviation(p, budget):+.2%}"))])
 
 
 def _budget(groups):
@@ -79,34 +77,35 @@ def _rf_table(groups):
     layout, so a row is the same layer in each): size / jump / start, in input pixels."""
     layers = {name: runs[0]["analyses"]["receptive_field"]["analytic"]
               for name, runs in groups.items()}
-    first = next(iter(layers.values()))
-    rows = []
-    for i, layer in enumerate(first):
-        cells = [f"{ls[i]['rf']}/{ls[i]['jump']}/{ls[i]['start']:g}" if i < len(ls) else "—"
-                 for ls in layers.values()]
-        rows.append([f"{layer['layer']} ({layer.get('type', '')}, stride {layer['stride']})",
-                     *cells])
-    return md_table(["layer", *layers], rows)
+    return table(range(len(next(iter(layers.values())))), [
+        ("layer", lambda i: "{layer} ({type}, stride {stride})".format(
+            **{"type": "", **next(iter(layers.values()))[i]})),
+        *[(name, lambda i, ls=ls: f"{ls[i]['rf']}/{ls[i]['jump']}/{ls[i]['start']:g}"
+           if i < len(ls) else "—") for name, ls in layers.items()]])
 
 
 def _erf_table(groups):
     """Empirical against analytic field, both measured inside the image from the central unit's
     actual position (its field overhangs the image unevenly where that unit is off-centre)."""
     rows = []
-    for name, runs in groups.items():
-        rf = runs[0]["analyses"]["receptive_field"]
-        size = len(rf["map"])
-        analytic = rf["analytic"][-1]["rf"]
-        visible = min(extent_in_image(c, analytic, size) for c in rf["centre"])
-        side95 = min(2 * rf["radius_95"] + 1, visible)
-        share = (side95 / visible) ** 2
-        rows.append([name + one_seed_note(runs), analytic,
-                     f"{visible} (unit centred at {rf['centre'][0]:g} px)",
-                     f"{min(2 * rf['nonzero_radius'] + 1, visible):g}", f"{side95:g}",
-                     f"{min(2 * rf['radius_50'] + 1, visible):g}", f"{share:.0%}"])
-    return md_table(["model", "analytic RF (px)", "analytic RF inside the image (px)",
-                     "nonzero gradient extent (px)", "95 % mass (px)", "50 % mass (px)",
-                     "95 % area / analytic area in image"], rows)
+    for n in nets(groups):
+        n.rf = rf = n.r0["analyses"]["receptive_field"]
+        n.analytic = rf["analytic"][-1]["rf"]
+        n.visible = min(extent_in_image(c, n.analytic, len(rf["map"])) for c in rf["centre"])
+        rows.append(n)
+
+    def side(key):
+        return lambda n: min(2 * n.rf[key] + 1, n.visible)
+    return table(rows, [
+        ("model", lambda n: n.name + one_seed_note(n.runs)),
+        ("analytic RF (px)", lambda n: n.analytic),
+        ("analytic RF inside the image (px)",
+         lambda n: f"{n.visible} (unit centred at {n.rf['centre'][0]:g} px)"),
+        ("nonzero gradient extent (px)", lambda n: f"{side('nonzero_radius')(n):g}"),
+        ("95 % mass (px)", lambda n: f"{side('radius_95')(n):g}"),
+        ("50 % mass (px)", lambda n: f"{side('radius_50')(n):g}"),
+        ("95 % area / analytic area in image",
+         lambda n: f"{(side('radius_95')(n) / n.visible) ** 2:.0%}")])
 
 
 # --- 2.2 ----------------------------------------------------------------------------------------
