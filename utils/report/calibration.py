@@ -7,9 +7,8 @@ import os
 import numpy as np
 
 from utils import predictions
-from utils.markdown import md_table
-from utils.report import plotting
-from utils.report.common import image
+from utils.report import plotting, words
+from utils.report.common import image, table
 from utils.report.runs import final, group_by_name, mean
 from utils.sections import SECTIONS
 
@@ -59,20 +58,14 @@ def render(results, plots_dir):
     rows = numbers(results)
     if not rows:
         return None
-    cells = [[r["section"], r["model"], r["seeds"],
-              f"{r['nll']:.3f}" if r["nll"] is not None else "—",
-              f"{r['ece']:.4f} ({r['recorded']} of {r['seeds']})" if r["ece"] is not None
-              else "not recorded"] for r in rows]
-    drawn = [r for r in rows if r["reliability"] is not None]
-    text = ["## Calibration",
-            "Test NLL (nats per image) and the expected calibration error (15 equal-width "
-            "confidence bins; mean over the seeds that recorded it). Runs older than the "
-            "per-image record say \"not recorded\".",
-            md_table(["section", "model", "seeds", "test NLL", "ECE (seeds recorded)"], cells)]
-    if drawn:
-        text.append(image(plots_dir, results.dir, FIGURE,
-                          "reliability: accuracy against confidence"))
-    return "\n\n".join(text)
+    return words.macro("details.md.j2", "calibration", table=table(rows, [
+        ("section", lambda r: r["section"]), ("model", lambda r: r["model"]),
+        ("seeds", lambda r: r["seeds"]),
+        ("test NLL", lambda r: "—" if r["nll"] is None else f"{r['nll']:.3f}"),
+        ("ECE (seeds recorded)", lambda r: "not recorded" if r["ece"] is None else
+         f"{r['ece']:.4f} ({r['recorded']} of {r['seeds']})")]),
+        figure=image(plots_dir, results.dir, FIGURE, "reliability: accuracy against confidence")
+        if any(r["reliability"] is not None for r in rows) else None)
 
 
 def draw(results, plots_dir):

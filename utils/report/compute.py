@@ -5,7 +5,7 @@ only (the one most of the section's runs used), never averaged across machines."
 import os
 import statistics
 
-from utils.report import plotting
+from utils.report import plotting, words
 from utils.report.common import by_machine, image, main_machine
 from utils.report.runs import final, group_by_name
 from utils.sections import BY_KEY
@@ -55,6 +55,4 @@ def render(results, plots_dir):
              for key in SECTIONS if results.section(BY_KEY[key].folder)]
     if not shown:
         return ""
-    return ("**Accuracy against compute** (2.1, 2.2, 3.2: the design changes the net's "
-            "arithmetic too; times from one machine each, named on the axis):\n\n"
-            + "\n".join(shown))
+    return words.macro("details.md.j2", "compute", images=shown)

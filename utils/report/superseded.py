@@ -4,8 +4,8 @@ that prompted it."""
 import json
 import os
 
-from utils.markdown import md_table
-from utils.report.parts import join
+from utils.report import words
+from utils.report.common import table
 
 
 def render(results):
@@ -16,26 +16,14 @@ def render(results):
         runs = json.load(f)["runs"]
     reruns = [r for r in runs if r.get("kind") == "rerun"]
     runs = [r for r in runs if r.get("kind") != "rerun"]
-    rows = []
+    specs = {}
     for r in runs:
         with open(os.path.join(results.dir, "superseded", r["file"]), encoding="utf-8") as f:
-            spec = json.load(f).get("spec", {})
-        rows.append([f"`{r['section_folder']}/{r['run_id']}`", f"{r['test_acc']:.4f}",
-                     spec.get("schedule", "—"), json.dumps(spec.get("model_kwargs", {})),
-                     f"`{r['committed_in']}`", r["superseded_by"]])
-    return join([
-        "## Superseded results (disclosed)",
-        f"{len(runs)} final runs were replaced after their test accuracy was seen (each listed "
-        f"with what replaced it) and {len(reruns)} by a rerun of the same spec; every old file "
-        "is kept under `results/superseded/`.",
-        *[
-            "These final runs were replaced after their test accuracy was seen: most by a recipe "
-            "then chosen on a validation split carved from train (the `-recipe` sections), but the "
-            "search itself was prompted by a test result, so both are listed; the last column says "
-            "what replaced each. Files under `results/superseded/`, recovered from the git history:",
-            md_table(["run", "test acc then", "schedule", "model kwargs", "committed in",
-                      "replaced by (commit message)"], rows),
-            *([f"{len(reruns)} more results were replaced by a rerun of the same spec, to record "
-                "what an older version did not (per-image predictions, weight norms); the old "
-                "files are kept there too, listed in `results/superseded/index.json`."]
-               if reruns else [])]])
+            specs[r["file"]] = json.load(f).get("spec", {})
+    return words.macro("details.md.j2", "superseded", runs=runs, reruns=reruns, table=table(runs, [
+        ("run", lambda r: f"`{r['section_folder']}/{r['run_id']}`"),
+        ("test acc then", lambda r: f"{r['test_acc']:.4f}"),
+        ("schedule", lambda r: specs[r["file"]].get("schedule", "—")),
+        ("model kwargs", lambda r: json.dumps(specs[r["file"]].get("model_kwargs", {}))),
+        ("committed in", lambda r: f"`{r['committed_in']}`"),
+        ("replaced by (commit message)", lambda r: r["superseded_by"])]))
