@@ -9,7 +9,7 @@ this module: each comes from the registry or the results."""
 import os
 
 from utils.report import compute, findings, overfitting, why, words
-from utils.report.common import fmt_int, fmt_macs, image, interval_text, mean_std
+from utils.report.common import fmt_int, fmt_macs, image, interval_text, mean_std, table
 from utils.report.runs import final, gap_of, group_by_name, mean
 from utils.report.stability_rates import TRAINED_FRACTION, by_block, rate_sweep
 from utils.report.sweep import sweep_verdicts
@@ -183,14 +183,13 @@ def item_table(item):
     accuracy beside ours in the full profile)."""
     reference = any(n["reference"] is not None for n in item["nets"]) and \
         all(n["profile"] == "full" for n in item["nets"])
-    headers = ["net", "seeds", "params", "MACs/image", "test acc (mean ± sd)",
-               "train − test acc"] + (["reference test acc"] if reference else [])
-    rows = [[n["name"], n["seeds"], fmt_int(n["params"]),
-             fmt_macs(n["macs"]) if n["macs"] else "—", mean_std(n["accs"], with_n=False),
-             f"{n['gap']:+.4f}"] + ([n["reference"] or "—"] if reference else [])
-            for n in item["nets"]]
-    return "\n".join(["| " + " | ".join(map(str, r)) + " |" for r in
-                      [headers, ["---"] * len(headers), *rows]])
+    return table(item["nets"], [
+        ("net", lambda n: n["name"]), ("seeds", lambda n: n["seeds"]),
+        ("params", lambda n: fmt_int(n["params"])),
+        ("MACs/image", lambda n: fmt_macs(n["macs"]) if n["macs"] else "—"),
+        ("test acc (mean ± sd)", lambda n: mean_std(n["accs"], with_n=False)),
+        ("train − test acc", lambda n: f"{n['gap']:+.4f}"),
+        ("reference test acc", lambda n: n["reference"] or "—") if reference else None])
 
 
 def readme_block(results, rows):

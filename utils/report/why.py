@@ -3,9 +3,8 @@ comparisons), its words (templates/why.md.j2) and its figure. The nets are read 
 registry gives them (utils/sections.py WHY_ROLES), never by a name typed here."""
 import os
 
-from utils.markdown import md_table
 from utils.report import plotting, words
-from utils.report.common import fmt_int, image, mean_std
+from utils.report.common import fmt_int, image, mean_std, table
 from utils.report.runs import final, mean
 from utils.report.verdicts import section_groups
 from utils.reference import LITERATURE
@@ -86,14 +85,13 @@ def _permuted_gap(groups):
 # --- words: templates/why.md.j2 ----------------------------------------------------------------
 
 def _runs_table(n):
-    rows = []
-    for name, net in n["nets"].items():
-        curve = net["shift_curve"]
-        rows.append([name, net["seeds"], fmt_int(net["params"]), fmt_int(net["train_size"]),
-                     mean_std(net["accs"], with_n=False),
-                     f"{mean(curve[1:]):.4f}" if curve else "not recorded"])
-    return md_table(["net", "seeds", "params", "training images", "test acc",
-                     "mean acc shifted 1–6 px"], rows)
+    return table(n["nets"].items(), [
+        ("net", lambda nn: nn[0]), ("seeds", lambda nn: nn[1]["seeds"]),
+        ("params", lambda nn: fmt_int(nn[1]["params"])),
+        ("training images", lambda nn: fmt_int(nn[1]["train_size"])),
+        ("test acc", lambda nn: mean_std(nn[1]["accs"], with_n=False)),
+        ("mean acc shifted 1–6 px", lambda nn: f"{mean(nn[1]['shift_curve'][1:]):.4f}"
+         if nn[1]["shift_curve"] else "not recorded")])
 
 
 def render(results, plots_dir, rows):
