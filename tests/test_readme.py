@@ -116,3 +116,13 @@ def test_a_section_finished_on_two_machines_names_both_with_their_runs():
     assert readme.machines([run("AMD EPYC")] * 2) == "AMD EPYC, 2 threads"
     assert readme.machines([run("AMD EPYC")] * 2 + [run("Intel Xeon")]) == (
         "AMD EPYC, 2 threads (2 runs); Intel Xeon, 2 threads (1 run)")
+
+
+def test_readme_reads_the_results_folders_it_is_given(tmp_path):
+    """The folders come from arguments (--results, --quick-results), never from a name guessed
+    inside: runs in another folder count only when that folder is named."""
+    _write_run(tmp_path / "elsewhere", "mnist_comparison", "FCNet", 0, 0.985)
+    _write_run(tmp_path / "elsewhere", "mnist_comparison", "FCNet", 1, 0.987)
+    assert readme.headline(readme.tables_of(str(tmp_path))) == []
+    rows = readme.headline(readme.tables_of(str(tmp_path), {"full": "elsewhere"}))
+    assert [(r["model"], r["full"]) for r in rows] == [("FCNet", [0.985, 0.987])]

@@ -23,12 +23,15 @@ from utils.report.verdicts import comparisons
 from utils.sections import SECTIONS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-RESULT_DIRS = [("quick", "results/quick"), ("full", "results")]  # (profile, results folder)
+# Where each profile's results are unless --results / --quick-results say otherwise.
+DEFAULT_FOLDERS = {"quick": os.path.join("results", "quick"), "full": "results"}
 
 
-def tables_of(root):
-    """{profile: its results table}, each folder read once for all of README's blocks."""
-    return {profile: Results(os.path.join(root, folder)) for profile, folder in RESULT_DIRS}
+def tables_of(root, folders=None):
+    """{profile: its results table}, each folder read once for all of README's blocks; folders
+    ({profile: path}, relative to root) default to DEFAULT_FOLDERS."""
+    folders = {**DEFAULT_FOLDERS, **(folders or {})}
+    return {profile: Results(os.path.join(root, folders[profile])) for profile in ("quick", "full")}
 
 
 def timings(tables):
@@ -39,8 +42,8 @@ def timings(tables):
     # Every section costs time, the recipe ones (scored on validation) and the further studies
     # included; each recipe is listed just before the runs it chose for.
     for section in SECTIONS:
-        for profile, _ in RESULT_DIRS:
-            runs = tables[profile].section(section.folder)
+        for profile, results in tables.items():
+            runs = results.section(section.folder)
             if not runs:
                 continue
             wall = sum(map(wall_time_s, runs))
@@ -216,16 +219,17 @@ def amp_block(root=ROOT, tables=None):
 
 def answers_block(root=ROOT, tables=None):
     """The plain answers of the full study (utils/report/answers.py), from its results."""
-    results = Results(os.path.join(root, "results"))
+    results = (tables or tables_of(root))["full"]
     return answers.readme_block(results, comparisons(results))
 
 
-BLOCKS = {"answers": answers_block, "amp": amp_block, "timings": timing_table, "headline": headline_table, "benchmark": benchmark_table,
+BLOCKS = {"answers": answers_block, "amp": amp_block, "timings": timing_table,
+          "headline": headline_table, "benchmark": benchmark_table,
           "quick_wall": quick_wall_block, "drift": drift_block}
 
 
-def render(text, root=ROOT):
-    tables = tables_of(root)
+def render(text, root=ROOT, tables=None):
+    tables = tables or tables_of(root)
     for name, make in BLOCKS.items():
         pattern = re.compile(rf"(<!-- generated:{name} -->\n).*?(<!-- /generated:{name} -->)",
                              re.S)
@@ -242,13 +246,18 @@ DOCUMENTS = ["README.md", os.path.join("docs", "USAGE.md"),
 def main(argv=None):
     args = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     args.add_argument("--check", action="store_true", help="only say whether it is current")
+    args.add_argument("--results", default=DEFAULT_FOLDERS["full"],
+                      help="the full profile's results folder (default: %(default)s)")
+    args.add_argument("--quick-results", default=DEFAULT_FOLDERS["quick"],
+                      help="the quick profile's results folder (default: %(default)s)")
     args = args.parse_args(argv)
+    tables = tables_of(ROOT, {"full": args.results, "quick": args.quick_results})
     stale = []
     for name in DOCUMENTS:
         path = os.path.join(ROOT, name)
         with open(path, encoding="utf-8") as f:
             text = f.read()
-        new = render(text)
+        new = render(text, tables=tables)
         if new == text:
             continue
         stale.append(name)
