@@ -428,23 +428,32 @@ SWEEP_STYLES = {(True, True): ("residual, BN", "C0", "-"), (False, True): ("plai
                 (False, False): ("plain, no BN", "C3", ":")}
 
 
-def sweep_gradients(configs, depths, path):
-    """Per-weight gradient along the depth at initialisation, one panel per depth."""
-    fig, axes = plt.subplots(1, len(depths), figsize=(4.6 * len(depths), 4.0), squeeze=False)
+def _per_depth(configs, depths, path, draw, title, xlabel, ylabel, sharey=False):
+    """One panel per depth, a line per configuration there (draw(ax, run, label, colour, ls)),
+    log scale."""
+    fig, axes = plt.subplots(1, len(depths), figsize=(4.6 * len(depths), 4.0), squeeze=False,
+                             sharey=sharey)
     for ax, depth in zip(axes[0], depths):
         for (d, residual, bn), run in configs.items():
-            if d != depth or not run["gradient_flow"]:
-                continue
-            label, colour, ls = SWEEP_STYLES[(residual, bn)]
+            if d == depth:
+                draw(ax, run, *SWEEP_STYLES[(residual, bn)])
+        ax.set(yscale="log", title=title(depth), xlabel=xlabel, ylabel=ylabel)
+        ax.grid(alpha=0.3, which="both")
+    axes[0][0].legend(fontsize=8)
+    return _save(fig, path)
+
+
+def sweep_gradients(configs, depths, path):
+    """Per-weight gradient along the depth at initialisation, one panel per depth."""
+    def draw(ax, run, label, colour, ls):
+        if run["gradient_flow"]:
             values = np.array([np.nan if v is None or v == 0 else v
                                for v in profile(run["gradient_flow"][0]["layers"])[1]])
             ax.plot(np.arange(1, len(values) + 1), values, color=colour, ls=ls, marker=".",
                     label=label)
-        ax.set(yscale="log", title=f"{depth} layers, at initialisation (step 0)",
-               xlabel="conv layer (input → output)", ylabel=MEASURE)
-        ax.grid(alpha=0.3, which="both")
-    axes[0][0].legend(fontsize=8)
-    return _save(fig, path)
+    return _per_depth(configs, depths, path, draw,
+                      lambda depth: f"{depth} layers, at initialisation (step 0)",
+                      "conv layer (input → output)", MEASURE)
 
 
 def sweep_accuracy(families, depths, classes, path):
@@ -473,25 +482,16 @@ def sweep_accuracy(families, depths, classes, path):
 
 def sweep_train_loss(configs, depths, path):
     """Training loss per step (running mean over 50 steps), log scale, one panel per depth."""
-    fig, axes = plt.subplots(1, len(depths), figsize=(4.6 * len(depths), 4.0), squeeze=False,
-                             sharey=True)
-    for ax, depth in zip(axes[0], depths):
-        for (d, residual, bn), run in configs.items():
-            if d != depth:
-                continue
-            loss = np.array([np.nan if v is None else v for v in run["trace"]["loss"]])
-            window = min(50, len(loss))
-            smooth = np.convolve(np.nan_to_num(loss, nan=np.inf), np.ones(window) / window,
-                                 mode="valid")
-            label, colour, ls = SWEEP_STYLES[(residual, bn)]
-            steps_per_epoch = math.ceil(run["train_size"] / run["hyperparameters"]["batch_size"])
-            ax.plot((np.arange(len(smooth)) + window) / steps_per_epoch, smooth, color=colour,
-                    ls=ls, label=label + (" (diverged)" if run["diverged"] else ""))
-        ax.set(yscale="log", title=f"{depth} layers", xlabel="epoch",
-               ylabel="training loss (running mean of 50 steps)")
-        ax.grid(alpha=0.3, which="both")
-    axes[0][0].legend(fontsize=8)
-    return _save(fig, path)
+    def draw(ax, run, label, colour, ls):
+        loss = np.array([np.nan if v is None else v for v in run["trace"]["loss"]])
+        window = min(50, len(loss))
+        smooth = np.convolve(np.nan_to_num(loss, nan=np.inf), np.ones(window) / window,
+                             mode="valid")
+        steps_per_epoch = math.ceil(run["train_size"] / run["hyperparameters"]["batch_size"])
+        ax.plot((np.arange(len(smooth)) + window) / steps_per_epoch, smooth, color=colour,
+                ls=ls, label=label + (" (diverged)" if run["diverged"] else ""))
+    return _per_depth(configs, depths, path, draw, lambda depth: f"{depth} layers", "epoch",
+                      "training loss (running mean of 50 steps)", sharey=True)
 
 
 def accuracy_against_compute(title, machine, pts, path):
