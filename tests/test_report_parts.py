@@ -152,3 +152,29 @@ def test_a_net_with_one_layer_after_the_input_says_why_it_has_no_ratio_instead_o
     shallow = {"layers": {"stem.0.weight": layer(1.0, 2.0), "convs.0.weight": layer(0.5, 1.0),
                           "fc.weight": layer(0.1, 1.0)}}
     assert flow_cell(shallow, 0.1).startswith("— (one layer after the input layer")
+
+
+def test_a_layer_study_without_any_finished_3_1_run_still_renders_task_3(tmp_path):
+    """--section 3.1 runs the layer study first: when every run then fails, --report-only on
+    that folder shows the study's gradient checks and timings and no net table."""
+    import shutil
+
+    from utils.report import task3
+    from utils.report.table import Results
+    from utils.results import STUDY_FILE
+    from utils.sections import folder
+
+    study = os.path.join(folder("3.1"), STUDY_FILE)
+    os.makedirs(tmp_path / os.path.dirname(study))
+    shutil.copy(os.path.join(ROOT, "results", "quick", study), tmp_path / study)
+    text = task3.render(Results(str(tmp_path)), str(tmp_path / "plots"))
+    assert text.count("| passed |") == 4 and "All swap runs" not in text
+
+
+def test_a_section_without_a_published_solution_gets_no_reference_columns():
+    from utils.report.common import accuracy_table
+
+    runs = [result_record("FCNet", 0, 0.98, profile="full",
+                          environment={"device_name": "AMD EPYC", "threads": 2})]
+    assert accuracy_table({"FCNet": runs}, {}).splitlines()[0].count("|") == 9
+    assert "ref. test acc" in accuracy_table({"FCNet": runs}, {"FCNet": {"test_acc": 0.9}})

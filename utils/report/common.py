@@ -131,7 +131,7 @@ def spread(key, fmt="{:.4f}"):
 
 def reference_columns(reference, name=lambda n: n.name):
     """The published solution's train and test accuracy and train time beside ours, or none."""
-    return [] if reference is None else [
+    return [] if not reference else [
         (f"ref. {label}", lambda n, k=key: reference.get(name(n), {}).get(k, "—"))
         for key, label in (("train_acc", "train acc"), ("test_acc", "test acc"),
                            ("train_time_s", "train time, s"))]

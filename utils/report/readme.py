@@ -42,8 +42,8 @@ def timings(tables):
     # Every section costs time, the recipe ones (scored on validation) and the further studies
     # included; each recipe is listed just before the runs it chose for.
     for section in SECTIONS:
-        for profile, results in tables.items():
-            runs = results.section(section.folder)
+        for profile in ("quick", "full"):
+            runs = tables[profile].section(section.folder)
             if not runs:
                 continue
             wall = sum(map(wall_time_s, runs))
@@ -246,12 +246,13 @@ DOCUMENTS = ["README.md", os.path.join("docs", "USAGE.md"),
 def main(argv=None):
     args = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     args.add_argument("--check", action="store_true", help="only say whether it is current")
-    args.add_argument("--results", default=DEFAULT_FOLDERS["full"],
-                      help="the full profile's results folder (default: %(default)s)")
-    args.add_argument("--quick-results", default=DEFAULT_FOLDERS["quick"],
-                      help="the quick profile's results folder (default: %(default)s)")
+    args.add_argument("--results", help=f"the full profile's results folder (default: the "
+                                        f"repository's {DEFAULT_FOLDERS['full']}/)")
+    args.add_argument("--quick-results", help=f"the quick profile's results folder (default: "
+                                              f"the repository's {DEFAULT_FOLDERS['quick']}/)")
     args = args.parse_args(argv)
-    tables = tables_of(ROOT, {"full": args.results, "quick": args.quick_results})
+    tables = tables_of(ROOT, {profile: os.path.abspath(folder) for profile, folder in
+                              (("full", args.results), ("quick", args.quick_results)) if folder})
     stale = []
     for name in DOCUMENTS:
         path = os.path.join(ROOT, name)

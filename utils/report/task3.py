@@ -253,7 +253,8 @@ def render(results, plots_dir):
     c = r = None
     if custom or study:
         c = {"custom": CUSTOM_NET, "standard": STANDARD, "cnn": TASK1_NETS[0],
-             "task1": TASK1_NETS, "study": _layer_tables(study, custom) if study else None}
+             "task1": TASK1_NETS, "study": _layer_tables(study, custom) if study else None,
+             "models": None}  # a layer study alone (every run failed) has no net to show
         if custom:
             c.update(epochs=len(custom[next(iter(custom))][0]["history"]),
                      models=_custom_model_table(custom, baseline),
