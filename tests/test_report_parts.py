@@ -7,20 +7,11 @@ import pytest
 from tests.conftest import result_record
 from utils.report import compute
 from utils.report.common import machine_of
-from utils.report.parts import join
 from utils.report.readme import slowest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Word limits of the generated documents (words as `wc -w` counts them, tables included).
 LIMITS = {"results/REPORT.md": 2500, "results/quick/REPORT.md": 2000, "README.md": 3000}
-
-
-def test_a_sections_text_keeps_its_chunks_in_order_and_drops_empty_headings():
-    text = join(["## Task", "### 1.1 MNIST", "accuracy table", "speed table", "",
-                 "### 1.2 CIFAR-10", "### 2.1 (sweep) Kernel × size", "recipe"])
-    # a heading with nothing behind it (1.2) is left out; the empty chunk too
-    assert text.split("\n\n") == ["## Task", "### 1.1 MNIST", "accuracy table", "speed table",
-                                   "### 2.1 (sweep) Kernel × size", "recipe"]
 
 
 def test_committed_documents_stay_within_their_word_limits():

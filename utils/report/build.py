@@ -1,10 +1,10 @@
 """REPORT.md and DETAILS.md, assembled from every task's section: the one module that knows
 them all.
 
-Each task contributes a `render(results, plots_dir)` that returns its part of both files
-(utils/report/parts.py), or None when none of its runs has finished, where `results` is the
+Each task contributes a `render(results, plots_dir)` that returns its part of DETAILS.md as
+markdown (from its template), or None when none of its runs has finished, where `results` is the
 results table (utils/report/table.py), read once per build; the section modules import only
-building blocks (utils/report/common.py, parts.py), never this module, so the imports flow one
+building blocks (utils/report/common.py, words.py), never this module, so the imports flow one
 way.
 """
 import glob
@@ -13,11 +13,11 @@ import os
 from utils.report import (answers, calibration, compute, findings, plotting, superseded,
                           task1, task2, task3, verdicts, why)
 from utils.report.departures import departures
-from utils.report.parts import DETAILS_FILE
 from utils.results import write_text_atomic
 from utils.sections import SECTIONS, TASK1, TASK2, TASK3
 from utils.report.table import Results
 
+DETAILS_FILE = "DETAILS.md"
 SECTION_RENDERERS = [task1.render, task2.render, task3.render]
 DRAWERS = {TASK1: lambda results, plots_dir, rows: task1.draw(results, plots_dir)
            + why.draw(results, plots_dir, rows),
