@@ -6,8 +6,7 @@ import os
 import shutil
 
 from tests.conftest import ROOT
-from utils.sections import SECTIONS, TASK1
-from utils.report.table import Results
+from utils.sections import TASK1
 
 
 def counting_opens(monkeypatch):
@@ -33,16 +32,6 @@ def test_a_report_build_opens_each_result_file_once(tmp_path, monkeypatch):
     report.build(TASK1, str(results), str(tmp_path / "plots"))
     assert len(files) >= 50 and (results / "REPORT.md").exists()
     assert {opens[f] for f in files} == {1}
-
-
-def test_the_table_has_a_row_per_run_with_its_final_numbers():
-    table = Results(os.path.join(ROOT, "results", "quick"))
-    frame = table.frame
-    runs = sum(len(table.section(s.folder)) for s in SECTIONS)
-    assert len(frame) == runs
-    fcnet = frame[(frame.folder == "mnist_comparison") & (frame.name == "FCNet")].iloc[0]
-    assert fcnet["final.test_acc"] == fcnet["result"]["final"]["test_acc"]
-    assert fcnet["params"] == fcnet["result"]["params"] and fcnet["seed"] == 0
 
 
 def test_runs_group_by_name_over_seeds_in_the_registry_order_unknown_names_last():

@@ -4,10 +4,8 @@ report build (REPORT.md, the plots, the findings, README's blocks).
 `Results(results_dir)` loads each section folder of the registry through the result-file
 contract (utils/results.py: the schema, one run per name and seed, one recipe per name) and
 keeps the runs; report code asks it for a section's runs or the layer study instead of reading
-the disk, and `frame` is the same runs as one pandas table, a row per run.
+the disk.
 """
-import pandas as pd
-
 import os
 
 from utils.results import load_section, load_study, read_json
@@ -22,7 +20,6 @@ class Results:
         self.dir = results_dir
         self._runs = {s.folder: load_section(results_dir, s.folder) for s in SECTIONS}
         self._studies = {}
-        self._frame = None
 
     def section(self, folder):
         """The finished runs of a section folder, ordered by run id (a new list each call)."""
@@ -43,18 +40,3 @@ class Results:
         if folder not in self._studies:
             self._studies[folder] = load_study(self.dir, folder)
         return self._studies[folder]
-
-    @property
-    def frame(self):
-        """One row per run: its folder, name, seed, what it was evaluated on, its final metrics,
-        sizes and machine; `result` holds the whole record (history, traces, predictions)."""
-        if self._frame is None:
-            rows = [{"folder": folder, "name": r["name"], "seed": r["seed"],
-                     "evaluated_on": r["evaluated_on"], "params": r["params"],
-                     "macs": r["macs"], "train_size": r["train_size"],
-                     "test_size": r["test_size"], "machine": r["environment"].get("device_name"),
-                     "threads": r["environment"].get("threads"),
-                     **{f"final.{k}": v for k, v in r["final"].items()}, "result": r}
-                    for folder, runs in self._runs.items() for r in runs]
-            self._frame = pd.DataFrame(rows)
-        return self._frame
