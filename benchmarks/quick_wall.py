@@ -33,6 +33,7 @@ sys.path.insert(0, ROOT)
 from utils.train.cli import OneLineParser, int_in  # noqa: E402
 from utils.train.data import DatasetUnavailable, default_data_root, require_data  # noqa: E402
 from utils.train.measure import environment, matmul_peak_flops  # noqa: E402
+from utils.train.plan import native_bf16_flags  # noqa: E402
 from utils.results import load_section, write_json_atomic  # noqa: E402
 from utils.train.runner import RunSpec  # noqa: E402
 from utils.sections import SCRIPTS, SECTIONS  # noqa: E402
@@ -101,6 +102,8 @@ def amp_compare(work, data_dir):
     shared = sorted(set(fp32) & set(bf16))
     differ = [k for k in shared if fp32[k] != bf16[k]]
     return {"profile": "quick", "environment": environment("cpu"),
+            # what the CPU does bf16 with: AMX units, AVX-512 bf16 instructions, or neither
+            "bf16_instructions": native_bf16_flags(),
             "wall_s": {"fp32": walls["off"], "bf16": walls["on"]},
             "bf16_over_fp32": walls["on"] / walls["off"],
             "scripts": {amp: side["scripts"] for amp, side in sides.items()},

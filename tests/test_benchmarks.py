@@ -390,6 +390,7 @@ def test_amp_compare_times_both_studies_in_turn_and_counts_the_verdicts_they_sha
         return {"script": script, "wall_s": 10.0 if amp == "off" else 25.0, "exit_code": 0}
 
     monkeypatch.setattr(quick_wall, "run_script", fake_script)
+    monkeypatch.setattr(quick_wall, "native_bf16_flags", lambda: ["amx_bf16", "avx512_bf16"])
     record = quick_wall.amp_compare(str(tmp_path / "work"), "unused")
     # in turn: each script float32 then bf16
     assert order == [(s, amp) for s in quick_wall.SCRIPTS for amp in ("off", "on")]
@@ -402,6 +403,7 @@ def test_amp_compare_times_both_studies_in_turn_and_counts_the_verdicts_they_sha
     (tmp_path / "results" / "benchmarks" / "amp_quick.json").write_text(json.dumps(record))
     text = readme.amp_block(str(tmp_path))
     assert "**2.50×** the float32 wall time" in text and "**1 of 3** comparisons" in text
+    assert record["bf16_instructions"] == ["amx_bf16", "avx512_bf16"]
 
 
 def test_gpu_check_quick_and_workers_steps_time_their_scripts_and_compare_results(
