@@ -71,9 +71,10 @@ VERDICT_MAKERS = {"accuracy_difference", "mcnemar_difference", "welch_interval",
 # The rule of which module concludes what: one concluding module per concern. The comparisons
 # the whole report shares and their Holm correction: verdicts.py; overfitting: overfitting.py;
 # the depth sweep's verdicts: sweep.py; 3.2's ranking and stability: stability_rates.py; 1.2's
-# per-class recall: task1.py. No other module turns numbers into a verdict.
+# per-class recall: task1.py; 3.1's swap effects and late movement: task3.py. No other module
+# turns numbers into a verdict.
 CONCLUDING = {"verdicts.py", "stats.py", "overfitting.py", "sweep.py", "stability_rates.py",
-              "task1.py"}
+              "task1.py", "task3.py"}
 
 
 def test_every_verdict_of_the_report_is_computed_in_its_concluding_module():

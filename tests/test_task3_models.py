@@ -165,7 +165,7 @@ def test_the_residual_ranking_judges_each_neighbour_pair_by_its_own_interval():
 
 
 def test_a_swaps_effect_is_a_difference_with_its_95_percent_interval():
-    from utils.report.verdicts import swap_effect
+    from utils.report.task3 import swap_effect
     effect = swap_effect(_acc_runs(0.990, 0.992, 0.991), _acc_runs(0.991, 0.993, 0.992))
     assert effect["over"] == "seeds" and effect["difference"] == pytest.approx(-0.001)
     # Welch with equal spreads (std 0.001, n = 3 a side): t(4 dof) = 2.776 × sqrt(2/3) × 0.001.
@@ -176,7 +176,7 @@ def test_a_swaps_effect_is_a_difference_with_its_95_percent_interval():
 
 
 def test_late_movement_is_the_mean_over_seeds_of_the_last_epochs_test_accuracy_span():
-    from utils.report.verdicts import late_movement
+    from utils.report.task3 import late_movement
 
     def run(accs, schedule="constant"):
         return {"hyperparameters": {"schedule": schedule},

@@ -9,11 +9,12 @@ from utils.report.common import (MACS, NAME, PARAMS, SEEDS, accuracy_table, by_m
                                  environment_lines, fmt_int, full_profile, image,
                                  interval_text, mean_std, nets, overfitting_sentences,
                                  per_machine, reference_columns, spread, table)
-from utils.report.runs import group_by_name
+from utils.report.runs import final, group_by_name, mean
 from utils.sections import BY_KEY, folder, order, role
 from utils.spec import deviation
 from utils.report.stability_rates import ranking, stability_measures
-from utils.report.verdicts import LATE_EPOCHS, late_movement, swap_effect
+from utils.report.stats import compare_accuracies
+from utils.report.verdicts import difference
 
 MNIST = folder("1.1")
 CUSTOM, RESIDUAL = folder("3.1"), folder("3.2")
@@ -75,6 +76,39 @@ def draw(results, plots_dir):
 
 
 # --- 3.1 ----------------------------------------------------------------------------------------
+
+LATE_EPOCHS = 5  # late movement: the test accuracy's span over the last this many epochs
+
+
+def swap_effect(swap, standard):
+    """swap − standard test accuracy as a `difference`, with the 95 % interval of stats.py
+    (Welch over seeds where both sides have several, else over the test images); None where
+    either side has not run."""
+    if not swap or not standard:
+        return None
+    return difference(*compare_accuracies(final(swap, "test_acc"), final(standard, "test_acc"),
+                                          standard[0]["test_size"]))
+
+
+def _late_span(runs, last=LATE_EPOCHS):
+    """Max − min test accuracy over the last `last` epochs, averaged over seeds."""
+    spans = []
+    for r in runs:
+        late = [e["test_acc"] for e in r["history"][-last:]]
+        spans.append(max(late) - min(late))
+    return mean(spans)
+
+
+def late_movement(custom, baseline):
+    """{net: (late span, lr schedule)}: how far test accuracy still moves from epoch to epoch
+    late in training, under this section's schedule and under Task 1's (its CNN)."""
+    groups = dict(custom)
+    cnn = role("1.1", "cnn")
+    if cnn in baseline:
+        groups[f"{cnn} (Task 1)"] = baseline[cnn]
+    return {n: (_late_span(runs), runs[0]["hyperparameters"]["schedule"])
+            for n, runs in groups.items() if len(runs[0]["history"]) > LATE_EPOCHS}
+
 
 def _effect_cell(effect):
     if effect is None:

@@ -1,7 +1,8 @@
 """The verdicts the whole report shares, as numbers: the comparisons with their intervals and
 p-values (and Holm's correction across all of them, 3.1-paired's among them), and the rule that
 calls a gradient flow vanishing or exploding. A section's own verdicts live in its module
-(the sweep's in sweep.py, 3.2's stability in stability_rates.py, overfitting in overfitting.py);
+(the sweep's in sweep.py, 3.2's stability in stability_rates.py, overfitting in overfitting.py,
+3.1's swap effects and late movement in task3.py);
 the answers page and the sections only format what these return.
 
 Built on the measures: stats.py (intervals and tests), gradient_flow.py (‖grad‖/‖weight‖ per
@@ -10,11 +11,11 @@ import math
 import statistics
 
 from utils.report.gradient_flow import flow_ratio, has_weight_norms, largest_step
-from utils.report.runs import final, group_by_name, mean
-from utils.report.stats import (MIN_SEEDS, compare_accuracies,
-                                compare_accuracies_p, compare_runs_p, holm,
+from utils.report.runs import group_by_name, mean
+from utils.report.stats import (MIN_SEEDS, compare_accuracies_p, compare_runs_p, holm,
                                 mean_interval, mean_p, resolved)
-from utils.sections import BY_KEY, SECTIONS, order, role
+from utils.sections import BY_KEY, SECTIONS, order
+
 
 def difference(diff, low, high, over):
     """One comparison as every verdict states it: the difference, its 95 % interval, what the
@@ -44,22 +45,11 @@ def flow_verdict(layers, lr):
     return "exploding" if ratio > FLOW_FACTOR else "steady"
 
 
-# --- 3.1: swaps, paired seeds, late movement ------------------------------------------------------
+# --- 3.1-paired: each net against the standard one, seed by seed --------------------------------
 
 PAIRED_ORDER = order("3.1-paired")  # the baseline, then the swaps alphabetically
 PAIRED_BASELINE = PAIRED_ORDER[0]
 PAIRED_FAMILY_ERROR = 0.05  # the chance of any false "resolved" among 3.1-paired's comparisons
-LATE_EPOCHS = 5
-
-
-def swap_effect(swap, standard):
-    """swap − standard test accuracy as a `difference`, with the 95 % interval of stats.py
-    (Welch over seeds where both sides have several, else over the test images); None where
-    either side has not run."""
-    if not swap or not standard:
-        return None
-    return difference(*compare_accuracies(final(swap, "test_acc"), final(standard, "test_acc"),
-                                          standard[0]["test_size"]))
 
 
 def paired_effects(runs, baseline=PAIRED_BASELINE):
@@ -90,26 +80,6 @@ def paired_effects(runs, baseline=PAIRED_BASELINE):
                      "family_low": family_lo, "family_high": family_hi,
                      "resolved_in_family": several and resolved(family_lo, family_hi)}
     return out
-
-
-def _late_span(runs, last=LATE_EPOCHS):
-    """Max − min test accuracy over the last `last` epochs, averaged over seeds."""
-    spans = []
-    for r in runs:
-        late = [e["test_acc"] for e in r["history"][-last:]]
-        spans.append(max(late) - min(late))
-    return mean(spans)
-
-
-def late_movement(custom, baseline):
-    """{net: (late span, lr schedule)}: how far test accuracy still moves from epoch to epoch
-    late in training, under this section's schedule and under Task 1's (its CNN)."""
-    groups = dict(custom)
-    cnn = role("1.1", "cnn")
-    if cnn in baseline:
-        groups[f"{cnn} (Task 1)"] = baseline[cnn]
-    return {n: (_late_span(runs), runs[0]["hyperparameters"]["schedule"])
-            for n, runs in groups.items() if len(runs[0]["history"]) > LATE_EPOCHS}
 
 
 # --- the findings: every comparison the report states, corrected together -------------------------
