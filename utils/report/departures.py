@@ -4,9 +4,8 @@ measured". The settings in use are read from the result specs; the effects from 
 import statistics
 
 from utils.report.recipe import recipe_of, validation_acc
-from utils.markdown import md_table
 from utils.report import words
-from utils.report.common import count
+from utils.report.common import count, table
 from utils.sections import BLOCKS_PER_STAGE, DEEP_DEPTH, DEPARTURES, folder, role
 
 
@@ -63,5 +62,6 @@ def departures(results):
     rows = [row for d in DEPARTURES if (row := _row(results, d))]
     if not rows:
         return None
-    return words.macro("recipes.md.j2", "departures", rows=rows, table=md_table(
-        ["what", "the assignment", "this study", "measured effect"], rows))
+    return words.macro("recipes.md.j2", "departures", rows=rows, table=table(rows, [
+        (header, lambda r, i=i: r[i]) for i, header in
+        enumerate(["what", "the assignment", "this study", "measured effect"])]))
