@@ -1,7 +1,7 @@
 """REPORT.md and DETAILS.md, assembled from every task's section: the one module that knows
 them all.
 
-Each task contributes a `render(results, plots_dir)` that returns its part of DETAILS.md as
+Each task contributes a `render(results, plots_dir[, rows])` that returns its part of DETAILS.md as
 markdown (from its template), or None when none of its runs has finished, where `results` is the
 results table (utils/report/table.py), read once per build; the section modules import only
 building blocks (utils/report/common.py, words.py), never this module, so the imports flow one
@@ -18,7 +18,6 @@ from utils.sections import SECTIONS, TASK1, TASK2, TASK3
 from utils.report.table import Results
 
 DETAILS_FILE = "DETAILS.md"
-SECTION_RENDERERS = [task1.render, task2.render, task3.render]
 DRAWERS = {TASK1: lambda results, plots_dir, rows: task1.draw(results, plots_dir)
            + why.draw(results, plots_dir, rows),
            TASK2: lambda results, plots_dir, rows: task2.draw(results, plots_dir),
@@ -83,7 +82,7 @@ def write_report(results, plots_dir, full=None, rows=None):
     calibration.draw(results, plots_dir)
     parts = [findings.render(results, rows, full_rows), compute.render(results, plots_dir),
              task1.render(results, plots_dir), why.render(results, plots_dir, rows),
-             *(render(results, plots_dir) for render in SECTION_RENDERERS[1:]),
+             task2.render(results, plots_dir), task3.render(results, plots_dir, rows),
              departures(results), calibration.render(results, plots_dir),
              superseded.render(results)]
     parts = [p for p in parts if p]

@@ -42,12 +42,10 @@ def render(results, rows=None, full_rows=None):
     def key(c):
         return c["section"], c["a"], c["b"]
     full = {key(c): c for c in full_rows or []}
-    outcome = {key(p): p["outcome"] for p in agreement(rows, full_rows)["pairs"]} \
-        if full_rows is not None else {}
+    agreed = agreement(rows, full_rows) if full_rows is not None else None
+    outcome = {key(p): p["outcome"] for p in agreed["pairs"]} if agreed else {}
     return words.macro(
-        "findings.md.j2", "findings", rows=rows, profile=profile(results),
-        agreement=agreement(rows, full_rows) if full_rows is not None else None,
-        reference=full_rows is None,
+        "findings.md.j2", "findings", rows=rows, profile=profile(results), agreement=agreed,
         rules={"late": LATE, "measure": MEASURE, "flow": FLOW_FACTOR, "step": STEP_LIMIT,
                "window": SPIKE_WINDOW, "k": ROBUST_K, "floor": ROBUST_FLOOR,
                "alpha": FAMILY_ALPHA},

@@ -44,15 +44,18 @@ def _cells(e, holm):
             interval_text(e["mean"], e["family_low"], e["family_high"])]
 
 
-def render(results, plots_dir):
+def render(results, plots_dir, rows=None):
+    """The section's markdown (rows: the report's comparisons, computed here when not given)."""
     runs = results.section(CUSTOM_PAIRED)
     effects = paired_effects(runs)
     if not effects:
         return None
     groups = group_by_name(runs, ORDER)
-    report_rows = comparisons(results)
+    report_rows = comparisons(results) if rows is None else rows
     holm = {c["a"]: c for c in report_rows if c["section"] == PAIRED}
-    columns = ["alone", "after Holm (report-wide)", "[section-family Bonferroni CI]"]
+    cells = {name: _cells(effects.get(name), holm.get(name)) for name in groups}
+    columns = [f"− {BASELINE} [95 % CI]", "alone", "after Holm (report-wide)",
+               "[section-family Bonferroni CI]"]
     return words.macro(
         "studies.md.j2", "paired", hp=runs[0]["hyperparameters"], baseline=BASELINE,
         seeds=len(next(iter(groups.values()))), effects=effects, kept=holm_kept(report_rows),
@@ -60,6 +63,5 @@ def render(results, plots_dir):
         missing=[n for n in order("3.1") if n not in groups],
         table=table(nets(groups), [
             ("net", lambda n: n.name), SEEDS, ("test acc (mean ± sd)", spread("test_acc")),
-            *[(header, lambda n, i=i: _cells(effects.get(n.name), holm.get(n.name))[i])
-              for i, header in enumerate([f"− {BASELINE} [95 % CI]", *columns])]]),
+            *[(header, lambda n, i=i: cells[n.name][i]) for i, header in enumerate(columns)]]),
         image=image(plots_dir, results.dir, f"{PLOTS}/paired_effects.png", "paired effects"))

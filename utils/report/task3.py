@@ -270,13 +270,13 @@ def _group(groups, kind, imgs, budget=None):
                            ("loss_trace", "grad_norm_trace", "test_acc", "train_loss")])}
 
 
-def render(results, plots_dir):
+def render(results, plots_dir, rows=None):
     """DETAILS.md's Task 3 (templates/task3.md.j2): 3.1, its paired run, 3.2 and its
-    stability test."""
+    stability test (rows: the report's comparisons, which the paired run's verdicts read)."""
     custom, baseline, residual = _groups(results)
     study = _study(results)
     stability = report_stability.render(results, plots_dir)
-    paired = report_paired.render(results, plots_dir)
+    paired = report_paired.render(results, plots_dir, rows)
     if not custom and not residual and not study and not stability and not paired:
         return None
 

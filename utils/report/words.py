@@ -34,7 +34,7 @@ def _environment():
     env.filters.update(pct=lambda x: f"{x:.2%}".replace("%", " %"), thousands=fmt_int,
                        acc=lambda x: f"{x:.4f}", signed=lambda x: f"{x:+.4f}", macs=fmt_macs,
                        share=lambda x: f"{x:.0%}", g=lambda x: f"{x:g}",
-                       count=lambda n, noun: count(n, noun),
+                       count=count,
                        interval=lambda d: interval_text(d["difference"], d["low"], d["high"]))
     return env
 
