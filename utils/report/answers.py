@@ -141,29 +141,12 @@ def _stability(results):
             "train_size": runs[0]["train_size"]}
 
 
-def _why(n):
-    """1.3's comparisons (why.numbers) in the page's shape, with the nets' roles' names."""
-    if n is None:
-        return None
-
-    claim = words.claim
-    return {"names": why.NAMES, "gap_permuted": n["gap_permuted"],
-            "permutation": {role: claim(r) for role, r in n["permutation"].items()},
-            **{k: claim(n[k]) for k in ("gap_natural", "locality", "sharing", "matched")},
-            "shift": {k: claim(r) for k, r in n["shift"].items()},
-            "shifted": {name: mean(n["nets"][name]["shift_curve"][1:]) for name in
-                        (why.NAMES[role] for role in ("fc", "fc_shift_aug", "cnn", "resnet"))
-                        if name in n["nets"] and n["nets"][name]["shift_curve"]},
-            "data": [{"pct": p["pct"], "images": p["cnn"]["train_size"], "gap": claim(p["gap"])}
-                     for p in n["data"] if p["gap"] and p["cnn"]]}
-
-
 def numbers(results, rows, full_rows=None):
     """Everything the page states: per item its dict (None for an item without runs), the
     report's comparison counts, the 1.3 numbers (why.numbers) and, for a reduced profile, its
     agreement with the full study."""
     return {"items": [i for key in ITEMS if (i := _item(results, rows, key))],
-            "why": _why(why.numbers(results, rows)),
+            "why": why.numbers(results, rows),
             "comparisons": len(rows), "resolved": sum(c["resolved_holm"] for c in rows),
             "profile_note": words.macro("findings.md.j2", "profile_note",
                                         p=findings.profile(results)),
