@@ -9,7 +9,7 @@ this module: each comes from the registry or the results."""
 import os
 
 from utils.report import compute, findings, overfitting, why, words
-from utils.report.common import fmt_int, fmt_macs, image, interval_text, mean_std, table
+from utils.report.common import fmt_int, fmt_macs, image, mean_std, table
 from utils.report.runs import final, gap_of, group_by_name, mean
 from utils.report.stability_rates import TRAINED_FRACTION, by_block, rate_sweep
 from utils.report.sweep import sweep_verdicts
@@ -106,26 +106,14 @@ def _extra(results, key):
 
 
 def _sweep(results):
-    """The depth sweep at its deepest depth with BatchNorm: what going deeper did to each family
-    and what the skips did there (sweep.sweep_verdicts), or None."""
+    """The depth sweep's headline (sweep.sweep_verdicts): going deeper to its deepest depth
+    with BatchNorm, per family, and the skips there; or None."""
     runs = results.section(BY_KEY["2.2-sweep"].folder)
-    if not runs:
+    v = sweep_verdicts(runs) if runs else None
+    if not v or not v["depth_effect"]:
         return None
-    v = sweep_verdicts(runs)
-    if not v["depth_effect"]:
-        return None
-    deepest = max(d["to"] for d in v["depth_effect"])
-    steps = {("residual" if d["residual"] else "plain"): _said(d) for d in v["depth_effect"]
-             if d["to"] == deepest and d["batchnorm"]}
-    skip = [_said(d) for d in v["skip_effect"] if d["depth"] == deepest and d["batchnorm"]]
-    return {"deepest": deepest, "steps": steps, "skip": skip[0] if skip else None,
+    return {**v, "steps": {("residual" if d["residual"] else "plain"): d for d in v["steps"]},
             "epochs": runs[0]["hyperparameters"]["epochs"]}
-
-
-def _said(d):
-    return {"interval": interval_text(d["difference"], d["low"], d["high"]),
-            "resolved": d["resolved"], "difference": d["difference"],
-            "from": d.get("from"), "to": d.get("to")}
 
 
 def _stability(results):

@@ -66,6 +66,14 @@ def sweep_verdicts(runs):
                                             "from": config(shallow[0])[0],
                                             "to": config(deep[0])[0],
                                             **diff(deep, shallow)})
+    for v in out["skip_effect"] + out["depth_effect"]:  # as every sentence and table states it
+        v["interval"] = interval_text(v["difference"], v["low"], v["high"])
+        v["size"] = interval_text(v["difference"], v["low"], v["high"], size_only=True)
+    # the headline: going deeper to the deepest depth with BatchNorm, and the skips there
+    out["deepest"] = max((v["to"] for v in out["depth_effect"]), default=None)
+    out["steps"] = [v for v in out["depth_effect"] if v["to"] == out["deepest"] and v["batchnorm"]]
+    out["skip"] = next((v for v in out["skip_effect"] if v["depth"] == out["deepest"]
+                        and v["batchnorm"]), None)
     return out
 
 
@@ -166,21 +174,13 @@ def render(results, plots_dir):
         ("diverged", lambda c: "epoch {epoch}, batch {batch}".format(**c[1][0]["diverged"])
          if c[1][0]["diverged"] else "no")])
     verdicts = sweep_verdicts(runs)
-    for v in verdicts["skip_effect"] + verdicts["depth_effect"]:
-        v["interval"] = interval_text(v["difference"], v["low"], v["high"])
-        v["size"] = interval_text(v["difference"], v["low"], v["high"], size_only=True)
-    deepest = max((v["to"] for v in verdicts["depth_effect"]), default=None)
-    skip = [v for v in verdicts["skip_effect"] if v["depth"] == deepest and v["batchnorm"]]
 
     def img(name, alt):
         return image(plots_dir, results.dir, f"{PLOTS}/{name}", alt)
     return [words.render(
         "sweep.md.j2", depths=sorted({d for d, _, _ in configs}),
-        hp=any_run["hyperparameters"], test_size=any_run["test_size"], deepest=deepest,
-        steps=[v for v in verdicts["depth_effect"] if v["to"] == deepest and v["batchnorm"]],
-        skip=skip[0] if skip else None, flow=init_flow(runs),
-        diverged=[r["name"] for r in configs.values() if r["diverged"]],
-        skip_effect=verdicts["skip_effect"], depth_effect=verdicts["depth_effect"],
+        hp=any_run["hyperparameters"], test_size=any_run["test_size"], **verdicts,
+        flow=init_flow(runs), diverged=[r["name"] for r in configs.values() if r["diverged"]],
         accuracy_plot=img("sweep_accuracy.png", "accuracy by depth"),
         table=run_table,
         skip_table=table(verdicts["skip_effect"], [
