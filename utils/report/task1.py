@@ -3,8 +3,8 @@ import os
 
 from utils.report import plotting, words
 from utils.report.recipe import selection_block
-from utils.report.common import (SEEDS, accuracy_table, environment_lines,
-                                 gradient_flow_table, image, interval_text, nets,
+from utils.report.common import (accuracy_table, environment_lines,
+                                 gradient_flow_table, image, interval_text,
                                  overfitting_sentences, param_sentences, reference_note,
                                  speed_table, table)
 from utils.report.runs import final, gap_of, group_by_name, mean
@@ -138,7 +138,6 @@ def render(results, plots_dir):
              "gradient_plots": imgs(CIFAR, cifar, "grad_flow_{}.png", "gradient flow"),
              "confusion_plots": imgs(CIFAR, cifar, "conf_matrix_{}.png", "confusion matrix"),
              "confusions": _confusions(cifar), "recall": class_recall_table(cifar),
-             "calibration": calibration_table(cifar),
              "curves": imgs(CIFAR, [key for key, _ in CURVES], "{}.png", "CIFAR-10")}
     return words.render("task1.md.j2", m=m, c=c, environment="\n".join(environment_lines(
         [r for g in (mnist, cifar) for runs in g.values() for r in runs]))).strip()
@@ -158,18 +157,6 @@ def class_recall_table(groups, fc=role("1.2", "fc"), conv=role("1.2", "resnet"))
         *[(n, lambda cd, n=n: f"{mean(recalls[n][cd[0]]):.3f}") for n in groups],
         (f"{conv} − {fc} [95 % CI]", lambda cd: interval_text(*cd[1][:3], digits=3)),
         ("interval over", lambda cd: cd[1][3])])}
-
-
-def calibration_table(groups):
-    """Per net: test NLL and the expected calibration error (mean over the seeds that
-    recorded it; a run older than the per-image record has none)."""
-    def ece(n):
-        eces = [r["final"]["test_ece"] for r in n.runs if "test_ece" in r["final"]]
-        return (f"{mean(eces):.4f} ({len(eces)} of {len(n.runs)} seeds)" if eces else
-                "not recorded (its runs predate the per-image record)")
-    return table(nets(groups), [
-        ("net", lambda n: n.name), ("test NLL (nats)", lambda n: f"{mean(final(n.runs, 'test_loss')):.3f}"),
-        SEEDS, ("ECE, 15 bins", ece)])
 
 
 def _confusions(groups):
