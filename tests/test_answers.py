@@ -47,8 +47,8 @@ def test_an_answer_leads_with_the_best_net_and_whom_it_beats_after_holm(tmp_path
     assert item["best"]["name"] == "ResidualCNN"
     # its one comparison (with DeepCNN) does not resolve: a tie, not a win
     assert item["beats"] == [] and item["ties"] == ["DeepCNN"]
-    assert ("ResidualCNN has the highest mean accuracy (0.8733) but is told apart from none of "
-            "the nets it is compared with.") in text
+    assert ("ResidualCNN has the highest mean accuracy (0.8733) but cannot be told from "
+            "DeepCNN after the correction.") in text
     # a resolved difference in test errors: MediumCNN − ShallowCNN, 40.00 % → 24.70 %
     assert "(test error 40.00 % → 24.70 %)" in text
     # the size the nets spoken of span, smallest and largest by parameters

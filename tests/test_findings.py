@@ -111,6 +111,42 @@ def test_two_paired_seeds_give_no_interval_in_the_findings_nor_in_the_paired_sec
         "unresolved |" in text
 
 
+def test_two_paired_seeds_with_predictions_pair_over_the_test_images_instead(tmp_path):
+    # A fresh quick study's 3.1-paired runs (2 seeds) record their predictions: a seed-paired
+    # t-interval has one degree of freedom, but the test images pair, so the difference gets an
+    # interval over them (never "no interval"), in the findings and in the paired section alike.
+    import numpy as np
+
+    from utils import predictions
+    from utils.report import paired
+
+    n = 1000
+    base = np.arange(n) % 10 != 0            # 90 % right
+    swap = np.arange(n) % 20 != 0            # 95 % right, a superset of the baseline's
+    folder = tmp_path / "custom_layers_paired"
+    folder.mkdir()
+    for seed in range(2):
+        for name, correct in (("StandardCNN", base), ("Swap_SwishBeta", swap)):
+            (folder / f"{name}__seed{seed}.json").write_text(json.dumps(result_record(
+                name, seed, float(correct.mean()), profile="quick", model_kwargs={},
+                test_size=n, hyperparameters={"epochs": 1, "schedule": "cosine", "lr": 0.001},
+                predictions=predictions.encode(np.zeros(n), (~correct).astype(int),
+                                               np.zeros(n)))))
+    results = Results(str(tmp_path))
+    row, = [c for c in comparisons(results) if c["section"] == "3.1-paired"]
+    assert row["over"] == "paired test images, mean of seeds" and not row["too_few"]
+    d = swap.astype(float) - base
+    half = 1.959964 * d.std(ddof=1) / np.sqrt(n)
+    assert (row["difference"], row["low"], row["high"]) == pytest.approx(
+        (0.05, 0.05 - half, 0.05 + half), abs=1e-6)
+    assert row["resolved_holm"] and paired.holm_kept([row]) == (["Swap_SwishBeta"], 1, 1)
+    text = paired.render(results, str(tmp_path / "plots"), [row])
+    cells = next(line for line in text.splitlines() if line.startswith("| Swap_SwishBeta"))
+    assert cells.split(" | ")[3:6] == [
+        f"+0.0500 [{0.05 - half:+.4f}, {0.05 + half:+.4f}] (over paired test images, mean of "
+        "seeds)", "resolved", "resolved"]
+
+
 def write_with_predictions(root, folder, name, seed, correct):
     """A one-seed result whose per-image predictions say which of the test images it got right
     (label 0 everywhere; a wrong image predicted as 1), its accuracy read from them."""

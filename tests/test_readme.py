@@ -76,7 +76,7 @@ def test_quick_wall_block_states_the_measured_time_and_the_slower_machine_estima
     assert "Not measured yet" in readme.quick_wall_block(str(tmp_path))
     write_json_atomic(str(tmp_path / "results" / "benchmarks" / "quick_wall.json"), {
         "total_wall_s": 600.0, "runs": 40, "matmul_peak_gflops": 150.0,
-        "environment": {"cpu": "cpu A", "threads": 2},
+        "environment": {"cpu": "cpu A", "threads": 2, "date": "2026-12-02T06:00:00+00:00"},
         "scripts": [{"script": "a.py", "wall_s": 240.0}, {"script": "b.py", "wall_s": 360.0}],
         "epoch_time_ratio_to_committed": {"runs_compared": 3, "median": 1.2, "min": 1.1,
                                           "max": 1.4},

@@ -12,7 +12,7 @@ from utils.report import compute, findings, overfitting, why, words
 from utils.report.common import fmt_int, fmt_macs, image, mean_std, table
 from utils.report.runs import final, gap_of, group_by_name, mean
 from utils.report.stability_rates import TRAINED_FRACTION, by_block, rate_sweep
-from utils.report.sweep import sweep_verdicts
+from utils.report.sweep import seeds_by_config, sweep_verdicts
 from utils.sections import BY_KEY, ROLES, role
 
 # The assignment's items in the order the page answers them; a study section folds into the item
@@ -52,6 +52,10 @@ def _item(results, rows, key):
     for n in spoken:
         recipes.setdefault(n["recipe"], []).append(n["name"])
     test_size = next(iter(groups.values()))[0]["test_size"]
+    folded = _extra(results, extra)
+    # the largest difference the answer states, in test images: its own and the folded study's
+    changes = [(abs(c["difference"]) * size, size) for cs, size in
+               ((claims, test_size), (extra_claims, folded and folded["test_size"])) for c in cs]
     by_size = sorted(spoken, key=lambda n: n["params"])
     best = max(spoken, key=lambda n: n["acc"])
     trend = overfitting.trends({n["name"]: groups[n["name"]] for n in spoken})
@@ -63,8 +67,7 @@ def _item(results, rows, key):
             "ties": [c["b"] if c["a"] == best["name"] else c["a"] for c in claims
                      if best["name"] in (c["a"], c["b"]) and not c["holm"]],
             "extra_label": BY_KEY[extra].label if extra else "",
-            "largest_change": max(abs(c["difference"]) for c in claims) * test_size
-            if claims else 0, "test_size": test_size, "best": best,
+            "largest_change": max(changes, default=(0, test_size)), "best": best,
             "smallest": by_size[0], "largest": by_size[-1],
             "cheapest": min(spoken, key=lambda n: n["macs"] or 0),
             "costliest": max(spoken, key=lambda n: n["macs"] or 0),
@@ -73,7 +76,7 @@ def _item(results, rows, key):
             "widening": [n for n, t in trend.items() if t["verdict"] == "widening"],
             "trend": trend, "epochs": next(iter(groups.values()))[0]["hyperparameters"]["epochs"],
             "roles": {part: role(key, part) for part in ROLES.get(key, {})},
-            "times": _times(results, section, spoken), "extra": _extra(results, extra)}
+            "times": _times(results, section, spoken), "extra": folded}
     study = results.study(section.folder)
     if study and study.get("gradcheck"):
         item["gradcheck"] = (sum(g["passed"] for g in study["gradcheck"]),
@@ -87,22 +90,26 @@ def _item(results, rows, key):
 
 def _times(results, section, spoken):
     """Seconds per training epoch of the nets spoken of, on the section's most used machine
-    (compute.points), with that machine; nets timed only elsewhere left out."""
+    (compute.points), with that machine and how many of each net's seeds ran there; the nets
+    timed only elsewhere are named, never compared with these."""
     machine, points = compute.points(results.section(section.folder), section.order)
-    names = {n["name"] for n in spoken}
-    return {"machine": machine, "nets": {name: p["s_per_epoch"] for name, p in points.items()
-                                         if name in names and p["time_machine"] == machine}}
+    spoken = {name: p for name, p in points.items() if name in {n["name"] for n in spoken}}
+    here = {name: p for name, p in spoken.items() if p["time_machine"] == machine}
+    return {"machine": machine, "nets": {name: p["s_per_epoch"] for name, p in here.items()},
+            "seeds": {name: (p["time_seeds"], p["seeds"]) for name, p in here.items()},
+            "elsewhere": [name for name in spoken if name not in here]}
 
 
 def _extra(results, key):
     """The study section an item folds in, as its runs describe it: seeds a net, epochs, the
-    schedule, training images."""
+    schedule, training and test images."""
     runs = results.section(BY_KEY[key].folder) if key else []
     if not runs:
         return None
     h = runs[0]["hyperparameters"]
     return {"seeds": max(len(g) for g in group_by_name(runs).values()), "epochs": h["epochs"],
-            "schedule": h["schedule"], "train_size": runs[0]["train_size"]}
+            "schedule": h["schedule"], "train_size": runs[0]["train_size"],
+            "test_size": runs[0]["test_size"]}
 
 
 def _sweep(results):
@@ -113,7 +120,9 @@ def _sweep(results):
     if not v or not v["depth_effect"]:
         return None
     return {**v, "steps": {("residual" if d["residual"] else "plain"): d for d in v["steps"]},
-            "epochs": runs[0]["hyperparameters"]["epochs"]}
+            "epochs": runs[0]["hyperparameters"]["epochs"],
+            "depths": sorted({d for d, _, _ in seeds_by_config(runs)}),
+            "over": sorted({d["over"] for d in v["depth_effect"] + v["skip_effect"]})}
 
 
 def _stability(results):

@@ -23,6 +23,8 @@ def interval_text(value, low, high, signed=True, digits=4, size_only=False):
     sentence of the report prints them (signed for differences, plain for accuracies;
     size_only: the difference's size where a verb gives its direction, "fell by 0.0084 [...]",
     the bounds still signed)."""
+    # + 0.0 turns a value that rounds to -0 into 0, so a tie never prints as "-0.0000"
+    value, low, high = (round(x, digits) + 0.0 for x in (value, low, high))
     f = "{:%s.%df}" % ("+" if signed else "", digits)
     shown = f"{abs(value):.{digits}f}" if size_only else f.format(value)
     return f"{shown} [{f.format(low)}, {f.format(high)}]"

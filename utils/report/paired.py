@@ -26,21 +26,28 @@ def draw(results, plots_dir):
 
 def holm_kept(rows):
     """(the nets whose paired comparison survives the report-wide Holm correction, how many
-    comparisons had an interval) from verdicts.comparisons' rows; None without any."""
+    comparisons had an interval, how many of those resolve alone) from verdicts.comparisons'
+    rows; None without any."""
     paired = [c for c in rows if c["section"] == PAIRED and not c.get("too_few")]
-    return ([c["a"] for c in paired if c["resolved_holm"]], len(paired)) if paired else None
+    return ([c["a"] for c in paired if c["resolved_holm"]], len(paired),
+            sum(bool(c["resolved"]) for c in paired)) if paired else None
 
 
-def _cells(e, holm):
+def _cells(e, row):
     """The difference, its verdict alone and after Holm, the section-family band."""
+    def verdict(yes):
+        return "resolved" if yes else "unresolved"
     if e is None:
         return ["baseline", "", "", ""]
-    if e["seeds"] < MIN_SEEDS:  # as in the findings table: too few seeds for an interval
-        return [f"{e['mean']:+.4f} ({count(e['seeds'], 'seed')}: no interval)", "unresolved",
-                "unresolved", "—"]
-    return [interval_text(e["mean"], e["low"], e["high"]),
-            "resolved" if e["resolved"] else "unresolved",
-            "resolved" if holm and holm["resolved_holm"] else "unresolved",
+    if e["seeds"] < MIN_SEEDS:  # as in the findings table: no interval over so few seeds ...
+        if row is None or row["too_few"]:
+            return [f"{e['mean']:+.4f} ({count(e['seeds'], 'seed')}: no interval)",
+                    "unresolved", "unresolved", "—"]
+        # ... but one over the test images where both nets recorded their predictions
+        return [f"{interval_text(row['difference'], row['low'], row['high'])} (over "
+                f"{row['over']})", verdict(row["resolved"]), verdict(row["resolved_holm"]), "—"]
+    return [interval_text(e["mean"], e["low"], e["high"]), verdict(e["resolved"]),
+            verdict(row and row["resolved_holm"]),
             interval_text(e["mean"], e["family_low"], e["family_high"])]
 
 
@@ -64,4 +71,5 @@ def render(results, plots_dir, rows=None):
         table=table(nets(groups), [
             ("net", lambda n: n.name), SEEDS, ("test acc (mean ± sd)", spread("test_acc")),
             *[(header, lambda n, i=i: cells[n.name][i]) for i, header in enumerate(columns)]]),
-        image=image(plots_dir, results.dir, f"{PLOTS}/paired_effects.png", "paired effects"))
+        image=image(plots_dir, results.dir, f"{PLOTS}/paired_effects.png", "paired effects"),
+        few=MIN_SEEDS)

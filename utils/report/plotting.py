@@ -553,7 +553,7 @@ def paired_effects(effects, baseline, path):
            xlabel=f"test accuracy − {baseline}'s on the same seed",
            title="3.1 paired effects: 95 % t-interval over seeds (line),\nBonferroni-corrected "
                  "(band" + (", cut at the axis" if clipped else "") + "); grey: unresolved"
-                 + (f"\n×: fewer than {MIN_SEEDS} seeds, no interval"
+                 + (f"\n×: fewer than {MIN_SEEDS} seeds, no interval over seeds"
                     if any(e["seeds"] < MIN_SEEDS for e in effects.values()) else ""))
     ax.grid(alpha=0.3, axis="x")
     return _save(fig, path)

@@ -113,9 +113,7 @@ def late_movement(custom, baseline):
 def _effect_cell(effect):
     if effect is None:
         return "—"
-    # + 0.0 turns a rounded -0.0 into 0.0, so a tie never prints as "-0.0000"
-    tidy = [round(effect[k], 4) + 0.0 for k in ("difference", "low", "high")]
-    return f"{interval_text(*tidy)} (over {effect['over']}" + \
+    return f"{interval_text(effect['difference'], effect['low'], effect['high'])} (over {effect['over']}" + \
         ("" if effect["resolved"] else ", unresolved") + ")"
 
 

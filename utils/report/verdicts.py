@@ -13,7 +13,7 @@ import statistics
 from utils.report.gradient_flow import flow_ratio, has_weight_norms, largest_step
 from utils.report.runs import group_by_name, mean
 from utils.report.stats import (MIN_SEEDS, compare_accuracies_p, compare_runs_p, holm,
-                                mean_interval, mean_p, resolved)
+                                mean_correct, mean_interval, mean_p, resolved)
 from utils.sections import BY_KEY, SECTIONS, order
 
 
@@ -167,14 +167,29 @@ def comparisons(results):
 def paired_comparisons(results):
     """3.1-paired, in the same shape: each net minus the standard net seed by seed under the cosine
     schedule, a Student-t interval over those differences (the shared seed's share of the noise
-    cancels, which is what gives this section its power). Nets with two or more shared seeds."""
+    cancels, which is what gives this section its power). With fewer than MIN_SEEDS shared seeds
+    and predictions on both sides, the difference pairs over the test images instead
+    (stats.compare_runs_p); without predictions, nets with two or more shared seeds are stated
+    with no interval."""
     runs = results.section(BY_KEY[PAIRED].folder)
-    params = {r["name"]: r["params"] for r in runs}
+    groups = group_by_name(runs, PAIRED_ORDER)
     base = PAIRED_BASELINE
-    return [{"section": PAIRED, "question": "Custom layers, cosine schedule, paired by seed",
-             "a": name, "b": base, "acc_a": e["acc"], "seeds_a": e["seeds"],
-             "acc_b": e["baseline_acc"], "seeds_b": e["seeds"], "params_a": params[name],
-             "params_b": params[base], "difference": e["mean"], "low": e["low"],
-             "high": e["high"], "over": "paired seeds", "p": e["p"],
-             "resolved": e["resolved"]}
-            for name, e in paired_effects(runs).items() if e["seeds"] > 1]
+    rows = []
+    for name, e in paired_effects(runs).items():
+        row = {"section": PAIRED, "question": "Custom layers, cosine schedule, paired by seed",
+               "a": name, "b": base, "acc_a": e["acc"], "seeds_a": e["seeds"],
+               "acc_b": e["baseline_acc"], "seeds_b": e["seeds"],
+               "params_a": groups[name][0]["params"], "params_b": groups[base][0]["params"],
+               "difference": e["mean"], "low": e["low"], "high": e["high"],
+               "over": "paired seeds", "p": e["p"], "resolved": e["resolved"]}
+        if e["seeds"] < MIN_SEEDS:
+            shared = {r["seed"] for r in groups[name]} & {r["seed"] for r in groups[base]}
+            a, b = ([r for r in groups[n] if r["seed"] in shared] for n in (name, base))
+            if mean_correct(a) is not None and mean_correct(b) is not None:
+                diff, low, high, over, p = compare_runs_p(a, b)
+                row.update(difference=diff, low=low, high=high, over=over, p=p,
+                           resolved=resolved(low, high))
+            elif e["seeds"] < 2:
+                continue
+        rows.append(row)
+    return rows
