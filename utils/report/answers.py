@@ -29,6 +29,9 @@ def _net(name, runs, reference):
             "macs": runs[0].get("macs"), "acc": mean(accs), "accs": accs,
             "error": 1 - mean(accs), "gap": mean([gap_of(r) for r in runs]),
             "reference": reference.get(name, {}).get("test_acc"),
+            # the epochs the reference trained, where they differ from ours
+            "reference_epochs": None if reference.get(name, {}).get("epochs") in (
+                None, runs[0]["hyperparameters"]["epochs"]) else reference[name]["epochs"],
             "recipe": f"{spec['optimizer']} peak lr {spec['lr']:g}",
             "widths": (runs[0].get("model_kwargs") or {}).get("widths"),
             "profile": runs[0]["profile"]}
@@ -169,7 +172,9 @@ def item_table(item):
         ("MACs/image", lambda n: fmt_macs(n["macs"]) if n["macs"] else "—"),
         ("test acc (mean ± sd)", lambda n: mean_std(n["accs"], with_n=False)),
         ("train − test acc", lambda n: f"{n['gap']:+.4f}"),
-        ("reference test acc", lambda n: n["reference"] or "—") if reference else None])
+        ("reference test acc", lambda n: "—" if n["reference"] is None else f"{n['reference']}"
+         + (f" ({n['reference_epochs']} epochs)" if n["reference_epochs"] else ""))
+        if reference else None])
 
 
 def readme_block(results, rows):
