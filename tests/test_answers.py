@@ -94,3 +94,29 @@ def test_the_report_code_names_no_net_the_registry_declares():
              for i, line in enumerate(open(path, encoding="utf-8"), 1)
              if not line.lstrip().startswith("#") for m in word.findall(line)]
     assert found == []
+
+
+def test_an_epoch_time_range_names_its_machine_its_seeds_and_the_nets_timed_elsewhere(tmp_path):
+    # Times are compared on one machine only (the one most runs used): a net with fewer of its
+    # seeds there says so, a net timed only elsewhere is named instead of silently dropped, and
+    # the largest seed-to-seed ratio there says what a difference of means is worth.
+    depth_study(tmp_path)
+    timing = {("ShallowCNN", s): ("Y", 20.0) for s in range(3)}          # elsewhere only
+    timing |= {("MediumCNN", 0): ("X", 170.0), ("MediumCNN", 1): ("Y", 50.0),
+               ("MediumCNN", 2): ("Y", 60.0)}
+    timing |= {("DeepCNN", s): ("X", t) for s, t in enumerate((200.0, 300.0, 250.0))}
+    timing |= {("ResidualCNN", s): ("X", 210.0) for s in range(3)}
+    for path in (tmp_path / "depth").glob("*.json"):
+        record = json.loads(path.read_text())
+        machine, seconds = timing[(record["name"], record["seed"])]
+        record["environment"]["device_name"] = machine
+        record["final"]["time_per_epoch_s"] = seconds
+        path.write_text(json.dumps(record))
+    numbers, text = page(tmp_path)
+    times = numbers["items"][0]["times"]
+    assert times["machine"] == "X (2 threads)" and times["elsewhere"] == ["ShallowCNN"]
+    assert times["nets"] == {"MediumCNN": 170.0, "DeepCNN": 250.0, "ResidualCNN": 210.0}
+    assert times["seeds"]["MediumCNN"] == (1, 3) and times["seeds"]["DeepCNN"] == (3, 3)
+    assert times["spread"] == ("DeepCNN", 1.5)
+    assert "170.0 s per epoch (MediumCNN, 1 of its 3 seeds ran there) to 250.0 s (DeepCNN)" \
+        in text and "ShallowCNN ran on other machines only" in text

@@ -98,9 +98,12 @@ def _times(results, section, spoken):
     machine, points = compute.points(results.section(section.folder), section.order)
     spoken = {name: p for name, p in points.items() if name in {n["name"] for n in spoken}}
     here = {name: p for name, p in spoken.items() if p["time_machine"] == machine}
+    # how far one net's seeds differ on that machine: what a difference of means is worth
+    ratios = {name: max(t) / min(t) for name, p in here.items() if len(t := p["seed_times"]) > 1}
     return {"machine": machine, "nets": {name: p["s_per_epoch"] for name, p in here.items()},
             "seeds": {name: (p["time_seeds"], p["seeds"]) for name, p in here.items()},
-            "elsewhere": [name for name in spoken if name not in here]}
+            "elsewhere": [name for name in spoken if name not in here],
+            "spread": max(ratios.items(), key=lambda nr: nr[1]) if ratios else None}
 
 
 def _extra(results, key):
