@@ -118,5 +118,11 @@ def test_an_epoch_time_range_names_its_machine_its_seeds_and_the_nets_timed_else
     assert times["nets"] == {"MediumCNN": 170.0, "DeepCNN": 250.0, "ResidualCNN": 210.0}
     assert times["seeds"]["MediumCNN"] == (1, 3) and times["seeds"]["DeepCNN"] == (3, 3)
     assert times["spread"] == ("DeepCNN", 1.5)
+    # a seed that diverged in its first epoch records 0 s: no ratio is taken with it
+    zero = tmp_path / "depth" / "DeepCNN__seed2.json"
+    record = json.loads(zero.read_text())
+    record["final"]["time_per_epoch_s"] = 0.0
+    zero.write_text(json.dumps(record))
+    assert page(tmp_path)[0]["items"][0]["times"]["spread"] == ("DeepCNN", 1.5)
     assert "170.0 s per epoch (MediumCNN, 1 of its 3 seeds ran there) to 250.0 s (DeepCNN)" \
         in text and "ShallowCNN ran on other machines only" in text

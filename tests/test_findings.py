@@ -147,6 +147,36 @@ def test_two_paired_seeds_with_predictions_pair_over_the_test_images_instead(tmp
         "seeds)", "resolved", "resolved"]
 
 
+def test_one_paired_seed_with_predictions_takes_mcnemar_and_an_unshared_seed_is_said(tmp_path):
+    # One seed a side is a one-seed comparison like any other in the report: with predictions it
+    # takes the exact McNemar interval; a net whose only seed the baseline never ran has nothing
+    # to pair with, and its row says so rather than passing for the baseline.
+    import numpy as np
+    from scipy import stats
+
+    from utils import predictions
+    from utils.report import paired
+
+    n = 1000
+    base = np.arange(n) % 10 != 0
+    swap = np.arange(n) % 20 != 0           # fixes 50 of the baseline's errors, breaks none
+    folder = tmp_path / "custom_layers_paired"
+    folder.mkdir()
+    for name, seed, correct in (("StandardCNN", 0, base), ("Swap_SwishBeta", 0, swap),
+                                ("Swap_WSConv2d", 7, swap)):
+        (folder / f"{name}__seed{seed}.json").write_text(json.dumps(result_record(
+            name, seed, float(correct.mean()), profile="quick", model_kwargs={}, test_size=n,
+            hyperparameters={"epochs": 1, "schedule": "cosine", "lr": 0.001},
+            predictions=predictions.encode(np.zeros(n), (~correct).astype(int), np.zeros(n)))))
+    results = Results(str(tmp_path))
+    row, = [c for c in comparisons(results) if c["section"] == "3.1-paired"]
+    assert (row["a"], row["over"], row["too_few"]) == ("Swap_SwishBeta", "paired test images",
+                                                       False)
+    assert row["p"] == pytest.approx(stats.binomtest(50, 50, 0.5).pvalue)
+    text = paired.render(results, str(tmp_path / "plots"), [row])
+    assert "| Swap_WSConv2d | 1 | 0.9500 | no seed in common with the baseline |" in text
+
+
 def write_with_predictions(root, folder, name, seed, correct):
     """A one-seed result whose per-image predictions say which of the test images it got right
     (label 0 everywhere; a wrong image predicted as 1), its accuracy read from them."""

@@ -238,3 +238,39 @@ def test_the_why_section_reads_shift_curves_from_the_seeds_that_recorded_them(tm
     text = why.render(results, str(tmp_path / "plots"), comparisons(results))
     assert "Test images moved by 1–2 px" in text
     assert "mean accuracy over those shifts: FCNet 0.7000, FCNet_shift_aug 0.6000." in text
+
+
+def test_a_partial_1_3_renders_what_ran_and_says_not_run_yet_for_the_rest(tmp_path):
+    # 1.1's nets recorded the translation test, 1.3 has only its locally connected net: the
+    # shift comparisons with the augmented FC net are missing, and the page says so instead of
+    # failing on them.
+    import json
+
+    from tests.conftest import result_record
+    from utils.report import answers, why
+    from utils.report.table import Results
+    from utils.report.verdicts import comparisons
+
+    def curve(a):
+        return {"pixels": [0, 1, 2, 3], "acc": [a, a - 0.1, a - 0.2, a - 0.3]}
+    for folder, name, acc in (("mnist_comparison", "FCNet", 0.97),
+                              ("mnist_comparison", "SimpleCNN", 0.99),
+                              ("inductive_bias", "LocallyConnectedCNN", 0.98)):
+        path = tmp_path / folder
+        path.mkdir(exist_ok=True)
+        for seed in range(3):
+            a = acc + 0.001 * seed
+            (path / f"{name}__seed{seed}.json").write_text(json.dumps(result_record(
+                name, seed, a, section=folder, translation=curve(a), input_shape=[1, 28, 28],
+                hyperparameters={"epochs": 2}, model_kwargs={},
+                spec={"name": name, "seed": seed, "optimizer": "adam", "lr": 1e-3},
+                history=[{"epoch": e, "train_loss": 1 / e, "test_loss": 1.1 / e,
+                          "train_acc": a, "test_acc": a} for e in (1, 2)],
+                environment={"device_name": "X", "threads": 2})))
+    results = Results(str(tmp_path))
+    rows = comparisons(results)
+    n = why.numbers(results, rows)
+    assert n["shift"]["learned"] is None and n["shift"]["built_in"]["difference"] > 0
+    text = answers.render(results, rows, str(tmp_path / "plots"))
+    assert "learned from shifted training images,\nnot run yet" in text
+    assert "on test images moved by 1–3 px" in text

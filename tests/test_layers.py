@@ -90,22 +90,3 @@ def test_the_verdict_module_formats_nothing_and_draws_nothing():
     assert not {n for n in found if n.split(".")[0] in {"matplotlib", "seaborn"}}
     assert not {n for n in found if n.startswith(("utils.markdown", "utils.report.common"))}
 
-
-def test_no_model_of_the_registry_is_named_by_a_literal_in_the_report_half():
-    # Names come from the registry (utils/sections.py) or the results, so adding or renaming a
-    # model changes no report code and leaves no sentence naming the old set.
-    import re
-
-    from utils.sections import SECTIONS
-
-    names = {n for s in SECTIONS for n in s.order}
-    pattern = re.compile(r"\b(%s)\b" % "|".join(map(re.escape, sorted(names))))
-    found = []
-    for path in modules_in("utils/report"):
-        for node in ast.walk(ast.parse(open(path, encoding="utf-8").read())):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                found += [(path, node.lineno, m) for m in pattern.findall(node.value)]
-    for path in glob.glob(os.path.join(ROOT, "utils", "report", "templates", "*")):
-        with open(path, encoding="utf-8") as f:
-            found += [(path, m) for m in pattern.findall(f.read())]
-    assert len(names) > 20 and found == []

@@ -89,6 +89,17 @@ def test_skip_and_depth_effects_carry_intervals_and_verdicts():
     assert plain["difference"] == pytest.approx(-0.10) and plain["resolved"]
     residual = next(e for e in v["depth_effect"] if e["residual"])
     assert not residual["resolved"]
+    # the headline the page and DETAILS share: the deepest depth with BatchNorm, its skips
+    assert v["deepest"] == 56 and [e["residual"] for e in v["steps"]] == [False, True]
+    assert v["skip"] is at56
+
+
+def test_a_sweep_whose_deepest_depth_ran_only_without_batchnorm_has_no_headline():
+    runs = [run(8, False, True, 0.60), run(8, True, True, 0.62), run(20, False, False, 0.5),
+            run(56, False, False, 0.3)]
+    v = sweep_verdicts(runs)
+    assert v["deepest"] == 56 and v["steps"] == [] and v["skip"] is None
+    assert len(v["depth_effect"]) == 1  # plain without BN, 20 -> 56: DETAILS still states it
 
 
 def test_two_nets_that_both_stayed_at_chance_are_said_to_have_learned_nothing():

@@ -81,9 +81,8 @@ def _item(results, rows, key):
             "roles": {part: role(key, part) for part in ROLES.get(key, {})},
             "times": _times(results, section, spoken), "extra": folded}
     study = results.study(section.folder)
-    if study and study.get("gradcheck"):
-        item["gradcheck"] = (sum(g["passed"] for g in study["gradcheck"]),
-                             len(study["gradcheck"]))
+    item["gradcheck"] = (sum(g["passed"] for g in study["gradcheck"]),
+                         len(study["gradcheck"])) if study and study.get("gradcheck") else None
     if key == "2.2":
         item["sweep"] = _sweep(results)
     if key == "3.2":
@@ -99,7 +98,9 @@ def _times(results, section, spoken):
     spoken = {name: p for name, p in points.items() if name in {n["name"] for n in spoken}}
     here = {name: p for name, p in spoken.items() if p["time_machine"] == machine}
     # how far one net's seeds differ on that machine: what a difference of means is worth
-    ratios = {name: max(t) / min(t) for name, p in here.items() if len(t := p["seed_times"]) > 1}
+    # (a run that diverged in its first epoch records 0 s: it took no comparable time)
+    ratios = {name: max(t) / min(t) for name, p in here.items()
+              if len(t := [s for s in p["seed_times"] if s > 0]) > 1 and max(t) > min(t)}
     return {"machine": machine, "nets": {name: p["s_per_epoch"] for name, p in here.items()},
             "seeds": {name: (p["time_seeds"], p["seeds"]) for name, p in here.items()},
             "elsewhere": [name for name in spoken if name not in here],
@@ -123,7 +124,7 @@ def _sweep(results):
     with BatchNorm, per family, and the skips there; or None."""
     runs = results.section(BY_KEY["2.2-sweep"].folder)
     v = sweep_verdicts(runs) if runs else None
-    if not v or not v["depth_effect"]:
+    if not v or not v["steps"]:
         return None
     return {**v, "steps": {("residual" if d["residual"] else "plain"): d for d in v["steps"]},
             "epochs": runs[0]["hyperparameters"]["epochs"],

@@ -132,9 +132,12 @@ def spread(key, fmt="{:.4f}"):
 
 
 def reference_columns(reference, name=lambda n: n.name):
-    """The published solution's train and test accuracy and train time beside ours, or none."""
+    """The published solution's train and test accuracy and train time beside ours, or none;
+    the epochs it trained, where its numbers record them."""
+    epochs = {v.get("epochs") for v in (reference or {}).values()}
+    note = f" ({epochs.pop()} epochs)" if len(epochs) == 1 and None not in epochs else ""
     return [] if not reference else [
-        (f"ref. {label}", lambda n, k=key: reference.get(name(n), {}).get(k, "—"))
+        (f"ref. {label}{note}", lambda n, k=key: reference.get(name(n), {}).get(k, "—"))
         for key, label in (("train_acc", "train acc"), ("test_acc", "test acc"),
                            ("train_time_s", "train time, s"))]
 

@@ -33,12 +33,12 @@ def holm_kept(rows):
             sum(bool(c["resolved"]) for c in paired)) if paired else None
 
 
-def _cells(e, row):
+def _cells(e, row, base=False):
     """The difference, its verdict alone and after Holm, the section-family band."""
     def verdict(yes):
         return "resolved" if yes else "unresolved"
-    if e is None:
-        return ["baseline", "", "", ""]
+    if e is None:  # the baseline itself, or a net with no seed in common with it
+        return ["baseline" if base else "no seed in common with the baseline", "", "", ""]
     if e["seeds"] < MIN_SEEDS:  # as in the findings table: no interval over so few seeds ...
         if row is None or row["too_few"]:
             return [f"{e['mean']:+.4f} ({count(e['seeds'], 'seed')}: no interval)",
@@ -60,7 +60,7 @@ def render(results, plots_dir, rows=None):
     groups = group_by_name(runs, ORDER)
     report_rows = comparisons(results) if rows is None else rows
     holm = {c["a"]: c for c in report_rows if c["section"] == PAIRED}
-    cells = {name: _cells(effects.get(name), holm.get(name)) for name in groups}
+    cells = {name: _cells(effects.get(name), holm.get(name), name == BASELINE) for name in groups}
     columns = [f"− {BASELINE} [95 % CI]", "alone", "after Holm (report-wide)",
                "[section-family Bonferroni CI]"]
     return words.macro(

@@ -91,7 +91,8 @@ def render(results, plots_dir, rows):
             ("params", lambda nn: fmt_int(nn[1]["params"])),
             ("training images", lambda nn: fmt_int(nn[1]["train_size"])),
             ("test acc", lambda nn: mean_std(nn[1]["accs"], with_n=False)),
-            (f"mean acc shifted 1–{n['shift_pixels']} px", lambda nn: f"{mean(nn[1]['shift_curve'][1:]):.4f}"
+            ("mean acc shifted" + (f" 1–{n['shift_pixels']} px" if n["shift_pixels"] else ""),
+             lambda nn: f"{mean(nn[1]['shift_curve'][1:]):.4f}"
              if nn[1]["shift_curve"] else "not recorded")])).strip()
 
 

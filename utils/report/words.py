@@ -23,7 +23,7 @@ def claim(c):
             if not c.get("too_few") else f"{c['difference']:+.4f} (too few seeds)",
             "holm": c["resolved_holm"], "alone": c["resolved"] and not c["resolved_holm"],
             "error_a": 1 - c["acc_a"], "error_b": 1 - c["acc_b"], "over": c["over"],
-            "params_a": c["params_a"], "params_b": c["params_b"]}
+            "params_a": c["params_a"], "params_b": c["params_b"], "too_few": c.get("too_few")}
 
 
 @functools.cache
