@@ -114,7 +114,7 @@ def _extra(results, key):
     if not runs:
         return None
     h = runs[0]["hyperparameters"]
-    return {"seeds": max(len(g) for g in group_by_name(runs).values()), "epochs": h["epochs"],
+    return {"seeds": sorted({len(g) for g in group_by_name(runs).values()}), "epochs": h["epochs"],
             "schedule": h["schedule"], "train_size": runs[0]["train_size"],
             "test_size": runs[0]["test_size"]}
 

@@ -65,7 +65,7 @@ def render(results, plots_dir, rows=None):
                "[section-family Bonferroni CI]"]
     return words.macro(
         "studies.md.j2", "paired", hp=runs[0]["hyperparameters"], baseline=BASELINE,
-        seeds=len(next(iter(groups.values()))), effects=effects, kept=holm_kept(report_rows),
+        seeds=sorted({len(runs) for runs in groups.values()}), effects=effects, kept=holm_kept(report_rows),
         # a section still running (30 full runs, ~3 CPU-hours) says which nets it lacks
         missing=[n for n in order("3.1") if n not in groups],
         table=table(nets(groups), [
