@@ -1,7 +1,7 @@
 """Report sentences over several seeds speak for all of them, or name the one they use."""
 import pytest
 
-from utils.report.common import gradient_flow_table, overfitting_sentences
+from utils.report.common import gradient_flow_table, overfitting_table
 from utils.report.runs import mean_history
 
 
@@ -61,7 +61,7 @@ def test_overfitting_is_the_loss_gaps_slope_over_the_last_half_with_an_interval_
     falling = [_gap_run(0, [0.5, 0.4, 0.3, 0.2])]
     assert trends({"D": falling})["D"]["lowest_loss_at_end"]
     assert trends({"D": falling})["D"]["verdict"] == "one seed"
-    assert "A (mean of 3 seeds)" in overfitting_sentences({"A": widening})
+    assert "A (mean of 3 seeds)" in overfitting_table({"A": widening})
     # rising but still below zero (train loss above test, as dropout makes it): closing
     closing = [_gap_run(seed, [-0.5, -0.4, -0.3, -0.3 + d, -0.3 + 2 * d, -0.3 + 3 * d])
                for seed, d in enumerate((0.01, 0.02, 0.015))]
@@ -72,7 +72,7 @@ def test_overfitting_is_the_loss_gaps_slope_over_the_last_half_with_an_interval_
 
 def test_a_single_run_gets_no_seed_note():
     runs = [_run(0, [0.5, 0.9], [0.6, 0.8], [1.0, 0.5])]
-    assert "mean of" not in overfitting_sentences({"Net": runs})
+    assert "mean of" not in overfitting_table({"Net": runs})
     assert "(seed" not in gradient_flow_table({"Net": runs})
 
 

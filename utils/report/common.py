@@ -203,7 +203,7 @@ def speed_table(groups):
         ("device", lambda n: n.machine)])
 
 
-def param_sentences(groups):
+def param_table(groups):
     """Where each model keeps its parameters: the largest layer and the conv/linear split."""
     def share(kind):
         return lambda n: f"{sum(p['params'] for p in n.parts if kind(p['type'])) / n.total:.1%}"
@@ -220,7 +220,7 @@ def param_sentences(groups):
         ("in convolutions", share(lambda t: t.startswith("Conv")))])
 
 
-def overfitting_sentences(groups):
+def overfitting_table(groups):
     """The overfitting table (utils/report/overfitting.py): per model the generalisation gap at
     the last epoch in loss and accuracy, the loss gap's trend over the last half of training
     with its interval over seeds, its verdict, and where the test loss was lowest."""

@@ -5,7 +5,7 @@ from utils.report import plotting, words
 from utils.report.recipe import selection_block
 from utils.report.common import (accuracy_table, environment_lines,
                                  gradient_flow_table, image, interval_text,
-                                 overfitting_sentences, param_sentences, reference_note,
+                                 overfitting_table, param_table, reference_note,
                                  speed_table, table)
 from utils.report.runs import final, gap_of, group_by_name, mean
 from utils.sections import BY_KEY, folder, order, role
@@ -109,10 +109,10 @@ def render(results, plots_dir):
              if resnet in mnist else None,
              "reference_note": reference_note(mnist),
              "accuracy": accuracy_table(mnist, BY_KEY["1.1"].reference),
-             "speed": speed_table(mnist), "params": param_sentences(mnist),
+             "speed": speed_table(mnist), "params": param_table(mnist),
              "speed_by": _speed(mnist, role("1.1", "fc"), [role("1.1", "cnn"), role("1.1", "resnet")]),
              "acc_curves": imgs(MNIST, ("train_acc", "test_acc"), "{}.png", "MNIST"),
-             "overfitting": overfitting_sentences(mnist),
+             "overfitting": overfitting_table(mnist),
              "overfitting_plot": imgs(MNIST, ["overfitting"], "{}.png", "MNIST"),
              "loss_curves": imgs(MNIST, ("train_loss", "test_loss"), "{}.png", "MNIST")}
     if cifar:
@@ -130,9 +130,9 @@ def render(results, plots_dir):
                            selection_block(results.section(FC_RECIPE), cifar.get(fc, []))],
              "reference_note": reference_note(cifar),
              "accuracy": accuracy_table(cifar, BY_KEY["1.2"].reference),
-             "speed": speed_table(cifar), "params": param_sentences(cifar),
+             "speed": speed_table(cifar), "params": param_table(cifar),
              "speed_by": _speed(cifar, fc, [resnet, regularized]),
-             "overfitting": overfitting_sentences(cifar), "regularisation": m_,
+             "overfitting": overfitting_table(cifar), "regularisation": m_,
              "overfitting_plot": imgs(CIFAR, ["overfitting"], "{}.png", "CIFAR-10"),
              "gradients": gradient_flow_table(cifar, results.init_gradients()),
              "gradient_plots": imgs(CIFAR, cifar, "grad_flow_{}.png", "gradient flow"),

@@ -7,7 +7,7 @@ from utils.report.verdicts import NOT_RECORDED
 from utils.report.sweep import DEPTH_SWEEP
 from utils.report.common import (MACS, NAME, PARAMS, accuracy_table, environment_lines,
                                  extent_in_image, flow_cell, fmt_int, gradient_flow_table,
-                                 image, nets, one_seed_note, overfitting_sentences,
+                                 image, nets, one_seed_note, overfitting_table,
                                  reference_note, speed_table, table)
 from utils.report.runs import final, group_by_name, mean, mean_history
 from utils.sections import BY_KEY, folder, order, role
@@ -163,7 +163,7 @@ def render(results, plots_dir):
              "erf_maps": imgs("erf_CNN_{}.png", shorts, "ERF"),
              "activations": imgs("act_CNN_{}.png", shorts, "activations"),
              "kernels": imgs("kernels_CNN_{}.png", shorts, "kernels"),
-             "overfitting": overfitting_sentences(kernels),
+             "overfitting": overfitting_table(kernels),
              "overfitting_plot": img("kernel_overfitting.png", "kernel size overfitting"),
              "curves": imgs("kernel_{}.png", [key for key, _ in CURVES], "kernel")}
     if depth:
@@ -178,7 +178,7 @@ def render(results, plots_dir):
              "pair_plots": imgs("residual_effect_{}.png", ("test_acc", "train_loss"),
                                 "residual effect"),
              "feature_maps": imgs("fmap_{}.png", depth, "feature maps"),
-             "overfitting": overfitting_sentences(depth),
+             "overfitting": overfitting_table(depth),
              "overfitting_plot": img("depth_overfitting.png", "depth overfitting"),
              "curves": imgs("depth_{}.png", [key for key, _ in CURVES], "depth")}
     return words.render("task2.md.j2", k=k, d=d, sweep="\n\n".join(sweep or []),

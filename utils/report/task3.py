@@ -7,7 +7,7 @@ from utils.report import plotting, paired as report_paired, stability_rates as r
 from utils.report.recipe import selection_block
 from utils.report.common import (MACS, NAME, PARAMS, SEEDS, accuracy_table, by_machine,
                                  environment_lines, fmt_int, full_profile, image,
-                                 interval_text, mean_std, nets, overfitting_sentences,
+                                 interval_text, mean_std, nets, overfitting_table,
                                  per_machine, reference_columns, spread, table)
 from utils.report.runs import final, group_by_name, mean
 from utils.sections import BY_KEY, folder, order, role
@@ -293,7 +293,7 @@ def render(results, plots_dir, rows=None):
                      late=late_movement(custom, baseline), late_epochs=LATE_EPOCHS,
                      scalars=_scalars(custom), swaps=accuracy_table(custom),
                      plots=imgs([f"{CUSTOM}/test_acc.png", f"{CUSTOM}/train_loss.png"], "custom "),
-                     overfitting=overfitting_sentences(custom),
+                     overfitting=overfitting_table(custom),
                      overfitting_plot=imgs([f"{CUSTOM}/overfitting.png"], "custom layers "))
     if residual:
         built = {k: v for k, v in residual.items() if not k.endswith("_matched")}
@@ -309,7 +309,7 @@ def render(results, plots_dir, rows=None):
              "built": _group(built, "as_built", imgs) if built else None,
              "matched": _group(matched, "matched", imgs, next(iter(matched.values()))[0]["spec"][
                  "meta"]["param_budget"]) if matched else None,
-             "overfitting": overfitting_sentences(residual),
+             "overfitting": overfitting_table(residual),
              "overfitting_plots": imgs([f"{RESIDUAL}/{k}_overfitting.png" for k in
                                         ("as_built", "matched") if k in _kinds(residual)])}
     return words.render("task3.md.j2", c=c, r=r, paired=paired or "",
