@@ -189,6 +189,26 @@ def test_an_older_layer_study_moves_aside_before_it_is_measured_again(cheap_stud
     assert json.loads(path.read_text())["version"] == cheap_study.STUDY_VERSION
 
 
+
+def test_a_layer_study_of_changed_layers_is_measured_again_and_a_current_one_kept(
+        cheap_study, tmp_path, monkeypatch):
+    # The study records which code it measured; after the backward passes change it no longer
+    # stands for them (the committed one was measured before a rewrite and went unnoticed).
+    from utils.results import STUDY_FILE
+
+    path = tmp_path / "custom_layers" / STUDY_FILE
+    path.parent.mkdir(parents=True)
+    cheap_study.layer_study(str(tmp_path), "custom_layers", "cpu")
+    measured = path.read_text()
+    assert json.loads(measured)["layers_digest"] == cheap_study.layers_digest()
+    cheap_study.layer_study(str(tmp_path), "custom_layers", "cpu")
+    assert path.read_text() == measured
+    assert not (path.parent / "layer_study.json.replaced-1").exists()
+    monkeypatch.setattr(cheap_study, "layers_digest", lambda: "0123456789abcdef")
+    cheap_study.layer_study(str(tmp_path), "custom_layers", "cpu")
+    assert (path.parent / "layer_study.json.replaced-1").read_text() == measured
+    assert json.loads(path.read_text())["layers_digest"] == "0123456789abcdef"
+
 # --- checkpoints ----------------------------------------------------------------------------
 
 def spec(**kw):
@@ -421,9 +441,21 @@ def test_force_moves_the_old_result_aside_before_writing_the_new(fake_mnist_root
                      *dirs(tmp_path)) == 0
     index = json.loads((tmp_path / "results" / "superseded" / "index.json").read_text())
     [entry] = index["runs"]
-    assert entry["superseded_by"] == "retrained with --force"
+    assert (entry["superseded_by"], entry["kind"]) == ("retrained with --force", "rerun")
     assert (tmp_path / "results" / "superseded" / entry["file"]).read_bytes() == first
     assert json.loads(path.read_text())["run_id"] == "FCNet__seed0"
+    # A result of other settings replaced with --force is no rerun of the same spec: the index
+    # says what changed, and the report lists it with the results replaced after being seen.
+    stored = json.loads(path.read_text())
+    lr = stored["spec"]["lr"]
+    stored["spec"]["lr"] = 0.5
+    path.write_text(json.dumps(stored))
+    assert run_task1("--only", "FCNet", "--force", "--data-dir", fake_mnist_root,
+                     *dirs(tmp_path)) == 0
+    index = json.loads((tmp_path / "results" / "superseded" / "index.json").read_text())
+    assert index["runs"][-1]["kind"] == "replaced"
+    assert index["runs"][-1]["superseded_by"] == \
+        f"replaced with --force by other settings: lr 0.5 → {lr}"
 
 
 def test_gpu_check_never_deletes_a_work_folder_it_did_not_make(tmp_path, monkeypatch):

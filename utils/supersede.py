@@ -9,7 +9,7 @@ import os
 import subprocess
 
 from utils.results import read_json, write_text_atomic
-from utils.spec import SHIFT_DATASETS
+from utils.spec import SHIFT_DATASETS, RunSpec
 
 # Why an older finished result is retrained by --upgrade-evidence: each names what it lacks.
 EVIDENCE = {
@@ -41,9 +41,21 @@ def _commit_of(path):
         return None
 
 
-def supersede(results_dir, path, reason):
+def changed_settings(stored, spec):
+    """'lr 0.001 → 0.003': the settings in which a stored result's spec differs from `spec`
+    (a RunSpec), or '' when it describes the same run (fields added since take defaults)."""
+    try:
+        old = RunSpec(**stored).as_dict()
+    except TypeError:  # a field this version no longer knows
+        return "settings of an older version"
+    return ", ".join(f"{k} {old[k]} → {v}" for k, v in spec.as_dict().items() if old[k] != v)
+
+
+def supersede(results_dir, path, reason, kind="rerun"):
     """Move the result at `path` under results_dir/superseded/ and record why; returns the new
-    path. The index is written before the move, so an interruption leaves a line too many at
+    path. `kind` "rerun": the same spec trained again; "replaced": other settings took its
+    place (the report lists those apart, as results replaced after their test accuracy was
+    seen). The index is written before the move, so an interruption leaves a line too many at
     worst, never a file unaccounted for."""
     result = read_json(path)
     section = os.path.basename(os.path.dirname(path))
@@ -60,7 +72,7 @@ def supersede(results_dir, path, reason):
         "note": "results replaced by a later run", "runs": []}
     index["runs"].append({"file": os.path.relpath(target, folder), "section_folder": section,
                           "run_id": result["run_id"], "test_acc": result["final"]["test_acc"],
-                          "committed_in": commit, "kind": "rerun", "superseded_by": reason})
+                          "committed_in": commit, "kind": kind, "superseded_by": reason})
     write_text_atomic(index_path, json.dumps(index, indent=1, ensure_ascii=False) + "\n")
     os.makedirs(os.path.dirname(target), exist_ok=True)
     os.replace(path, target)

@@ -30,7 +30,7 @@ from utils.train.launch import (Job, LaunchError, Sequential, result_mtime, stop
                                 was_terminated)
 from utils.train.runner import CheckpointError, write_result
 from utils.sections import BY_KEY
-from utils.supersede import EVIDENCE, missing_evidence, supersede
+from utils.supersede import EVIDENCE, changed_settings, missing_evidence, supersede
 
 
 
@@ -316,13 +316,27 @@ def upgrade_reason(result, args):
     return "same spec rerun to record " + "; ".join(EVIDENCE[m] for m in missing)
 
 
-def replace_result(path, result, reason, results_dir):
+def force_reason(path, spec):
+    """Why --force retrains a run, and whether that is a rerun of the same spec or other
+    settings replacing a finished result: (reason, kind) for superseded/index.json."""
+    try:
+        changed = changed_settings(read_result(path)["spec"], spec) if os.path.exists(path) \
+            else ""
+    except BadResult:
+        changed = ""
+    if changed:
+        return f"replaced with --force by other settings: {changed}", "replaced"
+    return "retrained with --force", "rerun"
+
+
+def replace_result(path, result, reason, results_dir, kind="rerun"):
     """Write `result` at `path`; a file already there moves to <results>/superseded/ first (with
-    `reason`), or aside as <file>.bad-N when it is not readable: nothing is overwritten."""
+    `reason` and `kind`), or aside as <file>.bad-N when it is not readable: nothing is
+    overwritten."""
     if os.path.exists(path):
         try:
             read_result(path)
-            supersede(results_dir, path, reason)
+            supersede(results_dir, path, reason, kind)
         except BadResult:
             set_aside(path)
     write_result(path, result)
@@ -331,12 +345,12 @@ def replace_result(path, result, reason, results_dir):
 def train_missing(specs, args, device):
     """Train every spec without a finished JSON (or all with --force) through the launcher the
     options choose; the driver writes each result as it comes back. Returns the failures."""
-    labels, pending, reasons = {}, [], {}
+    labels, pending, reasons, kinds = {}, [], {}, {}
     for i, spec in enumerate(specs, 1):
         label = labels[spec.run_id] = f"[{i}/{len(specs)}] {spec.run_id}"
         path = run_path(args.results_dir, spec.section, spec.run_id)
         if args.force:
-            reasons[spec.run_id] = "retrained with --force"
+            reasons[spec.run_id], kinds[spec.run_id] = force_reason(path, spec)
         else:
             result = finished_result(path, spec, label)
             if result is not None:
@@ -362,7 +376,8 @@ def train_missing(specs, args, device):
             return
         # Written before anything is said about it: a closed console never costs a result.
         replace_result(run_path(args.results_dir, job.spec.section, job.spec.run_id), result,
-                       reasons.get(job.spec.run_id), args.results_dir)
+                       reasons.get(job.spec.run_id), args.results_dir,
+                       kinds.get(job.spec.run_id, "rerun"))
         tqdm.write(done_line(labels[job.spec.run_id] if concurrent(args) else "   ", result),
                    file=sys.stdout)
 

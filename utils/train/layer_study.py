@@ -2,6 +2,7 @@
 layer against its autograd twin and its standard analogue (parameters, forward and
 forward+backward time per batch, memory kept for backward); the simple examples the tests check.
 Written to results/custom_layers/layers/layer_study.json; the report reads it from there."""
+import hashlib
 import os
 import statistics
 
@@ -12,6 +13,7 @@ from torch.autograd import gradcheck
 from torch.nn import functional as F
 
 from models import autograd_twins as twin
+from models import custom_layers
 from models.custom_layers import (MixPool2d, MixPoolFunction, SEAttention, SEFunction, SwishBeta,
                                   SwishBetaFunction, WSConv2d, WSConv2dFunction, standardise)
 from utils.train.measure import Timer, count_params, environment
@@ -165,24 +167,35 @@ def run_examples():
 STUDY_VERSION = 2
 
 
+def layers_digest():
+    """The measured code: a digest of models/custom_layers.py, so that a study of layers whose
+    backward passes have changed since is measured again instead of standing for the new ones."""
+    with open(custom_layers.__file__, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()[:16]
+
+
 def layer_study(results_dir, section, device, force=False, reps=20):
     path = os.path.join(results_dir, section, STUDY_FILE)
     if os.path.exists(path):
         # Never replaced in place: a bad or older file moves aside (kept) before the new one.
         try:
-            version = read_result(path, STUDY_SCHEMA)["version"]
+            stored = read_result(path, STUDY_SCHEMA)
+            version = stored["version"]
         except BadResult as err:
             print(f"layer study: {err}; moved aside to {set_aside(path)}; measuring again")
         else:
-            if version >= STUDY_VERSION and not force:
+            current = stored.get("layers_digest") == layers_digest()
+            if version >= STUDY_VERSION and current and not force:
                 print(f"layer study: finished, skipped ({path})")
                 return path
-            why = "remeasured with --force" if force else f"version {version}, older"
+            why = ("remeasured with --force" if force else f"version {version}, older"
+                   if version < STUDY_VERSION else "the custom layers changed since")
             print(f"layer study: {why}; the old file moved aside to "
                   f"{set_aside(path, 'older' if version < STUDY_VERSION else 'replaced')}")
     print("layer study: gradcheck of every custom backward, and timing against the autograd "
           "twins and the standard layers")
-    write_json_atomic(path, {"version": STUDY_VERSION, "gradcheck": run_gradchecks(),
+    write_json_atomic(path, {"version": STUDY_VERSION, "layers_digest": layers_digest(),
+                             "gradcheck": run_gradchecks(),
                              "benchmark": run_benchmarks(device, reps=reps),
                              "examples": run_examples(), "environment": environment(device)})
     return path
