@@ -498,18 +498,21 @@ def accuracy_against_compute(title, machine, pts, path):
     """Accuracy against MACs per image (log scale over a wide range) and against s/epoch on
     one machine (a net timed only elsewhere hollow, its machine named), from compute.points."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.4))
-    for ax, x, label in ((axes[0], "macs", "MACs per image, millions"),
-                         (axes[1], "s_per_epoch", f"training s/epoch on {machine} "
-                                                  "(hollow: another machine, named)")):
+    for ax, x, xlabel in ((axes[0], "macs", "MACs per image, millions"),
+                          (axes[1], "s_per_epoch", f"training s/epoch on {machine}" + (
+                              "\n(hollow: timed on another machine, named)" if any(
+                                  p["time_machine"] != machine for p in pts.values()) else ""))):
         for i, (name, p) in enumerate(pts.items()):
             timing = x == "s_per_epoch"
             elsewhere = timing and p["time_machine"] != machine
-            seeds = p["time_seeds"] if timing else p["seeds"]
-            label = (f"{name} ({seeds} seed{'s' * (seeds != 1)}"
-                     + (f", on {p['time_machine']}" if elsewhere else "") + ")")
+            # the accuracy is over every seed; a time over the seeds timed on its machine
+            seeds = (f"{p['time_seeds']} of {p['seeds']} seeds timed"
+                     if timing and p["time_seeds"] != p["seeds"]
+                     else f"{p['seeds']} seed{'s' * (p['seeds'] != 1)}")
+            label = f"{name} ({seeds}" + (f", on {p['time_machine']}" if elsewhere else "") + ")"
             ax.errorbar(p[x], p["acc"], yerr=p["acc_sd"], fmt="o", color=f"C{i % 10}",
                         mfc="white" if elsewhere else f"C{i % 10}", capsize=3, label=label)
-        ax.set(xlabel=label, ylabel="test accuracy (mean ± sd over seeds)")
+        ax.set(xlabel=xlabel, ylabel="test accuracy (mean ± sd over seeds)")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="best", framealpha=0.8)
     macs = [p["macs"] for p in pts.values()]

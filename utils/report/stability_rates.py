@@ -10,7 +10,7 @@ from utils.sections import BY_KEY, folder
 from utils.report.stats import accuracy_interval
 from utils.report.runs import at_chance, group_runs, mean
 from utils.report.stability import largest_fall, robust_spikes
-from utils.report.stats import compare_accuracies
+from utils.report.stats import compare_runs
 from utils.report.verdicts import difference
 
 RESIDUAL_STABILITY = folder("3.2-stability")
@@ -21,14 +21,13 @@ PLOTS = BY_KEY["3.2-stability"].plots
 
 def ranking(groups):
     """Nets by mean test accuracy, best first, and each neighbour pair's difference with its
-    95 % interval (stats.py: Welch over seeds where both have several, else over the test
-    images): [(name, accuracy)], [a `difference` with its "better" and "worse" net]."""
+    95 % interval, by the test the findings use (stats.compare_runs: Welch over seeds, or paired
+    over the test images where too few seeds and both recorded predictions, else over the test
+    images), so one pair never gets two intervals: [(name, accuracy)], [a `difference` with
+    its "better" and "worse" net]."""
     acc = {n: mean(final(runs, "test_acc")) for n, runs in groups.items()}
     best_first = sorted(acc, key=acc.get, reverse=True)
-    pairs = [{"better": a, "worse": b,
-              **difference(*compare_accuracies(final(groups[a], "test_acc"),
-                                               final(groups[b], "test_acc"),
-                                               groups[a][0]["test_size"]))}
+    pairs = [{"better": a, "worse": b, **difference(*compare_runs(groups[a], groups[b]))}
              for a, b in zip(best_first, best_first[1:])]
     return [(n, acc[n]) for n in best_first], pairs
 

@@ -20,10 +20,12 @@ def render(results):
     for r in runs:
         with open(os.path.join(results.dir, "superseded", r["file"]), encoding="utf-8") as f:
             specs[r["file"]] = json.load(f).get("spec", {})
-    return words.macro("details.md.j2", "superseded", runs=runs, reruns=reruns, table=table(runs, [
-        ("run", lambda r: f"`{r['section_folder']}/{r['run_id']}`"),
-        ("test acc then", lambda r: f"{r['test_acc']:.4f}"),
-        ("schedule", lambda r: specs[r["file"]].get("schedule", "—")),
-        ("model kwargs", lambda r: json.dumps(specs[r["file"]].get("model_kwargs", {}))),
-        ("committed in", lambda r: f"`{r['committed_in']}`"),
-        ("replaced by (commit message)", lambda r: r["superseded_by"])]))
+    return words.macro(
+        "details.md.j2", "superseded", runs=runs, reruns=reruns,
+        distinct=len({(r["section_folder"], r["run_id"]) for r in runs}), table=table(runs, [
+            ("run", lambda r: f"`{r['section_folder']}/{r['run_id']}`"),
+            ("test acc then", lambda r: f"{r['test_acc']:.4f}"),
+            ("schedule", lambda r: specs[r["file"]].get("schedule", "—")),
+            ("model kwargs", lambda r: json.dumps(specs[r["file"]].get("model_kwargs", {}))),
+            ("committed in", lambda r: f"`{r['committed_in']}`"),
+            ("replaced by (commit message)", lambda r: r["superseded_by"])]))

@@ -94,8 +94,9 @@ def _erf_table(groups):
         n.visible = min(extent_in_image(c, n.analytic, len(rf["map"])) for c in rf["centre"])
         rows.append(n)
 
-    def side(key):
-        return lambda n: min(2 * n.rf[key] + 1, n.visible)
+    def side(key):  # a square of that radius around the unit, as much of it as is in the image
+        return lambda n: min(extent_in_image(c, 2 * n.rf[key] + 1, len(n.rf["map"]))
+                             for c in n.rf["centre"])
     return table(rows, [
         ("model", lambda n: n.name + one_seed_note(n.runs)),
         ("analytic RF (px)", lambda n: n.analytic),

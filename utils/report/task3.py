@@ -9,11 +9,11 @@ from utils.report.common import (MACS, NAME, PARAMS, SEEDS, accuracy_table, by_m
                                  environment_lines, fmt_int, full_profile, image,
                                  interval_text, mean_std, nets, overfitting_table,
                                  per_machine, reference_columns, spread, table)
-from utils.report.runs import final, group_by_name, mean
+from utils.report.runs import group_by_name, mean
 from utils.sections import BY_KEY, folder, order, role
 from utils.spec import deviation
 from utils.report.stability_rates import ranking, stability_measures
-from utils.report.stats import compare_accuracies
+from utils.report.stats import compare_runs
 from utils.report.verdicts import difference
 
 MNIST = folder("1.1")
@@ -81,13 +81,11 @@ LATE_EPOCHS = 5  # late movement: the test accuracy's span over the last this ma
 
 
 def swap_effect(swap, standard):
-    """swap − standard test accuracy as a `difference`, with the 95 % interval of stats.py
-    (Welch over seeds where both sides have several, else over the test images); None where
-    either side has not run."""
+    """swap − standard test accuracy as a `difference`, with the 95 % interval of the test the
+    findings use for the same pair (stats.compare_runs); None where either side has not run."""
     if not swap or not standard:
         return None
-    return difference(*compare_accuracies(final(swap, "test_acc"), final(standard, "test_acc"),
-                                          standard[0]["test_size"]))
+    return difference(*compare_runs(swap, standard))
 
 
 def _late_span(runs, last=LATE_EPOCHS):
