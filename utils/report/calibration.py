@@ -65,7 +65,8 @@ def render(results, plots_dir):
         ("ECE (seeds recorded)", lambda r: "not recorded" if r["ece"] is None else
          f"{r['ece']:.4f} ({r['recorded']} of {r['seeds']})")]),
         figure=image(plots_dir, results.dir, FIGURE, "reliability: accuracy against confidence")
-        if any(r["reliability"] is not None for r in rows) else None)
+        if any(r["reliability"] is not None for r in rows) else None,
+        drawn=sum(r["reliability"] is not None for r in rows))
 
 
 def draw(results, plots_dir):

@@ -567,7 +567,7 @@ def lr_sweep(curves, path):
     ({block: (rates, means, [(rate, a seed's accuracy)])}), each seed a dot."""
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for i, (model, (lrs, means, seeds)) in enumerate(curves.items()):
-        ax.plot(lrs, means, marker="o", color=f"C{i}", label=f"{model} (mean over seeds)")
+        ax.plot(lrs, means, marker="o", color=f"C{i}", label=f"{model} (mean over each rate's seeds)")
         ax.scatter(*zip(*seeds), s=12, color=f"C{i}", alpha=0.5)
     ax.set(xscale="log", xlabel="peak learning rate (one-cycle)",
            ylabel="test accuracy (last epoch)",

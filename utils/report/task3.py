@@ -283,6 +283,7 @@ def render(results, plots_dir, rows=None):
     c = r = None
     if custom or study:
         c = {"custom": CUSTOM_NET, "standard": STANDARD, "cnn": TASK1_NETS[0],
+             "reference": bool(custom) and full_profile(custom),
              "task1": TASK1_NETS, "study": _layer_tables(study, custom) if study else None,
              "models": None}  # a layer study alone (every run failed) has no net to show
         if custom:
@@ -313,5 +314,6 @@ def render(results, plots_dir, rows=None):
     return words.render("task3.md.j2", c=c, r=r, paired=paired or "",
                         stability=stability or "",
                         environment="\n".join(environment_lines(
-                            [x for g in (custom, residual) for runs in g.values()
-                             for x in runs]))).strip()
+                            [x for g in (custom, residual) for runs in g.values() for x in runs]
+                            + results.section(folder("3.1-paired"))
+                            + results.section(folder("3.2-stability"))))).strip()

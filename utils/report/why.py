@@ -5,7 +5,7 @@ comparisons, read by REPORT.md's answer, DETAILS.md's section and the figure ali
 import os
 
 from utils.report import plotting, words
-from utils.report.common import fmt_int, image, mean_std, table
+from utils.report.common import environment_lines, fmt_int, image, mean_std, table
 from utils.report.runs import final, mean
 from utils.report.verdicts import section_groups
 from utils.reference import LITERATURE
@@ -55,6 +55,7 @@ def numbers(results, rows):
         "names": NAMES, "nets": nets,
         "pixels": next(r["input_shape"][-1] * r["input_shape"][-2]
                        for r in results.section(SECTION.folder)),
+        "test_size": results.section(SECTION.folder)[0]["test_size"],
         "seeds": sorted({n["seeds"] for n in nets.values()}),
         "over": sorted({c["over"] for c in rows if c["section"] == SECTION.key}),
         "permutation": {role: claim(permuted(NAMES[role]), NAMES[role]) for role in WHY_PERMUTED},
@@ -84,7 +85,8 @@ def render(results, plots_dir, rows):
     if n is None:
         return None
     return words.render(
-        "why.md.j2", w=n, n=NAMES,
+        "why.md.j2", w=n, n=NAMES, environment="\n".join(environment_lines(
+            results.section(SECTION.folder))),
         figure=image(plots_dir, results.dir, FIGURE, "why convolution wins: four panels"),
         table=table(n["nets"].items(), [
             ("net", lambda nn: nn[0]), ("seeds", lambda nn: nn[1]["seeds"]),
