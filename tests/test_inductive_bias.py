@@ -229,7 +229,8 @@ def test_the_why_section_reads_shift_curves_from_the_seeds_that_recorded_them(tm
         path.mkdir(exist_ok=True)
         (path / f"{name}__seed{seed}.json").write_text(json.dumps(result_record(
             name, seed, 0.9, section=folder, translation=translation,
-            input_shape=[1, 28, 28])))
+            input_shape=[1, 28, 28],
+            environment={"device_name": "X", "torch": "2.14.1", "threads": 2})))
     results = Results(str(tmp_path))
     n = why.numbers(results, comparisons(results))
     fc = n["nets"]["FCNet"]
