@@ -69,6 +69,9 @@ def _item(results, rows, key):
                       if best["name"] in (c["a"], c["b"]) and c["holm"]],
             "ties": [c["b"] if c["a"] == best["name"] else c["a"] for c in claims
                      if best["name"] in (c["a"], c["b"]) and not c["holm"]],
+            # of those, the ones that resolve alone: told apart before the correction, not after
+            "ties_alone": [c["b"] if c["a"] == best["name"] else c["a"] for c in claims
+                           if best["name"] in (c["a"], c["b"]) and c["alone"]],
             "extra_label": BY_KEY[extra].label if extra else "",
             "largest_change": max(changes, default=(0, test_size)), "best": best,
             "smallest": by_size[0], "largest": by_size[-1],

@@ -14,12 +14,16 @@ OUTCOME_WORDS = {"agree": "same", "unresolved": "unresolved here", "flipped": "o
 
 
 def _p(p):
-    return f"p = {p:.2g}" if p >= 0.001 else "p < 0.001"
+    if p < 0.001:
+        return "p < 0.001"
+    # a p that rounds to the 0.05 threshold gets a digit more, so "unresolved (p = 0.05)"
+    # never reads as a tie with it
+    return f"p = {p:.3g}" if f"{p:.2g}" == f"{FAMILY_ALPHA:.2g}" else f"p = {p:.2g}"
 
 
 def profile(results):
     """The reduced profile's epochs and training-set sizes, or None for the full profile."""
-    runs = [r for s in BY_KEY.values() for r in results.section(s.folder)[:1]]
+    runs = [r for s in BY_KEY.values() for r in results.section(s.folder)]
     profiles = sorted({r["profile"] for r in runs})
     if profiles in ([], ["full"]):
         return None

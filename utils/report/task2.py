@@ -134,7 +134,8 @@ def _pair(groups):
             "target": target, "epochs_residual": _epochs_to(hr, target),
             "epochs_plain": _epochs_to(hd, target),
             "flow_residual": flows[0] if recorded else None, "flow_plain": flows[1],
-            "both_steady": recorded and all("steady" in f for f in flows)}
+            "both_steady": recorded and all("steady" in f for f in flows),
+            "seeds": min(len(deep), len(res))}
 
 
 def render(results, plots_dir):
