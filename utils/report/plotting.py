@@ -473,7 +473,7 @@ def sweep_accuracy(families, depths, classes, path):
     if any(f["diverged"] for f in families.values()):
         ax.plot([], [], "x", color="k", ms=9, mew=2, label="diverged (loss non-finite)")
     ax.set(xlabel="depth (weight layers)", ylabel="test accuracy (last epoch)", xticks=depths,
-           title="Depth sweep: test accuracy, mean over seeds (dots: seeds; bars: 95 % "
+           title="Depth sweep: test accuracy, mean over seeds\n(dots: seeds; bars: 95 % "
                  "interval over seeds, over the test images where one seed ran)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: no point hidden
