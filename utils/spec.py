@@ -53,13 +53,20 @@ class RunSpec:
         """The spec as it reads back from JSON (tuples become lists), for comparisons."""
         return json.loads(json.dumps(dataclasses.asdict(self)))
 
-    def matches(self, stored):
-        """Whether a spec read back from a result or checkpoint describes this same run; fields
-        added to RunSpec since it was written take their defaults."""
+    def changes(self, stored):
+        """{field: (stored value, this spec's value)} where a spec read back from a result or
+        checkpoint differs from this one ({} for this same run; fields added to RunSpec since it
+        was written take their defaults), or None where it has a field this version no longer
+        knows."""
         try:
-            return RunSpec(**stored).as_dict() == self.as_dict()
-        except TypeError:  # a field this version no longer knows
-            return False
+            old = RunSpec(**stored).as_dict()
+        except TypeError:
+            return None
+        return {k: (old[k], v) for k, v in self.as_dict().items() if old[k] != v}
+
+    def matches(self, stored):
+        """Whether a spec read back from a result or checkpoint describes this same run."""
+        return self.changes(stored) == {}
 
     @property
     def run_id(self):

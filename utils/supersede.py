@@ -9,7 +9,7 @@ import os
 import subprocess
 
 from utils.results import read_json, write_text_atomic
-from utils.spec import SHIFT_DATASETS, RunSpec
+from utils.spec import SHIFT_DATASETS
 
 # Why an older finished result is retrained by --upgrade-evidence: each names what it lacks.
 EVIDENCE = {
@@ -39,16 +39,6 @@ def _commit_of(path):
         return out.stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         return None
-
-
-def changed_settings(stored, spec):
-    """'lr 0.001 → 0.003': the settings in which a stored result's spec differs from `spec`
-    (a RunSpec), or '' when it describes the same run (fields added since take defaults)."""
-    try:
-        old = RunSpec(**stored).as_dict()
-    except TypeError:  # a field this version no longer knows
-        return "settings of an older version"
-    return ", ".join(f"{k} {old[k]} → {v}" for k, v in spec.as_dict().items() if old[k] != v)
 
 
 def supersede(results_dir, path, reason, kind="rerun"):

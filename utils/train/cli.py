@@ -30,7 +30,7 @@ from utils.train.launch import (Job, LaunchError, Sequential, result_mtime, stop
                                 was_terminated)
 from utils.train.runner import CheckpointError, write_result
 from utils.sections import BY_KEY
-from utils.supersede import EVIDENCE, changed_settings, missing_evidence, supersede
+from utils.supersede import EVIDENCE, missing_evidence, supersede
 
 
 
@@ -320,13 +320,14 @@ def force_reason(path, spec):
     """Why --force retrains a run, and whether that is a rerun of the same spec or other
     settings replacing a finished result: (reason, kind) for superseded/index.json."""
     try:
-        changed = changed_settings(read_result(path)["spec"], spec) if os.path.exists(path) \
-            else ""
+        changes = spec.changes(read_result(path)["spec"]) if os.path.exists(path) else {}
     except BadResult:
-        changed = ""
-    if changed:
-        return f"replaced with --force by other settings: {changed}", "replaced"
-    return "retrained with --force", "rerun"
+        changes = {}
+    if changes == {}:
+        return "retrained with --force", "rerun"
+    return ("replaced with --force by other settings: " + ("settings of an older version"
+            if changes is None else ", ".join(f"{k} {old} → {new}"
+                                              for k, (old, new) in changes.items())), "replaced")
 
 
 def replace_result(path, result, reason, results_dir, kind="rerun"):
