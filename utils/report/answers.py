@@ -62,16 +62,16 @@ def _item(results, rows, key):
     by_size = sorted(spoken, key=lambda n: n["params"])
     best = max(spoken, key=lambda n: n["acc"])
     trend = overfitting.trends({n["name"]: groups[n["name"]] for n in spoken})
+    # the best net's comparisons, each as (the other net, its claim)
+    against_best = [(c["b"] if c["a"] == best["name"] else c["a"], c) for c in claims
+                    if best["name"] in (c["a"], c["b"])]
     item = {"key": key, "label": section.label, "question": section.question, "nets": nets,
             "spoken": spoken, "claims": claims, "extra_claims": extra_claims,
             # the plain lead: whom the best net beats (after Holm) and whom it cannot be told from
-            "beats": [c["b"] if c["a"] == best["name"] else c["a"] for c in claims
-                      if best["name"] in (c["a"], c["b"]) and c["holm"]],
-            "ties": [c["b"] if c["a"] == best["name"] else c["a"] for c in claims
-                     if best["name"] in (c["a"], c["b"]) and not c["holm"]],
+            "beats": [other for other, c in against_best if c["holm"]],
+            "ties": [other for other, c in against_best if not c["holm"]],
             # of those, the ones that resolve alone: told apart before the correction, not after
-            "ties_alone": [c["b"] if c["a"] == best["name"] else c["a"] for c in claims
-                           if best["name"] in (c["a"], c["b"]) and c["alone"]],
+            "ties_alone": [other for other, c in against_best if c["alone"]],
             "extra_label": BY_KEY[extra].label if extra else "",
             "largest_change": max(changes, default=(0, test_size)), "best": best,
             "smallest": by_size[0], "largest": by_size[-1],

@@ -33,8 +33,8 @@ def points(runs, order=None):
                      "acc_sd": statistics.stdev(accs) if len(accs) > 1 else 0.0,
                      "seeds": len(accs), "time_machine": where,
                      "time_seeds": len(timed[where]),
-                     "seed_times": final(timed[where], "time_per_epoch_s"),
-                     "s_per_epoch": statistics.mean(final(timed[where], "time_per_epoch_s"))}
+                     "seed_times": (times := final(timed[where], "time_per_epoch_s")),
+                     "s_per_epoch": statistics.mean(times)}
     return machine, out
 
 

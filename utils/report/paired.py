@@ -34,21 +34,21 @@ def holm_kept(rows):
 
 
 def _cells(e, row, base=False):
-    """The difference, its verdict alone and after Holm, the section-family band."""
+    """The difference with its interval (the report's row for it: seed by seed, or over the
+    paired test images under MIN_SEEDS seeds), its verdict alone and after Holm, and the
+    section-family band (seed-paired rows only)."""
     def verdict(yes):
         return "resolved" if yes else "unresolved"
     if e is None:  # the baseline itself, or a net with no seed in common with it
         return ["baseline" if base else "no seed in common with the baseline", "", "", ""]
-    if e["seeds"] < MIN_SEEDS:  # as in the findings table: no interval over so few seeds ...
-        if row is None or row["too_few"]:
-            return [f"{e['mean']:+.4f} ({count(e['seeds'], 'seed')}: no interval)",
-                    "unresolved", "unresolved", "—"]
-        # ... but one over the test images where both nets recorded their predictions
-        return [f"{interval_text(row['difference'], row['low'], row['high'])} (over "
-                f"{row['over']})", verdict(row["resolved"]), verdict(row["resolved_holm"]), "—"]
-    return [interval_text(e["mean"], e["low"], e["high"]), verdict(e["resolved"]),
-            verdict(row and row["resolved_holm"]),
-            interval_text(e["mean"], e["family_low"], e["family_high"])]
+    if row is None or row["too_few"]:  # as in the findings table: no interval over so few seeds
+        return [f"{e['mean']:+.4f} ({count(e['seeds'], 'seed')}: no interval)",
+                "unresolved", "unresolved", "—"]
+    by_seed = row["over"] == "paired seeds"
+    return [interval_text(row["difference"], row["low"], row["high"])
+            + ("" if by_seed else f" (over {row['over']})"), verdict(row["resolved"]),
+            verdict(row["resolved_holm"]),
+            interval_text(e["mean"], e["family_low"], e["family_high"]) if by_seed else "—"]
 
 
 def render(results, plots_dir, rows=None):

@@ -32,7 +32,8 @@ def numbers(results, rows):
     """Everything the section states: per net its natural and permuted accuracy, shift curve
     and size; the data curve; and the comparisons (rows of verdicts.comparisons, with Holm, as
     words.claim states them) that carry each claim. None before any 1.3 run has finished."""
-    if not results.section(SECTION.folder):
+    own = results.section(SECTION.folder)
+    if not own:
         return None
     groups = section_groups(results, SECTION)
     nets = {name: _net(runs) for name, runs in groups.items()}
@@ -54,8 +55,8 @@ def numbers(results, rows):
     return {
         "names": NAMES, "nets": nets,
         "pixels": next(r["input_shape"][-1] * r["input_shape"][-2]
-                       for r in results.section(SECTION.folder)),
-        "test_size": results.section(SECTION.folder)[0]["test_size"],
+                       for r in own),
+        "test_size": own[0]["test_size"],
         "seeds": sorted({n["seeds"] for n in nets.values()}),
         "over": sorted({c["over"] for c in rows if c["section"] == SECTION.key}),
         "permutation": {role: claim(permuted(NAMES[role]), NAMES[role]) for role in WHY_PERMUTED},
