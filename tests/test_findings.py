@@ -142,7 +142,7 @@ def test_two_paired_seeds_with_predictions_pair_over_the_test_images_instead(tmp
     assert row["resolved_holm"] and paired.holm_kept([row]) == (["Swap_SwishBeta"], 1, 1)
     text = paired.render(results, str(tmp_path / "plots"), [row])
     cells = next(line for line in text.splitlines() if line.startswith("| Swap_SwishBeta"))
-    assert cells.split(" | ")[3:6] == [
+    assert cells.strip("| ").split(" | ")[3:6] == [
         f"+0.0500 [{0.05 - half:+.4f}, {0.05 + half:+.4f}] (over paired test images, mean of "
         "seeds)", "resolved", "resolved"]
 

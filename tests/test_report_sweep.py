@@ -170,7 +170,7 @@ def test_paired_effects_take_differences_seed_by_seed():
     assert effects["Swap_B"]["low"] < 0 < effects["Swap_B"]["high"]
 
 
-def test_paired_effects_widen_for_the_number_of_nets_compared():
+def test_paired_effects_give_each_net_its_own_interval_and_leave_the_verdict_to_holm():
     from utils.report.paired import holm_kept
     from utils.report.verdicts import paired_effects
 
@@ -182,17 +182,15 @@ def test_paired_effects_widen_for_the_number_of_nets_compared():
     runs += [r("Swap_A", s, a + 0.002) for s, a in enumerate(base)]  # the same gain every seed
     runs += [r("Swap_B", s, a + d) for s, (a, d) in enumerate(zip(base, [0.0015, 0.002, 0.0025]))]
     runs += [r("Swap_C", s, a) for s, a in enumerate([0.991, 0.990, 0.992])]
-    runs += [r("Swap_D", 0, 0.999)]  # one seed: not among the comparisons made
+    runs += [r("Swap_D", 0, 0.999)]  # one seed: a difference, but no interval over seeds
     effects = paired_effects(runs)
     b = effects["Swap_B"]
-    # Three comparisons: each alone at 95 % (t = 4.30 on 2 df), corrected at 1 - 0.05/3 (7.65).
-    assert b["family"] == 3
+    # each alone at 95 % (t = 4.30 on 2 df), with no section-wide widening: one story, Holm's
     assert (b["low"], b["high"]) == (pytest.approx(0.000758, abs=1e-6),
                                      pytest.approx(0.003242, abs=1e-6))
-    assert b["resolved"] and not b["resolved_in_family"] and b["family_low"] < 0
-    assert effects["Swap_A"]["resolved_in_family"]
-    assert not effects["Swap_D"]["resolved_in_family"]
-    # the section's own family gives bands, never a verdict: that is Holm's across the report
+    assert b["resolved"] and not effects["Swap_C"]["resolved"]
+    assert not any("family" in key for e in effects.values() for key in e)
+    assert effects["Swap_D"]["seeds"] == 1 and not effects["Swap_D"]["resolved"]
     rows = [{"section": "3.1-paired", "a": name, "resolved_holm": name == "Swap_B",
              "resolved": effects[name]["resolved"]} for name in ("Swap_A", "Swap_B", "Swap_C")]
     assert holm_kept(rows) == (["Swap_B"], 3, 2)

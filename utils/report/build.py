@@ -21,7 +21,7 @@ DETAILS_FILE = "DETAILS.md"
 DRAWERS = {TASK1: lambda results, plots_dir, rows: task1.draw(results, plots_dir)
            + why.draw(results, plots_dir, rows),
            TASK2: lambda results, plots_dir, rows: task2.draw(results, plots_dir),
-           TASK3: lambda results, plots_dir, rows: task3.draw(results, plots_dir)}
+           TASK3: task3.draw}
 
 
 def build(script, results_dir, plots_dir, full_dir=None):

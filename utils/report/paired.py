@@ -16,12 +16,13 @@ ORDER = order("3.1-paired")  # then the swaps, alphabetically
 BASELINE = ORDER[0]
 
 
-def draw(results, plots_dir):
-    effects = paired_effects(results.section(CUSTOM_PAIRED))
-    if not effects:
-        return []
-    return [plotting.paired_effects(effects, BASELINE,
-                                    os.path.join(plots_dir, PLOTS, "paired_effects.png"))]
+def draw(results, plots_dir, rows):
+    """The section's rows of the report's comparisons (rows), drawn as the comparisons figure
+    draws every row: the verdict is Holm's across the report, here as there."""
+    return plotting.comparisons_figure(
+        [c for c in rows if c["section"] == PAIRED],
+        os.path.join(plots_dir, PLOTS, "paired_effects.png"),
+        f"3.1 paired: each net − {BASELINE}, on the same seeds")
 
 
 def holm_kept(rows):
@@ -35,20 +36,17 @@ def holm_kept(rows):
 
 def _cells(e, row, base=False):
     """The difference with its interval (the report's row for it: seed by seed, or over the
-    paired test images under MIN_SEEDS seeds), its verdict alone and after Holm, and the
-    section-family band (seed-paired rows only)."""
+    paired test images under MIN_SEEDS seeds) and its verdict alone and after Holm."""
     def verdict(yes):
         return "resolved" if yes else "unresolved"
     if e is None:  # the baseline itself, or a net with no seed in common with it
-        return ["baseline" if base else "no seed in common with the baseline", "", "", ""]
+        return ["baseline" if base else "no seed in common with the baseline", "", ""]
     if row is None or row["too_few"]:  # as in the findings table: no interval over so few seeds
         return [f"{e['mean']:+.4f} ({count(e['seeds'], 'seed')}: no interval)",
-                "unresolved", "unresolved", "—"]
-    by_seed = row["over"] == "paired seeds"
+                "unresolved", "unresolved"]
     return [interval_text(row["difference"], row["low"], row["high"])
-            + ("" if by_seed else f" (over {row['over']})"), verdict(row["resolved"]),
-            verdict(row["resolved_holm"]),
-            interval_text(e["mean"], e["family_low"], e["family_high"]) if by_seed else "—"]
+            + ("" if row["over"] == "paired seeds" else f" (over {row['over']})"),
+            verdict(row["resolved"]), verdict(row["resolved_holm"])]
 
 
 def render(results, plots_dir, rows=None):
@@ -61,11 +59,10 @@ def render(results, plots_dir, rows=None):
     report_rows = comparisons(results) if rows is None else rows
     holm = {c["a"]: c for c in report_rows if c["section"] == PAIRED}
     cells = {name: _cells(effects.get(name), holm.get(name), name == BASELINE) for name in groups}
-    columns = [f"− {BASELINE} [95 % CI]", "alone", "after Holm (report-wide)",
-               "[section-family Bonferroni CI]"]
+    columns = [f"− {BASELINE} [95 % CI]", "alone", "after Holm (report-wide)"]
     return words.macro(
         "studies.md.j2", "paired", hp=runs[0]["hyperparameters"], baseline=BASELINE,
-        seeds=sorted({len(runs) for runs in groups.values()}), effects=effects, kept=holm_kept(report_rows),
+        seeds=sorted({len(runs) for runs in groups.values()}), kept=holm_kept(report_rows),
         # a section still running (30 full runs, ~3 CPU-hours) says which nets it lacks
         missing=[n for n in order("3.1") if n not in groups],
         table=table(nets(groups), [

@@ -14,7 +14,6 @@ from matplotlib.ticker import (FuncFormatter, LogLocator, MaxNLocator,  # noqa: 
 
 from utils.report.common import comparison_name, extent_in_image  # noqa: E402
 from utils.report.gradient_flow import MEASURE, has_weight_norms, layer_names, profile  # noqa: E402
-from utils.report.stats import MIN_SEEDS  # noqa: E402
 
 
 def _save(fig, path):
@@ -389,10 +388,11 @@ def reliability_diagram(rows, path):
     return _save(fig, path)
 
 
-def comparisons_figure(rows, path):
+def comparisons_figure(rows, path, title="Every comparison of the report"):
     """Every comparison as a difference with its 95 % interval: filled where it survives the
-    report-wide correction, hollow where it resolves only alone, grey where unresolved. The
-    x axis is linear within ±0.01 and logarithmic beyond, so 0.001 and 0.35 both show."""
+    report-wide correction, hollow where it resolves only alone, grey where unresolved. Where
+    some interval reaches past ±0.01 the x axis is linear within ±0.01 and logarithmic beyond,
+    so 0.001 and 0.35 both show; rows of one section are named without it."""
     if not rows:
         return []
     fig, ax = plt.subplots(figsize=(7.6, 0.3 * len(rows) + 1.4))
@@ -407,16 +407,23 @@ def comparisons_figure(rows, path):
                     fmt="o", color=colour, mfc=colour if c["resolved_holm"] else "white",
                     ms=5, capsize=2, lw=1.2)
     ax.axvline(0, color="k", lw=0.8)
-    ax.set_xscale("symlog", linthresh=0.01)
-    ax.set_yticks(y, [f"{c['section']}  {comparison_name(c)}" for c in rows], fontsize=7)
-    ax.set(xlabel="test accuracy difference a − b (95 % interval; symlog axis)",
-           title="Every comparison of the report")
+    wide = max(abs(x) for c in rows for x in (c["low"], c["high"], c["difference"])
+               if not math.isnan(x)) > 0.01
+    if wide:
+        ax.set_xscale("symlog", linthresh=0.01)
+    else:
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:+.4f}"))
+    sections = len({c["section"] for c in rows}) > 1
+    ax.set_yticks(y, [f"{c['section']}  " * sections + comparison_name(c) for c in rows],
+                  fontsize=7)
+    ax.set(xlabel="test accuracy difference a − b (95 % interval"
+                  + ("; symlog axis)" if wide else ")"), title=title)
     ax.plot([], [], "o", color="C0", label="survives the report-wide correction")
     ax.plot([], [], "o", color="C1", mfc="white", label="resolved alone only")
     ax.plot([], [], "o", color="0.55", mfc="white", label="unresolved")
     if any(c.get("too_few") for c in rows):
         ax.plot([], [], "x", color="0.55", label="too few seeds for an interval")
-    ax.legend(fontsize=7, loc="upper left")
+    ax.legend(fontsize=7, loc="best")
     ax.grid(alpha=0.3, axis="x", which="both")
     return [_save(fig, path)]
 
@@ -522,43 +529,6 @@ def accuracy_against_compute(title, machine, pts, path):
         axes[0].xaxis.set_minor_formatter(NullFormatter())
     axes[0].xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1e6:g}"))
     fig.suptitle(f"{title}: accuracy against compute")
-    return _save(fig, path)
-
-
-def paired_effects(effects, baseline, path):
-    """3.1's paired effects (verdicts.paired_effects): each net's mean difference from the
-    baseline with its 95 % t-interval and its Bonferroni band; a cross where too few seeds."""
-    fig, ax = plt.subplots(figsize=(7.6, 0.6 * len(effects) + 1.8))
-    names = list(effects)
-    for i, name in enumerate(names):
-        e = effects[name]
-        few = e["seeds"] < MIN_SEEDS  # as the findings table: no interval, no verdict
-        ax.plot([e["mean"]], [i], "x" if few else "o",
-                color="C0" if e["resolved"] and not few else "C7")
-        if not few:
-            ax.plot([e["family_low"], e["family_high"]], [i, i], lw=6, alpha=0.25,
-                    color="C0" if e["resolved_in_family"] else "C7")
-            ax.plot([e["low"], e["high"]], [i, i], color="C0" if e["resolved"] else "C7")
-    ax.axvline(0, color="k", lw=0.8)
-    # The axis spans the 95 % intervals; a Bonferroni band wider than that (few seeds) is cut
-    # at the edge and the title says so, rather than squeezing every interval to a dot.
-    ends = [x for e in effects.values()
-            for x in ((e["low"], e["high"]) if e["seeds"] >= MIN_SEEDS else (e["mean"],))]
-    ends += [0.0]
-    pad = 0.15 * (max(ends) - min(ends) or 1e-3)
-    ax.set_xlim(min(ends) - pad, max(ends) + pad)
-    clipped = any(e["seeds"] >= MIN_SEEDS and (e["family_low"] < min(ends) - pad or
-                                      e["family_high"] > max(ends) + pad)
-                  for e in effects.values())
-    ax.xaxis.set_major_locator(MaxNLocator(6))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:+.4f}"))
-    ax.set(yticks=range(len(names)), yticklabels=names,
-           xlabel=f"test accuracy − {baseline}'s on the same seed",
-           title="3.1 paired effects: 95 % t-interval over seeds (line),\nBonferroni-corrected "
-                 "(band" + (", cut at the axis" if clipped else "") + "); grey: unresolved"
-                 + (f"\n×: fewer than {MIN_SEEDS} seeds, no interval over seeds"
-                    if any(e["seeds"] < MIN_SEEDS for e in effects.values()) else ""))
-    ax.grid(alpha=0.3, axis="x")
     return _save(fig, path)
 
 

@@ -38,7 +38,7 @@ def _study(results):
     return results.study(CUSTOM)
 
 
-def draw(results, plots_dir):
+def draw(results, plots_dir, rows):
     custom, baseline, residual = _groups(results)
     written = []
     if custom:
@@ -72,7 +72,7 @@ def draw(results, plots_dir):
                 "‖grad‖ (all parameters)",
                 os.path.join(plots_dir, RESIDUAL, f"{label}_grad_norm_trace.png"), log=True))
     return (written + report_stability.draw(results, plots_dir)
-            + report_paired.draw(results, plots_dir))
+            + report_paired.draw(results, plots_dir, rows))
 
 
 # --- 3.1 ----------------------------------------------------------------------------------------

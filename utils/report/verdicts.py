@@ -49,36 +49,31 @@ def flow_verdict(layers, lr):
 
 PAIRED_ORDER = order("3.1-paired")  # the baseline, then the swaps alphabetically
 PAIRED_BASELINE = PAIRED_ORDER[0]
-PAIRED_FAMILY_ERROR = 0.05  # the chance of any false "resolved" among 3.1-paired's comparisons
 
 
 def paired_effects(runs, baseline=PAIRED_BASELINE):
-    """{name: {seeds, mean, low, high, resolved, acc, baseline_acc, family_low, family_high,
-    resolved_in_family}} of test accuracy minus the baseline's on the same seed, for every other
-    net with at least one seed in common (acc and baseline_acc: the two nets' mean over those
-    shared seeds). low/high is each comparison's own 95 % t-interval; family_low/high is
-    Bonferroni's, at 1 − 0.05/m for the m nets compared on two or more seeds, so that the chance
-    of any false "resolved" among them stays at 5 %."""
+    """{name: {seeds, mean, low, high, p, resolved, acc, baseline_acc}} of test accuracy minus
+    the baseline's on the same seed, for every other net with at least one seed in common (acc
+    and baseline_acc: the two nets' mean over those shared seeds; low/high: the 95 % t-interval
+    over the seeds' differences, its verdict uncorrected: Holm's across the report is the
+    verdict, comparisons)."""
     groups = group_by_name(runs, PAIRED_ORDER)
     base = {r["seed"]: r["final"]["test_acc"] for r in groups.get(baseline, [])}
     paired = {name: [(r["final"]["test_acc"], base[r["seed"]]) for r in model_runs
                      if r["seed"] in base]
               for name, model_runs in groups.items() if name != baseline}
-    paired = {name: pairs for name, pairs in paired.items() if pairs}
-    family = max(1, sum(len(pairs) > 1 for pairs in paired.values()))
     out = {}
     for name, pairs in paired.items():
+        if not pairs:
+            continue
         diffs = [a - b for a, b in pairs]
         m, lo, hi = mean_interval(diffs)
-        _, family_lo, family_hi = mean_interval(diffs, 1 - PAIRED_FAMILY_ERROR / family)
         several = len(pairs) > 1
         out[name] = {"seeds": len(pairs), "mean": m, "low": lo, "high": hi,
                      "p": mean_p(diffs) if several else 1.0,
                      "acc": statistics.mean(a for a, _ in pairs),
                      "baseline_acc": statistics.mean(b for _, b in pairs),
-                     "resolved": several and resolved(lo, hi), "family": family,
-                     "family_low": family_lo, "family_high": family_hi,
-                     "resolved_in_family": several and resolved(family_lo, family_hi)}
+                     "resolved": several and resolved(lo, hi)}
     return out
 
 
