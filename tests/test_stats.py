@@ -66,7 +66,7 @@ def test_welch_interval_and_the_choice_of_method():
     # equal variances and sizes: df = 4, t = 2.776, se = sqrt(2 * 0.0007^2 / 3)
     assert high - diff == pytest.approx(2.776 * math.sqrt(2 * 0.0007 ** 2 / 3), rel=1e-3)
     assert compare_accuracies(a, b, 10_000)[3] == "seeds"
-    d, lo, hi, method = compare_accuracies([0.8835], [0.8788], 10_000)
+    d, lo, hi, method, _ = compare_accuracies([0.8835], [0.8788], 10_000)
     assert method == "test images" and lo < 0 < hi
 
 
@@ -96,7 +96,7 @@ def test_runs_with_predictions_are_compared_image_by_image():
         return {"final": {"test_acc": right.mean()}, "test_size": 200,
                 "predictions": predictions.encode(labels, preds, np.zeros(200))}
 
-    diff, low, high, method = compare_runs([run(right_a)], [run(right_b)])
+    diff, low, high, method, _ = compare_runs([run(right_a)], [run(right_b)])
     assert method == "paired test images" and diff == pytest.approx(0.05)
     # 10 discordant images, all for a: exact, resolved; the unpaired interval is not
     assert low > 0
@@ -114,12 +114,12 @@ def test_holm_steps_down_from_the_smallest_p_and_never_lets_an_adjusted_p_fall()
 
 
 def test_each_tests_p_value_agrees_with_its_interval():
-    from utils.report.stats import compare_accuracies_p, mean_interval, mean_p
+    from utils.report.stats import compare_accuracies, mean_interval, mean_p
 
     for a, b in (([0.71, 0.72, 0.70], [0.69, 0.70, 0.68]), ([0.5, 0.52], [0.51, 0.5])):
-        diff, low, high, over, p = compare_accuracies_p(a, b, 10_000)
+        diff, low, high, over, p = compare_accuracies(a, b, 10_000)
         assert over == "seeds" and (p < 0.05) == (low > 0 or high < 0)
-    diff, low, high, over, p = compare_accuracies_p([0.8835], [0.8788], 10_000)
+    diff, low, high, over, p = compare_accuracies([0.8835], [0.8788], 10_000)
     assert over == "test images" and p == pytest.approx(0.305, abs=0.002) and low < 0 < high
     diffs = [0.0012, 0.0006, 0.0015, 0.0011, 0.0016]
     _, low, _ = mean_interval(diffs)

@@ -122,18 +122,14 @@ def paired_image_difference(per_image_a, per_image_b, confidence=0.95):
 
 
 def compare_runs(runs_a, runs_b):
-    """(difference, low, high, method) of test accuracy between two groups of seeds: Welch over
-    seeds where both sides have MIN_SEEDS or more; else, where every run recorded per-image
+    """(difference, low, high, method, p) of test accuracy between two groups of seeds: Welch
+    over seeds where both sides have MIN_SEEDS or more; else, where every run recorded per-image
     predictions on the same test images, a test paired over those images (one run a side: the
     exact McNemar interval, "paired test images"; more: the per-image mean over seeds, "paired
     test images, mean of seeds"); else Welch over seeds or the binomial interval over the test
-    images as compare_accuracies chooses."""
-    return compare_runs_p(runs_a, runs_b)[:4]
-
-
-def compare_runs_p(runs_a, runs_b):
-    """compare_runs and the two-sided p-value of the same test (its interval excludes 0 exactly
-    when p < 0.05), for error control across many comparisons (holm)."""
+    images as compare_accuracies chooses. p is the two-sided p-value of the same test (its
+    interval excludes 0 exactly when p < 0.05), for error control across many comparisons
+    (holm)."""
     acc_a = [r["final"]["test_acc"] for r in runs_a]
     acc_b = [r["final"]["test_acc"] for r in runs_b]
     if min(len(runs_a), len(runs_b)) < MIN_SEEDS:
@@ -145,18 +141,14 @@ def compare_runs_p(runs_a, runs_b):
                 return diff, low, high, "paired test images", p
             diff, low, high, p = paired_image_difference(per_image_a, per_image_b)
             return diff, low, high, "paired test images, mean of seeds", p
-    return compare_accuracies_p(acc_a, acc_b, runs_a[0]["test_size"])
+    return compare_accuracies(acc_a, acc_b, runs_a[0]["test_size"])
 
 
 def compare_accuracies(a, b, n):
-    """(difference, low, high, method) of test accuracy between two groups of seeds, evaluated
-    on the same n test images: Welch over seeds where both sides have several, else a binomial
-    interval over the test images (which leaves out seed-to-seed variation: say so)."""
-    return compare_accuracies_p(a, b, n)[:4]
-
-
-def compare_accuracies_p(a, b, n):
-    """compare_accuracies and the two-sided p-value of the same test."""
+    """(difference, low, high, method, p) of test accuracy between two groups of seeds,
+    evaluated on the same n test images: Welch over seeds where both sides have several, else a
+    binomial interval over the test images (which leaves out seed-to-seed variation: say so);
+    p is the two-sided p-value of the same test."""
     if len(a) > 1 and len(b) > 1:
         diff, low, high = welch_interval(a, b)
         if statistics.variance(a) == statistics.variance(b) == 0:

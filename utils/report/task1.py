@@ -79,7 +79,7 @@ def class_recalls(runs):
 
 
 def class_recall_differences(conv, fc):
-    """{class: (conv − fc recall, low, high, over)} with the interval of compare_accuracies
+    """{class: (conv − fc recall, low, high, over, p)} with the interval of compare_accuracies
     over that class's test images, classes in the confusion matrix's order."""
     recalls_conv, recalls_fc = class_recalls(conv), class_recalls(fc)
     cm = conv[0]["confusion_matrix"]

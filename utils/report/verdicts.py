@@ -12,15 +12,15 @@ import statistics
 
 from utils.report.gradient_flow import flow_ratio, has_weight_norms, largest_step
 from utils.report.runs import group_by_name, mean
-from utils.report.stats import (MIN_SEEDS, compare_accuracies_p, compare_runs_p, holm,
+from utils.report.stats import (MIN_SEEDS, compare_accuracies, compare_runs, holm,
                                 mean_correct, mean_interval, mean_p, resolved)
 from utils.sections import BY_KEY, SECTIONS, order
 
 
-def difference(diff, low, high, over):
+def difference(diff, low, high, over, p=None):
     """One comparison as every verdict states it: the difference, its 95 % interval, what the
-    interval is over (seeds, test images...) and whether it excludes zero."""
-    return {"difference": diff, "low": low, "high": high, "over": over,
+    interval is over (seeds, test images...), whether it excludes zero, and its p-value."""
+    return {"difference": diff, "low": low, "high": high, "over": over, "p": p,
             "resolved": resolved(low, high)}
 
 
@@ -113,7 +113,7 @@ def compare_paired_seeds(values_a, values_b):
 def compare_measure(section, runs_a, runs_b, measure):
     """(difference, low, high, over, p) of `measure` between two groups of runs: paired by seed
     where the section pairs and MIN_SEEDS or more seeds are shared; else, for test accuracy, as
-    stats.compare_runs_p chooses; else Welch over seeds or the binomial interval over images."""
+    stats.compare_runs chooses; else Welch over seeds or the binomial interval over images."""
     value = MEASURES[measure]
     a = {r["seed"]: value(r) for r in runs_a}
     b = {r["seed"]: value(r) for r in runs_b}
@@ -121,8 +121,8 @@ def compare_measure(section, runs_a, runs_b, measure):
         diff, low, high, p = compare_paired_seeds(a, b)
         return diff, low, high, "paired seeds", p
     if measure == "test_acc":
-        return compare_runs_p(runs_a, runs_b)
-    return compare_accuracies_p(list(a.values()), list(b.values()), runs_a[0]["test_size"])
+        return compare_runs(runs_a, runs_b)
+    return compare_accuracies(list(a.values()), list(b.values()), runs_a[0]["test_size"])
 
 
 def comparisons(results):
@@ -164,7 +164,7 @@ def paired_comparisons(results):
     schedule, a Student-t interval over those differences (the shared seed's share of the noise
     cancels, which is what gives this section its power). With fewer than MIN_SEEDS shared seeds
     and predictions on both sides, the difference pairs over the test images instead
-    (stats.compare_runs_p); without predictions, nets with two or more shared seeds are stated
+    (stats.compare_runs); without predictions, nets with two or more shared seeds are stated
     with no interval."""
     runs = results.section(BY_KEY[PAIRED].folder)
     groups = group_by_name(runs, PAIRED_ORDER)
@@ -181,7 +181,7 @@ def paired_comparisons(results):
             shared = {r["seed"] for r in groups[name]} & {r["seed"] for r in groups[base]}
             a, b = ([r for r in groups[n] if r["seed"] in shared] for n in (name, base))
             if mean_correct(a) is not None and mean_correct(b) is not None:
-                diff, low, high, over, p = compare_runs_p(a, b)
+                diff, low, high, over, p = compare_runs(a, b)
                 row.update(difference=diff, low=low, high=high, over=over, p=p,
                            resolved=resolved(low, high))
             elif e["seeds"] < 2:
