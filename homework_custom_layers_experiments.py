@@ -134,7 +134,7 @@ def layers(args, device):
     if args.only:
         return
     layer_study(args.results_dir, CUSTOM, device, force=args.force,
-                reps=3 if args.profile == "smoke" else 20)
+                reps=3 if args.profile == "smoke" else 50)
 
 
 if __name__ == "__main__":

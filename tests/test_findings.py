@@ -68,6 +68,21 @@ def test_agreement_counts_the_findings_a_quick_run_resolves_the_same_way(tmp_pat
     assert flip["full"] == pytest.approx(0.008) and flip["reduced"] == pytest.approx(-0.01)
 
 
+def test_agreement_asks_again_only_what_the_full_study_claims_after_holm():
+    from utils.report.findings import agreement
+
+    def row(a, difference, alone, holm):
+        return {"section": "1.1", "a": a, "b": "FCNet", "difference": difference,
+                "resolved": alone, "resolved_holm": holm}
+    full = [row("SimpleCNN", 0.008, True, True), row("ResNetLike", 0.003, True, False)]
+    quick = [row("SimpleCNN", 0.010, True, False), row("ResNetLike", 0.004, True, False)]
+    result = agreement(quick, full)
+    # ResNetLike − FCNet resolves in full only before the correction: no claim to ask again;
+    # SimpleCNN − FCNet is a claim, and quick's own interval resolves it the same way
+    assert (result["agree"], result["total"]) == (1, 1)
+    assert [p["a"] for p in result["pairs"]] == ["SimpleCNN"]
+
+
 def test_paired_section_is_compared_seed_by_seed_and_kept_apart_from_the_constant_rate_one(
         tmp_path):
     # The seed moves both nets together (spread 0.003) while the swap adds 0.0006 on every
@@ -255,7 +270,7 @@ def test_a_reduced_profile_states_its_agreement_with_the_full_study_it_is_given(
     here = Results(str(quick))
     report = answers.render(here, comparisons(here), str(tmp_path / "plots"),
                             full_rows=comparisons(Results(str(full))))
-    assert "**Agreement with the full study.** Of the full profile's 1 resolved" in report
+    assert "**Agreement with the full study.** Of the full profile's 1 comparison resolved after Holm" in report
     assert "Agreement" not in answers.render(here, comparisons(here), str(tmp_path / "plots"))
     monkeypatch.chdir(tmp_path)
 

@@ -88,6 +88,29 @@ def test_layer_study_gradchecks_pass_and_timings_are_positive():
                for r in bench["rows"])
 
 
+def test_layer_timings_take_turns_so_a_busy_moment_falls_on_every_layer_alike():
+    import torch
+    from torch import nn
+
+    from utils.train.layer_study import time_layers
+
+    calls = []
+
+    class Logged(nn.Module):
+        def __init__(self, name):
+            super().__init__()
+            self.name = name
+
+        def forward(self, x):
+            calls.append(self.name)
+            return x * 2
+
+    timed = time_layers({"a": Logged("a"), "b": Logged("b")}, torch.ones(2, 3), "cpu", reps=4,
+                        warmup=1)
+    assert calls == ["a", "b"] * 5  # pass by pass, in turn: warm-up, then the timed passes
+    assert set(timed) == {"a", "b"} and all(f > 0 and both >= f for f, both in timed.values())
+
+
 def _traced_run(loss, seed=0):
     return {"seed": seed, "final": {"test_acc": 0.8}, "history": [],
             "trace": {"loss": loss, "grad_norm": [1.0 + 0.01 * (i % 3) for i in range(len(loss))]}}

@@ -61,21 +61,22 @@ def render(results, rows=None, full_rows=None):
                                                       "unresolved") + f" ({_p(c['p_holm'])})"),
             *([("full profile: difference [95 % CI]",
                 lambda c: interval_of(full[key(c)]) if key(c) in full else "—"),
-               ("here, of a full-profile resolution (— where full is unresolved)",
+               ("here, of a full-profile claim (— where full is unresolved after Holm)",
                 lambda c: OUTCOME_WORDS[outcome.get(key(c), "full unresolved")]
                 if key(c) in full else "not run in full")] if full_rows is not None else [])]))
 
 
 def agreement(rows, full_rows):
-    """On the findings' own comparisons: of those the full profile resolves, how many these runs
-    resolve the same way, leave unresolved, or resolve the other way. A same sign inside an
-    unresolved interval is no agreement. Returns {"pairs": [...], "by_section": {key: (agree,
-    total)}, "agree", "unresolved", "flipped", "total"}."""
+    """On the findings' own comparisons: of the full profile's claims (resolved after Holm, the
+    report's one verdict), how many these runs resolve the same way by their own interval (one
+    question each, asked again), leave unresolved, or resolve the other way. A same sign inside
+    an unresolved interval is no agreement. Returns {"pairs": [...], "by_section": {key:
+    (agree, total)}, "agree", "unresolved", "flipped", "total"}."""
     here = {(c["section"], c["a"], c["b"]): c for c in rows}
     pairs, by_section = [], {}
     for f in full_rows:
         c = here.get((f["section"], f["a"], f["b"]))
-        if not f["resolved"] or c is None:
+        if not f["resolved_holm"] or c is None:
             continue
         outcome = ("unresolved" if not c["resolved"] else
                    "agree" if (c["difference"] > 0) == (f["difference"] > 0) else "flipped")

@@ -128,6 +128,7 @@ def _layer_tables(study, custom):
     return {
         "shape": "×".join(map(str, study["benchmark"]["input_shape"])),
         "reps": study["benchmark"]["reps"], "device": study["environment"]["device_name"],
+        "interleaved": study["benchmark"].get("interleaved", False),
         "standard": table(rows, [
             ("custom vs standard", lambda r: f"{r['custom']} vs {r['standard']}"),
             ("params (custom / standard)", _pair("custom_params", "standard_params", "{:,}")),

@@ -69,20 +69,25 @@ def pairs(channels=32):
     ]
 
 
-def time_layer(layer, x, device, reps=20, warmup=3):
-    """Median seconds of a forward pass, and of forward + backward, on batch x."""
-    layer = layer.to(device)
-    fwd, both = [], []
+def time_layers(layers, x, device, reps=50, warmup=3):
+    """{name: (median seconds of a forward pass, of forward + backward)} on batch x, the layers
+    taking turns pass by pass: what a shared machine's load does to one it does to the others,
+    so their ratios hold where each alone would move (a layer timed after another once read
+    7.6× in one study and 16.8× in the next)."""
+    layers = {name: layer.to(device) for name, layer in layers.items()}
+    fwd, both = ({name: [] for name in layers} for _ in range(2))
     for i in range(warmup + reps):
-        xi = x.detach().requires_grad_(True)
-        with Timer(device) as t_fwd:
-            out = layer(xi)
-        with Timer(device) as t_bwd:
-            out.backward(torch.ones_like(out))
-        if i >= warmup:
-            fwd.append(t_fwd.seconds)
-            both.append(t_fwd.seconds + t_bwd.seconds)
-    return statistics.median(fwd), statistics.median(both)
+        for name, layer in layers.items():
+            xi = x.detach().requires_grad_(True)
+            with Timer(device) as t_fwd:
+                out = layer(xi)
+            with Timer(device) as t_bwd:
+                out.backward(torch.ones_like(out))
+            if i >= warmup:
+                fwd[name].append(t_fwd.seconds)
+                both[name].append(t_fwd.seconds + t_bwd.seconds)
+    return {name: (statistics.median(fwd[name]), statistics.median(both[name]))
+            for name in layers}
 
 
 class TwinLayer(nn.Module):
@@ -119,19 +124,19 @@ def saved_bytes(layer, x):
     return sum(seen.values())
 
 
-def run_benchmarks(device, batch=128, channels=32, size=14, reps=20):
+def run_benchmarks(device, batch=128, channels=32, size=14, reps=50):
     x = torch.randn(batch, channels, size, size, device=device)
     rows = []
     for custom_name, custom, std_name, std in pairs(channels):
         variants = {"custom": custom, "twin": TwinLayer(custom), "standard": std}
         row = {"custom": custom_name, "standard": std_name,
                "custom_params": count_params(custom), "standard_params": count_params(std)}
-        for label, layer in variants.items():
-            fwd, both = time_layer(layer, x, device, reps)
+        for label, (fwd, both) in time_layers(variants, x, device, reps).items():
             row.update({f"{label}_forward_ms": fwd * 1e3, f"{label}_fwd_bwd_ms": both * 1e3,
-                        f"{label}_saved_mb": saved_bytes(layer.to(device), x) / 2 ** 20})
+                        f"{label}_saved_mb": saved_bytes(variants[label].to(device), x) / 2 ** 20})
         rows.append(row)
-    return {"input_shape": [batch, channels, size, size], "reps": reps, "rows": rows}
+    return {"input_shape": [batch, channels, size, size], "reps": reps, "interleaved": True,
+            "rows": rows}
 
 
 def run_examples():
@@ -162,9 +167,10 @@ def run_examples():
     return [{"check": c, "expected": e, "measured": m} for c, e, m in rows]
 
 
-# Version 2 added the autograd twins' time and memory and the simple examples; an older file is
+# Version 2 added the autograd twins' time and memory and the simple examples; version 3 times
+# a layer, its twin and its standard analogue in turn, pass by pass; an older file is
 # remeasured (seconds of work, no training).
-STUDY_VERSION = 2
+STUDY_VERSION = 3
 
 
 def layers_digest():
@@ -174,7 +180,7 @@ def layers_digest():
         return hashlib.sha256(f.read()).hexdigest()[:16]
 
 
-def layer_study(results_dir, section, device, force=False, reps=20):
+def layer_study(results_dir, section, device, force=False, reps=50):
     path = os.path.join(results_dir, section, STUDY_FILE)
     if os.path.exists(path):
         # Never replaced in place: a bad or older file moves aside (kept) before the new one.
