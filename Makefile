@@ -23,7 +23,9 @@ $(VENV)/.installed: requirements.txt
 setup: $(VENV)/.installed
 
 run: setup
-	@mkdir -p $(DATA_ROOT)  # the scripts refuse a missing data folder (a typo); ./data may download
+	@# only the default ./data is created (it may download); a DATA_ROOT you name must exist,
+	@# so a typo stops with one sentence instead of an empty folder
+	@if [ "$(DATA_ROOT)" = ./data ]; then mkdir -p ./data; fi
 	@for s in $(SCRIPTS); do $(PY) $$s --profile $(PROFILE) --workers $(WORKERS) || exit $$?; done
 	$(PY) -m utils.report.readme
 

@@ -31,7 +31,8 @@ def test_throughput_benchmark_writes_a_record_per_model(fake_mnist_root, tmp_pat
     assert r["pct_of_peak"] == pytest.approx(
         100 * r["train_flops"] * r["project_img_s"] / (r["peak_gflop_s"] * 1e9))
     assert r["peak_dtype"] == "float32" and r["amp"] is False
-    assert "| FCNet | mnist |" in train_throughput.table(str(out))
+    # the net as benchmarked, its size named (a class default may differ from a section's net)
+    assert "| FCNet (567,434 params) | mnist |" in train_throughput.table(str(out))
 
 
 def test_thread_scaling_sums_the_one_thread_runs_and_divides_by_the_all_core_run(

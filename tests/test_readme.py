@@ -51,6 +51,8 @@ def test_headline_judges_each_target_on_the_mean_over_seeds(tmp_path):
     # The table prints those numbers, one row a model.
     table = readme.headline_table(root=str(tmp_path))
     assert table.count("\n") == 2 + len(rows) - 1
+    # each profile's column says how long its runs trained (here one epoch each)
+    assert "| full profile (1 epoch) |" in table and "| quick profile (1 epoch) |" in table
 
 
 def test_recipe_candidates_count_in_the_timings_but_never_in_the_headline(tmp_path):
@@ -108,6 +110,14 @@ def test_quick_wall_block_states_the_measured_time_and_the_slower_machine_estima
         "cases": [{"case": "FCNet", "ratio": 1.154}, {"case": "ResNetCIFAR", "ratio": 0.987}]})
     assert ("bounded net by net: 2 one-thread runs at once train FCNet 1.15×, ResNetCIFAR 0.99× "
             "the images per second of one 2-thread run" in readme.quick_wall_block(str(tmp_path)))
+    # A record of fewer runs than the quick profile has now predates some of them and says so.
+    assert "before the quick profile became" not in readme.quick_wall_block(str(tmp_path))
+    for seed in range(2):
+        _write_run_timed(tmp_path / "results" / "quick", "mnist_comparison", "FCNet", seed, 60.0)
+    assert readme.quick_wall(record, full, readme.tables_of(str(tmp_path))["quick"])[
+        "now_runs"] == 2
+    assert ("took **10.0 min** for 40 runs (before the quick profile became the 2 runs it is "
+            "now" in readme.quick_wall_block(str(tmp_path)))
 
 
 def test_a_section_finished_on_two_machines_names_both_with_their_runs():

@@ -64,8 +64,9 @@ REFERENCE.update({
 })
 
 # The targets this project set itself (its issue 6): test accuracy at the last epoch, full
-# profile, mean over seeds; each above the reference's number. Kernel size has one target for
-# the best of its four variants, keyed BEST_KERNEL.
+# profile, mean over seeds; each above the reference's number but one: 3.2 has one target for
+# its three block types, 0.80, below the reference's WideResNet (0.8158 after 20 epochs). Kernel
+# size has one target for the best of its four variants, keyed BEST_KERNEL.
 BEST_KERNEL = "best kernel variant"
 TARGETS = {
     "mnist_comparison": {"FCNet": 0.982, "SimpleCNN": 0.992, "ResNetLike": 0.993},

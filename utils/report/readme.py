@@ -114,6 +114,7 @@ def headline(tables):
             accs = final(full.get(name, []), "test_acc")
             rows.append({"section": section.label, "model": name,
                          "reference": reference.get(name, {}).get("test_acc"),
+                         "reference_epochs": reference.get(name, {}).get("epochs"),
                          "target": targets.get(name), "full": accs,
                          "acc": mean(accs) if accs else None,
                          "quick": final(quick.get(name, []), "test_acc")})
@@ -122,6 +123,7 @@ def headline(tables):
             ref_best = max(reference, key=lambda n: reference[n]["test_acc"])
             rows.append({"section": section.label, "model": BEST_KERNEL, "ours": best,
                          "theirs": ref_best, "reference": reference[ref_best]["test_acc"],
+                         "reference_epochs": reference[ref_best].get("epochs"),
                          "target": targets[BEST_KERNEL], "full": None,
                          "acc": mean(final(full[best], "test_acc")), "quick": None})
     for r in rows:
@@ -130,9 +132,16 @@ def headline(tables):
 
 
 def headline_table(root=ROOT, tables=None):
-    rows = headline(tables or tables_of(root))
+    tables = tables or tables_of(root)
+    rows = headline(tables)
     if not rows:
         return "No finished runs yet."
+
+    def epochs(profile):  # what the profile's columns are after: the epochs its runs trained
+        e = sorted({len(r["history"]) for s in SECTIONS if s.kind == "final"
+                    for r in tables[profile].section(s.folder)})
+        return f" ({count(e[0], 'epoch')})" if len(e) == 1 else \
+            f" ({'/'.join(map(str, e))} epochs)" if e else ""
 
     def accuracy(accs):
         return "—" if accs is None else mean_std(accs) if accs else "—"
@@ -140,11 +149,13 @@ def headline_table(root=ROOT, tables=None):
         ("section", lambda r: r["section"]),
         ("model", lambda r: f"{r['model']} (ours {r['ours']}, the reference's {r['theirs']})"
          if "ours" in r else r["model"]),
-        ("reference", lambda r: "—" if r["reference"] is None else r["reference"]),
+        ("reference", lambda r: "—" if r["reference"] is None else f"{r['reference']}" + (
+            f" ({r['reference_epochs']} epochs)" if r["reference_epochs"] else "")),
         ("target", lambda r: f"≥ {r['target']:.3f}" if r["target"] else "—"),
-        ("full profile", lambda r: f"{r['acc']:.4f}" if r["full"] is None else accuracy(r["full"])),
+        ("full profile" + epochs("full"),
+         lambda r: f"{r['acc']:.4f}" if r["full"] is None else accuracy(r["full"])),
         ("meets target", lambda r: {True: "yes", False: "no", None: "—"}[r["meets"]]),
-        ("quick profile", lambda r: accuracy(r["quick"]))])
+        ("quick profile" + epochs("quick"), lambda r: accuracy(r["quick"]))])
 
 
 def benchmark_table(root=ROOT, tables=None):
@@ -159,7 +170,7 @@ def benchmark_table(root=ROOT, tables=None):
 BUDGET_MIN = 20  # the quick study's wall-time budget on a 2-core CPU (issue 16)
 
 
-def quick_wall(record, full):
+def quick_wall(record, full, quick=None):
     """The quick-wall record's numbers as README states them: minutes in all and per script,
     whether the study and its slower-machine estimate fit the budget, and with a --workers
     measurement its minutes and the full study's committed hours, sequential and at that
@@ -170,7 +181,9 @@ def quick_wall(record, full):
            "within_budget": record["total_wall_s"] <= BUDGET_MIN * 60,
            "slower_minutes": slower["estimated_wall_s"] / 60,
            "slower_within_budget": slower["estimated_wall_s"] <= BUDGET_MIN * 60,
-           "concurrent": None}
+           "concurrent": None,
+           # the quick profile's runs now: a record of fewer predates some of them
+           "now_runs": sum(len(quick.section(s.folder)) for s in SECTIONS) if quick else None}
     if side:
         out["concurrent"] = {"workers": side["workers"], "minutes": side["total_wall_s"] / 60,
                              "speedup": side["speedup"],
@@ -180,11 +193,11 @@ def quick_wall(record, full):
 
 def quick_wall_block(root=ROOT, tables=None):
     """The quick study's measured wall time from nothing, and what a slower machine would take."""
-    record = _record(root, "quick_wall.json")
+    record, tables = _record(root, "quick_wall.json"), tables or tables_of(root)
     if record is None:
         return "Not measured yet: run `python -m benchmarks.quick_wall`."
     return words.macro("readme_blocks.md.j2", "quick_wall", r=record, budget=BUDGET_MIN,
-                       q=quick_wall(record, (tables or tables_of(root))["full"]),
+                       q=quick_wall(record, tables["full"], tables["quick"]),
                        thread_scaling=_record(root, "thread_scaling.json"))
 
 

@@ -6,7 +6,9 @@ number of batches in an epoch. Evaluation and measurement are not included in th
 Beside it, the arithmetic floor: the time the run's training FLOPs (one forward and backward
 pass per image, counted by FlopCounterMode: measure.count_train_flops) would take at this
 device's measured matmul peak in the dtype that runs (bfloat16 under --amp, else float32).
-No data path or kernel can train faster than that, so the ratio shows how much speed is left to win. The probe runs under the same autocast.
+Where that matmul rate is the device's ceiling no data path or kernel trains faster, and the
+ratio shows how much speed is left to win; on some CPUs the convolution kernels outrun the
+matmul (benchmarks/train_throughput.py measures it), and the floor is then no floor. The probe runs under the same autocast.
 """
 import os
 import statistics
