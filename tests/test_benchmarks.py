@@ -247,6 +247,21 @@ def test_drift_compares_every_epoch_and_reports_the_largest_gap():
     assert drift["epoch1_test_loss_diff"] == pytest.approx(1e-7)
 
 
+def test_a_drift_row_against_a_run_retrained_since_says_so(tmp_path, monkeypatch):
+    from benchmarks import rerun_drift
+    from utils.results import run_path, write_json_atomic
+
+    monkeypatch.setitem(rerun_drift.RESULTS, "quick", str(tmp_path))
+    row = {"profile": "quick", "run": "A__seed0", "section": "s",
+           "committed": {"test_acc": 0.5, "epoch1_test_loss": 1.0}}
+    committed = {"final": {"test_acc": 0.5}, "history": [{"test_loss": 1.0}]}
+    write_json_atomic(run_path(str(tmp_path), "s", "A__seed0"), committed)
+    assert not rerun_drift.replaced(row)
+    committed["history"][0]["test_loss"] = 1.01  # the same accuracy from another run
+    write_json_atomic(run_path(str(tmp_path), "s", "A__seed0"), committed)
+    assert rerun_drift.replaced(row)
+
+
 def test_quick_wall_sets_each_fresh_run_beside_the_committed_run_of_the_same_spec(
         fake_mnist_root, tmp_path):
     import shutil
