@@ -370,21 +370,25 @@ def why_panels(n, names, path):
     return _save(fig, path)
 
 
+RELIABILITY_MIN_IMAGES = 20  # a bin of fewer images swings between 0 and 1 and hides the rest
+
+
 def reliability_diagram(rows, path):
     """Accuracy against confidence (calibration.reliability) per model, pooled over its seeds'
-    test images; the diagonal is perfect calibration. Bins with no image are left out."""
-    fig, ax = plt.subplots(figsize=(6.4, 5))
+    test images; the diagonal is perfect calibration. Bins of fewer than
+    RELIABILITY_MIN_IMAGES images are left out; each model its own colour."""
+    fig, ax = plt.subplots(figsize=(9.6, 5))
     ax.plot([0, 1], [0, 1], "k--", lw=0.8, label="perfectly calibrated")
-    for r in rows:
+    for i, r in enumerate(rows):
         centres, acc, counts = r["reliability"]
-        keep = counts > 0
-        ax.plot(centres[keep], acc[keep], marker="o", ms=3,
-                label=f"{r['section']} {r['model']}")
+        keep = counts >= RELIABILITY_MIN_IMAGES
+        ax.plot(centres[keep], acc[keep], marker="o", ms=3, color=plt.cm.tab20(i % 20),
+                ls="-" if i < 20 else "--", label=f"{r['section']} {r['model']}")
     ax.set(title="Reliability: accuracy against the predicted class's probability",
-           xlabel="confidence (15 bins)", ylabel="accuracy in the bin", xlim=(0, 1),
-           ylim=(0, 1.02))
+           xlabel=f"confidence (15 bins; bins of {RELIABILITY_MIN_IMAGES}+ images shown)",
+           ylabel="accuracy in the bin", xlim=(0, 1), ylim=(0, 1.02))
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=6, ncol=2)
+    ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return _save(fig, path)
 
 
