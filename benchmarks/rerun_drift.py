@@ -66,26 +66,27 @@ def rerun(path, data_dir, work):
 
 
 def replaced(row):
-    """Whether the committed run a row compared with has since been retrained (its file now
-    holds another history), so the row measures drift against a run no longer committed."""
+    """What became of the committed run a row compared with: "retrained" (its file now holds
+    another history), "removed", or None (still the run measured against)."""
     path = run_path(RESULTS[row["profile"]], row["section"], row["run"])
     if not os.path.exists(path):
-        return True
+        return "removed"
     now = read_json(path)
-    return (now["final"]["test_acc"], now["history"][0]["test_loss"]) != (
-        row["committed"]["test_acc"], row["committed"]["epoch1_test_loss"])
+    return "retrained" if (now["final"]["test_acc"], now["history"][0]["test_loss"]) != (
+        row["committed"]["test_acc"], row["committed"]["epoch1_test_loss"]) else None
 
 
 def table(path):
     """README's table of a recorded drift measurement (a row whose committed run was retrained
     since says so: its committed numbers are the ones it was measured against)."""
     record = read_json(path)
+    fate = [replaced(r) for r in record["runs"]]
     rows = [[r["profile"], r["run"], f"{r['committed']['cpu']}, "
-             f"{r['committed']['threads']} threads" + (" (since retrained)" if replaced(r) else ""),
+             f"{r['committed']['threads']} threads" + (f" (since {then})" if then else ""),
              f"{r['committed']['test_acc']:.4f}",
              f"{r['rerun']['test_acc']:.4f}", f"{r['final_test_acc_diff']:.4f}",
              f"{r['max_test_acc_diff']:.4f}", f"{r['epoch1_test_loss_diff']:.1e}",
-             "yes" if r["identical"] else "no"] for r in record["runs"]]
+             "yes" if r["identical"] else "no"] for r, then in zip(record["runs"], fate)]
     env = record["environment"]
     return (f"Reruns on {env['cpu']}, {count(record['threads'], 'thread')}, from the committed "
             f"specs (`python -m benchmarks.rerun_drift`, {env['date'][:10]}); differences are "

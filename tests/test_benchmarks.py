@@ -22,7 +22,7 @@ def test_throughput_benchmark_writes_a_record_per_model(fake_mnist_root, tmp_pat
     r = records[0]
     assert r["baseline_img_s"] > 0 and r["project_img_s"] > 0
     assert abs(r["ratio"] - r["project_img_s"] / r["baseline_img_s"]) < 1e-9
-    assert r["macs"] == 566_528
+    assert r["macs"] == 566_528 and r["params"] == 567_434
     # The peak is measured alongside every repeat, and the ratio uses the medians of both.
     assert len(r["project_img_s_repeats"]) == len(r["peak_gflop_s_repeats"]) == 2
     median_peak = sorted(r["peak_gflop_s_repeats"])[0] / 2 + sorted(r["peak_gflop_s_repeats"])[1] / 2
@@ -256,10 +256,12 @@ def test_a_drift_row_against_a_run_retrained_since_says_so(tmp_path, monkeypatch
            "committed": {"test_acc": 0.5, "epoch1_test_loss": 1.0}}
     committed = {"final": {"test_acc": 0.5}, "history": [{"test_loss": 1.0}]}
     write_json_atomic(run_path(str(tmp_path), "s", "A__seed0"), committed)
-    assert not rerun_drift.replaced(row)
+    assert rerun_drift.replaced(row) is None
     committed["history"][0]["test_loss"] = 1.01  # the same accuracy from another run
     write_json_atomic(run_path(str(tmp_path), "s", "A__seed0"), committed)
-    assert rerun_drift.replaced(row)
+    assert rerun_drift.replaced(row) == "retrained"
+    os.remove(run_path(str(tmp_path), "s", "A__seed0"))
+    assert rerun_drift.replaced(row) == "removed"
 
 
 def test_quick_wall_sets_each_fresh_run_beside_the_committed_run_of_the_same_spec(

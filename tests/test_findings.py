@@ -192,6 +192,24 @@ def test_one_paired_seed_with_predictions_takes_mcnemar_and_an_unshared_seed_is_
     assert "| Swap_WSConv2d | 1 | 0.9500 | no seed in common with the baseline |" in text
 
 
+def test_a_paired_section_with_no_comparison_to_state_draws_and_links_no_figure(tmp_path):
+    # one shared seed and no predictions: no interval of any kind, so no row, no figure
+    from utils.report import paired
+
+    folder = tmp_path / "custom_layers_paired"
+    folder.mkdir()
+    for name, acc in (("StandardCNN", 0.99), ("Swap_SwishBeta", 0.991)):
+        (folder / f"{name}__seed0.json").write_text(json.dumps(result_record(
+            name, 0, acc, model_kwargs={},
+            hyperparameters={"epochs": 1, "schedule": "cosine", "lr": 0.001})))
+    results = Results(str(tmp_path))
+    rows = comparisons(results)
+    assert not [c for c in rows if c["section"] == "3.1-paired"]
+    assert paired.draw(results, str(tmp_path / "plots"), rows) == []
+    text = paired.render(results, str(tmp_path / "plots"), rows)
+    assert "| Swap_SwishBeta | 1 |" in text and "paired_effects.png" not in text
+
+
 def write_with_predictions(root, folder, name, seed, correct):
     """A one-seed result whose per-image predictions say which of the test images it got right
     (label 0 everywhere; a wrong image predicted as 1), its accuracy read from them."""

@@ -399,7 +399,7 @@ def comparisons_figure(rows, path, title="Every comparison of the report"):
     so 0.001 and 0.35 both show; rows of one section are named without it."""
     if not rows:
         return []
-    fig, ax = plt.subplots(figsize=(7.6, 0.3 * len(rows) + 1.4))
+    fig, ax = plt.subplots(figsize=(9.6, 0.3 * len(rows) + 1.4))
     y = np.arange(len(rows))[::-1]
     for yi, c in zip(y, rows):
         if c.get("too_few"):
@@ -411,8 +411,8 @@ def comparisons_figure(rows, path, title="Every comparison of the report"):
                     fmt="o", color=colour, mfc=colour if c["resolved_holm"] else "white",
                     ms=5, capsize=2, lw=1.2)
     ax.axvline(0, color="k", lw=0.8)
-    wide = max(abs(x) for c in rows for x in (c["low"], c["high"], c["difference"])
-               if not math.isnan(x)) > 0.01
+    wide = max((abs(x) for c in rows for x in (c["low"], c["high"], c["difference"])
+                if not math.isnan(x)), default=0.0) > 0.01
     if wide:
         ax.set_xscale("symlog", linthresh=0.01)
     else:
@@ -427,7 +427,7 @@ def comparisons_figure(rows, path, title="Every comparison of the report"):
     ax.plot([], [], "o", color="0.55", mfc="white", label="unresolved")
     if any(c.get("too_few") for c in rows):
         ax.plot([], [], "x", color="0.55", label="too few seeds for an interval")
-    ax.legend(fontsize=7, loc="best")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside: hides nothing
     ax.grid(alpha=0.3, axis="x", which="both")
     return [_save(fig, path)]
 

@@ -71,13 +71,14 @@ def pairs(channels=32):
 
 def time_layers(layers, x, device, reps=50, warmup=3):
     """{name: (median seconds of a forward pass, of forward + backward)} on batch x, the layers
-    taking turns pass by pass: what a shared machine's load does to one it does to the others,
-    so their ratios hold where each alone would move (a layer timed after another once read
-    7.6× in one study and 16.8× in the next)."""
-    layers = {name: layer.to(device) for name, layer in layers.items()}
+    taking turns pass by pass, in reversed order every other pass (none always goes first):
+    what a shared machine's load does to one it does to the others, so their ratios hold where
+    each alone would move (a layer timed after another once read 7.6× in one study and 16.8× in
+    the next)."""
+    turns = [(name, layer.to(device)) for name, layer in layers.items()]
     fwd, both = ({name: [] for name in layers} for _ in range(2))
     for i in range(warmup + reps):
-        for name, layer in layers.items():
+        for name, layer in turns if i % 2 == 0 else turns[::-1]:
             xi = x.detach().requires_grad_(True)
             with Timer(device) as t_fwd:
                 out = layer(xi)
@@ -167,10 +168,10 @@ def run_examples():
     return [{"check": c, "expected": e, "measured": m} for c, e, m in rows]
 
 
-# Version 2 added the autograd twins' time and memory and the simple examples; version 3 times
-# a layer, its twin and its standard analogue in turn, pass by pass; an older file is
-# remeasured (seconds of work, no training).
-STUDY_VERSION = 3
+# Version 2 added the autograd twins' time and memory and the simple examples; version 4 times
+# a layer, its twin and its standard analogue in turn, pass by pass, the order reversed every
+# other pass (3 kept one order); an older file is remeasured (seconds of work, no training).
+STUDY_VERSION = 4
 
 
 def layers_digest():

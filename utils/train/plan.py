@@ -126,7 +126,9 @@ def plan(specs, results_dir, device, execution=Execution(), force=False, upgrade
           f"(+ evaluation and measurements, typically 10–25 % more)")
     print(f"arithmetic floor at this device's measured {str(dtype).removeprefix('torch.')} "
           f"matmul peak "
-          f"({peak / 1e9:.0f} GFLOP/s): {floor / 60:.1f} min")
+          f"({peak / 1e9:.0f} GFLOP/s): {floor / 60:.1f} min (a floor only where that rate is "
+          f"the device's ceiling: on some CPUs convolutions outrun the matmul; "
+          f"python -m benchmarks.train_throughput shows it)")
     note = "" if execution.amp else bf16_note(specs, device, results_dir, force, upgrade, total)
     if note:
         print(note)
