@@ -68,19 +68,23 @@ def test_agreement_counts_the_findings_a_quick_run_resolves_the_same_way(tmp_pat
     assert flip["full"] == pytest.approx(0.008) and flip["reduced"] == pytest.approx(-0.01)
 
 
-def test_agreement_asks_again_only_what_the_full_study_claims_after_holm():
+def test_agreement_counts_claims_after_holm_on_both_sides_and_the_claims_only_one_makes():
     from utils.report.findings import agreement
 
     def row(a, difference, alone, holm):
         return {"section": "1.1", "a": a, "b": "FCNet", "difference": difference,
                 "resolved": alone, "resolved_holm": holm}
-    full = [row("SimpleCNN", 0.008, True, True), row("ResNetLike", 0.003, True, False)]
-    quick = [row("SimpleCNN", 0.010, True, False), row("ResNetLike", 0.004, True, False)]
+    full = [row("SimpleCNN", 0.008, True, True), row("ResNetLike", 0.003, True, False),
+            row("DeepNet", 0.009, True, True)]
+    quick = [row("SimpleCNN", 0.010, True, True), row("ResNetLike", 0.004, True, True),
+             row("DeepNet", 0.011, True, False)]
     result = agreement(quick, full)
-    # ResNetLike − FCNet resolves in full only before the correction: no claim to ask again;
-    # SimpleCNN − FCNet is a claim, and quick's own interval resolves it the same way
-    assert (result["agree"], result["total"]) == (1, 1)
-    assert [p["a"] for p in result["pairs"]] == ["SimpleCNN"]
+    # SimpleCNN: claimed in both, the same way. DeepNet: claimed in full, resolved in quick only
+    # before its correction, so unresolved there. ResNetLike: resolved in full only before the
+    # correction, so no claim to ask again, but a claim of quick's that full does not make.
+    assert (result["agree"], result["unresolved"], result["total"]) == (1, 1, 2)
+    assert [p["a"] for p in result["pairs"]] == ["SimpleCNN", "DeepNet"]
+    assert [c["a"] for c in result["extra"]] == ["ResNetLike"]
 
 
 def test_paired_section_is_compared_seed_by_seed_and_kept_apart_from_the_constant_rate_one(
@@ -300,3 +304,14 @@ def test_a_reduced_profile_states_its_agreement_with_the_full_study_it_is_given(
     assert resolved("full").compare_with is None
     assert (resolved("quick").compare_with, resolved("quick").results_dir) == \
         ("results", os.path.join("results", "quick"))
+
+
+def test_the_1_2_answer_points_to_a_validation_search_only_where_one_ran(tmp_path):
+    from utils.report import answers
+
+    for seed in range(3):
+        write(tmp_path, "cifar_comparison", "DeepFCNet", seed, 0.52 + 0.001 * seed)
+        write(tmp_path, "cifar_comparison", "ResNetCIFAR", seed, 0.88 + 0.001 * seed)
+    assert answers._item(Results(str(tmp_path)), [], "1.2")["searched"] is False
+    write(tmp_path, "cifar_fc_recipe", "DeepFCNet_adam_lr0.003", 0, 0.52)
+    assert answers._item(Results(str(tmp_path)), [], "1.2")["searched"] is True

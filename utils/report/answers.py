@@ -13,7 +13,7 @@ from utils.report.common import fmt_int, fmt_macs, image, mean_std, table
 from utils.report.runs import final, gap_of, group_by_name, mean
 from utils.report.stability_rates import TRAINED_FRACTION, by_block, rate_sweep
 from utils.report.sweep import seeds_by_config, sweep_verdicts
-from utils.sections import BY_KEY, ROLES, role
+from utils.sections import BY_KEY, ROLES, SECTIONS, role
 
 # The assignment's items in the order the page answers them; a study section folds into the item
 # it extends (the paired seeds into 3.1, the depth sweep into 2.2, the stability test into 3.2).
@@ -82,7 +82,10 @@ def _item(results, rows, key):
             "widening": [n for n, t in trend.items() if t["verdict"] == "widening"],
             "trend": trend, "epochs": next(iter(groups.values()))[0]["hyperparameters"]["epochs"],
             "roles": {part: role(key, part) for part in ROLES.get(key, {})},
-            "times": _times(results, section, spoken), "extra": folded}
+            "times": _times(results, section, spoken), "extra": folded,
+            # whether a validation search for this item's recipes ran in these results
+            "searched": any(results.section(s.folder) for s in SECTIONS
+                            if s.kind == "recipe" and s.key.startswith(f"{key}-"))}
     study = results.study(section.folder)
     item["gradcheck"] = (sum(g["passed"] for g in study["gradcheck"]),
                          len(study["gradcheck"])) if study and study.get("gradcheck") else None
@@ -145,7 +148,7 @@ def _stability(results):
     return {"blocks": {block: (v["highest_stable_lr"], v["edge_seeds"])
                        for block, v in sweep["verdicts"].items()},
             "fraction": TRAINED_FRACTION, "epochs": runs[0]["hyperparameters"]["epochs"],
-            "train_size": runs[0]["train_size"]}
+            "train_size": runs[0]["train_size"], "lowest": sweep["lrs"][0]}
 
 
 def numbers(results, rows, full_rows=None):

@@ -67,22 +67,27 @@ def render(results, rows=None, full_rows=None):
 
 
 def agreement(rows, full_rows):
-    """On the findings' own comparisons: of the full profile's claims (resolved after Holm, the
-    report's one verdict), how many these runs resolve the same way by their own interval (one
-    question each, asked again), leave unresolved, or resolve the other way. A same sign inside
-    an unresolved interval is no agreement. Returns {"pairs": [...], "by_section": {key:
-    (agree, total)}, "agree", "unresolved", "flipped", "total"}."""
+    """On the findings' own comparisons, in the report's one sense of resolved (after Holm, on
+    either side): of the full profile's claims, how many these runs also claim the same way,
+    leave unresolved, or claim the other way, and which of their own claims the full profile
+    does not make ("extra"). A same sign inside an unresolved interval is no agreement. Returns
+    {"pairs": [...], "extra": [...], "by_section": {key: (agree, total)}, "agree",
+    "unresolved", "flipped", "total"}."""
     here = {(c["section"], c["a"], c["b"]): c for c in rows}
     pairs, by_section = [], {}
     for f in full_rows:
         c = here.get((f["section"], f["a"], f["b"]))
         if not f["resolved_holm"] or c is None:
             continue
-        outcome = ("unresolved" if not c["resolved"] else
+        outcome = ("unresolved" if not c["resolved_holm"] else
                    "agree" if (c["difference"] > 0) == (f["difference"] > 0) else "flipped")
         pairs.append({"section": f["section"], "a": f["a"], "b": f["b"],
                       "full": f["difference"], "reduced": c["difference"], "outcome": outcome})
         agree, total = by_section.get(f["section"], (0, 0))
         by_section[f["section"]] = (agree + (outcome == "agree"), total + 1)
     counts = {k: sum(p["outcome"] == k for p in pairs) for k in ("agree", "unresolved", "flipped")}
-    return {"pairs": pairs, "by_section": by_section, **counts, "total": len(pairs)}
+    full = {(f["section"], f["a"], f["b"]): f for f in full_rows}
+    extra = [c for key, c in here.items() if c["resolved_holm"] and key in full
+             and not full[key]["resolved_holm"]]
+    return {"pairs": pairs, "extra": extra, "by_section": by_section, **counts,
+            "total": len(pairs)}
