@@ -34,8 +34,8 @@ from utils.train.cli import OneLineParser, int_in  # noqa: E402
 from utils.train.data import (STATS, DatasetUnavailable, TensorLoader,  # noqa: E402
                               default_data_root, load_split, require_data)
 from utils.train.execution import Execution  # noqa: E402
-from utils.train.measure import (count_macs, count_train_flops, environment,  # noqa: E402
-                                 matmul_rates, peak_dtype, synchronize)
+from utils.train.measure import (count_macs, count_params, count_train_flops,  # noqa: E402
+                                 environment, matmul_rates, peak_dtype, synchronize)
 from utils.markdown import md_table  # noqa: E402
 from utils.results import write_json_atomic  # noqa: E402
 from utils.train.runner import RunSpec, make_optimizer, training_step  # noqa: E402
@@ -188,7 +188,7 @@ def main(argv=None):
         best = max(baseline.values()) if baseline else None
         rec = {"model": model_name, "dataset": dataset, "augmentation": augment,
                # the net as benchmarked: its class's defaults, which a section may not use
-               "params": sum(p.numel() for p in build_model(model_name).parameters()),
+               "params": count_params(build_model(model_name)),
                "baseline_img_s": best,
                "baseline_img_s_by_workers": {str(k): v for k, v in baseline.items()},
                "project_img_s": ours, "ratio": ours / best if best else None, "macs": macs,

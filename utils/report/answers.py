@@ -13,7 +13,7 @@ from utils.report.common import fmt_int, fmt_macs, image, mean_std, table
 from utils.report.runs import final, gap_of, group_by_name, mean
 from utils.report.stability_rates import TRAINED_FRACTION, by_block, rate_sweep
 from utils.report.sweep import seeds_by_config, sweep_verdicts
-from utils.sections import BY_KEY, ROLES, SECTIONS, role
+from utils.sections import BY_KEY, DEPARTURES, ROLES, folder, role
 
 # The assignment's items in the order the page answers them; a study section folds into the item
 # it extends (the paired seeds into 3.1, the depth sweep into 2.2, the stability test into 3.2).
@@ -83,9 +83,9 @@ def _item(results, rows, key):
             "trend": trend, "epochs": next(iter(groups.values()))[0]["hyperparameters"]["epochs"],
             "roles": {part: role(key, part) for part in ROLES.get(key, {})},
             "times": _times(results, section, spoken), "extra": folded,
-            # whether a validation search for this item's recipes ran in these results
-            "searched": any(results.section(s.folder) for s in SECTIONS
-                            if s.kind == "recipe" and s.key.startswith(f"{key}-"))}
+            # whether a search behind one of its departures (DETAILS.md) ran in these results
+            "searched": any(results.section(folder(d["recipe"])) for d in DEPARTURES
+                            if d["net"][0] == key and "recipe" in d)}
     study = results.study(section.folder)
     item["gradcheck"] = (sum(g["passed"] for g in study["gradcheck"]),
                          len(study["gradcheck"])) if study and study.get("gradcheck") else None
