@@ -6,6 +6,7 @@ import os
 import pytest
 
 from tests.conftest import result_record
+from utils.report.stats import MEAN_OF_SEEDS
 from utils.report.findings import render
 from utils.report.verdicts import comparisons
 from utils.report.table import Results
@@ -153,7 +154,7 @@ def test_two_paired_seeds_with_predictions_pair_over_the_test_images_instead(tmp
                                                np.zeros(n)))))
     results = Results(str(tmp_path))
     row, = [c for c in comparisons(results) if c["section"] == "3.1-paired"]
-    assert row["over"] == "paired test images, mean of seeds" and not row["too_few"]
+    assert row["over"] == MEAN_OF_SEEDS and not row["too_few"]
     d = swap.astype(float) - base
     half = 1.959964 * d.std(ddof=1) / np.sqrt(n)
     assert (row["difference"], row["low"], row["high"]) == pytest.approx(
@@ -162,8 +163,8 @@ def test_two_paired_seeds_with_predictions_pair_over_the_test_images_instead(tmp
     text = paired.render(results, str(tmp_path / "plots"), [row])
     cells = next(line for line in text.splitlines() if line.startswith("| Swap_SwishBeta"))
     assert cells.strip("| ").split(" | ")[3:6] == [
-        f"+0.0500 [{0.05 - half:+.4f}, {0.05 + half:+.4f}] (over paired test images, mean of "
-        "seeds)", "resolved", "resolved"]
+        f"+0.0500 [{0.05 - half:+.4f}, {0.05 + half:+.4f}] (over {MEAN_OF_SEEDS})", "resolved",
+        "resolved"]
 
 
 def test_one_paired_seed_with_predictions_takes_mcnemar_and_an_unshared_seed_is_said(tmp_path):
@@ -265,7 +266,7 @@ def test_two_seeds_against_three_with_predictions_pair_over_the_test_images(tmp_
     for seed in range(2):
         write_with_predictions(tmp_path, "mnist_comparison", "SimpleCNN", seed, better)
     row, = comparisons(Results(str(tmp_path)))
-    assert row["over"] == "paired test images, mean of seeds" and not row["too_few"]
+    assert row["over"] == MEAN_OF_SEEDS and not row["too_few"]
     # per-image differences: 50 images at +1, the rest 0
     d = better.astype(float) - base
     half = 1.959964 * d.std(ddof=1) / np.sqrt(n)

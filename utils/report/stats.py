@@ -108,6 +108,11 @@ def mean_correct(runs):
     return np.mean([d["correct"] for d in decoded], axis=0)
 
 
+# The method of a paired test on the seeds' per-image mean: the images are its sampling unit, so
+# the label says what it leaves out (two seeds of one net can differ by more than its interval).
+MEAN_OF_SEEDS = "paired test images, mean of seeds: seed-to-seed variation left out"
+
+
 def paired_image_difference(per_image_a, per_image_b, confidence=0.95):
     """(a − b, low, high, p) over the same test images, paired image by image: a normal
     interval of the mean of the per-image differences (each side's fraction of seeds right).
@@ -125,8 +130,8 @@ def compare_runs(runs_a, runs_b):
     """(difference, low, high, method, p) of test accuracy between two groups of seeds: Welch
     over seeds where both sides have MIN_SEEDS or more; else, where every run recorded per-image
     predictions on the same test images, a test paired over those images (one run a side: the
-    exact McNemar interval, "paired test images"; more: the per-image mean over seeds, "paired
-    test images, mean of seeds"); else Welch over seeds or the binomial interval over the test
+    exact McNemar interval, "paired test images"; more: the per-image mean over seeds,
+    MEAN_OF_SEEDS); else Welch over seeds or the binomial interval over the test
     images as compare_accuracies chooses. p is the two-sided p-value of the same test (its
     interval excludes 0 exactly when p < 0.05), for error control across many comparisons
     (holm)."""
@@ -140,7 +145,7 @@ def compare_runs(runs_a, runs_b):
                 diff, low, high, p = mcnemar_difference(per_image_a > 0.5, per_image_b > 0.5)
                 return diff, low, high, "paired test images", p
             diff, low, high, p = paired_image_difference(per_image_a, per_image_b)
-            return diff, low, high, "paired test images, mean of seeds", p
+            return diff, low, high, MEAN_OF_SEEDS, p
     return compare_accuracies(acc_a, acc_b, runs_a[0]["test_size"])
 
 
