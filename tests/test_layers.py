@@ -65,7 +65,7 @@ def test_the_training_half_and_the_scripts_import_no_report_module_at_module_lev
 # over seeds) are descriptive and may be drawn anywhere.
 VERDICT_MAKERS = {"accuracy_difference", "mcnemar_difference", "welch_interval", "compare_runs",
                   "compare_accuracies", "mean_p",
-                  "holm", "resolved", "paired_correct"}
+                  "holm", "resolved"}
 
 
 # The rule of which module concludes what: one concluding module per concern. The comparisons

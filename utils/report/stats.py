@@ -83,17 +83,6 @@ def welch_interval(a, b, confidence=0.95):
     return diff, ci.low, ci.high
 
 
-def paired_correct(run_a, run_b):
-    """The per-image correctness of two runs when both recorded predictions on the same test
-    images (utils/predictions.py), else None."""
-    if "predictions" not in run_a or "predictions" not in run_b:
-        return None
-    a, b = predictions.decode(run_a["predictions"]), predictions.decode(run_b["predictions"])
-    if len(a["label"]) != len(b["label"]) or (a["label"] != b["label"]).any():
-        return None
-    return a["correct"], b["correct"]
-
-
 def mean_correct(runs):
     """Per test image, the fraction of `runs` (seeds) that got it right, when every run recorded
     predictions on the same test images; else None."""
