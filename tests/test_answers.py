@@ -16,16 +16,17 @@ DEPTH = {"ShallowCNN": ((0.600, 0.601, 0.599), 20_138),
          "ResidualCNN": ((0.873, 0.875, 0.872), 502_634)}
 
 
-def write(root, name, seed, acc, params):
+def write(root, name, seed, acc, params, schedule="onecycle", **more):
     folder = root / "depth"
     folder.mkdir(parents=True, exist_ok=True)
     history = [{"epoch": e, "train_loss": 1.0 / e, "test_loss": 1.1 / e, "train_acc": acc,
                 "test_acc": acc} for e in range(1, 5)]
     (folder / f"{name}__seed{seed}.json").write_text(json.dumps(result_record(
         name, seed, acc, section="depth", params=params, macs=params * 150, profile="full",
-        history=history, hyperparameters={"epochs": 4}, model_kwargs={},
+        history=history, hyperparameters={"epochs": 4, "schedule": schedule}, model_kwargs={},
         spec={"name": name, "seed": seed, "optimizer": "sgd", "lr": 0.1},
-        final={"train_acc_eval": acc + 0.01}, environment={"device_name": "X", "threads": 2})))
+        final={"train_acc_eval": acc + 0.01}, environment={"device_name": "X", "threads": 2},
+        **more)))
 
 
 def page(root):
@@ -50,8 +51,10 @@ def test_an_answer_leads_with_the_best_net_and_whom_it_beats_after_holm(tmp_path
     # unresolved before any correction: no "after the correction" (that is for one resolved alone)
     assert "ResidualCNN has the highest mean accuracy (0.8733) but cannot be told from " \
         "DeepCNN." in text
-    # a resolved difference in test errors: MediumCNN − ShallowCNN, 40.00 % → 24.70 %
-    assert "(test error 40.00 % → 24.70 %)" in text
+    # a resolved difference with its test errors in the order of a − b: MediumCNN − ShallowCNN,
+    # Welch over 3 seeds a side (sd 0.001 each: 0.153 ± t(0.975, 4 df) 2.776 × 0.000816)
+    assert "MediumCNN − ShallowCNN **+0.1530 [+0.1507, +0.1553]** (test error 24.70 % against " \
+        "40.00 %)" in text
     # the size the nets spoken of span, smallest and largest by parameters
     assert (item["smallest"]["params"], item["largest"]["params"]) == (20_138, 502_634)
     table = [line for line in text.splitlines() if line.startswith("| DeepCNN |")]
@@ -127,3 +130,55 @@ def test_an_epoch_time_range_names_its_machine_its_seeds_and_the_nets_timed_else
     assert page(tmp_path)[0]["items"][0]["times"]["spread"] == ("DeepCNN", 1.5)
     assert "170.0 s per epoch (MediumCNN, 1 of its 3 seeds ran there) to 250.0 s (DeepCNN)" \
         in text and "ShallowCNN was timed only on another device or thread count" in text
+
+
+def test_a_lowest_test_loss_at_the_last_epoch_means_still_improving_only_at_a_constant_rate(
+        tmp_path):
+    # Every net's test loss falls to its last epoch (1.1 / epoch). Under onecycle the smallest
+    # steps come last, so that says nothing; at a constant rate it says the net still improved.
+    depth_study(tmp_path)
+    numbers, text = page(tmp_path)
+    assert numbers["items"][0]["still_improving"] == [] and "still improving" not in text
+    for seed, acc in enumerate(DEPTH["DeepCNN"][0]):
+        write(tmp_path, "DeepCNN", seed, acc, DEPTH["DeepCNN"][1], schedule="constant")
+    numbers, text = page(tmp_path)
+    assert numbers["items"][0]["still_improving"] == ["DeepCNN"]
+    assert "1 of 1 nets were still improving (lowest test loss at the last of 4 epochs, at a " \
+        "constant learning rate)." in text
+
+
+def test_the_page_counts_the_results_replaced_after_their_test_accuracy_was_seen(tmp_path):
+    depth_study(tmp_path)
+    (tmp_path / "superseded").mkdir()
+    (tmp_path / "superseded" / "index.json").write_text(json.dumps({"runs": [
+        {"file": "a.json"}, {"file": "b.json"}, {"file": "c.json", "kind": "rerun"}]}))
+    numbers, text = page(tmp_path)
+    assert numbers["replaced"] == 2
+    assert "the\n2 final results replaced after their test accuracy was seen" in text
+
+
+def test_the_reference_column_says_where_the_references_net_was_built_or_trained_unlike_ours():
+    def runs(name, params):
+        return [result_record(name, seed, 0.80, params=params, hyperparameters={"epochs": 10},
+                              spec={"optimizer": "sgd", "lr": 0.1}) for seed in range(3)]
+    reference = {"BasicResNet": {"test_acc": 0.7975, "params": 304_810, "epochs": 20},
+                 "FCNet": {"test_acc": 0.9806, "params": 567_434, "epochs": 10}}
+    nets = [answers._net("BasicResNet", runs("BasicResNet", 78_042), reference),
+            answers._net("FCNet", runs("FCNet", 567_434), reference)]
+    cells = [line.rsplit("|", 2)[1].strip() for line in
+             answers.item_table({"nets": nets}).splitlines()[2:]]
+    # a larger net trained twice as long; the same net at the same epochs needs no note
+    assert cells == ["0.7975 (20 epochs, 304,810 params)", "0.9806"]
+
+
+def test_the_skips_effect_names_the_depth_it_was_measured_at_from_the_plain_nets_layers(
+        tmp_path):
+    depth_study(tmp_path)
+    _, text = page(tmp_path)
+    assert "the\nskips' effect at this depth. Keep" in text  # no layer record: no depth said
+    layers = [{"name": f"conv{i}", "type": "Conv2d", "params": 10} for i in range(3)] + \
+        [{"name": "fc", "type": "Linear", "params": 10}]
+    for seed, acc in enumerate(DEPTH["DeepCNN"][0]):
+        write(tmp_path, "DeepCNN", seed, acc, DEPTH["DeepCNN"][1], param_breakdown=layers)
+    _, text = page(tmp_path)
+    assert "the\nskips' effect at this depth (3 conv layers). Keep" in text

@@ -254,15 +254,16 @@ def test_a_partial_1_3_renders_what_ran_and_says_not_run_yet_for_the_rest(tmp_pa
 
     def curve(a):
         return {"pixels": [0, 1, 2, 3], "acc": [a, a - 0.1, a - 0.2, a - 0.3]}
-    for folder, name, acc in (("mnist_comparison", "FCNet", 0.97),
-                              ("mnist_comparison", "SimpleCNN", 0.99),
-                              ("inductive_bias", "LocallyConnectedCNN", 0.98)):
+    for folder, name, acc, params in (("mnist_comparison", "FCNet", 0.97, 100_000),
+                                      ("mnist_comparison", "SimpleCNN", 0.99, 50_000),
+                                      ("inductive_bias", "LocallyConnectedCNN", 0.98, 1_260_000)):
         path = tmp_path / folder
         path.mkdir(exist_ok=True)
         for seed in range(3):
             a = acc + 0.001 * seed
             (path / f"{name}__seed{seed}.json").write_text(json.dumps(result_record(
                 name, seed, a, section=folder, translation=curve(a), input_shape=[1, 28, 28],
+                params=params,
                 hyperparameters={"epochs": 2}, model_kwargs={},
                 spec={"name": name, "seed": seed, "optimizer": "adam", "lr": 1e-3},
                 history=[{"epoch": e, "train_loss": 1 / e, "test_loss": 1.1 / e,
@@ -275,3 +276,6 @@ def test_a_partial_1_3_renders_what_ran_and_says_not_run_yet_for_the_rest(tmp_pa
     text = answers.render(results, rows, str(tmp_path / "plots"))
     assert "learned from shifted training images,\nnot run yet" in text
     assert "on test images moved by 1–3 px" in text
+    # the locality step changes size too: the page names it, and splits nothing between the two
+    assert "its own filter at every position, so 1,260,000 parameters, 13× FCNet's)" in text
+    assert "accounts for" not in text

@@ -8,7 +8,8 @@ report); the words come from templates/report.md.j2, never from here, and no net
 this module: each comes from the registry or the results."""
 import os
 
-from utils.report import compute, findings, overfitting, why, words
+from utils.report import compute, findings, overfitting, superseded, why, words
+from utils.report.departures import applicable
 from utils.report.common import fmt_int, fmt_macs, image, mean_std, table
 from utils.report.runs import final, gap_of, group_by_name, mean
 from utils.report.stability_rates import TRAINED_FRACTION, by_block, rate_sweep
@@ -32,8 +33,13 @@ def _net(name, runs, reference):
             # the epochs the reference trained, where they differ from ours
             "reference_epochs": None if reference.get(name, {}).get("epochs") in (
                 None, runs[0]["hyperparameters"]["epochs"]) else reference[name]["epochs"],
+            # and the size of its net, where that differs from ours
+            "reference_params": None if reference.get(name, {}).get("params") in (
+                None, runs[0]["params"]) else reference[name]["params"],
             "recipe": f"{spec['optimizer']} peak lr {spec['lr']:g}",
             "widths": (runs[0].get("model_kwargs") or {}).get("widths"),
+            "conv_layers": sum(p["type"].startswith("Conv") for p in runs[0]["param_breakdown"])
+            if runs[0].get("param_breakdown") else None,
             "profile": runs[0]["profile"]}
 
 
@@ -78,7 +84,11 @@ def _item(results, rows, key):
             "cheapest": min(spoken, key=lambda n: n["macs"] or 0),
             "costliest": max(spoken, key=lambda n: n["macs"] or 0),
             "recipes": recipes,
-            "still_improving": [n for n, t in trend.items() if t["lowest_loss_at_end"]],
+            # Only at a constant rate does a lowest test loss at the last epoch say a net was
+            # still improving: an annealed schedule puts its smallest steps there anyway.
+            "constant_rate": (constant := [n for n in trend if groups[n][0]["hyperparameters"]
+                                           .get("schedule") == "constant"]),
+            "still_improving": [n for n in constant if trend[n]["lowest_loss_at_end"]],
             "widening": [n for n, t in trend.items() if t["verdict"] == "widening"],
             "trend": trend, "epochs": next(iter(groups.values()))[0]["hyperparameters"]["epochs"],
             "roles": {part: role(key, part) for part in ROLES.get(key, {})},
@@ -158,6 +168,9 @@ def numbers(results, rows, full_rows=None):
     return {"items": [i for key in ITEMS if (i := _item(results, rows, key))],
             "why": why.numbers(results, rows),
             "comparisons": len(rows), "resolved": sum(c["resolved_holm"] for c in rows),
+            # what DETAILS.md discloses, counted on the page that a reader opens first
+            "departures": len(applicable(results)),
+            "replaced": len(superseded.replaced(results)[0]),
             "profile_note": words.macro("findings.md.j2", "profile_note",
                                         p=findings.profile(results)),
             "agreement": words.macro("findings.md.j2", "agreement_note", a=findings.agreement(
@@ -183,8 +196,14 @@ def item_table(item):
         ("test acc (mean ± sd)", lambda n: mean_std(n["accs"], with_n=False)),
         ("train − test acc", lambda n: f"{n['gap']:+.4f}"),
         ("reference test acc", lambda n: "—" if n["reference"] is None else f"{n['reference']}"
-         + (f" ({n['reference_epochs']} epochs)" if n["reference_epochs"] else ""))
-        if reference else None])
+         + _unlike(n)) if reference else None])
+
+
+def _unlike(net):
+    """' (20 epochs, 304,810 params)': how the reference's net trained or was built unlike ours."""
+    said = [f"{net['reference_epochs']} epochs" if net["reference_epochs"] else None,
+            f"{fmt_int(net['reference_params'])} params" if net["reference_params"] else None]
+    return f" ({', '.join(s for s in said if s)})" if any(said) else ""
 
 
 def readme_block(results, rows):

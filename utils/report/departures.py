@@ -37,13 +37,10 @@ def _depth_label(blocks):
 
 
 def _row(results, d):
-    """One departure of the registry (utils/sections.py DEPARTURES) as a table row, or None
-    where its net has not run."""
+    """One departure of the registry (utils/sections.py DEPARTURES) as a table row."""
     key, part = d["net"]
     name = role(key, part)
     spec = _spec(results, key, name)
-    if spec is None:
-        return None
     kw = {"depth": DEEP_DEPTH, "blocks_per_stage": 1, **spec["model_kwargs"]}
     ours = d["ours"].format(**spec, kw=kw, blocks=kw["blocks_per_stage"],
                             blocks_text=count(kw["blocks_per_stage"], "block"),
@@ -58,8 +55,13 @@ def _row(results, d):
     return [d["what"], d["assignment"], ours, effect + d.get("note", "").format(name=name)]
 
 
+def applicable(results):
+    """The departures of the registry whose nets have run."""
+    return [d for d in DEPARTURES if _spec(results, d["net"][0], role(*d["net"])) is not None]
+
+
 def departures(results):
-    rows = [row for d in DEPARTURES if (row := _row(results, d))]
+    rows = [_row(results, d) for d in applicable(results)]
     if not rows:
         return None
     return words.macro("recipes.md.j2", "departures", rows=rows, table=table(rows, [

@@ -27,7 +27,8 @@ def trends(groups):
     """{name: {"loss_gap", "acc_gap" (last epoch, mean over seeds), "loss_slope" (mean, low,
     high), "acc_slope", "verdict" (widening, closing: rising
     but still below zero, narrowing, flat, one seed, too few epochs; by the loss gap),
-    "lowest_loss_at_end" (the mean test loss is lowest at the last epoch: still improving)}}."""
+    "lowest_loss_at_end" (the mean test loss is lowest at the last epoch: still improving, where
+    the learning rate was constant)}}."""
     out = {}
     for name, runs in groups.items():
         curves = [gaps(r) for r in runs]

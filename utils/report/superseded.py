@@ -8,14 +8,22 @@ from utils.report import words
 from utils.report.common import table
 
 
-def render(results):
+def replaced(results):
+    """(the final results replaced after their test accuracy was seen, those replaced by a rerun
+    of the same spec) as results/superseded/index.json lists them; ([], []) without one."""
     path = os.path.join(results.dir, "superseded", "index.json")
     if not os.path.exists(path):
-        return None
+        return [], []
     with open(path, encoding="utf-8") as f:
         runs = json.load(f)["runs"]
-    reruns = [r for r in runs if r.get("kind") == "rerun"]
-    runs = [r for r in runs if r.get("kind") != "rerun"]
+    return ([r for r in runs if r.get("kind") != "rerun"],
+            [r for r in runs if r.get("kind") == "rerun"])
+
+
+def render(results):
+    runs, reruns = replaced(results)
+    if not runs and not reruns:
+        return None
     specs = {}
     for r in runs:
         with open(os.path.join(results.dir, "superseded", r["file"]), encoding="utf-8") as f:

@@ -22,6 +22,8 @@ def _net(runs):
     shifted = [r["translation"] for r in runs if r.get("translation")]
     return {"acc": mean(final(runs, "test_acc")), "accs": final(runs, "test_acc"),
             "seeds": len(runs), "params": runs[0]["params"], "train_size": runs[0]["train_size"],
+            # the largest shift of the training images (0: none), beside the shifts tested
+            "shift_augment": runs[0]["spec"].get("shift_augment", 0),
             # over the seeds that recorded the translation test
             "shift_curve": [mean(v) for v in zip(*(t["acc"] for t in shifted))]
             if shifted else None, "shift_seeds": len(shifted),
