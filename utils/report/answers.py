@@ -10,7 +10,7 @@ import os
 
 from utils.report import compute, findings, overfitting, superseded, why, words
 from utils.report.departures import applicable
-from utils.report.common import fmt_int, fmt_macs, image, mean_std, table
+from utils.report.common import fmt_int, fmt_macs, image, mean_std, reference_cell, table
 from utils.report.runs import final, gap_of, group_by_name, mean
 from utils.report.stability_rates import TRAINED_FRACTION, by_block, rate_sweep
 from utils.report.sweep import seeds_by_config, sweep_verdicts
@@ -26,16 +26,17 @@ FIGURE = "findings/comparisons.png"  # plotting.comparisons_figure
 def _net(name, runs, reference):
     accs = final(runs, "test_acc")
     spec = runs[0]["spec"]
+    ref = reference.get(name, {})
+
+    def unlike(key, ours):  # the reference's value where it records one other than ours
+        return None if ref.get(key) in (None, ours) else ref[key]
     return {"name": name, "seeds": len(runs), "params": runs[0]["params"],
             "macs": runs[0].get("macs"), "acc": mean(accs), "accs": accs,
             "error": 1 - mean(accs), "gap": mean([gap_of(r) for r in runs]),
-            "reference": reference.get(name, {}).get("test_acc"),
-            # the epochs the reference trained, where they differ from ours
-            "reference_epochs": None if reference.get(name, {}).get("epochs") in (
-                None, runs[0]["hyperparameters"]["epochs"]) else reference[name]["epochs"],
-            # and the size of its net, where that differs from ours
-            "reference_params": None if reference.get(name, {}).get("params") in (
-                None, runs[0]["params"]) else reference[name]["params"],
+            "reference": ref.get("test_acc"),
+            # the epochs the reference trained and the size of its net, where they differ
+            "reference_epochs": unlike("epochs", runs[0]["hyperparameters"]["epochs"]),
+            "reference_params": unlike("params", runs[0]["params"]),
             "recipe": f"{spec['optimizer']} peak lr {spec['lr']:g}",
             "widths": (runs[0].get("model_kwargs") or {}).get("widths"),
             "conv_layers": sum(p["type"].startswith("Conv") for p in runs[0]["param_breakdown"])
@@ -68,6 +69,9 @@ def _item(results, rows, key):
     by_size = sorted(spoken, key=lambda n: n["params"])
     best = max(spoken, key=lambda n: n["acc"])
     trend = overfitting.trends({n["name"]: groups[n["name"]] for n in spoken})
+    # Only at a constant rate does a lowest test loss at the last epoch say a net was still
+    # improving: an annealed schedule puts its smallest steps there anyway.
+    constant = [n for n in trend if groups[n][0]["hyperparameters"].get("schedule") == "constant"]
     # the best net's comparisons, each as (the other net, its claim)
     against_best = [(c["b"] if c["a"] == best["name"] else c["a"], c) for c in claims
                     if best["name"] in (c["a"], c["b"])]
@@ -84,10 +88,7 @@ def _item(results, rows, key):
             "cheapest": min(spoken, key=lambda n: n["macs"] or 0),
             "costliest": max(spoken, key=lambda n: n["macs"] or 0),
             "recipes": recipes,
-            # Only at a constant rate does a lowest test loss at the last epoch say a net was
-            # still improving: an annealed schedule puts its smallest steps there anyway.
-            "constant_rate": (constant := [n for n in trend if groups[n][0]["hyperparameters"]
-                                           .get("schedule") == "constant"]),
+            "constant_rate": constant,
             "still_improving": [n for n in constant if trend[n]["lowest_loss_at_end"]],
             "widening": [n for n, t in trend.items() if t["verdict"] == "widening"],
             "trend": trend, "epochs": next(iter(groups.values()))[0]["hyperparameters"]["epochs"],
@@ -195,15 +196,8 @@ def item_table(item):
         ("MACs/image", lambda n: fmt_macs(n["macs"]) if n["macs"] else "—"),
         ("test acc (mean ± sd)", lambda n: mean_std(n["accs"], with_n=False)),
         ("train − test acc", lambda n: f"{n['gap']:+.4f}"),
-        ("reference test acc", lambda n: "—" if n["reference"] is None else f"{n['reference']}"
-         + _unlike(n)) if reference else None])
-
-
-def _unlike(net):
-    """' (20 epochs, 304,810 params)': how the reference's net trained or was built unlike ours."""
-    said = [f"{net['reference_epochs']} epochs" if net["reference_epochs"] else None,
-            f"{fmt_int(net['reference_params'])} params" if net["reference_params"] else None]
-    return f" ({', '.join(s for s in said if s)})" if any(said) else ""
+        ("reference test acc", lambda n: reference_cell(
+            n["reference"], n["reference_epochs"], n["reference_params"])) if reference else None])
 
 
 def readme_block(results, rows):

@@ -106,6 +106,17 @@ def reference_note(groups, text="the reference's numbers beside ours"):
     return f" ({text})" if full_profile(groups) else ""
 
 
+def reference_cell(acc, epochs=None, params=None):
+    """The reference's accuracy as a table cell, with how its net trained or was built unlike
+    ours where its numbers say: '0.7975 (20 epochs, 304,810 params)'; '—' without one."""
+    if acc is None:
+        return "—"
+    unlike = [f"{epochs} epochs"] if epochs else []
+    if params:
+        unlike.append(f"{fmt_int(params)} params")
+    return f"{acc}" + (f" ({', '.join(unlike)})" if unlike else "")
+
+
 # --- the one table renderer: a table is its rows and a list of columns -----------------------
 
 def table(rows, columns):

@@ -14,7 +14,8 @@ import sys
 from collections import Counter
 
 from utils.reference import BEST_KERNEL
-from utils.report.common import by_machine, count, main_machine, mean_std, table
+from utils.report.common import (by_machine, count, main_machine, mean_std,
+                                 reference_cell, table)
 from utils.report.runs import final, group_by_name, mean, wall_time_s
 from utils.results import read_json
 from utils.report import answers, words
@@ -149,8 +150,7 @@ def headline_table(root=ROOT, tables=None):
         ("section", lambda r: r["section"]),
         ("model", lambda r: f"{r['model']} (ours {r['ours']}, the reference's {r['theirs']})"
          if "ours" in r else r["model"]),
-        ("reference", lambda r: "—" if r["reference"] is None else f"{r['reference']}" + (
-            f" ({r['reference_epochs']} epochs)" if r["reference_epochs"] else "")),
+        ("reference", lambda r: reference_cell(r["reference"], r["reference_epochs"])),
         ("target", lambda r: f"≥ {r['target']:.3f}" if r["target"] else "—"),
         ("full profile" + epochs("full"),
          lambda r: f"{r['acc']:.4f}" if r["full"] is None else accuracy(r["full"])),
